@@ -1,0 +1,161 @@
+"""The audit trail's vocabulary and its hash chain.
+
+Each entry's hash is SHA-256 over the canonical JSON of its content and the previous entry's hash, so any
+edit, deletion or reordering breaks the chain from that entry on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+GENESIS = "0" * 64
+
+
+class AuditKind(StrEnum):
+    CASE_OPENED = "case_opened"
+    MESSAGE = "message"
+    THOUGHT = "thought"
+    FINDING = "finding"
+    PLAN = "plan"
+    DECISION = "decision"
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVAL = "approval"
+    ACTION_STARTED = "action_started"
+    ACTION_RESULT = "action_result"
+    OBSERVATION = "observation"
+    VERIFICATION = "verification"
+    CASE_RESOLVED = "case_resolved"
+    CASE_ESCALATED = "case_escalated"
+    CASE_FAILED = "case_failed"
+    INJECTION_SUSPECTED = "injection_suspected"
+    SETTING_CHANGED = "setting_changed"
+
+
+class AuditDraft(BaseModel):
+    """An entry before the ledger gives it a place in the chain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: AuditKind
+    case_id: str | None
+    actor: str
+    at: datetime
+    payload: dict[str, JsonValue]
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    kind: AuditKind
+    case_id: str | None
+    actor: str
+    at: datetime
+    payload: dict[str, JsonValue]
+    prev_hash: str
+    hash: str
+
+
+def _reject_nan(value: float) -> float:
+    if math.isnan(value) or math.isinf(value):
+        raise ValueError("audit payloads may not hold NaN or infinity")
+    return value
+
+
+def canonical_json(value: JsonValue) -> str:
+    """Serialise with sorted keys, no spaces, UTF-8 text; NaN and infinity refused."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def timestamp(at: datetime) -> str:
+    """UTC, microsecond precision, ``Z`` suffix: one spelling of each instant."""
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(
+    seq: int, kind: str, case_id: str | None, actor: str, at: datetime, payload_json: str, prev_hash: str
+) -> str:
+    body = canonical_json(
+        {
+            "seq": seq,
+            "kind": kind,
+            "case_id": case_id,
+            "actor": actor,
+            "at": timestamp(at),
+            "payload": json.loads(payload_json),
+            "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """An audit row as read back from storage, payload still as its stored text."""
+
+    seq: int
+    kind: str
+    case_id: str | None
+    actor: str
+    at: datetime
+    payload_json: str
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    ok: bool
+    checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    head_hash: str = GENESIS
+
+
+def verify_chain(rows: Iterable[StoredRow], expected_head: tuple[int, str] | None = None) -> VerifyReport:
+    """Walk the rows in ``seq`` order; name the first entry that breaks the chain.
+
+    ``expected_head`` is the (seq, hash) the store recorded for the chain's head; truncation of the tail is
+    caught against it.
+    """
+    prev_hash = GENESIS
+    expected_seq = 1
+    checked = 0
+    for row in rows:
+        if row.seq != expected_seq:
+            problem = f"entry {expected_seq} is missing (next stored entry is {row.seq})"
+            if row.seq < expected_seq:
+                problem = f"entry {row.seq} is out of order"
+            return VerifyReport(False, checked, expected_seq, problem, prev_hash)
+        if row.prev_hash != prev_hash:
+            return VerifyReport(False, checked, row.seq, "previous-hash link does not match", prev_hash)
+        try:
+            recomputed = entry_hash(
+                row.seq, row.kind, row.case_id, row.actor, row.at, row.payload_json, row.prev_hash
+            )
+        except ValueError as exc:
+            return VerifyReport(False, checked, row.seq, f"payload is not valid JSON: {exc}", prev_hash)
+        if recomputed != row.hash:
+            return VerifyReport(False, checked, row.seq, "content does not match its hash", prev_hash)
+        prev_hash = row.hash
+        expected_seq += 1
+        checked += 1
+    if expected_head is not None:
+        head_seq, head_hash = expected_head
+        if checked < head_seq:
+            return VerifyReport(
+                False, checked, checked + 1, f"chain ends at {checked} but its head was {head_seq}", prev_hash
+            )
+        if checked == head_seq and head_hash != prev_hash:
+            return VerifyReport(False, checked, head_seq, "last entry does not match the recorded head", prev_hash)
+    return VerifyReport(True, checked, head_hash=prev_hash)

@@ -1,0 +1,105 @@
+"""The error tree. Every error ActionDesk raises on purpose derives from ``ActionDeskError``.
+
+    ActionDeskError
+    ├── ConfigurationError        settings, runbooks or policy files are invalid (operator's fault)
+    ├── NotFoundError             a case, approval, service or action run does not exist
+    │   ├── CaseNotFoundError
+    │   ├── ApprovalNotFoundError
+    │   └── UnknownServiceError
+    ├── ActionError               the action space refused or failed a call
+    │   ├── UnknownActionError        the catalog has no action of that name
+    │   ├── InvalidParametersError    the parameters do not validate against the action's input model
+    │   ├── ScopeError                the action's pack is not granted the scope the action needs
+    │   ├── StateDriftError           the re-observed state no longer warrants a destructive action
+    │   └── ActionFailedError         the managed system answered with a failure
+    ├── GovernanceError           an approval or decision was refused
+    │   ├── ApprovalConflictError     the approval was already decided (double click, second approver)
+    │   ├── ApprovalExpiredError      the approval's time ran out before it was decided
+    │   └── NotAuthorizedError        the person may not decide this approval
+    ├── InvalidTransitionError    a case was asked to move to a state its current state does not lead to
+    ├── ConcurrencyError          a row changed under us (optimistic version check, lost lease)
+    ├── AuditIntegrityError       the audit chain does not verify
+    └── ScenarioError             a scenario file is malformed
+"""
+
+from __future__ import annotations
+
+
+class ActionDeskError(Exception):
+    """Root of every error ActionDesk raises on purpose."""
+
+
+class ConfigurationError(ActionDeskError):
+    """Raised when settings, runbooks or policy data are invalid."""
+
+
+class NotFoundError(ActionDeskError):
+    """Raised when a named thing does not exist."""
+
+
+class CaseNotFoundError(NotFoundError):
+    """Raised when no case has the given id."""
+
+
+class ApprovalNotFoundError(NotFoundError):
+    """Raised when no approval has the given id."""
+
+
+class UnknownServiceError(NotFoundError):
+    """Raised when the estate has no service of that name."""
+
+
+class ActionError(ActionDeskError):
+    """Raised when the action space refuses or fails a call."""
+
+
+class UnknownActionError(ActionError):
+    """Raised when the catalog has no action of the given name."""
+
+
+class InvalidParametersError(ActionError):
+    """Raised when parameters do not validate against the action's input model."""
+
+
+class ScopeError(ActionError):
+    """Raised when an action needs a scope its pack's service account is not granted."""
+
+
+class StateDriftError(ActionError):
+    """Raised when a destructive action's re-observation shows the state no longer warrants it."""
+
+
+class ActionFailedError(ActionError):
+    """Raised when the managed system answers an action with a failure."""
+
+
+class GovernanceError(ActionDeskError):
+    """Raised when an approval or decision is refused."""
+
+
+class ApprovalConflictError(GovernanceError):
+    """Raised when an approval was already decided by someone else or by an earlier click."""
+
+
+class ApprovalExpiredError(GovernanceError):
+    """Raised when an approval is decided after its expiry."""
+
+
+class NotAuthorizedError(GovernanceError):
+    """Raised when a person may not decide an approval (not in the group, or separation of duties)."""
+
+
+class InvalidTransitionError(ActionDeskError):
+    """Raised when a case is moved to a state its current state does not lead to."""
+
+
+class ConcurrencyError(ActionDeskError):
+    """Raised when a row changed under us: optimistic version mismatch or a lost lease."""
+
+
+class AuditIntegrityError(ActionDeskError):
+    """Raised when the audit chain does not verify."""
+
+
+class ScenarioError(ActionDeskError):
+    """Raised when a scenario file is malformed."""

@@ -1,0 +1,73 @@
+"""What the managed estate looks like through the ports: services, deployments, telemetry, people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    tier: int
+    environment: str
+    version: str
+    depends_on: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    service: str
+    version: str
+    commit: str
+    deployed_at: datetime
+    author: str = ""
+    kind: str = "deploy"  # deploy | rollback
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    at: datetime
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    service: str
+    metric: str
+    points: tuple[Point, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    at: datetime
+    service: str
+    level: str
+    message: str
+    trace_id: str
+    version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change other than a deployment (configuration, scaling) that triage may correlate."""
+
+    service: str
+    kind: str
+    at: datetime
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    email: str
+    groups: frozenset[str]
+    slack_user_id: str | None = None
+    teams_aad_object_id: str | None = None

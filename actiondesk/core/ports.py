@@ -1,0 +1,138 @@
+"""Ports: what the agents and the action space need from the world, as Protocols.
+
+Adapters (the sandbox, the store, later Prometheus, Kubernetes, ServiceNow...) implement them; only the
+composition root in ``bot/app.py`` chooses which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Protocol
+
+from actiondesk.core.approval import Approval, ApprovalStatus
+from actiondesk.core.audit import AuditDraft, AuditEntry, VerifyReport
+from actiondesk.core.case import Case, CaseStatus
+from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service
+from actiondesk.core.runs import ActionRun
+
+
+class Clock(Protocol):
+    """Wall-clock time in production, simulated time in scenario runs."""
+
+    def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class Inventory(Protocol):
+    """The services of the estate and how they depend on each other."""
+
+    def service(self, name: str) -> Service:
+        """Raise UnknownServiceError when there is no such service."""
+        ...
+
+    def services(self) -> list[Service]: ...
+
+
+class Telemetry(Protocol):
+    def error_rate(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        """Fraction of requests answered 5xx, one point per step."""
+        ...
+
+    def latency_p99(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        """99th-percentile latency in milliseconds, one point per step."""
+        ...
+
+    def logs(
+        self,
+        service: str,
+        start: datetime,
+        end: datetime,
+        *,
+        trace_id: str | None = None,
+        level: str | None = None,
+        limit: int = 50,
+    ) -> list[LogLine]:
+        """Log lines, oldest first, at most ``limit`` (the newest ones when there are more)."""
+        ...
+
+
+class Deployer(Protocol):
+    def deployments(self, service: str, limit: int = 10) -> list[Deployment]:
+        """Newest first."""
+        ...
+
+    def changes(self, service: str, start: datetime, end: datetime) -> list[Change]:
+        """Configuration and scaling changes in the window, oldest first."""
+        ...
+
+    def rollback(self, service: str, to_version: str, *, reason: str) -> Deployment:
+        """Deploy ``to_version`` again; raise ActionFailedError if the version was never deployed."""
+        ...
+
+
+class Directory(Protocol):
+    def person(self, name: str) -> Person | None: ...
+
+    def members(self, group: str) -> frozenset[str]: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction. Everything written through it commits or rolls back together."""
+
+    def add_case(self, case: Case) -> Case: ...
+
+    def get_case(self, case_id: str) -> Case:
+        """Raise CaseNotFoundError."""
+        ...
+
+    def save_case(self, case: Case) -> Case:
+        """Write ``case`` if the stored version still equals ``case.version``; return it with version + 1.
+
+        Raise ConcurrencyError when the row changed under us.
+        """
+        ...
+
+    def add_approval(self, approval: Approval) -> None: ...
+
+    def get_approval(self, approval_id: str) -> Approval:
+        """Raise ApprovalNotFoundError."""
+        ...
+
+    def transition_approval(self, approval: Approval, expected: ApprovalStatus) -> bool:
+        """Compare-and-set: store ``approval`` only if the stored status is still ``expected``."""
+        ...
+
+    def claim_run(self, run: ActionRun) -> tuple[ActionRun, bool]:
+        """Insert ``run`` unless its key exists; return the stored run and whether this call created it."""
+        ...
+
+    def save_run(self, run: ActionRun) -> None: ...
+
+    def append_audit(self, draft: AuditDraft) -> AuditEntry:
+        """Append to the hash chain; the chain head is serialised across writers."""
+        ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def get_case(self, case_id: str) -> Case: ...
+
+    def list_cases(self, statuses: frozenset[CaseStatus] | None = None, limit: int = 100) -> list[Case]: ...
+
+    def approvals(self, case_id: str | None = None, status: ApprovalStatus | None = None) -> list[Approval]: ...
+
+    def runs(self, case_id: str) -> list[ActionRun]: ...
+
+    def claim_lease(self, case_id: str, owner: str, now: datetime, seconds: float) -> bool:
+        """Take or renew the case's lease unless another owner holds an unexpired one."""
+        ...
+
+    def release_lease(self, case_id: str, owner: str) -> None: ...
+
+    def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]: ...
+
+    def verify_audit(self) -> VerifyReport: ...

@@ -1,0 +1,43 @@
+"""Redaction of secrets before anything is stored, logged, shown or sent to a model."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import JsonValue
+
+REDACTED = "[REDACTED]"
+
+_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"xox[abposr]-[A-Za-z0-9-]{8,}"),  # Slack tokens
+    re.compile(r"xapp-[A-Za-z0-9-]{8,}"),  # Slack app-level tokens
+    re.compile(r"sk-[A-Za-z0-9_-]{16,}"),  # OpenAI-style keys
+    re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}"),  # GitHub tokens
+    re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key ids
+    re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWTs
+    re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+)
+_ASSIGNMENT = re.compile(
+    r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|client[_-]?secret)(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"
+)
+_SECRET_KEYS = re.compile(r"(?i)(password|passwd|secret|token|api[_-]?key|authorization|private[_-]?key)")
+
+
+def redact_text(text: str) -> str:
+    for pattern in _PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return _ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
+def redact(value: JsonValue) -> JsonValue:
+    """Redact secrets in any JSON value: secret-looking keys lose their values, strings are scrubbed."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if _SECRET_KEYS.search(k) and isinstance(v, str) else redact(v)) for k, v in value.items()
+        }
+    return value

@@ -1,0 +1,59 @@
+"""The one Settings object. Built once by the composition root and passed down; nothing reads the
+environment anywhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ACTIONDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./actiondesk.db",
+        validation_alias=AliasChoices("DATABASE_URL", "ACTIONDESK_DATABASE_URL"),
+        description="SQLAlchemy URL: sqlite:///PATH (default) or postgresql+psycopg://USER@HOST/DB.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `actiondesk serve` listens on.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port `actiondesk serve` listens on.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+    sandbox_scenario: Path | None = Field(
+        default=None,
+        description="Scenario file whose world and events before the first message `serve` starts from.",
+    )
+    runbook_dir: Path | None = Field(
+        default=None, description="Extra YAML runbooks; a runbook here replaces a built-in one of the same name."
+    )
+    autonomy: dict[str, int] = Field(
+        default_factory=dict,
+        description='Autonomy level overrides, JSON: {"payment-gateway": 1, "tier:3": 3, "search@staging": 2}.',
+    )
+    agent_identity: str = Field(default="actiondesk", description="The name the agents act and audit under.")
+    max_steps: int = Field(default=12, ge=1, description="Bound on loop steps per case before it escalates.")
+    approval_ttl_seconds: int = Field(default=3600, ge=1, description="How long an approval request stays open.")
+    verify_timeout_seconds: float = Field(
+        default=120.0, ge=0, description="How long verification waits for the signal to return to baseline."
+    )
+    verify_interval_seconds: float = Field(default=10.0, gt=0, description="Pause between verification reads.")
+    triage_lookback_minutes: int = Field(default=60, ge=5, description="Telemetry window triage reads.")
+    change_window_minutes: int = Field(
+        default=30, ge=1, description="How long before an onset a change counts as its suspect."
+    )
+    lease_seconds: float = Field(default=30.0, gt=0, description="How long a replica holds a case it works on.")
+    granted_scopes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Narrow a pack\'s service account, JSON: {"deployments": ["deployments:read"]}.',
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value
