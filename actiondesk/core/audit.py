@@ -140,9 +140,7 @@ def verify_chain(rows: Iterable[StoredRow], expected_head: tuple[int, str] | Non
         if row.prev_hash != prev_hash:
             return VerifyReport(False, checked, row.seq, "previous-hash link does not match", prev_hash)
         try:
-            recomputed = entry_hash(
-                row.seq, row.kind, row.case_id, row.actor, row.at, row.payload_json, row.prev_hash
-            )
+            recomputed = entry_hash(row.seq, row.kind, row.case_id, row.actor, row.at, row.payload_json, row.prev_hash)
         except ValueError as exc:
             return VerifyReport(False, checked, row.seq, f"payload is not valid JSON: {exc}", prev_hash)
         if recomputed != row.hash:

@@ -1,25 +1,25 @@
 """The error tree. Every error ActionDesk raises on purpose derives from ``ActionDeskError``.
 
-    ActionDeskError
-    ├── ConfigurationError        settings, runbooks or policy files are invalid (operator's fault)
-    ├── NotFoundError             a case, approval, service or action run does not exist
-    │   ├── CaseNotFoundError
-    │   ├── ApprovalNotFoundError
-    │   └── UnknownServiceError
-    ├── ActionError               the action space refused or failed a call
-    │   ├── UnknownActionError        the catalog has no action of that name
-    │   ├── InvalidParametersError    the parameters do not validate against the action's input model
-    │   ├── ScopeError                the action's pack is not granted the scope the action needs
-    │   ├── StateDriftError           the re-observed state no longer warrants a destructive action
-    │   └── ActionFailedError         the managed system answered with a failure
-    ├── GovernanceError           an approval or decision was refused
-    │   ├── ApprovalConflictError     the approval was already decided (double click, second approver)
-    │   ├── ApprovalExpiredError      the approval's time ran out before it was decided
-    │   └── NotAuthorizedError        the person may not decide this approval
-    ├── InvalidTransitionError    a case was asked to move to a state its current state does not lead to
-    ├── ConcurrencyError          a row changed under us (optimistic version check, lost lease)
-    ├── AuditIntegrityError       the audit chain does not verify
-    └── ScenarioError             a scenario file is malformed
+ActionDeskError
+├── ConfigurationError        settings, runbooks or policy files are invalid (operator's fault)
+├── NotFoundError             a case, approval, service or action run does not exist
+│   ├── CaseNotFoundError
+│   ├── ApprovalNotFoundError
+│   └── UnknownServiceError
+├── ActionError               the action space refused or failed a call
+│   ├── UnknownActionError        the catalog has no action of that name
+│   ├── InvalidParametersError    the parameters do not validate against the action's input model
+│   ├── ScopeError                the action's pack is not granted the scope the action needs
+│   ├── StateDriftError           the re-observed state no longer warrants a destructive action
+│   └── ActionFailedError         the managed system answered with a failure
+├── GovernanceError           an approval or decision was refused
+│   ├── ApprovalConflictError     the approval was already decided (double click, second approver)
+│   ├── ApprovalExpiredError      the approval's time ran out before it was decided
+│   └── NotAuthorizedError        the person may not decide this approval
+├── InvalidTransitionError    a case was asked to move to a state its current state does not lead to
+├── ConcurrencyError          a row changed under us (optimistic version check, lost lease)
+├── AuditIntegrityError       the audit chain does not verify
+└── ScenarioError             a scenario file is malformed
 """
 
 from __future__ import annotations

@@ -58,5 +58,11 @@ class Plan(BaseModel):
 
     def next_step(self) -> PlanStep | None:
         """The first step not yet finished one way or the other."""
-        done = {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.REFUSED, StepStatus.SUGGESTED, StepStatus.NOT_RUN}
+        done = {
+            StepStatus.SUCCEEDED,
+            StepStatus.FAILED,
+            StepStatus.REFUSED,
+            StepStatus.SUGGESTED,
+            StepStatus.NOT_RUN,
+        }
         return next((s for s in self.steps if s.status not in done), None)

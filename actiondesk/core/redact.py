@@ -37,7 +37,5 @@ def redact(value: JsonValue) -> JsonValue:
     if isinstance(value, list):
         return [redact(v) for v in value]
     if isinstance(value, dict):
-        return {
-            k: (REDACTED if _SECRET_KEYS.search(k) and isinstance(v, str) else redact(v)) for k, v in value.items()
-        }
+        return {k: (REDACTED if _SECRET_KEYS.search(k) and isinstance(v, str) else redact(v)) for k, v in value.items()}
     return value

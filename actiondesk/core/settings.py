@@ -27,7 +27,8 @@ class Settings(BaseSettings):
         description="Scenario file whose world and events before the first message `serve` starts from.",
     )
     runbook_dir: Path | None = Field(
-        default=None, description="Extra YAML runbooks; a runbook here replaces a built-in one of the same name."
+        default=None,
+        description="Extra YAML runbooks; a runbook here replaces a built-in one of the same name.",
     )
     autonomy: dict[str, int] = Field(
         default_factory=dict,

@@ -1,0 +1,61 @@
+"""The catalog: packs of actions, each pack with the scopes its service account is granted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from actiondesk.actions.spec import ActionInput, ActionOutput, ActionSpec
+from actiondesk.core.errors import ConfigurationError, InvalidParametersError, ScopeError, UnknownActionError
+from actiondesk.core.plan import ActionCall
+
+AnySpec = ActionSpec[ActionInput, ActionOutput]
+
+
+@dataclass(frozen=True)
+class Pack:
+    name: str
+    scopes: frozenset[str]
+    actions: tuple[AnySpec, ...]
+
+
+class Catalog:
+    def __init__(self, packs: Iterable[Pack], granted: Mapping[str, Iterable[str]] | None = None) -> None:
+        self._specs: dict[str, AnySpec] = {}
+        self._granted: dict[str, frozenset[str]] = {}
+        granted = granted or {}
+        for pack in packs:
+            narrowed = frozenset(granted[pack.name]) if pack.name in granted else pack.scopes
+            unknown = narrowed - pack.scopes
+            if unknown:
+                raise ConfigurationError(f"pack {pack.name}: scopes {sorted(unknown)} are not the pack's to grant")
+            self._granted[pack.name] = narrowed
+            for spec in pack.actions:
+                if spec.name in self._specs:
+                    raise ConfigurationError(f"action {spec.name} is defined twice")
+                self._specs[spec.name] = spec
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def get(self, name: str) -> AnySpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UnknownActionError(f"unknown action {name!r}; the catalog has {', '.join(self.names())}") from None
+
+    def validate(self, call: ActionCall) -> tuple[AnySpec, ActionInput]:
+        """Resolve and validate a proposed call; raise UnknownActionError, InvalidParametersError or ScopeError."""
+        spec = self.get(call.action)
+        try:
+            params = spec.input_model.model_validate(call.params)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(input)'}: {err['msg']}" for err in exc.errors()
+            )
+            raise InvalidParametersError(f"{call.action}: {problems}") from None
+        if spec.scope not in self._granted.get(spec.pack, frozenset()):
+            raise ScopeError(f"{call.action} needs scope {spec.scope!r}, which pack {spec.pack!r} is not granted")
+        return spec, params

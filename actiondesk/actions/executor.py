@@ -1,0 +1,166 @@
+"""The executor: the only door through which ActionDesk touches a managed system.
+
+validate input → check scope → (mutating:) claim the run → re-observe → snapshot → run → observe → verify,
+and the inverse when verification fails. Every stage is written to the audit trail; the run record makes a
+mutating call happen at most once per idempotency key, across crashes and replicas.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from pydantic import JsonValue
+
+from actiondesk.actions.catalog import AnySpec, Catalog
+from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput
+from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.errors import ActionDeskError, ActionFailedError, StateDriftError
+from actiondesk.core.plan import ActionCall
+from actiondesk.core.ports import Store, UnitOfWork
+from actiondesk.core.runs import ActionRun, RunStatus
+
+log = logging.getLogger(__name__)
+
+_MAX_AUDIT_ITEMS = 50
+
+
+@dataclass(frozen=True)
+class Execution:
+    """The outcome of one mutating call."""
+
+    run: ActionRun
+    replayed: bool  # the run had already finished under this key; nothing was done again
+
+    @property
+    def succeeded(self) -> bool:
+        return self.run.status is RunStatus.SUCCEEDED
+
+
+def _json(output: ActionOutput) -> dict[str, JsonValue]:
+    data = output.model_dump(mode="json")
+    for key, value in data.items():  # keep audit entries bounded: long series and log pages are cut
+        if isinstance(value, list) and len(value) > _MAX_AUDIT_ITEMS:
+            data[key] = value[-_MAX_AUDIT_ITEMS:]
+    return data
+
+
+class Executor:
+    def __init__(self, catalog: Catalog, ctx: ActionContext, store: Store, actor: str) -> None:
+        self.catalog = catalog
+        self._ctx = ctx
+        self._store = store
+        self._actor = actor
+
+    def _audit(self, uow: UnitOfWork, kind: AuditKind, case_id: str | None, payload: dict[str, JsonValue]) -> None:
+        uow.append_audit(
+            AuditDraft(kind=kind, case_id=case_id, actor=self._actor, at=self._ctx.clock.now(), payload=payload)
+        )
+
+    def probe(self, call: ActionCall, case_id: str | None) -> ActionOutput:
+        """Run a read-only action and record what it observed."""
+        spec, params = self.catalog.validate(call)
+        if spec.mutating:
+            raise ActionFailedError(f"{call.action} changes state; it cannot run as a probe")
+        output = spec.run(self._ctx, params)
+        with self._store.transaction() as uow:
+            self._audit(
+                uow,
+                AuditKind.OBSERVATION,
+                case_id,
+                {
+                    "action": call.action,
+                    "params": dict(call.params),
+                    "summary": output.summary(),
+                    "output": _json(output),
+                },
+            )
+        return output
+
+    def execute(self, call: ActionCall, *, case_id: str | None, key: str) -> Execution:
+        """Run a mutating action at most once for ``key``.
+
+        Raises UnknownActionError, InvalidParametersError or ScopeError before anything is claimed, and
+        StateDriftError when the re-observed state no longer warrants the action.
+        """
+        spec, params = self.catalog.validate(call)
+        now = self._ctx.clock.now()
+        with self._store.transaction() as uow:
+            run, created = uow.claim_run(
+                ActionRun(key=key, case_id=case_id, action=call.action, params=dict(call.params), started_at=now)
+            )
+            if created:
+                self._audit(
+                    uow,
+                    AuditKind.ACTION_STARTED,
+                    case_id,
+                    {
+                        "action": call.action,
+                        "params": dict(call.params),
+                        "key": key,
+                        "target": spec.target(params),
+                    },
+                )
+        if not created and run.status is not RunStatus.STARTED:
+            log.info("case %s: run %s already finished as %s; not repeated", case_id, key, run.status)
+            return Execution(run, replayed=True)
+        observed = spec.observe(self._ctx, params)
+        if not created and spec.already_done(observed, params):
+            # A previous attempt reached the system but crashed before recording its result.
+            return Execution(self._finish(run, RunStatus.SUCCEEDED, {"reconciled": True, "observed": observed}), False)
+        drift = spec.drift(observed, params)
+        if drift is not None:
+            self._finish(run, RunStatus.FAILED, {"observed": observed}, error=f"state drift: {drift}")
+            raise StateDriftError(drift)
+        snapshot = spec.snapshot(self._ctx, params)
+        run = run.model_copy(update={"snapshot": snapshot})
+        with self._store.transaction() as uow:
+            uow.save_run(run)
+        return self._run(spec, params, run)
+
+    def _run(self, spec: AnySpec, params: ActionInput, run: ActionRun) -> Execution:
+        try:
+            output = spec.run(self._ctx, params)
+        except ActionDeskError as exc:
+            return Execution(self._finish(run, RunStatus.FAILED, None, error=str(exc)), False)
+        except Exception as exc:  # the edge of a managed system: anything it throws is a failed action
+            log.exception("case %s: %s raised", run.case_id, run.action)
+            return Execution(self._finish(run, RunStatus.FAILED, None, error=f"{type(exc).__name__}: {exc}"), False)
+        result = _json(output)
+        problem = spec.verify(self._ctx, params, output)
+        if problem is None:
+            return Execution(self._finish(run, RunStatus.SUCCEEDED, result), False)
+        undo = spec.inverse(run.snapshot or {}, params)
+        if undo is not None:
+            inverse_spec, inverse_params = self.catalog.validate(undo)
+            inverse_spec.run(self._ctx, inverse_params)
+            result = {**result, "inverse": dict(undo.params)}
+            return Execution(self._finish(run, RunStatus.ROLLED_BACK, result, error=problem), False)
+        return Execution(self._finish(run, RunStatus.FAILED, result, error=problem), False)
+
+    def _finish(
+        self,
+        run: ActionRun,
+        status: RunStatus,
+        result: dict[str, JsonValue] | None,
+        *,
+        error: str | None = None,
+    ) -> ActionRun:
+        done = run.model_copy(
+            update={"status": status, "result": result, "error": error, "finished_at": self._ctx.clock.now()}
+        )
+        with self._store.transaction() as uow:
+            uow.save_run(done)
+            self._audit(
+                uow,
+                AuditKind.ACTION_RESULT,
+                run.case_id,
+                {
+                    "action": run.action,
+                    "key": run.key,
+                    "status": status.value,
+                    "result": result,
+                    "error": error,
+                },
+            )
+        return done

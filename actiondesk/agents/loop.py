@@ -1,0 +1,432 @@
+"""The case loop: triage → plan → govern → (approval) → act → verify, one persisted step at a time.
+
+Every transition is saved (with its audit entries, in one transaction) before the side effect it leads to,
+so a process killed at any point resumes the case from the database without doing anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from actiondesk.actions.executor import Executor
+from actiondesk.actions.packs.telemetry import ErrorRateOutput
+from actiondesk.agents.governance import Governance
+from actiondesk.agents.intent import classify
+from actiondesk.agents.planner import RunbookPlanner
+from actiondesk.agents.record import Recorder, say
+from actiondesk.agents.triage import Triage
+from actiondesk.core.approval import Approval
+from actiondesk.core.audit import AuditKind
+from actiondesk.core.case import Case, CaseKind, CaseStatus
+from actiondesk.core.errors import ActionError, StateDriftError
+from actiondesk.core.governance import Outcome
+from actiondesk.core.plan import ActionCall, PlanStep, StepStatus
+from actiondesk.core.redact import redact_text
+
+log = logging.getLogger(__name__)
+
+WAITING = frozenset({CaseStatus.AWAITING_APPROVAL})
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    max_steps: int = 12
+    verify_timeout_seconds: float = 120.0
+    verify_interval_seconds: float = 10.0
+    lease_seconds: float = 30.0
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class CaseLoop:
+    def __init__(
+        self,
+        recorder: Recorder,
+        executor: Executor,
+        triage: Triage,
+        planner: RunbookPlanner,
+        governance: Governance,
+        settings: LoopSettings,
+        owner: str,
+        ids: Callable[[str], str] = new_id,
+    ) -> None:
+        self.recorder = recorder
+        self.store = recorder.store
+        self.clock = recorder.clock
+        self.executor = executor
+        self.triage = triage
+        self.planner = planner
+        self.governance = governance
+        self.settings = settings
+        self.owner = owner
+        self._ids = ids
+
+    # Opening and talking to cases
+
+    def open_case(
+        self,
+        text: str,
+        reporter: str,
+        *,
+        surface: str = "console",
+        thread: dict[str, str] | None = None,
+        service: str | None = None,
+        kind: CaseKind | None = None,
+    ) -> Case:
+        text = redact_text(text.strip())
+        now = self.clock.now()
+        case = Case(
+            id=self._ids("C"),
+            kind=kind or classify(text),
+            title=text.splitlines()[0][:80] if text else "(empty)",
+            text=text,
+            reporter=reporter,
+            surface=surface,
+            thread=thread or {},
+            service=service,
+            created_at=now,
+            updated_at=now,
+        )
+        with self.store.transaction() as uow:
+            case = uow.add_case(case)
+            for draft in self.recorder.drafts(
+                case.id,
+                [
+                    (
+                        AuditKind.CASE_OPENED,
+                        {
+                            "kind": case.kind.value,
+                            "title": case.title,
+                            "surface": surface,
+                            "reporter": reporter,
+                        },
+                    ),
+                    (AuditKind.MESSAGE, {"text": text}),
+                ],
+                actor=reporter,
+            ):
+                uow.append_audit(draft)
+        self.recorder.changed(case.id)
+        log.info("case %s: opened by %s from %s", case.id, reporter, surface)
+        return case
+
+    def add_message(self, case_id: str, author: str, text: str) -> Case:
+        """A reply in the case's thread. A new complaint on a closed case reopens it."""
+        case = self.store.get_case(case_id)
+        text = redact_text(text.strip())
+        note = (AuditKind.MESSAGE, {"text": text})
+        if case.status.terminal and classify(text) is CaseKind.INCIDENT:
+            reopened = case.moved(CaseStatus.TRIAGING, self.clock.now(), finding=None, plan=None, steps_taken=0)
+            return self.recorder.save(reopened, note, say("Reopening the case: triaging again."), actor=author)
+        with self.store.transaction() as uow:
+            for draft in self.recorder.drafts(case.id, [note], actor=author):
+                uow.append_audit(draft)
+        self.recorder.changed(case.id)
+        return case
+
+    # Driving a case
+
+    def run(self, case_id: str) -> Case:
+        """Advance the case until it waits for a person or ends. Safe to call from any replica."""
+        if not self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds):
+            log.info("case %s: leased by another worker", case_id)
+            return self.store.get_case(case_id)
+        try:
+            case = self.store.get_case(case_id)
+            while not case.status.terminal and case.status not in WAITING:
+                self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds)
+                case = self.advance(case)
+            return case
+        finally:
+            self.store.release_lease(case_id, self.owner)
+
+    def advance(self, case: Case) -> Case:
+        if case.steps_taken >= self.settings.max_steps:
+            return self._escalate(case, f"step bound reached ({self.settings.max_steps} steps)")
+        case = case.changed(self.clock.now(), steps_taken=case.steps_taken + 1)
+        match case.status:
+            case CaseStatus.OPEN:
+                return self.recorder.save(case.moved(CaseStatus.TRIAGING, self.clock.now()))
+            case CaseStatus.TRIAGING:
+                return self._triage(case)
+            case CaseStatus.PLANNING:
+                return self._plan(case)
+            case CaseStatus.ACTING:
+                return self._act(case)
+            case CaseStatus.VERIFYING:
+                return self._verify(case)
+            case _:
+                return case
+
+    def _escalate(self, case: Case, why: str) -> Case:
+        return self.recorder.save(
+            case.moved(CaseStatus.ESCALATED, self.clock.now()),
+            (AuditKind.CASE_ESCALATED, {"reason": why}),
+            say(f"Handing this to a human: {why}"),
+        )
+
+    def _triage(self, case: Case) -> Case:
+        finding = self.triage.run(case)
+        service = finding.service or case.service
+        notes = [(AuditKind.FINDING, finding.model_dump(mode="json")), say(finding.summary)]
+        if finding.abstained:
+            return self.recorder.save(
+                case.moved(CaseStatus.ESCALATED, self.clock.now(), finding=finding, service=service),
+                *notes,
+                (AuditKind.CASE_ESCALATED, {"reason": "triage abstained"}),
+            )
+        return self.recorder.save(
+            case.moved(CaseStatus.PLANNING, self.clock.now(), finding=finding, service=service), *notes
+        )
+
+    def _plan(self, case: Case) -> Case:
+        assert case.finding is not None
+        plan = self.planner.plan(case, case.finding)
+        if plan is None:
+            return self._escalate(case, "no runbook fits this finding")
+        steps = "; ".join(f"{s.call.action} {s.call.params}" for s in plan.steps)
+        case = self.recorder.save(
+            case.changed(self.clock.now(), plan=plan),
+            (AuditKind.PLAN, plan.model_dump(mode="json")),
+            say(f"Plan ({plan.runbook}): {plan.goal}. Steps: {steps}"),
+        )
+        return self._govern(case)
+
+    def _govern(self, case: Case) -> Case:
+        """Decide the next proposed step and move the case accordingly."""
+        assert case.plan is not None
+        step = case.plan.next_step()
+        now = self.clock.now()
+        if step is None:
+            return self.recorder.save(case.moved(CaseStatus.VERIFYING, now))
+        decision = self.governance.decide(step.call, now)
+        decided = step.model_copy(update={"decision": decision})
+        note = (
+            AuditKind.DECISION,
+            {
+                "step": step.index,
+                "action": step.call.action,
+                "params": step.call.params,
+                **decision.model_dump(mode="json"),
+            },
+        )
+        match decision.outcome:
+            case Outcome.ALLOW:
+                decided = decided.model_copy(update={"status": StepStatus.APPROVED})
+                return self.recorder.save(
+                    case.moved(CaseStatus.ACTING, now, plan=case.plan.with_step(decided)),
+                    note,
+                    say(f"Running {step.call.action} on my own: {'; '.join(decision.reasons)}."),
+                )
+            case Outcome.APPROVE:
+                return self._request_approval(case, decided, note)
+            case Outcome.SUGGEST:
+                decided = decided.model_copy(update={"status": StepStatus.SUGGESTED})
+                return self.recorder.save(
+                    case.moved(CaseStatus.ESCALATED, now, plan=case.plan.with_step(decided)),
+                    note,
+                    say(
+                        f"Suggested, for a person to run: {step.call.action} {step.call.params} "
+                        f"({'; '.join(decision.reasons)}). Tell me here when it is done."
+                    ),
+                    (AuditKind.CASE_ESCALATED, {"reason": "suggest only"}),
+                )
+            case _:
+                decided = decided.model_copy(update={"status": StepStatus.REFUSED})
+                return self.recorder.save(
+                    case.moved(CaseStatus.ESCALATED, now, plan=case.plan.with_step(decided)),
+                    note,
+                    say(f"Policy refuses {step.call.action}: {'; '.join(decision.reasons)}."),
+                    (AuditKind.CASE_ESCALATED, {"reason": "denied by policy"}),
+                )
+
+    def _request_approval(self, case: Case, step: PlanStep, note: tuple[AuditKind, dict]) -> Case:
+        assert case.plan is not None
+        assert step.decision is not None
+        decision = step.decision
+        now = self.clock.now()
+        spec, params = self.executor.catalog.validate(step.call)
+        approval = Approval(
+            id=self._ids("A"),
+            case_id=case.id,
+            step_index=step.index,
+            call=step.call,
+            target=spec.target(params),
+            group=decision.approver_group or "",
+            quorum=decision.quorum,
+            production=decision.production,
+            requested_by=case.reporter,
+            proposed_by=self.recorder.agent,
+            reasons=decision.reasons,
+            policy_ids=decision.policy_ids,
+            created_at=now,
+            expires_at=now + timedelta(seconds=decision.expires_in_seconds or 3600),
+        )
+        step = step.model_copy(update={"status": StepStatus.AWAITING_APPROVAL, "approval_id": approval.id})
+        moved = case.moved(CaseStatus.AWAITING_APPROVAL, now, plan=case.plan.with_step(step))
+        with self.store.transaction() as uow:
+            uow.add_approval(approval)
+            saved = self.recorder.save(
+                moved,
+                note,
+                (AuditKind.APPROVAL_REQUESTED, approval.model_dump(mode="json")),
+                say(
+                    f"Approval needed from {approval.group}: {step.call.action} on {approval.target} "
+                    f"{dict(step.call.params)}. {'; '.join(decision.reasons)}.",
+                    approval_id=approval.id,
+                ),
+                uow=uow,
+            )
+        self.recorder.changed(case.id)
+        return saved
+
+    def _act(self, case: Case) -> Case:
+        assert case.plan is not None
+        step = case.plan.next_step()
+        if step is None:
+            return self.recorder.save(case.moved(CaseStatus.VERIFYING, self.clock.now()))
+        if step.status is StepStatus.PROPOSED:
+            return self._govern(case)
+        recheck = self._recheck(case, step)
+        if recheck is not None:
+            return recheck
+        key = step.run_key or f"{case.id}/step-{step.index}"
+        if step.status is not StepStatus.RUNNING:
+            step = step.model_copy(update={"status": StepStatus.RUNNING, "run_key": key})
+            case = self.recorder.save(case.changed(self.clock.now(), plan=case.plan.with_step(step)))
+        try:
+            execution = self.executor.execute(step.call, case_id=case.id, key=key)
+        except StateDriftError as exc:
+            return self._stop_step(case, step, StepStatus.REFUSED, f"aborted: {exc}")
+        except ActionError as exc:
+            return self._stop_step(case, step, StepStatus.REFUSED, f"refused by the executor: {exc}")
+        run = execution.run
+        if not execution.succeeded:
+            return self._stop_step(case, step, StepStatus.FAILED, run.error or run.status.value, failed=True)
+        done = step.model_copy(update={"status": StepStatus.SUCCEEDED, "result": run.result})
+        case = self.recorder.save(
+            case.changed(self.clock.now(), plan=case.plan.with_step(done)),
+            say(f"{step.call.action} succeeded." + ("" if not execution.replayed else " (already done earlier)")),
+        )
+        return self._govern(case)
+
+    def _recheck(self, case: Case, step: PlanStep) -> Case | None:
+        """Time of use: policy is asked again right before the call runs (a freeze may have begun)."""
+        assert case.plan is not None
+        if step.status is StepStatus.RUNNING:
+            return None  # already past the check; resuming a claimed run
+        now = self.clock.now()
+        decision = self.governance.decide(step.call, now)
+        before = step.decision
+        if decision.outcome is Outcome.ALLOW:
+            return None
+        if (
+            decision.outcome is Outcome.APPROVE
+            and before is not None
+            and before.outcome is Outcome.APPROVE
+            and (before.approver_group == decision.approver_group)
+        ):
+            return None
+        note = (
+            AuditKind.DECISION,
+            {
+                "step": step.index,
+                "action": step.call.action,
+                "params": step.call.params,
+                "recheck": True,
+                **decision.model_dump(mode="json"),
+            },
+        )
+        if decision.outcome is Outcome.APPROVE:
+            fresh = step.model_copy(update={"decision": decision, "approval_id": None})
+            return self._request_approval(case, fresh, note)
+        return self._stop_step(
+            case,
+            step.model_copy(update={"decision": decision}),
+            StepStatus.REFUSED,
+            "policy changed before it ran: " + "; ".join(decision.reasons),
+            note=note,
+        )
+
+    def _stop_step(
+        self,
+        case: Case,
+        step: PlanStep,
+        status: StepStatus,
+        why: str,
+        *,
+        failed: bool = False,
+        note: tuple[AuditKind, dict] | None = None,
+    ) -> Case:
+        assert case.plan is not None
+        stopped = step.model_copy(update={"status": status, "error": why})
+        target = CaseStatus.FAILED if failed else CaseStatus.ESCALATED
+        kind = AuditKind.CASE_FAILED if failed else AuditKind.CASE_ESCALATED
+        notes = [(kind, {"reason": why, "step": step.index})] if note is None else [note, (kind, {"reason": why})]
+        return self.recorder.save(
+            case.moved(target, self.clock.now(), plan=case.plan.with_step(stopped)),
+            *notes,
+            say(f"{step.call.action} {status.value}: {why}. A person needs to look at this."),
+        )
+
+    def _verify(self, case: Case) -> Case:
+        assert case.plan is not None
+        if self.planner.verification(case.plan.runbook) != "error_rate" or case.finding is None:
+            return self._resolve(case, {"signal": "actions", "ok": True})
+        service = case.finding.service or ""
+        baseline = case.finding.baseline or 0.0
+        limit = max(baseline * 2, baseline + 0.01)
+        deadline = self.clock.now() + timedelta(seconds=self.settings.verify_timeout_seconds)
+        while True:
+            reading = self.executor.probe(
+                ActionCall(action="get_error_rate", params={"service": service, "minutes": 5, "step_seconds": 60}),
+                case.id,
+            )
+            assert isinstance(reading, ErrorRateOutput)
+            ok = reading.current <= limit
+            result = {
+                "signal": "error_rate",
+                "service": service,
+                "baseline": baseline,
+                "current": reading.current,
+                "limit": limit,
+                "ok": ok,
+            }
+            if ok:
+                return self._resolve(case, result)
+            if self.clock.now() >= deadline:
+                return self.recorder.save(
+                    case.moved(CaseStatus.ESCALATED, self.clock.now()),
+                    (AuditKind.VERIFICATION, result),
+                    (AuditKind.CASE_ESCALATED, {"reason": "signal did not return to baseline"}),
+                    say(
+                        f"{service}'s error rate is still {reading.current:.2%} (baseline {baseline:.2%}); "
+                        "handing this to a human."
+                    ),
+                )
+            self.clock.sleep(self.settings.verify_interval_seconds)
+
+    def _resolve(self, case: Case, result: dict) -> Case:
+        text = "Verified: every step succeeded."
+        if result.get("signal") == "error_rate":
+            text = (
+                f"Verified: {result['service']}'s error rate is back to {result['current']:.2%} "
+                f"(baseline {result['baseline']:.2%}). Resolved."
+            )
+        return self.recorder.save(
+            case.moved(CaseStatus.RESOLVED, self.clock.now()),
+            (AuditKind.VERIFICATION, result),
+            (AuditKind.CASE_RESOLVED, {"runbook": case.plan.runbook if case.plan else None}),
+            say(text),
+        )
+
+    def resumable(self) -> list[Case]:
+        """Cases a restarted worker should pick up: neither finished nor waiting for a person."""
+        active = frozenset(CaseStatus) - frozenset(s for s in CaseStatus if s.terminal) - WAITING
+        return self.store.list_cases(statuses=active, limit=1000)

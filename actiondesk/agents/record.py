@@ -1,0 +1,49 @@
+"""Persist a case change together with the audit entries that explain it, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from pydantic import JsonValue
+
+from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.case import Case
+from actiondesk.core.ports import Clock, Store, UnitOfWork
+
+Note = tuple[AuditKind, dict[str, JsonValue]]
+
+
+class Recorder:
+    def __init__(self, store: Store, clock: Clock, agent: str, notify: Callable[[str], None] | None = None) -> None:
+        self.store = store
+        self.clock = clock
+        self.agent = agent
+        self._notify = notify
+
+    def drafts(self, case_id: str | None, notes: Iterable[Note], actor: str | None = None) -> list[AuditDraft]:
+        now = self.clock.now()
+        return [
+            AuditDraft(kind=kind, case_id=case_id, actor=actor or self.agent, at=now, payload=payload)
+            for kind, payload in notes
+        ]
+
+    def save(self, case: Case, *notes: Note, actor: str | None = None, uow: UnitOfWork | None = None) -> Case:
+        """Save ``case`` (optimistic version check) and append ``notes``; commit unless ``uow`` is given."""
+        if uow is not None:
+            saved = uow.save_case(case)
+            for draft in self.drafts(case.id, notes, actor):
+                uow.append_audit(draft)
+            return saved
+        with self.store.transaction() as tx:
+            saved = self.save(case, *notes, actor=actor, uow=tx)
+        self.changed(case.id)
+        return saved
+
+    def changed(self, case_id: str) -> None:
+        if self._notify is not None:
+            self._notify(case_id)
+
+
+def say(text: str, **extra: JsonValue) -> Note:
+    """A message from the agent into the case thread."""
+    return AuditKind.MESSAGE, {"text": text, **extra}
