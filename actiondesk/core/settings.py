@@ -11,7 +11,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ACTIONDESK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="ACTIONDESK_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
     )
 
     database_url: str = Field(

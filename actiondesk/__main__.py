@@ -1,0 +1,3 @@
+from actiondesk.bot.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Surfaces (the web console, later Slack and Teams), the CLI, scheduler jobs and the composition root."""

@@ -1,0 +1,113 @@
+"""The composition root: the one place that builds adapters and wires them into the ports."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from actiondesk.actions.catalog import Catalog
+from actiondesk.actions.executor import Executor
+from actiondesk.actions.packs import builtin_packs
+from actiondesk.actions.spec import ActionContext
+from actiondesk.adapters.sandbox import SandboxEstate
+from actiondesk.adapters.store import SqlStore, make_engine, upgrade
+from actiondesk.agents.approvals import ApprovalDesk
+from actiondesk.agents.governance import Governance, PolicyData
+from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
+from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
+from actiondesk.agents.record import Recorder
+from actiondesk.agents.triage import Triage, TriageSettings
+from actiondesk.core.ports import Clock
+from actiondesk.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a surface needs, built once."""
+
+    settings: Settings
+    store: SqlStore
+    estate: SandboxEstate
+    clock: Clock
+    catalog: Catalog
+    executor: Executor
+    governance: Governance
+    loop: CaseLoop
+    approvals: ApprovalDesk
+
+
+def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
+    if migrate:
+        upgrade(settings.database_url)
+    return SqlStore(make_engine(settings.database_url))
+
+
+def runbook_paths(settings: Settings) -> list:
+    paths = builtin_runbook_paths()
+    if settings.runbook_dir is not None:
+        paths += sorted(settings.runbook_dir.glob("*.yaml"))
+    return paths
+
+
+def build_runtime(
+    settings: Settings,
+    store: SqlStore,
+    estate: SandboxEstate,
+    clock: Clock,
+    policy: PolicyData,
+    *,
+    notify: Callable[[str], None] | None = None,
+    ids: Callable[[str], str] = new_id,
+) -> Runtime:
+    catalog = Catalog(builtin_packs(), settings.granted_scopes)
+    ctx = ActionContext(inventory=estate, telemetry=estate, deployer=estate, clock=clock)
+    executor = Executor(catalog, ctx, store, settings.agent_identity)
+    recorder = Recorder(store, clock, settings.agent_identity, notify)
+    governance = Governance(catalog, estate, policy)
+    triage = Triage(
+        executor,
+        estate,
+        TriageSettings(
+            lookback_minutes=settings.triage_lookback_minutes, change_window_minutes=settings.change_window_minutes
+        ),
+    )
+    loop = CaseLoop(
+        recorder,
+        executor,
+        triage,
+        RunbookPlanner.from_paths(runbook_paths(settings)),
+        governance,
+        LoopSettings(
+            max_steps=settings.max_steps,
+            verify_timeout_seconds=settings.verify_timeout_seconds,
+            verify_interval_seconds=settings.verify_interval_seconds,
+            lease_seconds=settings.lease_seconds,
+        ),
+        owner=f"{socket.gethostname()}:{os.getpid()}",
+        ids=ids,
+    )
+    return Runtime(
+        settings=settings,
+        store=store,
+        estate=estate,
+        clock=clock,
+        catalog=catalog,
+        executor=executor,
+        governance=governance,
+        loop=loop,
+        approvals=ApprovalDesk(recorder, estate),
+    )
+
+
+def policy_from_settings(settings: Settings) -> PolicyData:
+    return PolicyData(autonomy=dict(settings.autonomy), approval_ttl_seconds=settings.approval_ttl_seconds)
+
+
+def utc(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,0 +1,61 @@
+"""Start-up of a long-running server: the sandbox estate already in trouble, persisted across restarts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from actiondesk.adapters.sandbox import EstateState, SandboxEstate, Scenario, load_scenario, parse_scenario
+from actiondesk.adapters.store import SqlStore
+from actiondesk.core.clock import SimulatedClock, SystemClock
+from actiondesk.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ESTATE_BLOB = "sandbox-estate"
+
+# The world `serve` starts in when no scenario file is named: payment-gateway's latest deploy raised its 5xx rate.
+BAD_DEPLOY = """
+name: serve-default-bad-deploy
+events:
+  - {at: 0, deploy: {service: payment-gateway, version: v2.5.0, commit: 9f3c2ab, author: dana}}
+  - {at: 60, fault: {service: payment-gateway, kind: error_rate, value: 0.35}}
+  - {at: 120, message: {user: alice, text: "payment gateway is throwing 500s"}}
+"""
+
+
+def trouble(scenario: Scenario, clock: SystemClock) -> EstateState:
+    """Replay the scenario's world events up to its first message so they end 'now' on the wall clock."""
+    first_message = next((e.at or 0.0 for e in scenario.events if e.kind in ("message", "alert")), None)
+    world_events = []
+    for event in scenario.events:
+        if event.kind in ("message", "alert", "approve", "reject"):
+            break
+        world_events.append(event)
+    horizon = first_message if first_message is not None else max((e.at or 0.0 for e in world_events), default=0.0)
+    start = clock.now() - timedelta(seconds=horizon)
+    sim = SimulatedClock(start)
+    state = scenario.model_copy(update={"start": start}).build_world()
+    estate = SandboxEstate(state, sim)
+    for event in world_events:
+        if event.at is not None:
+            sim.set(start + timedelta(seconds=event.at))
+        estate.apply(event)
+    return estate.state
+
+
+def serve_estate(settings: Settings, store: SqlStore, clock: SystemClock) -> tuple[SandboxEstate, Scenario]:
+    """The estate a server starts with: the persisted one if any, else the configured trouble."""
+    if settings.sandbox_scenario is not None:
+        scenario = load_scenario(settings.sandbox_scenario)
+    else:
+        scenario = parse_scenario(BAD_DEPLOY, "built-in bad-deploy world")
+    saved = store.get_blob(ESTATE_BLOB)
+    if saved is not None:
+        state = EstateState.model_validate_json(saved)
+        log.info("sandbox estate restored from the database")
+    else:
+        state = trouble(scenario, clock)
+        store.put_blob(ESTATE_BLOB, state.model_dump_json())
+        log.info("sandbox estate started in trouble from %s", scenario.name)
+    return SandboxEstate(state, clock, on_change=lambda text: store.put_blob(ESTATE_BLOB, text)), scenario

@@ -1,0 +1,141 @@
+"""The `actiondesk` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from actiondesk.core.errors import ActionDeskError
+from actiondesk.core.settings import Settings
+
+app = typer.Typer(help="ActionDesk: a ChatOps bot that turns the service desk into a system of action.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+scenario_app = typer.Typer(help="Sandbox scenarios.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(scenario_app, name="scenario")
+
+log = logging.getLogger("actiondesk")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings()
+    except ValueError as exc:
+        typer.echo(f"error: invalid configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+    update = {k: v for k, v in overrides.items() if v is not None}
+    settings = settings.model_copy(update=update)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    return settings
+
+
+def _fail(exc: ActionDeskError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (ACTIONDESK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port; 0 picks a free one (ACTIONDESK_PORT).")] = None,
+) -> None:
+    """Run the server: web console, API and background jobs. Upgrades the database first."""
+    from actiondesk.bot.serve import run_server
+
+    settings = _settings(host=host, port=port)
+    try:
+        asyncio.run(run_server(settings))
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database (DATABASE_URL) to the newest schema."""
+    from actiondesk.adapters.store import current_revision, upgrade
+
+    settings = _settings()
+    try:
+        upgrade(settings.database_url)
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"database at revision {current_revision(settings.database_url)}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 1 and name the first bad entry after any edit, deletion or reordering."""
+    from actiondesk.bot.app import open_store
+
+    store = open_store(_settings(), migrate=False)
+    report = store.verify_audit()
+    if report.ok:
+        typer.echo(f"audit trail verified: {report.checked} entries, head {report.head_hash[:16]}")
+        return
+    typer.echo(f"audit trail BROKEN at entry {report.first_bad_seq}: {report.problem} "
+               f"({report.checked} entries verified before it)", err=True)
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(case: Annotated[str | None, typer.Option("--case", help="Only this case's entries.")] = None) -> None:
+    """Write the audit entries as JSON Lines to stdout."""
+    from actiondesk.bot.app import open_store
+
+    store = open_store(_settings(), migrate=False)
+    out = sys.stdout
+    for entry in store.audit(case):
+        out.write(json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True) + "\n")
+
+
+@scenario_app.command("run")
+def scenario_run(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Play a scenario on simulated time; exit 0 only when every expectation holds."""
+    from actiondesk.adapters.sandbox import load_scenario
+    from actiondesk.bot.app import open_store
+    from actiondesk.bot.render import print_report
+    from actiondesk.bot.scenario import run_scenario
+
+    settings = _settings()
+    try:
+        scenario = load_scenario(file)
+        report = run_scenario(scenario, settings, open_store(settings))
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        print_report(report)
+    raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command()
+def demo() -> None:
+    """Play the bad-deploy scenario in the terminal, step by step (uses a throwaway SQLite database)."""
+    from actiondesk.bot.demo import play_demo
+
+    settings = _settings()
+    try:
+        ok = play_demo(settings)
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,186 @@
+"""HTTP routes of the console: a JSON API, a live change feed and the static page."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from actiondesk.bot.console.views import case_detail, case_summary
+from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.worker import CaseWorker
+from actiondesk.bot.app import Runtime
+from actiondesk.core.errors import (
+    ApprovalConflictError,
+    ApprovalExpiredError,
+    ApprovalNotFoundError,
+    CaseNotFoundError,
+    NotAuthorizedError,
+)
+
+log = logging.getLogger(__name__)
+
+RUNTIME = web.AppKey("runtime", Runtime)
+WORKER = web.AppKey("worker", CaseWorker)
+FEED = web.AppKey("feed", ChangeFeed)
+
+STATIC = Path(str(resources.files("actiondesk.bot.console") / "static"))
+
+
+class NewCase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+    user: str = Field(min_length=1, max_length=64)
+
+
+class Reply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+    user: str = Field(min_length=1, max_length=64)
+
+
+class ApprovalClick(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: str = Field(pattern="^(approve|reject)$")
+    user: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+T = TypeVar("T", bound=BaseModel)
+
+
+async def _body(request: web.Request, model: type[T]) -> T:
+    try:
+        data = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text=json.dumps({"error": "body is not JSON"}), content_type="application/json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise web.HTTPBadRequest(text=json.dumps({"error": problems}), content_type="application/json") from None
+
+
+async def index(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    try:
+        await asyncio.to_thread(runtime.store.list_cases, None, 1)
+    except Exception as exc:  # a health probe reports, it does not raise
+        log.warning("health check: database unreachable: %s", type(exc).__name__)
+        return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "database": "ok"})
+
+
+async def people(request: web.Request) -> web.Response:
+    estate = request.app[RUNTIME].estate
+    listed = [{"name": p.name, "groups": sorted(p.groups)} for p in estate.people()]
+    return web.json_response(listed)
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    cases = await asyncio.to_thread(request.app[RUNTIME].store.list_cases, None, 100)
+    return web.json_response([case_summary(c) for c in cases])
+
+
+async def open_case(request: web.Request) -> web.Response:
+    body = await _body(request, NewCase)
+    runtime = request.app[RUNTIME]
+    case = await asyncio.to_thread(runtime.loop.open_case, body.text, body.user, surface="console")
+    request.app[WORKER].kick(case.id)
+    return web.json_response(case_summary(case), status=201)
+
+
+async def get_case(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    case_id = request.match_info["case_id"]
+
+    def read() -> dict:
+        case = runtime.store.get_case(case_id)
+        return case_detail(case, runtime.store.approvals(case_id), list(runtime.store.audit(case_id)))
+
+    try:
+        return web.json_response(await asyncio.to_thread(read))
+    except CaseNotFoundError:
+        return _error(404, f"no case {case_id}")
+
+
+async def reply(request: web.Request) -> web.Response:
+    body = await _body(request, Reply)
+    runtime = request.app[RUNTIME]
+    case_id = request.match_info["case_id"]
+    try:
+        case = await asyncio.to_thread(runtime.loop.add_message, case_id, body.user, body.text)
+    except CaseNotFoundError:
+        return _error(404, f"no case {case_id}")
+    request.app[WORKER].kick(case.id)
+    return web.json_response(case_summary(case))
+
+
+async def decide(request: web.Request) -> web.Response:
+    body = await _body(request, ApprovalClick)
+    runtime = request.app[RUNTIME]
+    approval_id = request.match_info["approval_id"]
+    try:
+        approval = await asyncio.to_thread(
+            runtime.approvals.decide, approval_id, body.user, body.decision == "approve", body.reason
+        )
+    except ApprovalNotFoundError:
+        return _error(404, f"no approval {approval_id}")
+    except NotAuthorizedError as exc:
+        return _error(403, str(exc))
+    except ApprovalConflictError as exc:
+        return _error(409, str(exc))
+    except ApprovalExpiredError as exc:
+        return _error(410, str(exc))
+    request.app[WORKER].kick(approval.case_id)
+    return web.json_response({"id": approval.id, "status": approval.status.value, "decided_by": approval.decided_by})
+
+
+async def changes(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: one `data: CASE_ID` line per committed change, with a keep-alive comment."""
+    feed = request.app[FEED]
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    queue = feed.subscribe()
+    try:
+        while True:
+            try:
+                case_id = await asyncio.wait_for(queue.get(), timeout=15)
+                await response.write(f"data: {case_id}\n\n".encode())
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        feed.unsubscribe(queue)
+        with contextlib.suppress(ConnectionResetError, RuntimeError):
+            await response.write_eof()
+    return response
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/api/people", people)
+    app.router.add_get("/api/cases", list_cases)
+    app.router.add_post("/api/cases", open_case)
+    app.router.add_get("/api/cases/{case_id}", get_case)
+    app.router.add_post("/api/cases/{case_id}/messages", reply)
+    app.router.add_post("/api/approvals/{approval_id}", decide)
+    app.router.add_get("/api/changes", changes)
+    app.router.add_static("/static/", STATIC)

@@ -1,0 +1,86 @@
+"""Terminal rendering with rich: scenario reports and case timelines."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from actiondesk.bot.scenario import ScenarioReport
+from actiondesk.core.audit import AuditEntry, AuditKind
+
+STYLE = {
+    AuditKind.MESSAGE: "white",
+    AuditKind.FINDING: "cyan",
+    AuditKind.PLAN: "cyan",
+    AuditKind.DECISION: "magenta",
+    AuditKind.APPROVAL_REQUESTED: "yellow",
+    AuditKind.APPROVAL: "yellow",
+    AuditKind.ACTION_STARTED: "blue",
+    AuditKind.ACTION_RESULT: "blue",
+    AuditKind.VERIFICATION: "green",
+    AuditKind.CASE_RESOLVED: "bold green",
+    AuditKind.CASE_ESCALATED: "bold red",
+    AuditKind.CASE_FAILED: "bold red",
+}
+
+
+def describe(entry: AuditEntry) -> str:
+    p = entry.payload
+    match entry.kind:
+        case AuditKind.MESSAGE:
+            return str(p.get("text", ""))
+        case AuditKind.FINDING:
+            return str(p.get("summary", ""))
+        case AuditKind.PLAN:
+            return f"{p.get('runbook')}: {p.get('goal')}"
+        case AuditKind.DECISION:
+            return f"{p.get('action')} -> {p.get('outcome')} ({', '.join(map(str, p.get('policy_ids') or []))})"
+        case AuditKind.OBSERVATION:
+            return f"{p.get('action')}: {p.get('summary')}"
+        case AuditKind.ACTION_STARTED:
+            return f"{p.get('action')} {p.get('params')}"
+        case AuditKind.ACTION_RESULT:
+            return f"{p.get('action')}: {p.get('status')}" + (f" ({p.get('error')})" if p.get("error") else "")
+        case AuditKind.APPROVAL:
+            return f"{p.get('status')} by {p.get('by', '-')}"
+        case AuditKind.APPROVAL_REQUESTED:
+            return f"{p.get('group')} asked to approve {p.get('target')}"
+        case AuditKind.VERIFICATION:
+            return "ok" if p.get("ok") else "not yet"
+        case _:
+            return ", ".join(f"{k}={v}" for k, v in list(p.items())[:4])
+
+
+def print_timeline(entries: list[AuditEntry], console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(show_header=True, header_style="bold", expand=True)
+    table.add_column("#", justify="right", width=4)
+    table.add_column("time", width=8)
+    table.add_column("kind", width=18)
+    table.add_column("actor", width=12)
+    table.add_column("what")
+    for entry in entries:
+        style = STYLE.get(entry.kind, "dim")
+        table.add_row(str(entry.seq), f"{entry.at:%H:%M:%S}", entry.kind.value, entry.actor, describe(entry),
+                      style=style)
+    console.print(table)
+
+
+def print_report(report: ScenarioReport, console: Console | None = None) -> None:
+    console = console or Console()
+    verdict = "[bold green]PASSED[/]" if report.passed else "[bold red]FAILED[/]"
+    console.print(f"scenario [bold]{report.name}[/]: {verdict}  status={report.status}")
+    if report.root_cause:
+        console.print(f"root cause: {report.root_cause.service} commit {report.root_cause.commit}")
+    else:
+        console.print("root cause: (triage abstained)")
+    for action in report.actions:
+        console.print(f"  action {action.name} {action.params} decision={action.decision} result={action.result}")
+    console.print(f"probes: {', '.join(report.probes) or '-'}")
+    if report.mttr_seconds is not None:
+        console.print(f"MTTR: {report.mttr_seconds:.0f} s (simulated)")
+    console.print(f"audit verified: {report.audit_verified}")
+    for note in report.notes:
+        console.print(f"[dim]note: {note}[/]")
+    for mismatch in report.mismatches:
+        console.print(f"[red]mismatch: {mismatch}[/]")

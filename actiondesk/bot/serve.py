@@ -1,0 +1,42 @@
+"""`actiondesk serve`: build the runtime, start the aiohttp server, say where it listens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from actiondesk.bot.app import build_runtime, open_store
+from actiondesk.bot.boot import serve_estate
+from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.scenario import scenario_policy
+from actiondesk.bot.server import make_app
+from actiondesk.core.clock import SystemClock
+from actiondesk.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def run_server(settings: Settings) -> None:
+    clock = SystemClock()
+    store = await asyncio.to_thread(open_store, settings)
+    estate, scenario = await asyncio.to_thread(serve_estate, settings, store, clock)
+    feed = ChangeFeed()
+    runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
+    runner = web.AppRunner(make_app(runtime, feed), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    print(f"ActionDesk serving on http://{host}:{port}", flush=True)  # noqa: T201 - the line tools wait for
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await runner.cleanup()

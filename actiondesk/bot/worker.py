@@ -1,0 +1,54 @@
+"""Runs cases off the event loop: each case advances in a worker thread, one run per case at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from actiondesk.agents.loop import CaseLoop
+
+log = logging.getLogger(__name__)
+
+
+class CaseWorker:
+    def __init__(self, loop: CaseLoop) -> None:
+        self._loop = loop
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+
+    def kick(self, case_id: str) -> None:
+        """Advance the case soon; if it is already running, once more after the current run."""
+        if case_id in self._running:
+            self._again.add(case_id)
+            return
+        task = asyncio.get_running_loop().create_task(self._drive(case_id), name=f"case-{case_id}")
+        self._running[case_id] = task
+
+    async def _drive(self, case_id: str) -> None:
+        try:
+            while True:
+                self._again.discard(case_id)
+                try:
+                    await asyncio.to_thread(self._loop.run, case_id)
+                except Exception:  # the edge of a background job: log with the case id, keep serving
+                    log.exception("case %s: run failed", case_id)
+                if case_id not in self._again:
+                    return
+        finally:
+            self._running.pop(case_id, None)
+
+    async def resume(self) -> int:
+        cases = await asyncio.to_thread(self._loop.resumable)
+        for case in cases:
+            log.info("case %s: resuming from %s", case.id, case.status.value)
+            self.kick(case.id)
+        return len(cases)
+
+    async def idle(self) -> None:
+        while self._running:
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._running.values()):
+            task.cancel()
+        await asyncio.gather(*list(self._running.values()), return_exceptions=True)
