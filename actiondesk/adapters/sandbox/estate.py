@@ -1,0 +1,227 @@
+"""``SandboxEstate``: the simulated company behind the Inventory, Telemetry, Deployer and Directory ports."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from actiondesk.adapters.sandbox import mutations
+from actiondesk.adapters.sandbox.events import (
+    ConfigChangeEvent,
+    ConversationEvent,
+    DeployEvent,
+    FaultEvent,
+    ScaleEvent,
+    ScenarioEvent,
+    WorldEvent,
+)
+from actiondesk.adapters.sandbox.logs import generate_logs
+from actiondesk.adapters.sandbox.signals import error_rate_series, latency_series
+from actiondesk.adapters.sandbox.timeline import history, service_record
+from actiondesk.adapters.sandbox.timeline import live_version as _live_version
+from actiondesk.adapters.sandbox.world import (
+    DeploymentRecord,
+    EstateState,
+    LogVolume,
+    PersonRecord,
+    ServiceRecord,
+    SessionStatus,
+)
+from actiondesk.core.errors import NotFoundError, ScenarioError
+from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service
+from actiondesk.core.ports import Clock
+
+log = logging.getLogger(__name__)
+
+
+def _service(record: ServiceRecord) -> Service:
+    return Service(
+        name=record.name,
+        tier=record.tier,
+        environment=record.environment,
+        version=record.version,
+        depends_on=record.depends_on,
+        aliases=record.aliases,
+    )
+
+
+def _deployment(record: DeploymentRecord) -> Deployment:
+    return Deployment(
+        service=record.service,
+        version=record.version,
+        commit=record.commit,
+        deployed_at=record.deployed_at,
+        author=record.author,
+        kind=record.kind.value,
+        id=record.id,
+    )
+
+
+def _person(name: str, record: PersonRecord) -> Person:
+    return Person(
+        name=name,
+        email=record.email,
+        groups=frozenset(record.groups),
+        slack_user_id=record.slack_user_id,
+        teams_aad_object_id=record.teams_aad_object_id,
+    )
+
+
+class SandboxEstate:
+    """Implements Inventory, Telemetry, Deployer and Directory over an ``EstateState``.
+
+    Thread-safe. Time comes only from ``clock``. After every mutation ``on_change`` receives the new state
+    as JSON (called under the lock, so snapshots arrive in the order the mutations happened).
+    """
+
+    def __init__(self, state: EstateState, clock: Clock, on_change: Callable[[str], None] | None = None) -> None:
+        self._state = state
+        self._clock = clock
+        self._on_change = on_change
+        self._lock = threading.RLock()
+
+    # -- state ------------------------------------------------------------------------------------------
+    @property
+    def state(self) -> EstateState:
+        with self._lock:
+            return self._state.model_copy(deep=True)
+
+    def _read(self) -> EstateState:
+        with self._lock:
+            return self._state
+
+    def _commit(self, state: EstateState) -> None:
+        """Callers hold the lock."""
+        self._state = state
+        if self._on_change is not None:
+            self._on_change(state.model_dump_json())
+
+    def live_version(self, service: str, at: datetime) -> str:
+        return _live_version(self._read(), service, at)
+
+    # -- world events -----------------------------------------------------------------------------------
+    def apply(self, event: WorldEvent | ScenarioEvent | ConversationEvent, at: datetime | None = None) -> None:
+        """Apply a deploy, config_change, scale or fault, at ``at`` (default: the clock's now).
+
+        Conversation events (message, alert, approve, reject) belong to the scenario runner: passing one
+        raises ScenarioError.
+        """
+        payload = event.payload if isinstance(event, ScenarioEvent) else event
+        when = at if at is not None else self._clock.now()
+        with self._lock:
+            state = self._state
+            if isinstance(payload, DeployEvent):
+                state = mutations.deploy(state, payload, when)
+            elif isinstance(payload, ConfigChangeEvent):
+                state = mutations.config_change(state, payload, when)
+            elif isinstance(payload, ScaleEvent):
+                state = mutations.scale(state, payload, when)
+            elif isinstance(payload, FaultEvent):
+                state = mutations.inject_fault(state, payload, when)
+            else:
+                raise ScenarioError(
+                    f"{type(payload).__name__} is a conversation event: the scenario runner plays it, not the estate"
+                )
+            self._commit(state)
+        log.info("sandbox applied %s at %s", type(payload).__name__, when.isoformat())
+
+    # -- Inventory --------------------------------------------------------------------------------------
+    def service(self, name: str) -> Service:
+        return _service(service_record(self._read(), name))
+
+    def services(self) -> list[Service]:
+        return [_service(s) for s in self._read().services]
+
+    # -- Deployer ---------------------------------------------------------------------------------------
+    def deployments(self, service: str, limit: int = 10) -> list[Deployment]:
+        state = self._read()
+        service_record(state, service)
+        newest_first = list(reversed(history(state, service)))
+        return [_deployment(d) for d in newest_first[: max(0, limit)]]
+
+    def changes(self, service: str, start: datetime, end: datetime) -> list[Change]:
+        state = self._read()
+        service_record(state, service)
+        found = sorted((c for c in state.changes if c.service == service and start <= c.at <= end), key=lambda c: c.at)
+        return [Change(service=c.service, kind=c.kind, at=c.at, detail=dict(c.detail)) for c in found]
+
+    def rollback(self, service: str, to_version: str, *, reason: str) -> Deployment:
+        with self._lock:
+            state, record = mutations.rollback(self._state, service, to_version, reason, self._clock.now())
+            self._commit(state)
+        log.info("sandbox rolled %s back to %s (%s)", service, to_version, record.commit)
+        return _deployment(record)
+
+    # -- Telemetry --------------------------------------------------------------------------------------
+    def error_rate(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return error_rate_series(self._read(), service, start, end, step_seconds)
+
+    def latency_p99(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return latency_series(self._read(), service, start, end, step_seconds)
+
+    def logs(
+        self,
+        service: str,
+        start: datetime,
+        end: datetime,
+        *,
+        trace_id: str | None = None,
+        level: str | None = None,
+        limit: int = 50,
+    ) -> list[LogLine]:
+        return generate_logs(self._read(), service, start, end, trace=trace_id, level=level, limit=limit)
+
+    # -- Directory --------------------------------------------------------------------------------------
+    def person(self, name: str) -> Person | None:
+        record = self._read().people.get(name)
+        return None if record is None else _person(name, record)
+
+    def members(self, group: str) -> frozenset[str]:
+        return frozenset(name for name, p in self._read().people.items() if group in p.groups)
+
+    def find_person(
+        self,
+        slack_user_id: str | None = None,
+        email: str | None = None,
+        teams_aad_object_id: str | None = None,
+    ) -> Person | None:
+        """By chat id first (Slack, then Teams), else by email (case-insensitive)."""
+        people = self._read().people.items()
+        for name, p in people:
+            if (slack_user_id and p.slack_user_id == slack_user_id) or (
+                teams_aad_object_id and p.teams_aad_object_id == teams_aad_object_id
+            ):
+                return _person(name, p)
+        if email:
+            for name, p in people:
+                if p.email.lower() == email.lower():
+                    return _person(name, p)
+        return None
+
+    # -- hosts and VPN (no core port yet: for the sandbox's own packs and tests) ------------------------
+    def volume(self, host: str) -> LogVolume:
+        return mutations.find_volume(self._read(), host)
+
+    def clear_volume(self, host: str, used_pct: float = 35.0) -> LogVolume:
+        """Rotate and compress old logs: usage drops to ``used_pct`` and a disk_full fault there ends."""
+        with self._lock:
+            self._commit(mutations.clear_volume(self._state, host, used_pct, self._clock.now()))
+            return mutations.find_volume(self._state, host)
+
+    def vpn_session(self, user: str) -> SessionStatus:
+        sessions = self._read().vpn.sessions
+        if user not in sessions:
+            raise NotFoundError(f"{user!r} has no VPN session")
+        return sessions[user]
+
+    def unlock_vpn_session(self, user: str) -> SessionStatus:
+        with self._lock:
+            self._commit(mutations.unlock_session(self._state, user, self._clock.now()))
+            return self._state.vpn.sessions[user]
+
+    def restart_service(self, service: str) -> None:
+        """Restart the pods: ends a crash loop not tied to the running version."""
+        with self._lock:
+            self._commit(mutations.restart(self._state, service, self._clock.now()))

@@ -1,0 +1,176 @@
+"""Pure state transitions: each takes an ``EstateState`` and returns a new one.
+
+Fault binding: a fault applied while the service's newest deployment is scripted (made by a scenario event)
+is bound to the live version, so it lasts only while that version runs: rolling back ends it, rolling
+forward again brings it back. A fault with no preceding scripted change is bound to nothing, and no
+rollback touches it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from actiondesk.adapters.sandbox.events import ConfigChangeEvent, DeployEvent, FaultEvent, ScaleEvent
+from actiondesk.adapters.sandbox.timeline import digest, history, newest_deployment, service_record
+from actiondesk.adapters.sandbox.world import (
+    ChangeRecord,
+    DeployKind,
+    DeploymentRecord,
+    EstateState,
+    FaultKind,
+    FaultRecord,
+    LogVolume,
+    ServiceRecord,
+    SessionStatus,
+)
+from actiondesk.core.errors import ActionFailedError, NotFoundError
+
+DEFAULT_HOST = "worker-1"
+AGENT = "actiondesk"
+
+
+def _replace_service(state: EstateState, record: ServiceRecord) -> EstateState:
+    services = tuple(record if s.name == record.name else s for s in state.services)
+    return state.model_copy(update={"services": services})
+
+
+def _add_change(
+    state: EstateState, service: str, kind: str, at: datetime, detail: dict[str, str], author: str
+) -> EstateState:
+    change = ChangeRecord(
+        id=f"chg-{len(state.changes) + 1}", service=service, kind=kind, at=at, detail=detail, author=author
+    )
+    return state.model_copy(update={"changes": (*state.changes, change)})
+
+
+def _record_deployment(state: EstateState, record: DeploymentRecord) -> EstateState:
+    service = service_record(state, record.service)
+    state = state.model_copy(update={"deployments": (*state.deployments, record)})
+    current = history(state, record.service)[-1].version
+    return _replace_service(state, service.model_copy(update={"version": current}))
+
+
+def deploy(state: EstateState, event: DeployEvent, at: datetime) -> EstateState:
+    service_record(state, event.service)
+    record = DeploymentRecord(
+        id="dep-" + digest(event.service, event.version, event.commit, at.isoformat(), len(state.deployments))[:10],
+        service=event.service,
+        version=event.version,
+        commit=event.commit,
+        deployed_at=at,
+        author=event.author,
+        kind=DeployKind.DEPLOY,
+        scripted=True,
+    )
+    return _record_deployment(state, record)
+
+
+def rollback(
+    state: EstateState, service: str, to_version: str, reason: str, at: datetime
+) -> tuple[EstateState, DeploymentRecord]:
+    service_record(state, service)
+    earlier = [d for d in history(state, service) if d.version == to_version and d.deployed_at <= at]
+    if not earlier:
+        raise ActionFailedError(f"{service} was never deployed at version {to_version!r}; nothing to roll back to")
+    record = DeploymentRecord(
+        id="dep-" + digest(service, to_version, "rollback", at.isoformat(), len(state.deployments))[:10],
+        service=service,
+        version=to_version,
+        commit=earlier[-1].commit,
+        deployed_at=at,
+        author=AGENT,
+        kind=DeployKind.ROLLBACK,
+        scripted=False,
+        reason=reason,
+    )
+    return _record_deployment(state, record), record
+
+
+def config_change(state: EstateState, event: ConfigChangeEvent, at: datetime) -> EstateState:
+    record = service_record(state, event.service)
+    detail = {"key": event.key, "value": event.value}
+    if event.key in record.config:
+        detail["previous"] = record.config[event.key]
+    state = _replace_service(state, record.model_copy(update={"config": {**record.config, event.key: event.value}}))
+    return _add_change(state, event.service, "config_change", at, detail, event.author)
+
+
+def scale(state: EstateState, event: ScaleEvent, at: datetime) -> EstateState:
+    record = service_record(state, event.service)
+    detail = {"replicas": str(event.replicas), "previous": str(record.replicas)}
+    state = _replace_service(state, record.model_copy(update={"replicas": event.replicas}))
+    return _add_change(state, event.service, "scale", at, detail, event.author)
+
+
+def inject_fault(state: EstateState, event: FaultEvent, at: datetime) -> EstateState:
+    bound: str | None = None
+    if event.service is not None:
+        service_record(state, event.service)
+        newest = newest_deployment(state, event.service, at)
+        if newest is not None and newest.scripted:
+            bound = newest.version
+    host = event.host or (DEFAULT_HOST if event.kind is FaultKind.DISK_FULL else None)
+    end = at + timedelta(seconds=event.duration) if event.duration is not None else None
+    fault = FaultRecord(
+        id=f"fault-{len(state.faults) + 1}",
+        service=event.service,
+        kind=event.kind,
+        value=event.size,
+        start=at,
+        end=end,
+        bound_version=bound,
+        user=event.user,
+        host=host,
+    )
+    state = state.model_copy(update={"faults": (*state.faults, fault)})
+    if event.kind is FaultKind.DISK_FULL:
+        volume = find_volume(state, host or DEFAULT_HOST)
+        state = _replace_volume(state, volume.model_copy(update={"used_pct": 100.0}))
+    if event.kind is FaultKind.ACCOUNT_LOCKED and event.user is not None:
+        sessions = {**state.vpn.sessions, event.user: SessionStatus.LOCKED}
+        state = state.model_copy(update={"vpn": state.vpn.model_copy(update={"sessions": sessions})})
+    return state
+
+
+def _end_faults(state: EstateState, at: datetime, **fields: object) -> EstateState:
+    """End the ongoing faults whose fields equal ``fields``."""
+    faults = tuple(
+        f.model_copy(update={"end": at})
+        if f.end is None and f.start <= at and all(getattr(f, k) == v for k, v in fields.items())
+        else f
+        for f in state.faults
+    )
+    return state.model_copy(update={"faults": faults})
+
+
+def find_volume(state: EstateState, host: str) -> LogVolume:
+    for volume in state.volumes:
+        if volume.host == host:
+            return volume
+    raise NotFoundError(f"the estate has no log volume on host {host!r}")
+
+
+def _replace_volume(state: EstateState, volume: LogVolume) -> EstateState:
+    volumes = tuple(volume if v.host == volume.host else v for v in state.volumes)
+    return state.model_copy(update={"volumes": volumes})
+
+
+def clear_volume(state: EstateState, host: str, used_pct: float, at: datetime) -> EstateState:
+    volume = find_volume(state, host)
+    state = _replace_volume(state, volume.model_copy(update={"used_pct": min(volume.used_pct, used_pct)}))
+    return _end_faults(state, at, kind=FaultKind.DISK_FULL, host=host)
+
+
+def unlock_session(state: EstateState, user: str, at: datetime) -> EstateState:
+    if user not in state.vpn.sessions:
+        raise NotFoundError(f"{user!r} has no session on {state.vpn.name}")
+    sessions = {**state.vpn.sessions, user: SessionStatus.ACTIVE}
+    state = state.model_copy(update={"vpn": state.vpn.model_copy(update={"sessions": sessions})})
+    return _end_faults(state, at, kind=FaultKind.ACCOUNT_LOCKED, user=user)
+
+
+def restart(state: EstateState, service: str, at: datetime) -> EstateState:
+    """Restart a service's pods: clears a crash loop not caused by its version (a bad version keeps crashing)."""
+    record = service_record(state, service)
+    state = _end_faults(state, at, kind=FaultKind.CRASH_LOOP, service=service, bound_version=None)
+    return _add_change(state, service, "restart", at, {"replicas": str(record.replicas)}, AGENT)

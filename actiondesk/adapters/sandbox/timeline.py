@@ -1,0 +1,90 @@
+"""Pure questions about an ``EstateState`` at an instant: which version runs, which faults are active."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from actiondesk.adapters.sandbox.world import DeploymentRecord, EstateState, FaultKind, FaultRecord, ServiceRecord
+from actiondesk.core.errors import UnknownServiceError
+
+
+def digest(*parts: object) -> str:
+    """A stable hex digest of ``parts`` (never Python's salted ``hash``)."""
+    text = "\x1f".join(str(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def unit(*parts: object) -> float:
+    """A stable number in [0, 1) derived from ``parts``."""
+    return int(digest(*parts)[:13], 16) / float(16**13)
+
+
+def service_record(state: EstateState, name: str) -> ServiceRecord:
+    for record in state.services:
+        if record.name == name:
+            return record
+    raise UnknownServiceError(f"the estate has no service named {name!r}")
+
+
+def history(state: EstateState, service: str) -> list[DeploymentRecord]:
+    """The service's deployments, oldest first (ties keep the order they were recorded in)."""
+    records = [d for d in state.deployments if d.service == service]
+    return sorted(records, key=lambda d: d.deployed_at)
+
+
+def newest_deployment(state: EstateState, service: str, at: datetime) -> DeploymentRecord | None:
+    live = [d for d in history(state, service) if d.deployed_at <= at]
+    return live[-1] if live else None
+
+
+def live_version(state: EstateState, service: str, at: datetime) -> str:
+    """The version of the newest deployment at or before ``at``; the recorded version if none is."""
+    record = service_record(state, service)
+    newest = newest_deployment(state, service, at)
+    return newest.version if newest is not None else record.version
+
+
+def is_active(state: EstateState, fault: FaultRecord, at: datetime) -> bool:
+    if at < fault.start or (fault.end is not None and at >= fault.end):
+        return False
+    if fault.bound_version is None or fault.service is None:
+        return True
+    return live_version(state, fault.service, at) == fault.bound_version
+
+
+def active_faults(
+    state: EstateState, services: Iterable[str], kinds: frozenset[FaultKind], at: datetime
+) -> list[FaultRecord]:
+    names = set(services)
+    return [f for f in state.faults if f.kind in kinds and f.service in names and is_active(state, f, at)]
+
+
+def dependencies(state: EstateState, service: str) -> list[str]:
+    """Everything ``service`` calls, directly or not (cycle-safe, ``service`` itself excluded)."""
+    by_name = {s.name: s for s in state.services}
+    seen: list[str] = []
+    stack = list(by_name[service].depends_on) if service in by_name else []
+    while stack:
+        name = stack.pop(0)
+        if name == service or name in seen or name not in by_name:
+            continue
+        seen.append(name)
+        stack.extend(by_name[name].depends_on)
+    return seen
+
+
+def origins(state: EstateState) -> list[str]:
+    """Services where requests start: those nothing depends on, plus any only reachable through a cycle."""
+    called = {dep for s in state.services for dep in s.depends_on}
+    starts = [s.name for s in state.services if s.name not in called]
+    reached = set(starts)
+    for name in starts:
+        reached.update(dependencies(state, name))
+    for record in state.services:
+        if record.name not in reached:
+            starts.append(record.name)
+            reached.add(record.name)
+            reached.update(dependencies(state, record.name))
+    return starts
