@@ -384,6 +384,7 @@ class CaseLoop:
         limit = max(baseline * 2, baseline + 0.01)
         deadline = self.clock.now() + timedelta(seconds=self.settings.verify_timeout_seconds)
         while True:
+            self.clock.sleep(self.settings.verify_interval_seconds)  # let the signal reflect what was done
             reading = self.executor.probe(
                 ActionCall(action="get_error_rate", params={"service": service, "minutes": 5, "step_seconds": 60}),
                 case.id,
@@ -410,7 +411,6 @@ class CaseLoop:
                         "handing this to a human."
                     ),
                 )
-            self.clock.sleep(self.settings.verify_interval_seconds)
 
     def _resolve(self, case: Case, result: dict) -> Case:
         text = "Verified: every step succeeded."

@@ -181,6 +181,9 @@ class SandboxEstate:
     def members(self, group: str) -> frozenset[str]:
         return frozenset(name for name, p in self._read().people.items() if group in p.groups)
 
+    def people(self) -> list[Person]:
+        return [_person(name, p) for name, p in sorted(self._read().people.items())]
+
     def find_person(
         self,
         slack_user_id: str | None = None,
