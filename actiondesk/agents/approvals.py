@@ -55,23 +55,9 @@ class ApprovalDesk:
         try:
             self.check(approval, person)
         except NotAuthorizedError as exc:
+            refused = {"approval_id": approval.id, "status": "refused", "by": person, "reason": str(exc)}
             with self.store.transaction() as uow:
-                for draft in self.recorder.drafts(
-                    approval.case_id,
-                    [
-                        (
-                            AuditKind.APPROVAL,
-                            {
-                                "approval_id": approval.id,
-                                "status": "refused",
-                                "by": person,
-                                "reason": str(exc),
-                            },
-                        ),
-                    ],
-                    actor=person,
-                ):
-                    uow.append_audit(draft)
+                self.recorder.append(uow, approval.case_id, [(AuditKind.APPROVAL, refused)], actor=person)
             raise
         status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
         decided = approval.model_copy(
@@ -96,22 +82,16 @@ class ApprovalDesk:
             if approve:
                 step = step.model_copy(update={"status": StepStatus.APPROVED})
                 moved = case.moved(CaseStatus.ACTING, now, plan=case.plan.with_step(step))
-                self.recorder.save(
-                    moved,
-                    note,
-                    say(f"Approved by {person}. Running {approval.call.action}."),
-                    actor=person,
-                    uow=uow,
-                )
+                self.recorder.append(uow, case.id, [note], actor=person)
+                self.recorder.save(moved, say(f"Approved by {person}. Running {approval.call.action}."), uow=uow)
             else:
                 step = step.model_copy(update={"status": StepStatus.REFUSED, "error": f"rejected by {person}"})
                 moved = case.moved(CaseStatus.ESCALATED, now, plan=case.plan.with_step(step))
+                self.recorder.append(uow, case.id, [note], actor=person)
                 self.recorder.save(
                     moved,
-                    note,
                     (AuditKind.CASE_ESCALATED, {"reason": f"rejected by {person}"}),
                     say(f"Rejected by {person}" + (f": {reason}" if reason else "") + ". Handing this to a human."),
-                    actor=person,
                     uow=uow,
                 )
         self.recorder.changed(approval.case_id)

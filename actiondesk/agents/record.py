@@ -27,6 +27,10 @@ class Recorder:
             for kind, payload in notes
         ]
 
+    def append(self, uow: UnitOfWork, case_id: str | None, notes: Iterable[Note], actor: str | None = None) -> None:
+        for draft in self.drafts(case_id, notes, actor):
+            uow.append_audit(draft)
+
     def save(self, case: Case, *notes: Note, actor: str | None = None, uow: UnitOfWork | None = None) -> Case:
         """Save ``case`` (optimistic version check) and append ``notes``; commit unless ``uow`` is given."""
         if uow is not None:

@@ -162,7 +162,7 @@ class Triage:
         lead = onset.at - bad.deployed_at
         confidence = 0.9 if lead <= window / 3 else 0.75
         if logs.lines and all(line.version == bad.version for line in logs.lines):
-            confidence = min(0.97, confidence + 0.05)
+            confidence = min(0.97, round(confidence + 0.05, 2))
         evidence.append(
             Evidence(
                 source="list_deployments",

@@ -14,8 +14,11 @@ import typer
 from actiondesk.core.errors import ActionDeskError
 from actiondesk.core.settings import Settings
 
-app = typer.Typer(help="ActionDesk: a ChatOps bot that turns the service desk into a system of action.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="ActionDesk: a ChatOps bot that turns the service desk into a system of action.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 scenario_app = typer.Typer(help="Sandbox scenarios.", no_args_is_help=True)
@@ -34,8 +37,9 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
     update = {k: v for k, v in overrides.items() if v is not None}
     settings = settings.model_copy(update=update)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     return settings
 
 
@@ -84,8 +88,11 @@ def audit_verify() -> None:
     if report.ok:
         typer.echo(f"audit trail verified: {report.checked} entries, head {report.head_hash[:16]}")
         return
-    typer.echo(f"audit trail BROKEN at entry {report.first_bad_seq}: {report.problem} "
-               f"({report.checked} entries verified before it)", err=True)
+    typer.echo(
+        f"audit trail BROKEN at entry {report.first_bad_seq}: {report.problem} "
+        f"({report.checked} entries verified before it)",
+        err=True,
+    )
     raise typer.Exit(1)
 
 

@@ -31,11 +31,13 @@ expect:
 
 def play_demo(settings: Settings) -> bool:
     console = Console()
-    console.print(Panel.fit(
-        "payment-gateway v2.5.0 (commit 9f3c2ab) went out at 09:00; a minute later its 5xx rate jumped.\n"
-        "alice reports it; ActionDesk triages, plans a rollback, bob (sre) approves, and it verifies the fix.",
-        title="ActionDesk demo",
-    ))
+    console.print(
+        Panel.fit(
+            "payment-gateway v2.5.0 (commit 9f3c2ab) went out at 09:00; a minute later its 5xx rate jumped.\n"
+            "alice reports it; ActionDesk triages, plans a rollback, bob (sre) approves, and it verifies the fix.",
+            title="ActionDesk demo",
+        )
+    )
     with tempfile.TemporaryDirectory() as folder:
         local = settings.model_copy(update={"database_url": f"sqlite:///{Path(folder) / 'demo.db'}"})
         store = open_store(local)

@@ -61,8 +61,9 @@ def print_timeline(entries: list[AuditEntry], console: Console | None = None) ->
     table.add_column("what")
     for entry in entries:
         style = STYLE.get(entry.kind, "dim")
-        table.add_row(str(entry.seq), f"{entry.at:%H:%M:%S}", entry.kind.value, entry.actor, describe(entry),
-                      style=style)
+        table.add_row(
+            str(entry.seq), f"{entry.at:%H:%M:%S}", entry.kind.value, entry.actor, describe(entry), style=style
+        )
     console.print(table)
 
 

@@ -114,7 +114,10 @@ def _play_event(play: _Play, scenario: Scenario, event: object) -> None:
         text = alert.annotations.get("summary") or alert.annotations.get("description") or alert.labels["alertname"]
         service = alert.labels.get("service") or alert.labels.get("job")
         case = loop.open_case(
-            f"[alert {alert.labels['alertname']}] {text}", "alertmanager", surface="alert", service=service,
+            f"[alert {alert.labels['alertname']}] {text}",
+            "alertmanager",
+            surface="alert",
+            service=service,
             kind=CaseKind.INCIDENT,
         )
         play.cases.append(case.id)
@@ -178,10 +181,7 @@ def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> Sce
     executed = [a.name for a in actions if a.result in ("succeeded", "failed")]
     culprit = primary.finding.culprit if primary and primary.finding else None
     probes = [
-        str(e.payload.get("action"))
-        for c in play.cases
-        for e in store.audit(c)
-        if e.kind is AuditKind.OBSERVATION
+        str(e.payload.get("action")) for c in play.cases for e in store.audit(c) if e.kind is AuditKind.OBSERVATION
     ]
     mttr = None
     if primary and primary.resolved_at is not None:

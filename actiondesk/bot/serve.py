@@ -30,7 +30,7 @@ async def run_server(settings: Settings) -> None:
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     host, port = runner.addresses[0][:2]
-    print(f"ActionDesk serving on http://{host}:{port}", flush=True)  # noqa: T201 - the line tools wait for
+    print(f"ActionDesk serving on http://{host}:{port}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -13,10 +13,10 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.views import case_detail, case_summary
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.worker import CaseWorker
-from actiondesk.bot.app import Runtime
 from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,
@@ -64,7 +64,9 @@ async def _body(request: web.Request, model: type[T]) -> T:
     try:
         data = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text=json.dumps({"error": "body is not JSON"}), content_type="application/json")
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "body is not JSON"}), content_type="application/json"
+        ) from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -80,7 +82,7 @@ async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     try:
         await asyncio.to_thread(runtime.store.list_cases, None, 1)
-    except Exception as exc:  # a health probe reports, it does not raise
+    except Exception as exc:  # noqa: BLE001 - a health probe reports, it does not raise
         log.warning("health check: database unreachable: %s", type(exc).__name__)
         return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
     return web.json_response({"status": "ok", "database": "ok"})
