@@ -45,5 +45,4 @@ def play_demo(settings: Settings) -> bool:
         for case_id in report.cases:
             print_timeline(list(store.audit(case_id)), console)
         print_report(report, console)
-        store.close()
     return report.passed

@@ -15,21 +15,27 @@ from actiondesk.bot.worker import CaseWorker
 
 log = logging.getLogger(__name__)
 
-EXPIRY_INTERVAL_SECONDS = 15.0
-EXPIRY = web.AppKey("expiry", asyncio.Task)
+SWEEPER = web.AppKey("sweeper", asyncio.Task)
 
 
-async def _expire_approvals(app: web.Application) -> None:
+def sweep_interval(runtime: Runtime) -> float:
+    """Often enough to take over a dead replica's case soon after its lease runs out."""
+    return max(0.5, min(runtime.settings.lease_seconds / 2, 15.0))
+
+
+async def _sweep(app: web.Application) -> None:
+    """Expire overdue approvals and pick up cases nobody is working on (a crashed replica's, say)."""
     runtime = app[RUNTIME]
+    interval = sweep_interval(runtime)
     while True:
-        await asyncio.sleep(EXPIRY_INTERVAL_SECONDS)
+        await asyncio.sleep(interval)
         try:
             expired = await asyncio.to_thread(runtime.approvals.expire_due)
+            if expired:
+                log.info("expired %d approvals", expired)
+            await app[WORKER].resume()
         except Exception:  # the edge of a scheduled job: log and try again next tick
-            log.exception("approval expiry job failed")
-            continue
-        if expired:
-            log.info("expired %d approvals", expired)
+            log.exception("sweep failed")
 
 
 def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
@@ -43,13 +49,13 @@ def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
         feed.bind(asyncio.get_running_loop())
         resumed = await app[WORKER].resume()
         if resumed:
-            log.info("resumed %d cases", resumed)
-        app[EXPIRY] = asyncio.get_running_loop().create_task(_expire_approvals(app))
+            log.info("resuming %d cases", resumed)
+        app[SWEEPER] = asyncio.get_running_loop().create_task(_sweep(app))
 
     async def cleanup(app: web.Application) -> None:
-        app[EXPIRY].cancel()
+        app[SWEEPER].cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await app[EXPIRY]
+            await app[SWEEPER]
         await app[WORKER].close()
 
     app.on_startup.append(startup)

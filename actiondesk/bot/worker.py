@@ -39,10 +39,11 @@ class CaseWorker:
 
     async def resume(self) -> int:
         cases = await asyncio.to_thread(self._loop.resumable)
-        for case in cases:
+        fresh = [c for c in cases if c.id not in self._running]
+        for case in fresh:
             log.info("case %s: resuming from %s", case.id, case.status.value)
             self.kick(case.id)
-        return len(cases)
+        return len(fresh)
 
     async def idle(self) -> None:
         while self._running:

@@ -1,0 +1,71 @@
+"""Start `actiondesk serve` as a real subprocess on port 0 and wait for the line that says where it listens."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+READY = re.compile(r"ActionDesk serving on (http://\S+)")
+START_TIMEOUT_SECONDS = 60.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def server_env(database_url: str, **extra: str) -> dict[str, str]:
+    """A clean environment: nothing of the developer's ACTIONDESK_* or .env leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIONDESK_") and k != "DATABASE_URL"}
+    env.update({"DATABASE_URL": database_url, "ACTIONDESK_VERIFY_INTERVAL_SECONDS": "0.2", **extra})
+    return env
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[str]
+    url: str = ""
+    output: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, env: dict[str, str], cwd: Path) -> ServerProcess:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "actiondesk", "serve", "--host", "127.0.0.1", "--port", "0"],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        server = cls(process)
+        ready = threading.Event()
+
+        def pump() -> None:  # drain the pipe for the server's whole life so it never blocks on a full pipe
+            assert process.stdout is not None
+            for line in process.stdout:
+                server.output.append(line)
+                match = READY.search(line)
+                if match and not ready.is_set():
+                    server.url = match.group(1)
+                    ready.set()
+            ready.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not ready.wait(START_TIMEOUT_SECONDS) or not server.url:
+            server.kill()
+            raise RuntimeError("server did not start:\n" + "".join(server.output))
+        return server
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()

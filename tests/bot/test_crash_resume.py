@@ -1,0 +1,94 @@
+"""Crash safety: SIGKILL the server after an approval is recorded and before its action runs; the restarted
+server resumes the case and the action runs exactly once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+from serverproc import ROOT, ServerProcess, server_env
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+pytestmark = pytest.mark.postgres
+
+
+def _wait_for(probe: Callable[[], object], what: str, timeout: float = 30.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.05)  # polling a condition, not waiting for time to pass
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _case(url: str, case_id: str) -> dict:
+    return httpx.get(f"{url}/api/cases/{case_id}", timeout=10).json()
+
+
+def test_sigkill_between_approval_and_action_runs_it_exactly_once(postgres_url: str, tmp_path):
+    env = server_env(postgres_url, ACTIONDESK_LEASE_SECONDS="2")
+    server = ServerProcess.start(env, ROOT)
+    db = create_engine(postgres_url, poolclass=NullPool)
+    blocker = db.connect()
+    try:
+        opened = httpx.post(
+            f"{server.url}/api/cases", json={"text": "the payment gateway is throwing 500s", "user": "alice"}
+        ).json()
+        case_id = opened["id"]
+        detail = _wait_for(
+            lambda: (d := _case(server.url, case_id))["status"] == "awaiting_approval" and d, "the approval request"
+        )
+        approval_id = detail["approvals"][0]["id"]
+        # Hold the action-run table so the server cannot claim the run: the approval is recorded, the action is not.
+        blocker.execute(text("BEGIN"))
+        blocker.execute(text("LOCK TABLE action_runs IN EXCLUSIVE MODE"))
+        answer = httpx.post(
+            f"{server.url}/api/approvals/{approval_id}", json={"decision": "approve", "user": "bob"}, timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+
+        def blocked() -> int:  # a fresh transaction per look: pg_stat_activity is a per-transaction snapshot
+            with db.connect() as conn:
+                return conn.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND state = 'active'")
+                ).scalar()
+
+        _wait_for(blocked, "the server to block on claiming the run")
+        with db.connect() as conn:
+            status = conn.execute(text("SELECT status FROM approvals WHERE id = :id"), {"id": approval_id}).scalar()
+        assert status == "approved"
+        server.kill()  # SIGKILL: no cleanup, no flush
+        blocker.execute(text("ROLLBACK"))
+        with db.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM action_runs")).scalar() == 0
+
+        server = ServerProcess.start(env, ROOT)  # the restarted server resumes the case on its own
+        final = _wait_for(
+            lambda: (d := _case(server.url, case_id))["status"] in ("resolved", "escalated", "failed") and d,
+            "the resumed case to finish",
+        )
+        assert final["status"] == "resolved", final["timeline"][-3:]
+        kinds = [e["kind"] for e in final["timeline"]]
+        assert kinds.count("action_started") == 1
+        assert kinds.count("action_result") == 1
+        with db.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM action_runs")).scalar() == 1
+            estate = json.loads(conn.execute(text("SELECT text FROM state_blobs")).scalar())
+        rollbacks = [d for d in estate["deployments"] if d["kind"] == "rollback"]
+        assert len(rollbacks) == 1, rollbacks
+        server.stop()
+        verify = subprocess.run(
+            [sys.executable, "-m", "actiondesk", "audit", "verify"], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        assert verify.returncode == 0, verify.stderr
+    finally:
+        blocker.close()
+        db.dispose()
+        server.kill()
