@@ -1,0 +1,185 @@
+"""The web console in a real headless Chromium, against the real server started as `python -m actiondesk serve`.
+
+Needs /usr/bin/chromium and the `playwright` package (its own browser downloads are not used). Without them
+the tests are skipped, unless ACTIONDESK_REQUIRE_BROWSER=1 (CI), which fails them instead.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from serverproc import ServerProcess, server_env
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, Request, Route
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STOP_TIMEOUT_SECONDS = 5.0
+UI_TIMEOUT_MS = 30_000  # the case loop runs in the background; give it room on a slow CI machine
+RESOLVE_TIMEOUT_MS = 90_000
+
+
+def _browser_problem() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (install the distribution's chromium package)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed (pip install -e '.[dev]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    problem = _browser_problem()
+    if problem is not None:
+        if os.environ.get("ACTIONDESK_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests are required here, but {problem}")
+        pytest.skip(problem)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`python -m actiondesk serve` on port 0, on a fresh SQLite file; killed at the end of the module."""
+    workdir = tmp_path_factory.mktemp("console")  # also the cwd, so no stray .env is read
+    started = ServerProcess.start(server_env(f"sqlite:///{workdir / 'a.db'}"), cwd=workdir)
+    started.url = started.url.rstrip("/")
+    yield started
+    started.process.terminate()
+    try:
+        started.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        warnings.warn(f"the server did not stop within {STOP_TIMEOUT_SECONDS:.0f}s of SIGTERM", stacklevel=1)
+        started.kill()
+
+
+@pytest.fixture
+def page(browser: Browser, server: ServerProcess) -> Iterator[Page]:
+    """A fresh browser context that may only talk to the server: anything else (a CDN, a web font) fails."""
+    context = browser.new_context(viewport={"width": 1440, "height": 960})
+    outside: list[str] = []
+    page_errors: list[str] = []
+
+    def only_local(route: Route, request: Request) -> None:
+        if request.url.startswith(server.url) or request.url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    opened = context.new_page()
+    opened.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    yield opened
+    context.close()
+    assert outside == [], f"the page tried to load from outside the server: {outside}"
+    assert page_errors == [], f"uncaught errors in the page: {page_errors}"
+
+
+def test_reporter_cannot_approve_then_sre_approves_and_the_case_resolves(
+    page: Page, server: ServerProcess, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(server.url + "/")
+    user = page.get_by_test_id("user-select")
+    expect(user).to_have_value("alice", timeout=UI_TIMEOUT_MS)  # the first person in group support
+
+    page.get_by_test_id("chat-input").fill("the payment gateway is throwing 500s")
+    page.get_by_test_id("chat-send").click()
+
+    messages = page.get_by_test_id("message")
+    expect(messages.first).to_contain_text("the payment gateway is throwing 500s", timeout=UI_TIMEOUT_MS)
+    expect(page.locator("[data-testid='case-item'][aria-current='true']")).to_contain_text("payment gateway")
+
+    finding = page.get_by_test_id("finding")
+    expect(finding.get_by_test_id("culprit-version")).to_have_text("v2.5.0", timeout=UI_TIMEOUT_MS)
+    expect(finding.get_by_test_id("culprit-commit")).to_have_text("9f3c2ab")
+    expect(finding.get_by_test_id("evidence-item").first).to_be_visible()
+
+    card = page.get_by_test_id("approval-card")
+    expect(card).to_have_attribute("data-status", "pending", timeout=UI_TIMEOUT_MS)
+    expect(card.get_by_test_id("approval-action")).to_have_text("rollback_deployment")
+    expect(card.get_by_test_id("approval-target")).to_have_text("payment-gateway")
+    expect(card.get_by_test_id("approval-params")).to_contain_text("v2.4.1")
+    expect(card.get_by_test_id("approval-group")).to_contain_text("sre")
+    expect(card.get_by_test_id("approval-reasons")).not_to_be_empty()
+    expect(card.get_by_test_id("approval-expires")).not_to_be_empty()
+    expect(page.get_by_test_id("case-status")).to_have_attribute("data-status", "awaiting_approval")
+    expect(page.get_by_test_id("plan-step")).to_have_attribute("data-status", "awaiting_approval")
+
+    # alice reported the incident and is not in sre: the server refuses, and the page says why.
+    card.get_by_test_id("approve-button").click()
+    error = card.get_by_test_id("error")
+    expect(error).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect(error).to_contain_text("alice is not in the approver group sre")
+    expect(card).to_have_attribute("data-status", "pending")
+
+    user.select_option("bob")
+    expect(error).to_have_count(0)
+    card.get_by_test_id("approve-button").click()
+
+    expect(card).to_have_attribute("data-status", "approved", timeout=UI_TIMEOUT_MS)
+    expect(card.get_by_test_id("decided-by")).to_have_text("bob")
+    expect(page.get_by_test_id("plan-step")).to_have_attribute("data-status", "succeeded", timeout=RESOLVE_TIMEOUT_MS)
+    expect(messages.filter(has_text="Verified")).to_have_count(1, timeout=RESOLVE_TIMEOUT_MS)
+    status = page.get_by_test_id("case-status")
+    expect(status).to_have_attribute("data-status", "resolved", timeout=RESOLVE_TIMEOUT_MS)
+    expect(status).to_have_text("resolved")
+    expect(page.get_by_test_id("case-item").first).to_have_attribute("data-status", "resolved", timeout=UI_TIMEOUT_MS)
+
+    # The audit trail, entry by entry, including alice's refused click.
+    timeline = page.get_by_test_id("timeline")
+    timeline.locator("summary").click()
+    entries = timeline.get_by_test_id("timeline-entry")
+    expect(entries.and_(page.locator("[data-kind='case_resolved']"))).to_have_count(1)
+    expect(entries.and_(page.locator("[data-kind='approval']")).filter(has_text="refused by alice")).to_have_count(1)
+    expect(entries.and_(page.locator("[data-kind='approval']")).filter(has_text="approved by bob")).to_have_count(1)
+    expect(entries.first).to_contain_text("#1")
+
+    page.get_by_test_id("details").evaluate("panel => { panel.scrollTop = 0; }")
+    page.screenshot(path=str(tmp_path / "console-resolved.png"))
+
+
+def test_server_text_is_shown_as_text_and_new_case_clears_the_selection(page: Page, server: ServerProcess) -> None:
+    from playwright.sync_api import expect
+
+    markup = '<img src="/x" onerror="window.pwned = 1"><b>bold</b> my keyboard is sticky'
+    page.goto(server.url + "/")
+    expect(page.get_by_test_id("user-select")).to_have_value("alice", timeout=UI_TIMEOUT_MS)
+    page.get_by_test_id("chat-input").fill(markup)
+    page.get_by_test_id("chat-send").click()
+
+    first = page.get_by_test_id("message").first
+    expect(first.get_by_test_id("message-text")).to_have_text(markup, timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_test_id("case-title")).to_have_text(markup[:80])
+    expect(page.get_by_test_id("messages").locator("img, b")).to_have_count(0)
+    expect(page.get_by_test_id("case-list").locator("img, b")).to_have_count(0)
+    assert page.evaluate("window.pwned") is None
+
+    page.get_by_test_id("new-case").click()
+    expect(page.get_by_test_id("welcome")).to_be_visible()
+    expect(page.get_by_test_id("chat-input")).to_have_attribute("placeholder", re.compile("opens a new case"))
+    expect(page.locator(".case-item.active")).to_have_count(0)
