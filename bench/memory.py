@@ -69,8 +69,16 @@ class MemoryStore:
         seq = len(self.entries) + 1
         payload = canonical_json(redact(draft.payload))
         digest = entry_hash(seq, draft.kind.value, draft.case_id, draft.actor, draft.at, payload, prev)
-        entry = AuditEntry(seq=seq, kind=draft.kind, case_id=draft.case_id, actor=draft.actor, at=draft.at,
-                           payload=draft.payload, prev_hash=prev, hash=digest)
+        entry = AuditEntry(
+            seq=seq,
+            kind=draft.kind,
+            case_id=draft.case_id,
+            actor=draft.actor,
+            at=draft.at,
+            payload=draft.payload,
+            prev_hash=prev,
+            hash=digest,
+        )
         self.entries.append(entry)
         return entry
 
@@ -78,8 +86,11 @@ class MemoryStore:
         return [c for c in self.cases.values() if statuses is None or c.status in statuses][:limit]
 
     def approvals(self, case_id: str | None = None, status: ApprovalStatus | None = None) -> list[Approval]:
-        return [a for a in self.approvals_.values() if (case_id is None or a.case_id == case_id)
-                and (status is None or a.status is status)]
+        return [
+            a
+            for a in self.approvals_.values()
+            if (case_id is None or a.case_id == case_id) and (status is None or a.status is status)
+        ]
 
     def claim_lease(self, case_id: str, owner: str, now: datetime, seconds: float) -> bool:
         return True
@@ -94,8 +105,10 @@ class FixedEstate:
     def __init__(self, now: datetime) -> None:
         self.svc = Service("search", 3, "staging", "v1.3.0")
         onset = now - timedelta(minutes=5)
-        self._bad = [Point(now - timedelta(minutes=60 - i), 0.3 if now - timedelta(minutes=60 - i) >= onset else 0.003)
-                     for i in range(61)]
+        self._bad = [
+            Point(now - timedelta(minutes=60 - i), 0.3 if now - timedelta(minutes=60 - i) >= onset else 0.003)
+            for i in range(61)
+        ]
         self._good = [Point(now - timedelta(minutes=5 - i), 0.003) for i in range(6)]
         self._deploys = [
             Deployment("search", "v1.3.0", "abc1234", onset - timedelta(minutes=2), "dev"),

@@ -18,24 +18,30 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory import FixedEstate, MemoryStore  # noqa: E402
+from memory import FixedEstate, MemoryStore
 
-from actiondesk.actions.catalog import Catalog  # noqa: E402
-from actiondesk.actions.executor import Executor  # noqa: E402
-from actiondesk.actions.packs import builtin_packs  # noqa: E402
-from actiondesk.actions.spec import ActionContext  # noqa: E402
-from actiondesk.adapters.store import SqlStore, make_engine, upgrade  # noqa: E402
-from actiondesk.agents.governance import Governance, PolicyData  # noqa: E402
-from actiondesk.agents.loop import CaseLoop, LoopSettings  # noqa: E402
-from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths  # noqa: E402
-from actiondesk.agents.record import Recorder  # noqa: E402
-from actiondesk.agents.triage import Triage, TriageSettings  # noqa: E402
-from actiondesk.core.audit import AuditDraft, AuditKind, canonical_json  # noqa: E402
-from actiondesk.core.clock import SimulatedClock  # noqa: E402
+from actiondesk.actions.catalog import Catalog
+from actiondesk.actions.executor import Executor
+from actiondesk.actions.packs import builtin_packs
+from actiondesk.actions.spec import ActionContext
+from actiondesk.adapters.store import SqlStore, make_engine, upgrade
+from actiondesk.agents.governance import Governance, PolicyData
+from actiondesk.agents.loop import CaseLoop, LoopSettings
+from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
+from actiondesk.agents.record import Recorder
+from actiondesk.agents.triage import Triage, TriageSettings
+from actiondesk.core.audit import AuditDraft, AuditKind, canonical_json
+from actiondesk.core.clock import SimulatedClock
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-PAYLOAD = {"action": "rollback_deployment", "params": {"service": "payment-gateway", "to_version": "v2.4.1"},
-           "summary": "payment-gateway now runs v2.4.1 (a1b2c3d)", "status": "succeeded", "n": 42, "ok": True}
+PAYLOAD = {
+    "action": "rollback_deployment",
+    "params": {"service": "payment-gateway", "to_version": "v2.4.1"},
+    "summary": "payment-gateway now runs v2.4.1 (a1b2c3d)",
+    "status": "succeeded",
+    "n": 42,
+    "ok": True,
+}
 
 
 def best_of(runs: int, fn: Callable[[], float]) -> float:
@@ -45,8 +51,9 @@ def best_of(runs: int, fn: Callable[[], float]) -> float:
 def row(name: str, value: float, unit: str, goal: str, ok: bool, baseline: float, baseline_name: str) -> None:
     ratio = value / baseline if baseline else float("nan")
     verdict = "meets goal" if ok else "MISSES goal"
-    print(f"{name:<30} {value:>12,.3f} {unit:<10} goal {goal:<14} {verdict:<12} "
-          f"ratio {ratio:>8.2f}x vs {baseline_name}")
+    print(
+        f"{name:<30} {value:>12,.3f} {unit:<10} goal {goal:<14} {verdict:<12} ratio {ratio:>8.2f}x vs {baseline_name}"
+    )
 
 
 def bench_loop() -> None:
@@ -57,9 +64,13 @@ def bench_loop() -> None:
     executor = Executor(catalog, ActionContext(estate, estate, estate, clock), store, "actiondesk")
     recorder = Recorder(store, clock, "actiondesk")
     loop = CaseLoop(
-        recorder, executor, Triage(executor, estate, TriageSettings()),
-        RunbookPlanner.from_paths(builtin_runbook_paths()), Governance(catalog, estate, PolicyData()),
-        LoopSettings(verify_interval_seconds=1), owner="bench",
+        recorder,
+        executor,
+        Triage(executor, estate, TriageSettings()),
+        RunbookPlanner.from_paths(builtin_runbook_paths()),
+        Governance(catalog, estate, PolicyData()),
+        LoopSettings(verify_interval_seconds=1),
+        owner="bench",
     )
     cases = 300
 
@@ -99,8 +110,15 @@ def bench_audit() -> None:
             started = time.perf_counter()
             for i in range(n):
                 with store.transaction() as uow:
-                    uow.append_audit(AuditDraft(kind=AuditKind.OBSERVATION, case_id="C-bench", actor="bench",
-                                                at=NOW, payload={**PAYLOAD, "i": i}))
+                    uow.append_audit(
+                        AuditDraft(
+                            kind=AuditKind.OBSERVATION,
+                            case_id="C-bench",
+                            actor="bench",
+                            at=NOW,
+                            payload={**PAYLOAD, "i": i},
+                        )
+                    )
             return n / (time.perf_counter() - started)
 
         rate = best_of(2, appends)
@@ -120,17 +138,26 @@ def bench_audit() -> None:
 
         raw_rate = best_of(2, raw_inserts)
         # Lower is worse for rates, so the ratio is baseline/ours: how many times slower than a bare insert.
-        print(f"{'audit append (SQLite, durable)':<30} {rate:>12,.0f} {'appends/s':<10} goal {'>= 3,000/s':<14} "
-              f"{'meets goal' if rate >= 3000 else 'MISSES goal':<12} ratio {raw_rate / rate:>8.2f}x slower than "
-              f"a bare sqlite3 insert+commit ({raw_rate:,.0f}/s)")
+        print(
+            f"{'audit append (SQLite, durable)':<30} {rate:>12,.0f} {'appends/s':<10} goal {'>= 3,000/s':<14} "
+            f"{'meets goal' if rate >= 3000 else 'MISSES goal':<12} ratio {raw_rate / rate:>8.2f}x slower than "
+            f"a bare sqlite3 insert+commit ({raw_rate:,.0f}/s)"
+        )
 
         total = 100_000  # grow the chain to 100k entries, in large transactions
         have = sum(1 for _ in store.audit())
         while have < total:
             with store.transaction() as uow:
                 for i in range(min(5000, total - have)):
-                    uow.append_audit(AuditDraft(kind=AuditKind.OBSERVATION, case_id=f"C-{i % 97}", actor="bench",
-                                                at=NOW, payload={**PAYLOAD, "i": have + i}))
+                    uow.append_audit(
+                        AuditDraft(
+                            kind=AuditKind.OBSERVATION,
+                            case_id=f"C-{i % 97}",
+                            actor="bench",
+                            at=NOW,
+                            payload={**PAYLOAD, "i": have + i},
+                        )
+                    )
             have = min(total, have + 5000)
 
         def verify() -> float:
@@ -150,9 +177,11 @@ def bench_audit() -> None:
             return total / (time.perf_counter() - started)
 
         hrate = best_of(3, hash_only)
-        print(f"{'audit verify (SQLite)':<30} {vrate:>12,.0f} {'entries/s':<10} goal {'>= 100,000/s':<14} "
-              f"{'meets goal' if vrate >= 100_000 else 'MISSES goal':<12} ratio {hrate / vrate:>8.2f}x slower than "
-              f"bare SHA-256 chaining of pre-serialised bodies ({hrate:,.0f}/s)")
+        print(
+            f"{'audit verify (SQLite)':<30} {vrate:>12,.0f} {'entries/s':<10} goal {'>= 100,000/s':<14} "
+            f"{'meets goal' if vrate >= 100_000 else 'MISSES goal':<12} ratio {hrate / vrate:>8.2f}x slower than "
+            f"bare SHA-256 chaining of pre-serialised bodies ({hrate:,.0f}/s)"
+        )
         store_engine = getattr(store, "_engine", None)
         if store_engine is not None:
             store_engine.dispose()
