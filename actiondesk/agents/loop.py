@@ -40,8 +40,21 @@ class LoopSettings:
     lease_seconds: float = 30.0
 
 
+def shown(call: ActionCall) -> str:
+    """A call as people read it in chat: ``action key=value, key=value``."""
+    params = ", ".join(f"{k}={v}" for k, v in call.params.items())
+    return f"{call.action} {params}".strip()
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def run_key(case: Case, step: PlanStep) -> str:
+    """The idempotency key of a step's run: stable across crashes, distinct for each plan a reopened case gets."""
+    if case.reopened:
+        return f"{case.id}/reopen-{case.reopened}/step-{step.index}"
+    return f"{case.id}/step-{step.index}"
 
 
 class CaseLoop:
@@ -190,7 +203,7 @@ class CaseLoop:
         plan = self.planner.plan(case, case.finding)
         if plan is None:
             return self._escalate(case, "no runbook fits this finding")
-        steps = "; ".join(f"{s.call.action} {s.call.params}" for s in plan.steps)
+        steps = "; ".join(shown(s.call) for s in plan.steps)
         case = self.recorder.save(
             case.changed(self.clock.now(), plan=plan),
             (AuditKind.PLAN, plan.model_dump(mode="json")),
@@ -232,7 +245,7 @@ class CaseLoop:
                     case.moved(CaseStatus.ESCALATED, now, plan=case.plan.with_step(decided)),
                     note,
                     say(
-                        f"Suggested, for a person to run: {step.call.action} {step.call.params} "
+                        f"Suggested, for a person to run: {shown(step.call)} "
                         f"({'; '.join(decision.reasons)}). Tell me here when it is done."
                     ),
                     (AuditKind.CASE_ESCALATED, {"reason": "suggest only"}),
@@ -278,7 +291,7 @@ class CaseLoop:
                 (AuditKind.APPROVAL_REQUESTED, approval.model_dump(mode="json")),
                 say(
                     f"Approval needed from {approval.group}: {step.call.action} on {approval.target} "
-                    f"{dict(step.call.params)}. {'; '.join(decision.reasons)}.",
+                    f"({shown(step.call)}). {'; '.join(decision.reasons)}.",
                     approval_id=approval.id,
                 ),
                 uow=uow,
@@ -296,7 +309,7 @@ class CaseLoop:
         recheck = self._recheck(case, step)
         if recheck is not None:
             return recheck
-        key = step.run_key or f"{case.id}/step-{step.index}"
+        key = step.run_key or run_key(case, step)
         if step.status is not StepStatus.RUNNING:
             step = step.model_copy(update={"status": StepStatus.RUNNING, "run_key": key})
             case = self.recorder.save(case.changed(self.clock.now(), plan=case.plan.with_step(step)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+CLOSED = ""
+
 
 class ChangeFeed:
     """Fan-out of 'case X changed' to every open live view. Called from worker threads."""
@@ -25,6 +27,11 @@ class ChangeFeed:
         for queue in list(self._queues):
             if queue.qsize() < 1000:
                 queue.put_nowait(case_id)
+
+    def close(self) -> None:
+        """End every open live view (server shutdown): each gets the empty-string sentinel."""
+        for queue in list(self._queues):
+            queue.put_nowait(CLOSED)
 
     def subscribe(self) -> asyncio.Queue[str]:
         queue: asyncio.Queue[str] = asyncio.Queue()

@@ -58,6 +58,10 @@ def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
             await app[SWEEPER]
         await app[WORKER].close()
 
+    async def shutdown(app: web.Application) -> None:
+        feed.close()  # live views end now, so a graceful stop does not wait for their keep-alives
+
     app.on_startup.append(startup)
+    app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app

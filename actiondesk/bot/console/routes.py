@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.views import case_detail, case_summary
-from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.events import CLOSED, ChangeFeed
 from actiondesk.bot.worker import CaseWorker
 from actiondesk.core.errors import (
     ApprovalConflictError,
@@ -163,6 +163,8 @@ async def changes(request: web.Request) -> web.StreamResponse:
         while True:
             try:
                 case_id = await asyncio.wait_for(queue.get(), timeout=15)
+                if case_id == CLOSED:
+                    break
                 await response.write(f"data: {case_id}\n\n".encode())
             except TimeoutError:
                 await response.write(b": keep-alive\n\n")
