@@ -290,8 +290,8 @@ class CaseLoop:
                 note,
                 (AuditKind.APPROVAL_REQUESTED, approval.model_dump(mode="json")),
                 say(
-                    f"Approval needed from {approval.group}: {step.call.action} on {approval.target} "
-                    f"({shown(step.call)}). {'; '.join(decision.reasons)}.",
+                    f"Approval needed from {approval.group} to run {shown(step.call)} on {approval.target}. "
+                    f"{'; '.join(decision.reasons)}.",
                     approval_id=approval.id,
                 ),
                 uow=uow,
