@@ -101,6 +101,11 @@ class Executor:
                         "target": spec.target(params),
                     },
                 )
+        if not created and (run.action, run.params) != (call.action, dict(call.params)):
+            raise ActionFailedError(
+                f"run key {key} already belongs to {run.action} {run.params}; "
+                f"refusing to take {call.action} {dict(call.params)} for a replay of it"
+            )
         if not created and run.status is not RunStatus.STARTED:
             log.info("case %s: run %s already finished as %s; not repeated", case_id, key, run.status)
             return Execution(run, replayed=True)
@@ -132,9 +137,14 @@ class Executor:
             return Execution(self._finish(run, RunStatus.SUCCEEDED, result), False)
         undo = spec.inverse(run.snapshot or {}, params)
         if undo is not None:
-            inverse_spec, inverse_params = self.catalog.validate(undo)
-            inverse_spec.run(self._ctx, inverse_params)
             result = {**result, "inverse": dict(undo.params)}
+            try:
+                inverse_spec, inverse_params = self.catalog.validate(undo)
+                inverse_spec.run(self._ctx, inverse_params)
+            except Exception as exc:  # a failed undo is recorded as such, never left behind as a STARTED run
+                log.exception("case %s: the inverse of %s failed", run.case_id, run.action)
+                error = f"{problem}; its inverse {undo.action} failed too: {exc}"
+                return Execution(self._finish(run, RunStatus.FAILED, result, error=error), False)
             return Execution(self._finish(run, RunStatus.ROLLED_BACK, result, error=problem), False)
         return Execution(self._finish(run, RunStatus.FAILED, result, error=problem), False)
 

@@ -44,6 +44,8 @@ class ApprovalDesk:
         with self.store.transaction() as uow:
             approval = uow.get_approval(approval_id)
         now = self.recorder.clock.now()
+        if approval.status is ApprovalStatus.EXPIRED:
+            raise ApprovalExpiredError(f"approval {approval.id} expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC")
         if approval.status is not ApprovalStatus.PENDING:
             raise ApprovalConflictError(
                 f"approval {approval.id} was already {approval.status.value}"
