@@ -1,0 +1,143 @@
+"""The audit ledger: appending to the hash chain, reading it back, verifying it.
+
+Appends serialise on the ``audit_head`` row: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the
+writer's ``BEGIN IMMEDIATE`` already holds the database's one write lock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, DateTime, Engine, Select, String, bindparam, insert, select, type_coerce, update
+
+from actiondesk.adapters.store.engine import reading
+from actiondesk.adapters.store.errors import NOT_MIGRATED, translated
+from actiondesk.adapters.store.mapping import entry_from
+from actiondesk.adapters.store.tables import HEAD_ID, audit_entries, audit_head
+from actiondesk.adapters.store.utc import as_utc
+from actiondesk.core.audit import (
+    AuditDraft,
+    AuditEntry,
+    StoredRow,
+    VerifyReport,
+    canonical_json,
+    entry_hash,
+    verify_chain,
+)
+from actiondesk.core.errors import ConfigurationError
+from actiondesk.core.redact import redact
+
+BATCH = 1000
+VERIFY_BATCH = 10_000
+
+_head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
+_head_locked = _head.with_for_update()
+_insert_entry = insert(audit_entries)
+_move_head = (
+    update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+_UNREADABLE = datetime(1, 1, 1, tzinfo=UTC)  # stands in for a tampered, unparsable time: its hash will not match
+
+
+def _chain_query(at_type: String | DateTime) -> Select[tuple[int, str, str | None, str, object, str, str, str]]:
+    """The columns of StoredRow in seq order; ``at`` read raw, skipping the per-row type processing."""
+    c = audit_entries.c
+    columns = (c.seq, c.kind, c.case_id, c.actor, type_coerce(c.at, at_type), c.payload, c.prev_hash, c.hash)
+    return select(*columns).order_by(c.seq).execution_options(yield_per=VERIFY_BATCH)
+
+
+_chain_sqlite = _chain_query(String())  # SQLite keeps naive UTC as text: 'YYYY-MM-DD HH:MM:SS.ffffff'
+_chain_postgres = _chain_query(DateTime(timezone=True))
+
+
+def _sqlite_at(value: object) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+    except ValueError:
+        return _UNREADABLE
+
+
+def _postgres_at(value: object) -> datetime:
+    return value.astimezone(UTC) if isinstance(value, datetime) else _UNREADABLE
+
+
+def _read_head(connection: Connection, *, lock: bool) -> tuple[int, str]:
+    query = _head_locked if lock else _head
+    row = connection.execute(query).one_or_none()
+    if row is None:
+        raise ConfigurationError(f"the audit head row is missing; {NOT_MIGRATED}")
+    return int(row.seq), str(row.hash)
+
+
+def append(connection: Connection, draft: AuditDraft) -> AuditEntry:
+    """Append ``draft`` inside the caller's write transaction; secrets are redacted before writing."""
+    head_seq, head_hash = _read_head(connection, lock=True)
+    seq = head_seq + 1
+    at = as_utc(draft.at)
+    payload_json = canonical_json(redact(draft.payload))
+    digest = entry_hash(seq, draft.kind.value, draft.case_id, draft.actor, at, payload_json, head_hash)
+    connection.execute(
+        _insert_entry,
+        {
+            "seq": seq,
+            "kind": draft.kind.value,
+            "case_id": draft.case_id,
+            "actor": draft.actor,
+            "at": at,
+            "payload": payload_json,
+            "prev_hash": head_hash,
+            "hash": digest,
+        },
+    )
+    connection.execute(_move_head, {"new_seq": seq, "new_hash": digest})
+    return AuditEntry(
+        seq=seq,
+        kind=draft.kind,
+        case_id=draft.case_id,
+        actor=draft.actor,
+        at=at,
+        payload=json.loads(payload_json),
+        prev_hash=head_hash,
+        hash=digest,
+    )
+
+
+def entries(engine: Engine, case_id: str | None, after_seq: int) -> Iterator[AuditEntry]:
+    """Entries after ``after_seq`` in seq order, read in batches, each batch in its own short transaction.
+
+    No connection is held while the caller consumes the entries.
+    """
+    last = after_seq
+    while True:
+        query = select(audit_entries).where(audit_entries.c.seq > last)
+        if case_id is not None:
+            query = query.where(audit_entries.c.case_id == case_id)
+        query = query.order_by(audit_entries.c.seq).limit(BATCH)
+        with translated(), reading(engine) as connection:
+            rows = connection.execute(query).mappings().all()
+        for row in rows:
+            yield entry_from(row)
+        if len(rows) < BATCH:
+            return
+        last = rows[-1]["seq"]
+
+
+def _stored_rows(connection: Connection) -> Iterator[StoredRow]:
+    sqlite = connection.dialect.name == "sqlite"
+    parse: Callable[[object], datetime] = _sqlite_at if sqlite else _postgres_at
+    with connection.execute(_chain_sqlite if sqlite else _chain_postgres) as result:  # closes a server-side cursor
+        for seq, kind, case_id, actor, at, payload, prev_hash, digest in result:
+            yield StoredRow(seq, kind, case_id, actor, parse(at), payload, prev_hash, digest)
+
+
+def verify(engine: Engine) -> VerifyReport:
+    """Walk the whole chain in one read snapshot, streamed, and check it against the recorded head."""
+    with translated(), reading(engine) as connection:
+        head = _read_head(connection, lock=False)
+        rows = _stored_rows(connection)
+        try:
+            return verify_chain(rows, expected_head=head)
+        finally:
+            rows.close()  # verify_chain stops at the first bad entry

@@ -1,0 +1,72 @@
+"""Schema migrations, run programmatically through alembic (no alembic.ini needed).
+
+``upgrade(url)`` brings any database to head in one transaction; on PostgreSQL it first takes an
+advisory lock so replicas starting together do not migrate twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+
+from actiondesk.adapters.store.engine import make_engine, reading, writing
+from actiondesk.core.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x41444D47  # pg_advisory_xact_lock key: "ADMG", distinct from the scheduler's lock
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    """The revision the shipped migrations lead to."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(url: str | URL) -> None:
+    """Bring the database at ``url`` to the head revision."""
+    engine = make_engine(url)
+    try:
+        with writing(engine) as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            before = MigrationContext.configure(connection).get_current_revision()
+            command.upgrade(_config(connection), "head")
+        after = head_revision()
+        if before != after:
+            logger.info("database migrated from revision %s to %s", before, after)
+    except OperationalError as exc:
+        raise ConfigurationError(f"cannot migrate the database: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+
+
+def current_revision(url: str | URL) -> str | None:
+    """The database's revision, or None when it was never migrated."""
+    engine = make_engine(url)
+    try:
+        with reading(engine) as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise ConfigurationError(f"cannot read the database's revision: {exc.orig}") from exc
+    finally:
+        engine.dispose()

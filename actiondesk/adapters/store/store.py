@@ -1,0 +1,121 @@
+"""SqlStore: the Store and StateBlobs ports over one SQLAlchemy engine (SQLite or PostgreSQL).
+
+Thread-safe: the engine is shared, every call or transaction takes its own pooled connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, and_, or_, select, update
+
+from actiondesk.adapters.store import ledger
+from actiondesk.adapters.store.dialect import upsert_target
+from actiondesk.adapters.store.engine import reading, writing
+from actiondesk.adapters.store.errors import translated
+from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
+from actiondesk.adapters.store.tables import action_runs, approvals, cases, state_blobs
+from actiondesk.adapters.store.unit import SqlUnitOfWork
+from actiondesk.core.approval import Approval, ApprovalStatus
+from actiondesk.core.audit import AuditEntry, VerifyReport
+from actiondesk.core.case import Case, CaseStatus
+from actiondesk.core.errors import CaseNotFoundError
+from actiondesk.core.runs import ActionRun
+
+
+class SqlStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlUnitOfWork]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        with translated(), writing(self._engine) as connection:
+            yield SqlUnitOfWork(connection)
+
+    def get_case(self, case_id: str) -> Case:
+        with translated(), reading(self._engine) as connection:
+            row = connection.execute(select(cases).where(cases.c.id == case_id)).mappings().one_or_none()
+        if row is None:
+            raise CaseNotFoundError(f"no case {case_id}")
+        return case_from(row)
+
+    def list_cases(self, statuses: frozenset[CaseStatus] | None = None, limit: int = 100) -> list[Case]:
+        """Newest first."""
+        query = select(cases).order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(limit)
+        if statuses is not None:
+            query = query.where(cases.c.status.in_(sorted(s.value for s in statuses)))
+        with translated(), reading(self._engine) as connection:
+            rows = connection.execute(query).mappings().all()
+        return [case_from(row) for row in rows]
+
+    def approvals(self, case_id: str | None = None, status: ApprovalStatus | None = None) -> list[Approval]:
+        """Oldest first."""
+        query = select(approvals).order_by(approvals.c.created_at, approvals.c.id)
+        if case_id is not None:
+            query = query.where(approvals.c.case_id == case_id)
+        if status is not None:
+            query = query.where(approvals.c.status == status.value)
+        with translated(), reading(self._engine) as connection:
+            rows = connection.execute(query).mappings().all()
+        return [approval_from(row) for row in rows]
+
+    def runs(self, case_id: str) -> list[ActionRun]:
+        """Oldest first."""
+        query = (
+            select(action_runs)
+            .where(action_runs.c.case_id == case_id)
+            .order_by(action_runs.c.started_at, action_runs.c.key)
+        )
+        with translated(), reading(self._engine) as connection:
+            rows = connection.execute(query).mappings().all()
+        return [run_from(row) for row in rows]
+
+    def claim_lease(self, case_id: str, owner: str, now: datetime, seconds: float) -> bool:
+        """Take or renew the lease unless another owner holds an unexpired one. Leaves ``version`` alone."""
+        free = or_(cases.c.lease_owner.is_(None), cases.c.lease_owner == owner, cases.c.lease_until < now)
+        query = (
+            update(cases)
+            .where(and_(cases.c.id == case_id, free))
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+        )
+        with translated(), writing(self._engine) as connection:
+            if connection.execute(query).rowcount == 1:
+                return True
+            exists = connection.execute(select(cases.c.id).where(cases.c.id == case_id)).first()
+        if exists is None:
+            raise CaseNotFoundError(f"no case {case_id}")
+        return False
+
+    def release_lease(self, case_id: str, owner: str) -> None:
+        query = (
+            update(cases)
+            .where(cases.c.id == case_id, cases.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )
+        with translated(), writing(self._engine) as connection:
+            connection.execute(query)
+
+    def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]:
+        """Entries in seq order, streamed in batches."""
+        return ledger.entries(self._engine, case_id, after_seq)
+
+    def verify_audit(self) -> VerifyReport:
+        return ledger.verify(self._engine)
+
+    def get_blob(self, name: str) -> str | None:
+        query = select(state_blobs.c.text).where(state_blobs.c.name == name)
+        with translated(), reading(self._engine) as connection:
+            return connection.execute(query).scalar_one_or_none()
+
+    def put_blob(self, name: str, text: str) -> None:
+        now = datetime.now(UTC)
+        with translated(), writing(self._engine) as connection:
+            query = upsert_target(connection, state_blobs).values(name=name, text=text, updated_at=now)
+            connection.execute(
+                query.on_conflict_do_update(
+                    index_elements=["name"], set_={"text": query.excluded.text, "updated_at": now}
+                )
+            )

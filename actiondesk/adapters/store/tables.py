@@ -1,0 +1,140 @@
+"""The store's tables as sqlmodel classes. JSON-valued fields are TEXT holding JSON.
+
+The schema itself is created by the migrations (``migrations/versions``), not from these classes; a
+test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from actiondesk.adapters.store.utc import UtcDateTime
+
+# INTEGER PRIMARY KEY is SQLite's rowid: entries are stored in seq order, which keeps a full scan fast.
+_Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+HEAD_ID = 1
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: str = Field(primary_key=True)
+    kind: str
+    status: str = Field(index=True)
+    title: str = Field(sa_type=Text)
+    text: str = Field(sa_type=Text)
+    reporter: str
+    surface: str
+    thread: str = Field(sa_type=Text)  # JSON object
+    service: str | None = None
+    finding: str | None = Field(default=None, sa_type=Text)  # JSON
+    plan: str | None = Field(default=None, sa_type=Text)  # JSON
+    steps_taken: int
+    tags: str = Field(sa_type=Text)  # JSON array
+    created_at: datetime = Field(sa_type=UtcDateTime(), index=True)
+    updated_at: datetime = Field(sa_type=UtcDateTime())
+    resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    reopened: int
+    llm_calls: int
+    tokens: int = Field(sa_type=BigInteger)
+    cost_usd: float
+    version: int
+    lease_owner: str | None = None
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime())
+
+
+class ApprovalRow(SQLModel, table=True):
+    __tablename__ = "approvals"
+
+    id: str = Field(primary_key=True)
+    case_id: str = Field(foreign_key="cases.id", index=True)
+    step_index: int
+    call: str = Field(sa_type=Text)  # JSON ActionCall
+    target: str
+    approver_group: str
+    quorum: int
+    production: bool
+    status: str = Field(index=True)
+    requested_by: str
+    proposed_by: str
+    reasons: str = Field(sa_type=Text)  # JSON array
+    policy_ids: str = Field(sa_type=Text)  # JSON array
+    created_at: datetime = Field(sa_type=UtcDateTime())
+    expires_at: datetime = Field(sa_type=UtcDateTime())
+    decided_by: str | None = None
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    reason: str | None = Field(default=None, sa_type=Text)
+
+
+class RunRow(SQLModel, table=True):
+    __tablename__ = "action_runs"
+
+    key: str = Field(primary_key=True)  # the idempotency key
+    case_id: str | None = Field(default=None, foreign_key="cases.id", index=True)
+    action: str
+    params: str = Field(sa_type=Text)  # JSON object
+    status: str
+    snapshot: str | None = Field(default=None, sa_type=Text)  # JSON object
+    result: str | None = Field(default=None, sa_type=Text)  # JSON object
+    error: str | None = Field(default=None, sa_type=Text)
+    started_at: datetime = Field(sa_type=UtcDateTime())
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+
+
+class AuditEntryRow(SQLModel, table=True):
+    """One link of the hash chain. ``seq`` is assigned by the ledger, never by the database."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_case_id_seq", "case_id", "seq"),
+        UniqueConstraint("prev_hash", name="uq_audit_entries_prev_hash"),
+        UniqueConstraint("hash", name="uq_audit_entries_hash"),
+    )
+
+    seq: int = Field(sa_column=Column(_Seq, primary_key=True, autoincrement=False))
+    kind: str
+    case_id: str | None = None
+    actor: str
+    at: datetime = Field(sa_type=UtcDateTime())
+    payload: str = Field(sa_type=Text)  # canonical JSON, exactly as hashed
+    prev_hash: str = Field(sa_type=String(64))
+    hash: str = Field(sa_type=String(64))
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """The chain's head, one row (id 1): the row writers lock to serialise appends."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_audit_head_single_row"),)
+
+    id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    seq: int = Field(sa_column=Column(_Seq, nullable=False))
+    hash: str = Field(sa_type=String(64))
+
+
+class BlobRow(SQLModel, table=True):
+    __tablename__ = "state_blobs"
+
+    name: str = Field(primary_key=True)
+    text: str = Field(sa_type=Text)
+    updated_at: datetime = Field(sa_type=UtcDateTime())
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+cases = _table(CaseRow)
+approvals = _table(ApprovalRow)
+action_runs = _table(RunRow)
+audit_entries = _table(AuditEntryRow)
+audit_head = _table(AuditHeadRow)
+state_blobs = _table(BlobRow)
+
+TABLES: tuple[Table, ...] = (cases, approvals, action_runs, audit_entries, audit_head, state_blobs)

@@ -1,0 +1,148 @@
+"""SqlUnitOfWork: the UnitOfWork port over one open write transaction."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from actiondesk.adapters.store import ledger
+from actiondesk.adapters.store.dialect import insert_ignoring_conflict
+from actiondesk.adapters.store.errors import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, sqlstate, translated
+from actiondesk.adapters.store.mapping import (
+    approval_from,
+    approval_row,
+    case_from,
+    case_row,
+    run_from,
+    run_row,
+)
+from actiondesk.adapters.store.tables import action_runs, approvals, cases
+from actiondesk.core.approval import Approval, ApprovalStatus
+from actiondesk.core.audit import AuditDraft, AuditEntry
+from actiondesk.core.case import Case
+from actiondesk.core.errors import (
+    ApprovalNotFoundError,
+    CaseNotFoundError,
+    ConcurrencyError,
+    NotFoundError,
+)
+from actiondesk.core.runs import ActionRun
+
+logger = logging.getLogger(__name__)
+
+# Columns the updates leave alone: ids and creation times never change, leases belong to claim_lease.
+_CASE_FIXED = {"id", "created_at", "version", "lease_owner", "lease_until"}
+_APPROVAL_FIXED = {"id", "case_id", "created_at"}
+_RUN_FIXED = {"key", "case_id", "action", "params", "started_at"}
+
+
+class SqlUnitOfWork:
+    """Everything written through one instance commits or rolls back together (see SqlStore.transaction)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add_case(self, case: Case) -> Case:
+        """Insert ``case`` with version 1 (whatever version it carries) and return it so.
+
+        The inserts run in a savepoint, so a refused one (ConcurrencyError, CaseNotFoundError) leaves the
+        transaction usable on PostgreSQL too.
+        """
+        values = case_row(case, version=1).model_dump()
+        with translated():
+            try:
+                with self._connection.begin_nested():
+                    self._connection.execute(insert(cases), values)
+            except IntegrityError as exc:
+                _raise_meaningful(exc, f"case {case.id}", None)
+                raise
+        return case.model_copy(update={"version": 1})
+
+    def get_case(self, case_id: str) -> Case:
+        with translated():
+            row = self._connection.execute(select(cases).where(cases.c.id == case_id)).mappings().one_or_none()
+        if row is None:
+            raise CaseNotFoundError(f"no case {case_id}")
+        return case_from(row)
+
+    def save_case(self, case: Case) -> Case:
+        values = case_row(case, version=case.version + 1).model_dump(exclude=_CASE_FIXED)
+        query = (
+            update(cases)
+            .where(cases.c.id == case.id, cases.c.version == case.version)
+            .values({**values, "version": cases.c.version + 1})
+        )
+        with translated():
+            if self._connection.execute(query).rowcount == 1:
+                return case.model_copy(update={"version": case.version + 1})
+            exists = self._connection.execute(select(cases.c.version).where(cases.c.id == case.id)).scalar()
+        if exists is None:
+            raise CaseNotFoundError(f"no case {case.id}")
+        logger.info("case %s changed under us: had version %s, stored %s", case.id, case.version, exists)
+        raise ConcurrencyError(f"case {case.id} changed under us (version {case.version}, stored {exists})")
+
+    def add_approval(self, approval: Approval) -> None:
+        values = approval_row(approval).model_dump()
+        with translated():
+            try:
+                with self._connection.begin_nested():
+                    self._connection.execute(insert(approvals), values)
+            except IntegrityError as exc:
+                _raise_meaningful(exc, f"approval {approval.id}", approval.case_id)
+                raise
+
+    def get_approval(self, approval_id: str) -> Approval:
+        query = select(approvals).where(approvals.c.id == approval_id)
+        with translated():
+            row = self._connection.execute(query).mappings().one_or_none()
+        if row is None:
+            raise ApprovalNotFoundError(f"no approval {approval_id}")
+        return approval_from(row)
+
+    def transition_approval(self, approval: Approval, expected: ApprovalStatus) -> bool:
+        values = approval_row(approval).model_dump(exclude=_APPROVAL_FIXED)
+        query = (
+            update(approvals).where(approvals.c.id == approval.id, approvals.c.status == expected.value).values(values)
+        )
+        with translated():
+            return self._connection.execute(query).rowcount == 1
+
+    def claim_run(self, run: ActionRun) -> tuple[ActionRun, bool]:
+        """Insert unless the key exists (race-safe: ON CONFLICT DO NOTHING), then read back what is stored."""
+        query = (
+            insert_ignoring_conflict(self._connection, action_runs, ["key"])
+            .values(run_row(run).model_dump())
+            .returning(action_runs.c.key)  # a row only when this INSERT created one
+        )
+        with translated():
+            try:
+                with self._connection.begin_nested():
+                    created = self._connection.execute(query).first() is not None
+            except IntegrityError as exc:
+                _raise_meaningful(exc, f"run {run.key}", run.case_id)
+                raise
+            row = self._connection.execute(select(action_runs).where(action_runs.c.key == run.key)).mappings().one()
+        return run_from(row), created
+
+    def save_run(self, run: ActionRun) -> None:
+        values = run_row(run).model_dump(exclude=_RUN_FIXED)
+        with translated():
+            updated = self._connection.execute(
+                update(action_runs).where(action_runs.c.key == run.key).values(values)
+            ).rowcount
+        if updated != 1:
+            raise NotFoundError(f"no action run {run.key}: claim it before saving it")
+
+    def append_audit(self, draft: AuditDraft) -> AuditEntry:
+        with translated():
+            return ledger.append(self._connection, draft)
+
+
+def _raise_meaningful(exc: IntegrityError, what: str, case_id: str | None) -> None:
+    code = sqlstate(exc)
+    if code == FOREIGN_KEY_VIOLATION:
+        raise CaseNotFoundError(f"{what}: no case {case_id}") from exc
+    if code == UNIQUE_VIOLATION:
+        raise ConcurrencyError(f"{what} already exists") from exc

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, MetaData, inspect, text
+from store_factories import a_case, a_draft
+
+from actiondesk.adapters.store import SqlStore, current_revision, head_revision, make_engine, upgrade
+from actiondesk.adapters.store.tables import TABLES
+from actiondesk.core.errors import ConfigurationError
+
+EXPECTED_TABLES = {"cases", "approvals", "action_runs", "audit_entries", "audit_head", "state_blobs"}
+
+
+def test_upgrade_creates_every_table_and_reaches_head(database_url: str) -> None:
+    assert current_revision(database_url) is None
+
+    upgrade(database_url)
+    upgrade(database_url)  # a second run is a no-op
+
+    assert current_revision(database_url) == head_revision()
+    engine = make_engine(database_url)
+    try:
+        assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_matches_the_table_classes(raw: Engine) -> None:
+    metadata = MetaData()
+    for table in TABLES:
+        table.to_metadata(metadata)
+    with raw.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    assert [d for d in differences if not (d[0] == "remove_table" and d[1].name == "alembic_version")] == []
+
+
+def test_an_unmigrated_database_is_reported_as_such(database_url: str) -> None:
+    engine = make_engine(database_url)
+    store = SqlStore(engine)
+    try:
+        with pytest.raises(ConfigurationError, match="not migrated"):
+            store.get_case("case-1")
+        with pytest.raises(ConfigurationError, match="not migrated"), store.transaction() as uow:
+            uow.add_case(a_case())
+        with pytest.raises(ConfigurationError, match="not migrated"), store.transaction() as uow:
+            uow.append_audit(a_draft())
+        with pytest.raises(ConfigurationError, match="not migrated"):
+            store.verify_audit()
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://u@h/db", "sqlite://", "sqlite:///:memory:", "not a url", "postgresql+nosuchdriver://h/db"]
+)
+def test_make_engine_refuses_what_it_cannot_serve(url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        make_engine(url)
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/x.db")
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    finally:
+        engine.dispose()

@@ -1,0 +1,78 @@
+"""Shared fixtures: a fresh database per test on SQLite and PostgreSQL, and a migrated SqlStore on it.
+
+PostgreSQL comes from ACTIONDESK_TEST_POSTGRES_URL; each test gets its own schema. When the server is
+unreachable those tests are skipped, unless ACTIONDESK_REQUIRE_POSTGRES=1 (CI), which fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from actiondesk.adapters.store import SqlStore, make_engine, upgrade
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_url() -> URL:
+    return make_url(os.environ.get("ACTIONDESK_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+
+
+@pytest.fixture(scope="session")
+def postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be used, or None. Checked once per session."""
+    engine = create_engine(_postgres_url(), poolclass=NullPool, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        return f"PostgreSQL at {_postgres_url()!r} is unreachable: {exc.orig}"
+    finally:
+        engine.dispose()
+    return None
+
+
+@pytest.fixture
+def postgres_url(postgres_problem: str | None) -> Iterator[str]:
+    """A URL for a fresh, empty schema of its own (dropped afterwards) on the test PostgreSQL server."""
+    if postgres_problem is not None:
+        if os.environ.get("ACTIONDESK_REQUIRE_POSTGRES") == "1":
+            pytest.fail(postgres_problem)
+        pytest.skip(postgres_problem)
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(_postgres_url(), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        url = _postgres_url().update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text("SET lock_timeout = '10s'"))
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database: a SQLite file in tmp_path, or a PostgreSQL schema of its own."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return f"sqlite:///{tmp_path / 'actiondesk.db'}"
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[SqlStore]:
+    """A SqlStore on a freshly migrated database."""
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield SqlStore(engine)
+    engine.dispose()
