@@ -70,8 +70,9 @@ class Bench:
         ctx = ActionContext(inventory=self.estate, telemetry=self.estate, deployer=self.estate, clock=self.clock)
         self.executor = Executor(catalog or Catalog([*builtin_packs(), TESTING]), ctx, store, "actiondesk")
         now = self.clock.now()
-        case = Case(id="C-exec", kind=CaseKind.INCIDENT, title="t", text="t", reporter="alice",
-                    created_at=now, updated_at=now)  # fmt: skip
+        case = Case(
+            id="C-exec", kind=CaseKind.INCIDENT, title="t", text="t", reporter="alice", created_at=now, updated_at=now
+        )
         with store.transaction() as uow:
             self.case = uow.add_case(case)
 
@@ -166,8 +167,13 @@ def test_a_key_reused_for_a_different_call_is_not_taken_for_a_replay(bench: Benc
 
 def claim_by_hand(bench: Bench, key: str = "C-exec/step-0") -> None:
     """What a process leaves behind when it dies right after claiming the run."""
-    run = ActionRun(key=key, case_id=bench.case.id, action=ROLLBACK.action, params=dict(ROLLBACK.params),
-                    started_at=bench.clock.now())  # fmt: skip
+    run = ActionRun(
+        key=key,
+        case_id=bench.case.id,
+        action=ROLLBACK.action,
+        params=dict(ROLLBACK.params),
+        started_at=bench.clock.now(),
+    )
     with bench.store.transaction() as uow:
         _, created = uow.claim_run(run)
     assert created

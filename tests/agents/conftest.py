@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from pydantic import JsonValue
@@ -139,10 +138,3 @@ def make_desk(store: SqlStore, database_url: str) -> MakeDesk:
 def desk(make_desk: MakeDesk) -> Desk:
     """The default estate and default policy (production asks sre; staging runs on its own)."""
     return make_desk()
-
-
-def write_runbook(folder: Path, name: str, text: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import START, Desk, MakeDesk
 
+from actiondesk.adapters.sandbox import DEFAULT_START
 from actiondesk.agents.governance import PolicyData, Window
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.errors import ApprovalConflictError, ApprovalExpiredError, NotAuthorizedError
 from actiondesk.core.plan import StepStatus
+
+if TYPE_CHECKING:
+    from conftest import Desk, MakeDesk
 
 
 def waiting(desk: Desk, reporter: str = "alice") -> Case:
@@ -179,7 +183,7 @@ def test_a_click_after_expiry_before_the_sweep_is_refused_and_expires_it(desk: D
 
 
 def test_a_freeze_that_starts_between_approval_and_execution_asks_cab(make_desk: MakeDesk) -> None:
-    freeze = Window("Sale freeze", START + timedelta(minutes=10), START + timedelta(days=1))
+    freeze = Window("Sale freeze", DEFAULT_START + timedelta(minutes=10), DEFAULT_START + timedelta(days=1))
     desk = make_desk(policy=PolicyData(freezes=(freeze,)))
     case = waiting(desk)
     (first,) = desk.pending(case.id)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import TYPE_CHECKING
 
-from conftest import START, Desk, MakeDesk, world_state, write_runbook
-
-from actiondesk.adapters.sandbox import FaultKind, FaultRecord
+from actiondesk.adapters.sandbox import DEFAULT_START, FaultKind, FaultRecord, default_estate
 from actiondesk.agents.governance import PolicyData
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseKind, CaseStatus
 from actiondesk.core.governance import Outcome
 from actiondesk.core.plan import StepStatus
 from actiondesk.core.runs import RunStatus
+
+if TYPE_CHECKING:
+    from conftest import Desk, MakeDesk
 
 K = AuditKind
 
@@ -61,6 +63,10 @@ def test_bad_production_deploy_waits_for_sre_then_rolls_back_once_and_resolves(d
         K.VERIFICATION,
         K.CASE_RESOLVED,
     ]
+    decision = next(e for e in desk.audit(case.id) if e.kind is K.DECISION)
+    assert decision.payload["outcome"] == "approve"
+    assert decision.payload["policy_ids"] == ["autonomy.default.production"]
+    assert decision.payload["policy_hash"] == PolicyData().digest(), "each decision names the policy set it used"
     verification = next(e for e in desk.audit(case.id) if e.kind is K.VERIFICATION)
     assert verification.payload["ok"] is True
     assert verification.payload["signal"] == "error_rate"
@@ -132,9 +138,9 @@ def test_step_bound_escalates_instead_of_looping_on(make_desk: MakeDesk) -> None
 def test_fault_the_rollback_does_not_cure_escalates_instead_of_resolving(make_desk: MakeDesk) -> None:
     # A second fault, bound to no version, starts with the deploy's own: the rollback ends only the latter.
     untied = FaultRecord(
-        id="fault-untied", service="search", kind=FaultKind.ERROR_RATE, value=0.1, start=START.replace(minute=1)
+        id="fault-untied", service="search", kind=FaultKind.ERROR_RATE, value=0.1, start=DEFAULT_START.replace(minute=1)
     )
-    state = world_state(None)
+    state = default_estate(DEFAULT_START)
     desk = make_desk(
         state=state.model_copy(update={"faults": (untied,)}), verify_timeout_seconds=30, verify_interval_seconds=10
     )
@@ -202,7 +208,8 @@ verify: actions
 
 
 def test_request_with_two_steps_runs_both_in_order_and_resolves(make_desk: MakeDesk, tmp_path) -> None:
-    write_runbook(tmp_path / "runbooks", "roll-back-staging-pair", STAGING_PAIR)
+    (tmp_path / "runbooks").mkdir()
+    (tmp_path / "runbooks" / "roll-back-staging-pair.yaml").write_text(STAGING_PAIR)
     desk = make_desk(
         world={"services": {"search-indexer": {"tier": 3, "environment": "staging", "version": "v0.9.1"}}},
         runbook_dir=tmp_path / "runbooks",
@@ -260,7 +267,12 @@ def test_an_informational_reply_does_not_reopen(desk: Desk) -> None:
     assert desk.kinds(case.id)[-1] is K.MESSAGE
 
 
-SECRETS = ("xoxb-123456789012-abcdefghijkl", "hunter2")
+SECRETS = (
+    "xoxb-123456789012-abcdefghijkl",
+    "hunter2",
+    "xapp-1-A0123456789-0123456789abcdef",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlc2lnbmF0dXJl",
+)
 
 
 def test_secrets_in_messages_are_redacted_in_the_case_and_the_audit_trail(desk: Desk) -> None:
@@ -269,14 +281,22 @@ def test_secrets_in_messages_are_redacted_in_the_case_and_the_audit_trail(desk: 
         "search is returning errors with token xoxb-123456789012-abcdefghijkl and password=hunter2", "alice"
     )
     desk.runtime.loop.run(case.id)
-    desk.runtime.loop.add_message(case.id, "alice", "also tried password=hunter2, same xoxb-123456789012-abcdefghijkl")
+    desk.runtime.loop.add_message(
+        case.id,
+        "alice",
+        "also tried xapp-1-A0123456789-0123456789abcdef and "
+        "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlc2lnbmF0dXJl",
+    )
 
     stored = desk.store.get_case(case.id)
+    entries = desk.audit(case.id)
+    assert entries[-1].kind is K.MESSAGE
     for secret in SECRETS:
         assert secret not in stored.text
         assert secret not in stored.title
-        for entry in desk.audit(case.id):
+        for entry in entries:
             assert secret not in entry.model_dump_json(), f"{secret} leaked into audit entry {entry.seq}"
     assert "[REDACTED]" in stored.text
     assert "search is returning errors" in stored.text, "the rest of the message is kept"
+    assert "also tried" in str(entries[-1].payload["text"])
     assert desk.store.verify_audit().ok

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from actiondesk.adapters.store import head_revision
+from actiondesk.core.audit import entry_hash
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_DEPLOY = ROOT / "scenarios" / "bad-deploy-rollback.yaml"
@@ -156,6 +158,7 @@ def test_audit_verify_exits_0_on_an_intact_trail(db: Path, played: Played) -> No
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="bug in bot/cli.py: audit verify/export do not turn ActionDeskError into `error: ...` and exit 2; "
     "an unmigrated database prints a traceback and exits 1, the code that means 'the trail was tampered with'",
 )
@@ -213,6 +216,35 @@ def test_audit_verify_detects_two_swapped_entries(db: Path) -> None:
 
     assert result.code == 1
     assert "BROKEN at entry 4:" in result.err
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="gap (DESIGN §5, TESTPLAN E29): no signed checkpoints yet; verify trusts audit_head, which lives in "
+    "the same database, so rewriting the chain from an edit onwards and the head with it goes unnoticed",
+)
+def test_audit_verify_detects_a_rewrite_of_the_whole_chain(db: Path) -> None:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT seq, kind, case_id, actor, at, payload FROM audit_entries ORDER BY seq"
+        ).fetchall()
+        target = next(row[0] for row in rows if row[1] == "action_started")
+        prev = connection.execute("SELECT hash FROM audit_entries WHERE seq = ?", (target - 1,)).fetchone()[0]
+        for seq, kind, case_id, actor, at, payload in rows[target - 1 :]:
+            if seq == target:
+                payload = flip_one_byte(payload)
+            digest = entry_hash(seq, kind, case_id, actor, datetime.fromisoformat(at), payload, prev)
+            connection.execute(
+                "UPDATE audit_entries SET payload = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                (payload, prev, digest, seq),
+            )
+            prev = digest
+        connection.execute("UPDATE audit_head SET hash = ? WHERE id = 1", (prev,))
+
+    result = cli(sqlite_url(db), db.parent, "audit", "verify")
+
+    assert result.code == 1, result.out
 
 
 def test_audit_export_writes_one_json_line_per_entry_of_the_case(db: Path, played: Played) -> None:
