@@ -83,8 +83,10 @@ def audit_verify() -> None:
     """Walk the hash chain; exit 1 and name the first bad entry after any edit, deletion or reordering."""
     from actiondesk.bot.app import open_store
 
-    store = open_store(_settings(), migrate=False)
-    report = store.verify_audit()
+    try:
+        report = open_store(_settings(), migrate=False).verify_audit()
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
     if report.ok:
         typer.echo(f"audit trail verified: {report.checked} entries, head {report.head_hash[:16]}")
         return
@@ -101,10 +103,12 @@ def audit_export(case: Annotated[str | None, typer.Option("--case", help="Only t
     """Write the audit entries as JSON Lines to stdout."""
     from actiondesk.bot.app import open_store
 
-    store = open_store(_settings(), migrate=False)
     out = sys.stdout
-    for entry in store.audit(case):
-        out.write(json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True) + "\n")
+    try:
+        for entry in open_store(_settings(), migrate=False).audit(case):
+            out.write(json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True) + "\n")
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
 
 
 @scenario_app.command("run")

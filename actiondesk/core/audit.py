@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -77,44 +79,41 @@ def canonical_json(value: JsonValue) -> str:
 
 def timestamp(at: datetime) -> str:
     """UTC, microsecond precision, ``Z`` suffix: one spelling of each instant."""
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    elif at.utcoffset():
+    if at.tzinfo is not None and at.utcoffset():
         at = at.astimezone(UTC)
-    return (
-        f"{at.year:04d}-{at.month:02d}-{at.day:02d}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}.{at.microsecond:06d}Z"
-    )
+    return at.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def entry_hash(
-    seq: int, kind: str, case_id: str | None, actor: str, at: datetime, payload_json: str, prev_hash: str
+    seq: int, kind: str, case_id: str | None, actor: str, at: datetime | str, payload_json: str, prev_hash: str
 ) -> str:
     """SHA-256 over the canonical JSON of the entry, ``payload_json`` spliced in exactly as stored.
 
     The body is ``canonical_json({"actor", "at", "case_id", "kind", "payload", "prev_hash", "seq"})``, built by
     concatenation so that verifying does not parse and re-serialise every payload.
     """
-    text = _dumps
+    text = encode_basestring
+    case = "null" if case_id is None else text(case_id)
+    stamp = at if isinstance(at, str) else timestamp(at)
     body = (
-        f'{{"actor":{text(actor)},"at":"{timestamp(at)}","case_id":{text(case_id)},"kind":{text(kind)},'
+        f'{{"actor":{text(actor)},"at":"{stamp}","case_id":{case},"kind":{text(kind)},'
         f'"payload":{payload_json},"prev_hash":{text(prev_hash)},"seq":{int(seq)}}}'
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _dumps(value: str | None) -> str:
-    return json.dumps(value, ensure_ascii=False)
+class StoredRow(NamedTuple):
+    """An audit row as read back from storage, payload still as its stored text.
 
-
-@dataclass(frozen=True, slots=True)
-class StoredRow:
-    """An audit row as read back from storage, payload still as its stored text."""
+    ``at`` may be the canonical timestamp text itself (``YYYY-MM-DDTHH:MM:SS.ffffffZ``) when the store keeps
+    times as text: verifying then needs no date parsing.
+    """
 
     seq: int
     kind: str
     case_id: str | None
     actor: str
-    at: datetime
+    at: datetime | str
     payload_json: str
     prev_hash: str
     hash: str
@@ -158,6 +157,10 @@ def verify_chain(rows: Iterable[StoredRow], expected_head: tuple[int, str] | Non
             return VerifyReport(
                 False, checked, checked + 1, f"chain ends at {checked} but its head was {head_seq}", prev_hash
             )
-        if checked == head_seq and head_hash != prev_hash:
+        if checked > head_seq:
+            return VerifyReport(
+                False, checked, head_seq + 1, f"entries past the recorded head ({head_seq}) were added", prev_hash
+            )
+        if head_hash != prev_hash:
             return VerifyReport(False, checked, head_seq, "last entry does not match the recorded head", prev_hash)
     return VerifyReport(True, checked, head_hash=prev_hash)

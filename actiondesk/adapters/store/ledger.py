@@ -24,6 +24,7 @@ from actiondesk.core.audit import (
     VerifyReport,
     canonical_json,
     entry_hash,
+    timestamp,
     verify_chain,
 )
 from actiondesk.core.errors import ConfigurationError
@@ -57,6 +58,13 @@ def _sqlite_at(value: object) -> datetime:
         return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
     except ValueError:
         return _UNREADABLE
+
+
+def _sqlite_stamp(value: object) -> str:
+    text = str(value)
+    if len(text) != 26 or text[10] != " ":  # not SQLAlchemy's spelling: parse it (a tampered value won't hash)
+        return timestamp(_sqlite_at(value))
+    return f"{text[:10]}T{text[11:]}Z"
 
 
 def _postgres_at(value: object) -> datetime:
@@ -128,6 +136,10 @@ def _stored_rows(connection: Connection) -> Iterator[StoredRow]:
     sqlite = connection.dialect.name == "sqlite"
     parse: Callable[[object], datetime] = _sqlite_at if sqlite else _postgres_at
     with connection.execute(_chain_sqlite if sqlite else _chain_postgres) as result:  # closes a server-side cursor
+        if sqlite:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC: the canonical spelling is two string edits away
+            for seq, kind, case_id, actor, at, payload, prev_hash, digest in result:
+                yield StoredRow(seq, kind, case_id, actor, _sqlite_stamp(at), payload, prev_hash, digest)
+            return
         for seq, kind, case_id, actor, at, payload, prev_hash, digest in result:
             yield StoredRow(seq, kind, case_id, actor, parse(at), payload, prev_hash, digest)
 
