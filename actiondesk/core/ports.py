@@ -115,6 +115,10 @@ class UnitOfWork(Protocol):
         """Append to the hash chain; the chain head is serialised across writers."""
         ...
 
+    def remember(self, key: str, source: str, at: datetime) -> bool:
+        """Record an inbound delivery key (event id, action id); False if it was already recorded."""
+        ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
@@ -136,6 +140,10 @@ class Store(Protocol):
     def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]: ...
 
     def verify_audit(self) -> VerifyReport: ...
+
+    def claim_fire(self, job: str, fire_at: datetime, owner: str, now: datetime) -> bool:
+        """Claim one scheduled firing; exactly one caller across replicas gets True."""
+        ...
 
 
 class StateBlobs(Protocol):

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, and_, or_, select, update
 
 from actiondesk.adapters.store import ledger
-from actiondesk.adapters.store.dialect import upsert_target
+from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
 from actiondesk.adapters.store.engine import reading, writing
 from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
-from actiondesk.adapters.store.tables import action_runs, approvals, cases, state_blobs
+from actiondesk.adapters.store.tables import action_runs, approvals, cases, job_fires, state_blobs
 from actiondesk.adapters.store.unit import SqlUnitOfWork
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditEntry, VerifyReport
@@ -104,6 +104,16 @@ class SqlStore:
 
     def verify_audit(self) -> VerifyReport:
         return ledger.verify(self._engine)
+
+    def claim_fire(self, job: str, fire_at: datetime, owner: str, now: datetime) -> bool:
+        """Exactly one caller across replicas gets True for each (job, fire_at)."""
+        with translated(), writing(self._engine) as connection:
+            query = (
+                insert_ignoring_conflict(connection, job_fires, ["job", "fire_at"])
+                .values(job=job, fire_at=fire_at, owner=owner, claimed_at=now)
+                .returning(job_fires.c.job)
+            )
+            return connection.execute(query).first() is not None
 
     def get_blob(self, name: str) -> str | None:
         query = select(state_blobs.c.text).where(state_blobs.c.name == name)

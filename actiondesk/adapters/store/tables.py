@@ -124,6 +124,28 @@ class BlobRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class DeliveryRow(SQLModel, table=True):
+    """An inbound delivery key seen once (migration 0002)."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_seen_at", "seen_at"),)
+
+    key: str = Field(primary_key=True, max_length=255)
+    source: str = Field(max_length=32)
+    seen_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class JobFireRow(SQLModel, table=True):
+    """One (job, fire time) claimed by one replica (migration 0002)."""
+
+    __tablename__ = "job_fires"
+
+    job: str = Field(primary_key=True, max_length=128)
+    fire_at: datetime = Field(primary_key=True, sa_type=UtcDateTime())
+    owner: str = Field(max_length=255)
+    claimed_at: datetime = Field(sa_type=UtcDateTime())
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -136,5 +158,16 @@ action_runs = _table(RunRow)
 audit_entries = _table(AuditEntryRow)
 audit_head = _table(AuditHeadRow)
 state_blobs = _table(BlobRow)
+deliveries = _table(DeliveryRow)
+job_fires = _table(JobFireRow)
 
-TABLES: tuple[Table, ...] = (cases, approvals, action_runs, audit_entries, audit_head, state_blobs)
+TABLES: tuple[Table, ...] = (
+    cases,
+    approvals,
+    action_runs,
+    audit_entries,
+    audit_head,
+    state_blobs,
+    deliveries,
+    job_fires,
+)

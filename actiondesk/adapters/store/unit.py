@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,7 @@ from actiondesk.adapters.store.mapping import (
     run_from,
     run_row,
 )
-from actiondesk.adapters.store.tables import action_runs, approvals, cases
+from actiondesk.adapters.store.tables import action_runs, approvals, cases, deliveries
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditDraft, AuditEntry
 from actiondesk.core.case import Case
@@ -134,6 +135,16 @@ class SqlUnitOfWork:
             ).rowcount
         if updated != 1:
             raise NotFoundError(f"no action run {run.key}: claim it before saving it")
+
+    def remember(self, key: str, source: str, at: datetime) -> bool:
+        """Record an inbound delivery key; False when it was seen before (a retry or a double click)."""
+        query = (
+            insert_ignoring_conflict(self._connection, deliveries, ["key"])
+            .values(key=key, source=source, seen_at=at)
+            .returning(deliveries.c.key)
+        )
+        with translated(), self._connection.begin_nested():
+            return self._connection.execute(query).first() is not None
 
     def append_audit(self, draft: AuditDraft) -> AuditEntry:
         with translated():

@@ -12,7 +12,16 @@ from actiondesk.adapters.store import SqlStore, current_revision, head_revision,
 from actiondesk.adapters.store.tables import TABLES
 from actiondesk.core.errors import ConfigurationError
 
-EXPECTED_TABLES = {"cases", "approvals", "action_runs", "audit_entries", "audit_head", "state_blobs"}
+EXPECTED_TABLES = {
+    "cases",
+    "approvals",
+    "action_runs",
+    "audit_entries",
+    "audit_head",
+    "state_blobs",
+    "deliveries",
+    "job_fires",
+}
 
 
 def test_upgrade_creates_every_table_and_reaches_head(database_url: str) -> None:
