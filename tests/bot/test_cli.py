@@ -156,12 +156,6 @@ def test_audit_verify_exits_0_on_an_intact_trail(db: Path, played: Played) -> No
     assert f"verified: {played.entries} entries" in result.out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug in bot/cli.py: audit verify/export do not turn ActionDeskError into `error: ...` and exit 2; "
-    "an unmigrated database prints a traceback and exits 1, the code that means 'the trail was tampered with'",
-)
 @pytest.mark.parametrize("command", [("audit", "verify"), ("audit", "export")], ids=["verify", "export"])
 def test_audit_commands_on_an_unmigrated_database_say_so_and_exit_2(tmp_path: Path, command: tuple[str, str]) -> None:
     result = cli(sqlite_url(tmp_path / "never-migrated.db"), tmp_path, *command)
