@@ -109,7 +109,11 @@ class Executor:
         if not created and run.status is not RunStatus.STARTED:
             log.info("case %s: run %s already finished as %s; not repeated", case_id, key, run.status)
             return Execution(run, replayed=True)
-        observed = spec.observe(self._ctx, params)
+        try:
+            observed = spec.observe(self._ctx, params)
+        except ActionDeskError as exc:  # e.g. the target does not exist: the claimed run must not stay open
+            self._finish(run, RunStatus.FAILED, None, error=f"could not observe the target: {exc}")
+            raise ActionFailedError(f"{call.action}: could not observe the target: {exc}") from None
         if not created and spec.already_done(observed, params):
             # A previous attempt reached the system but crashed before recording its result.
             return Execution(self._finish(run, RunStatus.SUCCEEDED, {"reconciled": True, "observed": observed}), False)

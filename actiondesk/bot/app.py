@@ -13,6 +13,7 @@ from actiondesk.actions.catalog import Catalog
 from actiondesk.actions.executor import Executor
 from actiondesk.actions.packs import builtin_packs
 from actiondesk.actions.spec import ActionContext
+from actiondesk.adapters.directory import YamlDirectory
 from actiondesk.adapters.sandbox import SandboxEstate
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.agents.approvals import ApprovalDesk
@@ -21,7 +22,7 @@ from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.triage import Triage, TriageSettings
-from actiondesk.core.ports import Clock
+from actiondesk.core.ports import Clock, Directory
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class Runtime:
     governance: Governance
     loop: CaseLoop
     approvals: ApprovalDesk
+    directory: Directory
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
@@ -65,6 +67,9 @@ def build_runtime(
     notify: Callable[[str], None] | None = None,
     ids: Callable[[str], str] = new_id,
 ) -> Runtime:
+    directory: Directory = estate
+    if settings.directory_file is not None:
+        directory = YamlDirectory.from_file(settings.directory_file)
     catalog = Catalog(builtin_packs(), settings.granted_scopes)
     ctx = ActionContext(inventory=estate, telemetry=estate, deployer=estate, clock=clock)
     executor = Executor(catalog, ctx, store, settings.agent_identity)
@@ -101,7 +106,8 @@ def build_runtime(
         executor=executor,
         governance=governance,
         loop=loop,
-        approvals=ApprovalDesk(recorder, estate),
+        approvals=ApprovalDesk(recorder, directory),
+        directory=directory,
     )
 
 

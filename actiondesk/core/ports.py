@@ -74,9 +74,17 @@ class Deployer(Protocol):
 
 
 class Directory(Protocol):
+    """People and their groups. Chat identities map to people by chat id, else by email."""
+
     def person(self, name: str) -> Person | None: ...
 
     def members(self, group: str) -> frozenset[str]: ...
+
+    def people(self) -> list[Person]: ...
+
+    def find_person(
+        self, slack_user_id: str | None = None, email: str | None = None, teams_aad_object_id: str | None = None
+    ) -> Person | None: ...
 
 
 class UnitOfWork(Protocol):

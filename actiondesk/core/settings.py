@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         default=None,
         description="Scenario file whose world and events before the first message `serve` starts from.",
     )
+    directory_file: Path | None = Field(
+        default=None,
+        description="YAML file of people and groups; empty: the sandbox estate's directory.",
+    )
     runbook_dir: Path | None = Field(
         default=None,
         description="Extra YAML runbooks; a runbook here replaces a built-in one of the same name.",

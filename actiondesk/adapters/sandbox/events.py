@@ -44,7 +44,7 @@ def _commit(value: str) -> str:
     return value
 
 
-Commit = Annotated[str, AfterValidator(_commit)]
+Commit = Annotated[str, BeforeValidator(_scalar_text), AfterValidator(_commit)]  # YAML reads 1234567 as a number
 
 
 class _Event(BaseModel):

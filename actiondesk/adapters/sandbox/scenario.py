@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from actiondesk.adapters.sandbox.default import default_estate
-from actiondesk.adapters.sandbox.events import ScenarioEvent
+from actiondesk.adapters.sandbox.events import Commit, ScenarioEvent
 from actiondesk.adapters.sandbox.overrides import WorldSpec, apply_world
 from actiondesk.adapters.sandbox.world import EstateState, UtcDatetime
 from actiondesk.core.governance import Outcome
@@ -54,7 +54,7 @@ class Policy(_Strict):
 
 class RootCause(_Strict):
     service: str
-    commit: str
+    commit: Commit
 
 
 class Expect(_Strict):

@@ -89,8 +89,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def people(request: web.Request) -> web.Response:
-    estate = request.app[RUNTIME].estate
-    listed = [{"name": p.name, "groups": sorted(p.groups)} for p in estate.people()]
+    directory = request.app[RUNTIME].directory
+    listed = [{"name": p.name, "groups": sorted(p.groups)} for p in directory.people()]
     return web.json_response(listed)
 
 
