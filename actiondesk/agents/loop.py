@@ -24,7 +24,7 @@ from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.errors import ActionError, StateDriftError
 from actiondesk.core.governance import Outcome
-from actiondesk.core.plan import ActionCall, PlanStep, StepStatus
+from actiondesk.core.plan import ActionCall, Plan, PlanStep, StepStatus
 from actiondesk.core.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,10 @@ class CaseLoop:
         thread: dict[str, str] | None = None,
         service: str | None = None,
         kind: CaseKind | None = None,
+        plan: Plan | None = None,
     ) -> Case:
+        """Open a case from a message. With ``plan`` (a rollback, a person's own request) triage and planning are
+        skipped: the case starts acting and every step still goes through governance."""
         text = redact_text(text.strip())
         now = self.clock.now()
         case = Case(
@@ -105,6 +108,8 @@ class CaseLoop:
             service=service,
             created_at=now,
             updated_at=now,
+            status=CaseStatus.OPEN if plan is None else CaseStatus.ACTING,
+            plan=plan,
         )
         with self.store.transaction() as uow:
             case = uow.add_case(case)
@@ -125,6 +130,8 @@ class CaseLoop:
                 actor=reporter,
             ):
                 uow.append_audit(draft)
+            if plan is not None:
+                self.recorder.append(uow, case.id, [(AuditKind.PLAN, plan.model_dump(mode="json"))])
         self.recorder.changed(case.id)
         log.info("case %s: opened by %s from %s", case.id, reporter, surface)
         return case

@@ -21,6 +21,7 @@ from actiondesk.agents.governance import Governance, PolicyData
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
+from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.core.ports import Clock, Directory
 from actiondesk.core.settings import Settings
@@ -39,6 +40,7 @@ class Runtime:
     catalog: Catalog
     executor: Executor
     governance: Governance
+    rollbacks: RollbackDesk
     loop: CaseLoop
     approvals: ApprovalDesk
     directory: Directory
@@ -105,6 +107,7 @@ def build_runtime(
         catalog=catalog,
         executor=executor,
         governance=governance,
+        rollbacks=RollbackDesk(store, catalog, loop),
         loop=loop,
         approvals=ApprovalDesk(recorder, directory),
         directory=directory,

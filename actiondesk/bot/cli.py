@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from actiondesk.bot.actions_cli import AsJson, By, RunKey, actions_app, rollback_command
 from actiondesk.core.errors import ActionDeskError
 from actiondesk.core.settings import Settings
 
@@ -25,6 +26,7 @@ scenario_app = typer.Typer(help="Sandbox scenarios.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(actions_app, name="actions")
 
 log = logging.getLogger("actiondesk")
 
@@ -133,6 +135,12 @@ def scenario_run(
     else:
         print_report(report)
     raise typer.Exit(0 if report.passed else 1)
+
+
+@app.command()
+def rollback(run_key: RunKey, by: By = None, as_json: AsJson = False) -> None:
+    """Roll back a finished action run: its inverse runs through governance like any other action."""
+    rollback_command(_settings(), run_key, by, as_json)
 
 
 @app.command()

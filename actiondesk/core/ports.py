@@ -139,6 +139,10 @@ class Store(Protocol):
 
     def runs(self, case_id: str) -> list[ActionRun]: ...
 
+    def get_run(self, key: str) -> ActionRun:
+        """The action run with this idempotency key; raise NotFoundError."""
+        ...
+
     def claim_lease(self, case_id: str, owner: str, now: datetime, seconds: float) -> bool:
         """Take or renew the case's lease unless another owner holds an unexpired one."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +57,25 @@ class Settings(BaseSettings):
     granted_scopes: dict[str, list[str]] = Field(
         default_factory=dict,
         description='Narrow a pack\'s service account, JSON: {"deployments": ["deployments:read"]}.',
+    )
+
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "ACTIONDESK_SLACK_BOT_TOKEN"),
+        description="Slack bot token (xoxb-...); Slack is on when this and the signing secret are set.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "ACTIONDESK_SLACK_SIGNING_SECRET"),
+        description="Slack signing secret: every request to /slack/events must carry its HMAC.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN", "ACTIONDESK_SLACK_APP_TOKEN"),
+        description="Slack app-level token (xapp-...); when set, Slack talks to ActionDesk over Socket Mode.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Base URL of the Slack Web API (tests point it elsewhere)."
     )
 
     @field_validator("log_level")

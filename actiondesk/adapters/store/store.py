@@ -21,7 +21,7 @@ from actiondesk.adapters.store.unit import SqlUnitOfWork
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditEntry, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
-from actiondesk.core.errors import CaseNotFoundError
+from actiondesk.core.errors import CaseNotFoundError, NotFoundError
 from actiondesk.core.runs import ActionRun
 
 
@@ -72,6 +72,13 @@ class SqlStore:
         with translated(), reading(self._engine) as connection:
             rows = connection.execute(query).mappings().all()
         return [run_from(row) for row in rows]
+
+    def get_run(self, key: str) -> ActionRun:
+        with translated(), reading(self._engine) as connection:
+            row = connection.execute(select(action_runs).where(action_runs.c.key == key)).mappings().one_or_none()
+        if row is None:
+            raise NotFoundError(f"no action run {key}")
+        return run_from(row)
 
     def claim_lease(self, case_id: str, owner: str, now: datetime, seconds: float) -> bool:
         """Take or renew the lease unless another owner holds an unexpired one. Leaves ``version`` alone."""
