@@ -42,6 +42,15 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Autonomy level overrides, JSON: {"payment-gateway": 1, "tier:3": 3, "search@staging": 2}.',
     )
+    audit_signing_key: Path | None = Field(
+        default=None, description="Ed25519 private key (PEM) that signs audit checkpoints."
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None, description="JSON Lines file, kept away from the database, that signed checkpoints go to."
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=15.0, gt=0, description="How often `serve` publishes a checkpoint when key and file are set."
+    )
     agent_identity: str = Field(default="actiondesk", description="The name the agents act and audit under.")
     max_steps: int = Field(default=12, ge=1, description="Bound on loop steps per case before it escalates.")
     approval_ttl_seconds: int = Field(default=3600, ge=1, description="How long an approval request stays open.")
