@@ -11,10 +11,12 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from actiondesk.actions.catalog import Catalog
+from actiondesk.agents.controls import Controls, ControlState
+from actiondesk.agents.windows import Window
 from actiondesk.core.errors import ActionDeskError
 from actiondesk.core.estate import Service
 from actiondesk.core.governance import AutonomyLevel, Decision, Outcome, Risk
@@ -22,17 +24,6 @@ from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Inventory
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Window:
-    name: str
-    start: datetime
-    end: datetime
-    services: tuple[str, ...] = ()  # empty: the whole estate
-
-    def active(self, at: datetime) -> bool:
-        return self.start <= at < self.end
 
 
 @dataclass(frozen=True)
@@ -45,6 +36,7 @@ class PolicyData:
     production_approvers: str = "sre"
     freeze_approvers: str = "cab"
     approval_ttl_seconds: int = 3600
+    kill_switch: bool = False
 
     def digest(self) -> str:
         body = json.dumps(
@@ -54,6 +46,7 @@ class PolicyData:
                 "chaos": [[w.name, w.start.isoformat(), w.end.isoformat(), list(w.services)] for w in self.chaos_days],
                 "approvers": [self.production_approvers, self.freeze_approvers],
                 "ttl": self.approval_ttl_seconds,
+                "kill_switch": self.kill_switch,
             },
             sort_keys=True,
         )
@@ -77,10 +70,27 @@ def autonomy_level(service: Service, policy: PolicyData) -> tuple[AutonomyLevel,
 
 
 class Governance:
-    def __init__(self, catalog: Catalog, inventory: Inventory, policy: PolicyData) -> None:
+    def __init__(
+        self, catalog: Catalog, inventory: Inventory, policy: PolicyData, controls: Controls | None = None
+    ) -> None:
         self._catalog = catalog
         self._inventory = inventory
         self.policy = policy
+        self.controls = controls
+
+    def effective_policy(self) -> tuple[PolicyData, ControlState]:
+        """The configured policy data with the runtime controls laid over it (controls win)."""
+        state = self.controls.state() if self.controls is not None else ControlState()
+        if self.controls is None:
+            return self.policy, state
+        policy = replace(
+            self.policy,
+            autonomy={**self.policy.autonomy, **state.autonomy},
+            freezes=(*self.policy.freezes, *state.freezes),
+            chaos_days=(*self.policy.chaos_days, *state.chaos),
+            kill_switch=state.kill_switch,
+        )
+        return policy, state
 
     def decide(self, call: ActionCall, at: datetime) -> Decision:
         try:
@@ -108,7 +118,8 @@ class Governance:
 
     def _decide(self, call: ActionCall, at: datetime) -> Decision:
         spec, params = self._catalog.validate(call)
-        digest = self.policy.digest()
+        policy, _state = self.effective_policy()
+        digest = policy.digest()
         if spec.risk is Risk.READ:
             return Decision(
                 outcome=Outcome.ALLOW,
@@ -118,13 +129,13 @@ class Governance:
                 policy_hash=digest,
             )
         service = self._inventory.service(spec.target(params))
-        level, level_rule = autonomy_level(service, self.policy)
+        level, level_rule = autonomy_level(service, policy)
         ids: list[str] = [level_rule]
         reasons: list[str] = [
             f"{service.name} ({service.environment}, tier {service.tier}) is at level "
             f"{level.value} ({level.name.lower()})"
         ]
-        group = self.policy.production_approvers
+        group = policy.production_approvers
         if level is AutonomyLevel.SUGGEST:
             outcome = Outcome.SUGGEST
         elif level is AutonomyLevel.APPROVE:
@@ -139,18 +150,22 @@ class Governance:
             outcome = Outcome.APPROVE
             ids.append("tier0.never_autonomous")
             reasons.append("tier-0 services never change autonomously")
-        chaos = [w for w in self.policy.chaos_days if w.active(at) and service.name in w.services]
+        chaos = [w for w in policy.chaos_days if w.active(at) and service.name in w.services]
         if chaos and outcome in (Outcome.ALLOW, Outcome.APPROVE):
             outcome = Outcome.SUGGEST
             ids.append(f"chaos_day[{chaos[0].name}]")
             reasons.append(f"chaos day on {service.name} until {chaos[0].end:%Y-%m-%d %H:%M} UTC: suggest only")
         related = self._related(service)
-        freezes = [w for w in self.policy.freezes if w.active(at) and (not w.services or related & set(w.services))]
+        freezes = [w for w in policy.freezes if w.active(at) and (not w.services or related & set(w.services))]
         if freezes and service.production and outcome in (Outcome.ALLOW, Outcome.APPROVE):
             outcome = Outcome.APPROVE
-            group = self.policy.freeze_approvers
+            group = policy.freeze_approvers
             ids.append(f"freeze[{freezes[0].name}]")
             reasons.append(f"{freezes[0].name} until {freezes[0].end:%Y-%m-%d %H:%M} UTC: CAB approval required")
+        if policy.kill_switch and outcome in (Outcome.ALLOW, Outcome.APPROVE):
+            outcome = Outcome.SUGGEST
+            ids.append("kill_switch")
+            reasons.append("the kill switch is on: no automated changes run; a person may run this by hand")
         approving = outcome is Outcome.APPROVE
         return Decision(
             outcome=outcome,
@@ -158,7 +173,7 @@ class Governance:
             reasons=tuple(reasons),
             autonomy_level=level,
             approver_group=group if approving else None,
-            expires_in_seconds=self.policy.approval_ttl_seconds if approving else None,
+            expires_in_seconds=policy.approval_ttl_seconds if approving else None,
             production=service.production,
             policy_hash=digest,
         )

@@ -17,6 +17,7 @@ from actiondesk.adapters.directory import YamlDirectory
 from actiondesk.adapters.sandbox import SandboxEstate
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.agents.approvals import ApprovalDesk
+from actiondesk.agents.controls import Controls
 from actiondesk.agents.governance import Governance, PolicyData
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
@@ -44,6 +45,7 @@ class Runtime:
     loop: CaseLoop
     approvals: ApprovalDesk
     directory: Directory
+    controls: Controls
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
@@ -76,7 +78,8 @@ def build_runtime(
     ctx = ActionContext(inventory=estate, telemetry=estate, deployer=estate, clock=clock)
     executor = Executor(catalog, ctx, store, settings.agent_identity)
     recorder = Recorder(store, clock, settings.agent_identity, notify)
-    governance = Governance(catalog, estate, policy)
+    controls = Controls(store, clock, settings.agent_identity, directory=directory)
+    governance = Governance(catalog, estate, policy, controls)
     triage = Triage(
         executor,
         estate,
@@ -111,6 +114,7 @@ def build_runtime(
         loop=loop,
         approvals=ApprovalDesk(recorder, directory),
         directory=directory,
+        controls=controls,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from actiondesk.bot.actions_cli import AsJson, By, RunKey, actions_app, rollback_command
-from actiondesk.core.errors import ActionDeskError
+from actiondesk.core.errors import ActionDeskError, AuditIntegrityError, ConfigurationError
 from actiondesk.core.settings import Settings
 
 app = typer.Typer(
@@ -81,16 +81,39 @@ def db_upgrade() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain; exit 1 and name the first bad entry after any edit, deletion or reordering."""
+def audit_verify(
+    checkpoints: Annotated[
+        Path | None, typer.Option(help="Signed checkpoint file (default ACTIONDESK_AUDIT_CHECKPOINT_FILE).")
+    ] = None,
+    public_key: Annotated[
+        Path | None, typer.Option(help="Public key that signed them (default: from ACTIONDESK_AUDIT_SIGNING_KEY).")
+    ] = None,
+) -> None:
+    """Walk the hash chain; exit 1 and name the first bad entry after any edit, deletion or reordering.
+
+    With signed checkpoints it also catches a deleted tail and a chain recomputed after an edit.
+    """
+    from actiondesk.bot import checkpoints as signed
     from actiondesk.bot.app import open_store
 
+    settings = _settings()
+    file = checkpoints or settings.audit_checkpoint_file
     try:
-        report = open_store(_settings(), migrate=False).verify_audit()
+        published: dict[int, str] = {}
+        if file is not None and file.exists():
+            key = public_key or settings.audit_signing_key
+            if key is None:
+                raise ConfigurationError("checkpoints need --public-key or ACTIONDESK_AUDIT_SIGNING_KEY to verify")
+            published = signed.read_checkpoints(file, signed.load_public(key))
+        report = open_store(settings, migrate=False).verify_audit(published)
+    except AuditIntegrityError as exc:
+        typer.echo(f"audit trail BROKEN: {exc}", err=True)
+        raise typer.Exit(1) from None
     except ActionDeskError as exc:
         raise _fail(exc) from None
     if report.ok:
-        typer.echo(f"audit trail verified: {report.checked} entries, head {report.head_hash[:16]}")
+        against = f", {len(published)} signed checkpoints matched" if published else ""
+        typer.echo(f"audit trail verified: {report.checked} entries, head {report.head_hash[:16]}{against}")
         return
     typer.echo(
         f"audit trail BROKEN at entry {report.first_bad_seq}: {report.problem} "
@@ -98,6 +121,44 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(1)
+
+
+@audit_app.command("keygen")
+def audit_keygen(out: Annotated[Path, typer.Option("--out", help="Where to write the new private key.")]) -> None:
+    """Create an Ed25519 key for signing checkpoints (private key at OUT, public key at OUT.pub)."""
+    from actiondesk.bot import checkpoints as signed
+
+    try:
+        typer.echo(signed.generate_key(out), nl=False)
+    except FileExistsError:
+        typer.echo(f"error: {out} exists; refusing to overwrite a key", err=True)
+        raise typer.Exit(2) from None
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    key: Annotated[Path | None, typer.Option(help="Private key (default ACTIONDESK_AUDIT_SIGNING_KEY).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Checkpoint file (default ACTIONDESK_AUDIT_CHECKPOINT_FILE).")
+    ] = None,
+) -> None:
+    """Sign the current chain head and append it to the checkpoint file."""
+    from actiondesk.bot import checkpoints as signed
+    from actiondesk.bot.app import open_store
+    from actiondesk.core.clock import SystemClock
+
+    settings = _settings()
+    key, out = key or settings.audit_signing_key, out or settings.audit_checkpoint_file
+    if key is None or out is None:
+        typer.echo("error: a checkpoint needs a key (--key) and a file (--out)", err=True)
+        raise typer.Exit(2)
+    try:
+        seq, head = open_store(settings, migrate=False).audit_head()
+        checkpoint = signed.sign(seq, head, SystemClock().now(), signed.load_private(key))
+        signed.publish(checkpoint, out)
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"checkpoint: entry {seq}, head {head[:16]}, key {checkpoint.key_id}")
 
 
 @audit_app.command("export")

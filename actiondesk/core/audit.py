@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -128,12 +128,18 @@ class VerifyReport:
     head_hash: str = GENESIS
 
 
-def verify_chain(rows: Iterable[StoredRow], expected_head: tuple[int, str] | None = None) -> VerifyReport:
+def verify_chain(
+    rows: Iterable[StoredRow],
+    expected_head: tuple[int, str] | None = None,
+    checkpoints: Mapping[int, str] | None = None,
+) -> VerifyReport:
     """Walk the rows in ``seq`` order; name the first entry that breaks the chain.
 
     ``expected_head`` is the (seq, hash) the store recorded for the chain's head; truncation of the tail is
-    caught against it.
+    caught against it. ``checkpoints`` maps seq to the hash a signed checkpoint published for that entry: a
+    chain rewritten from an edit onwards (head included) still differs from what was published.
     """
+    checkpoints = checkpoints or {}
     prev_hash = GENESIS
     expected_seq = 1
     checked = 0
@@ -148,9 +154,21 @@ def verify_chain(rows: Iterable[StoredRow], expected_head: tuple[int, str] | Non
         recomputed = entry_hash(row.seq, row.kind, row.case_id, row.actor, row.at, row.payload_json, row.prev_hash)
         if recomputed != row.hash:
             return VerifyReport(False, checked, row.seq, "content does not match its hash", prev_hash)
+        published = checkpoints.get(row.seq)
+        if published is not None and published != row.hash:
+            return VerifyReport(False, checked, row.seq, "entry differs from its signed checkpoint", prev_hash)
         prev_hash = row.hash
         expected_seq += 1
         checked += 1
+    beyond = [seq for seq in checkpoints if seq > checked]
+    if beyond:
+        return VerifyReport(
+            False,
+            checked,
+            checked + 1,
+            f"a signed checkpoint covers entry {max(beyond)}; the chain ends at {checked}",
+            prev_hash,
+        )
     if expected_head is not None:
         head_seq, head_hash = expected_head
         if checked < head_seq:

@@ -6,7 +6,7 @@ composition root in ``bot/app.py`` chooses which.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -151,7 +151,11 @@ class Store(Protocol):
 
     def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]: ...
 
-    def verify_audit(self) -> VerifyReport: ...
+    def verify_audit(self, checkpoints: Mapping[int, str] | None = None) -> VerifyReport:
+        """Walk the chain; ``checkpoints`` (seq → published hash) catch a chain rewritten with its head."""
+        ...
+
+    def audit_head(self) -> tuple[int, str]: ...
 
     def claim_fire(self, job: str, fire_at: datetime, owner: str, now: datetime) -> bool:
         """Claim one scheduled firing; exactly one caller across replicas gets True."""

@@ -212,13 +212,8 @@ def test_audit_verify_detects_two_swapped_entries(db: Path) -> None:
     assert "BROKEN at entry 4:" in result.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="gap (DESIGN §5, TESTPLAN E29): no signed checkpoints yet; verify trusts audit_head, which lives in "
-    "the same database, so rewriting the chain from an edit onwards and the head with it goes unnoticed",
-)
-def test_audit_verify_detects_a_rewrite_of_the_whole_chain(db: Path) -> None:
+def _rewrite_chain_from_the_action(db: Path) -> int:
+    """Edit one entry and recompute every hash after it, the head row included: the chain alone still verifies."""
     with sqlite3.connect(db) as connection:
         rows = connection.execute(
             "SELECT seq, kind, case_id, actor, at, payload FROM audit_entries ORDER BY seq"
@@ -235,10 +230,75 @@ def test_audit_verify_detects_a_rewrite_of_the_whole_chain(db: Path) -> None:
             )
             prev = digest
         connection.execute("UPDATE audit_head SET hash = ? WHERE id = 1", (prev,))
+    return target
 
-    result = cli(sqlite_url(db), db.parent, "audit", "verify")
+
+def _checkpointed(db: Path) -> tuple[Path, Path]:
+    key, published = db.parent / "audit.key", db.parent / "checkpoints.jsonl"
+    made = cli(sqlite_url(db), db.parent, "audit", "keygen", "--out", str(key))
+    assert made.code == 0, made.err
+    assert "BEGIN PUBLIC KEY" in made.out
+    signed = cli(sqlite_url(db), db.parent, "audit", "checkpoint", "--key", str(key), "--out", str(published))
+    assert signed.code == 0, signed.err
+    return key, published
+
+
+def test_a_rewrite_of_the_whole_chain_passes_the_chain_alone(db: Path) -> None:
+    """The limit a hash chain cannot cross by itself, and why checkpoints are published outside the database."""
+    _rewrite_chain_from_the_action(db)
+
+    assert cli(sqlite_url(db), db.parent, "audit", "verify").code == 0
+
+
+def test_a_signed_checkpoint_catches_a_rewrite_of_the_whole_chain(db: Path) -> None:
+    key, published = _checkpointed(db)
+    target = _rewrite_chain_from_the_action(db)
+
+    result = cli(
+        sqlite_url(db),
+        db.parent,
+        "audit",
+        "verify",
+        "--checkpoints",
+        str(published),
+        "--public-key",
+        str(key) + ".pub",
+    )
 
     assert result.code == 1, result.out
+    assert f"BROKEN at entry {target}: entry differs from its signed checkpoint" in result.err
+
+
+def test_a_signed_checkpoint_catches_a_deleted_tail(db: Path) -> None:
+    key, published = _checkpointed(db)
+    with sqlite3.connect(db) as connection:
+        last = connection.execute("SELECT max(seq) FROM audit_entries").fetchone()[0]
+        connection.execute("DELETE FROM audit_entries WHERE seq > ?", (last - 3,))
+        seq, digest = connection.execute("SELECT seq, hash FROM audit_entries ORDER BY seq DESC LIMIT 1").fetchone()
+        connection.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
+
+    plain = cli(sqlite_url(db), db.parent, "audit", "verify")
+    signed = cli(
+        sqlite_url(db), db.parent, "audit", "verify", "--checkpoints", str(published), "--public-key", str(key)
+    )
+
+    assert plain.code == 0  # head row rewritten too: only the checkpoint knows better
+    assert signed.code == 1
+    assert f"covers entry {last}" in signed.err
+
+
+def test_a_forged_checkpoint_line_is_refused(db: Path) -> None:
+    key, published = _checkpointed(db)
+    record = json.loads(published.read_text())
+    record["hash"] = "f" * 64
+    published.write_text(json.dumps(record) + "\n")
+
+    result = cli(
+        sqlite_url(db), db.parent, "audit", "verify", "--checkpoints", str(published), "--public-key", str(key)
+    )
+
+    assert result.code == 1
+    assert "line 1: bad signature" in result.err
 
 
 def test_audit_export_writes_one_json_line_per_entry_of_the_case(db: Path, played: Played) -> None:

@@ -7,7 +7,7 @@ writer's ``BEGIN IMMEDIATE`` already holds the database's one write lock.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, DateTime, Engine, Select, String, bindparam, insert, select, type_coerce, update
@@ -144,12 +144,17 @@ def _stored_rows(connection: Connection) -> Iterator[StoredRow]:
             yield StoredRow(seq, kind, case_id, actor, parse(at), payload, prev_hash, digest)
 
 
-def verify(engine: Engine) -> VerifyReport:
+def head(engine: Engine) -> tuple[int, str]:
+    with translated(), reading(engine) as connection:
+        return _read_head(connection, lock=False)
+
+
+def verify(engine: Engine, checkpoints: Mapping[int, str] | None = None) -> VerifyReport:
     """Walk the whole chain in one read snapshot, streamed, and check it against the recorded head."""
     with translated(), reading(engine) as connection:
         head = _read_head(connection, lock=False)
         rows = _stored_rows(connection)
         try:
-            return verify_chain(rows, expected_head=head)
+            return verify_chain(rows, expected_head=head, checkpoints=checkpoints)
         finally:
             rows.close()  # verify_chain stops at the first bad entry

@@ -5,7 +5,7 @@ Thread-safe: the engine is shared, every call or transaction takes its own poole
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
@@ -109,8 +109,12 @@ class SqlStore:
         """Entries in seq order, streamed in batches."""
         return ledger.entries(self._engine, case_id, after_seq)
 
-    def verify_audit(self) -> VerifyReport:
-        return ledger.verify(self._engine)
+    def verify_audit(self, checkpoints: Mapping[int, str] | None = None) -> VerifyReport:
+        return ledger.verify(self._engine, checkpoints)
+
+    def audit_head(self) -> tuple[int, str]:
+        """(seq, hash) of the newest entry, as recorded in the head row."""
+        return ledger.head(self._engine)
 
     def claim_fire(self, job: str, fire_at: datetime, owner: str, now: datetime) -> bool:
         """Exactly one caller across replicas gets True for each (job, fire_at)."""

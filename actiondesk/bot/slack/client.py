@@ -1,0 +1,29 @@
+"""The bot's Web API client: Slack's own base URL or a local one, and it honours 429 Retry-After."""
+
+from __future__ import annotations
+
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from actiondesk.bot.slack.config import SlackConfig
+
+RATE_LIMIT_RETRIES = 5
+
+
+def make_client(config: SlackConfig) -> AsyncWebClient:
+    """A client whose rate-limited calls sleep Retry-After (plus jitter) on the event loop, then retry.
+
+    The sleep is an asyncio sleep, so other channels and cases keep flowing while one call waits.
+    """
+    return AsyncWebClient(
+        token=config.bot_token,
+        base_url=config.api_url if config.api_url.endswith("/") else config.api_url + "/",
+        timeout=10,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )

@@ -1,0 +1,53 @@
+"""Outbound pacing: Slack counts chat.update per app per workspace (about 50 a minute, across all
+messages), so progress edits are coalesced: at most one edit per message every few seconds, and never more
+edits in a minute than the workspace budget allows."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Pacing:
+    min_edit_seconds: float = 3.0
+    updates_per_minute: int = 50
+    window_seconds: float = 60.0
+
+
+class UpdateBudget:
+    """A sliding-window budget of chat.update calls for one workspace, plus the per-message spacing."""
+
+    def __init__(self, pacing: Pacing, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pacing = pacing
+        self._clock = clock
+        self._spent: deque[float] = deque()
+        self._last_edit: dict[str, float] = {}
+
+    def _trim(self, now: float) -> None:
+        while self._spent and now - self._spent[0] >= self.pacing.window_seconds:
+            self._spent.popleft()
+
+    def wait(self, message: str | None = None) -> float:
+        """Seconds until one more edit (of ``message``, when given) fits the budget; 0 when it fits now."""
+        now = self._clock()
+        self._trim(now)
+        delay = 0.0
+        if len(self._spent) >= self.pacing.updates_per_minute:
+            delay = self._spent[0] + self.pacing.window_seconds - now
+        if message is not None and message in self._last_edit:
+            delay = max(delay, self._last_edit[message] + self.pacing.min_edit_seconds - now)
+        return max(delay, 0.0)
+
+    def spend(self, message: str | None = None) -> None:
+        now = self._clock()
+        self._trim(now)
+        self._spent.append(now)
+        if message is not None:
+            self._last_edit[message] = now
+
+    def spent_in_window(self) -> int:
+        self._trim(self._clock())
+        return len(self._spent)
