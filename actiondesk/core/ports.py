@@ -11,11 +11,25 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
+from pydantic import JsonValue
+
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditDraft, AuditEntry, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service
 from actiondesk.core.runs import ActionRun
+from actiondesk.core.systems import (
+    Account,
+    Application,
+    ClusterEvent,
+    HttpResult,
+    LogRecord,
+    MetricSample,
+    Pod,
+    RolloutRevision,
+    Volume,
+    Workload,
+)
 
 
 class Clock(Protocol):
@@ -70,6 +84,101 @@ class Deployer(Protocol):
 
     def rollback(self, service: str, to_version: str, *, reason: str) -> Deployment:
         """Deploy ``to_version`` again; raise ActionFailedError if the version was never deployed."""
+        ...
+
+
+class Cluster(Protocol):
+    """Kubernetes Deployments in a namespace. Raise NotFoundError, ActionFailedError; never a vendor error."""
+
+    def deployment(self, namespace: str, name: str) -> Workload: ...
+
+    def restart(self, namespace: str, name: str, at: datetime) -> Workload:
+        """What `kubectl rollout restart` does: stamp the pod template's restartedAt annotation."""
+        ...
+
+    def scale(self, namespace: str, name: str, replicas: int) -> Workload: ...
+
+    def undo(self, namespace: str, name: str, to_revision: int) -> Workload:
+        """What `kubectl rollout undo --to-revision` does: put that ReplicaSet's pod template back."""
+        ...
+
+    def history(self, namespace: str, name: str) -> list[RolloutRevision]:
+        """Oldest revision first."""
+        ...
+
+    def pods(self, namespace: str, name: str) -> list[Pod]: ...
+
+    def events(self, namespace: str, name: str) -> list[ClusterEvent]: ...
+
+
+class Metrics(Protocol):
+    def query(self, expr: str, at: datetime) -> list[MetricSample]: ...
+
+    def query_range(self, expr: str, start: datetime, end: datetime, step_seconds: int) -> list[MetricSample]: ...
+
+
+class LogSearch(Protocol):
+    def search(
+        self, labels: dict[str, str], start: datetime, end: datetime, *, trace_id: str | None = None, limit: int = 100
+    ) -> list[LogRecord]:
+        """Lines matching every label (and containing the trace id), oldest first."""
+        ...
+
+
+class Releases(Protocol):
+    """Deployment history with a first-class rollback (Argo CD applications)."""
+
+    def application(self, name: str) -> Application: ...
+
+    def rollback(self, name: str, release_id: int) -> Application: ...
+
+
+class Volumes(Protocol):
+    def volume(self, host: str) -> Volume: ...
+
+    def archive_volume(self, host: str) -> str:
+        """Copy the volume's logs to the archive; return where they went."""
+        ...
+
+    def clear_volume(self, host: str) -> Volume: ...
+
+    def restore_volume(self, host: str, archive: str, used_pct: float) -> Volume: ...
+
+
+class VpnSessions(Protocol):
+    def vpn_session(self, user: str) -> str:
+        """The session's status, active or locked; raise NotFoundError."""
+        ...
+
+    def unlock_vpn_session(self, user: str) -> str: ...
+
+    def lock_vpn_session(self, user: str) -> str: ...
+
+
+class Identity(Protocol):
+    """Accounts in the identity provider. No password ever crosses this port: a reset sends the person a
+    one-time link out of band, and cancelling that ticket puts the previous credential back in force."""
+
+    def account(self, user: str) -> Account: ...
+
+    def reset_password(self, user: str) -> Account: ...
+
+    def cancel_reset(self, user: str, ticket: str) -> Account: ...
+
+
+class HttpOperations(Protocol):
+    """Operations of OpenAPI documents, validated against the document before any request leaves."""
+
+    def call(
+        self,
+        document: str,
+        operation_id: str,
+        *,
+        path: dict[str, str],
+        query: dict[str, str],
+        body: JsonValue = None,
+    ) -> HttpResult:
+        """Raise InvalidParametersError when the request does not validate, ActionFailedError on a failure."""
         ...
 
 
