@@ -156,7 +156,13 @@ def verify_chain(
             return VerifyReport(False, checked, row.seq, "content does not match its hash", prev_hash)
         published = checkpoints.get(row.seq)
         if published is not None and published != row.hash:
-            return VerifyReport(False, checked, row.seq, "entry differs from its signed checkpoint", prev_hash)
+            return VerifyReport(
+                False,
+                checked,
+                row.seq,
+                "entry differs from its signed checkpoint (the chain up to it was rewritten)",
+                prev_hash,
+            )
         prev_hash = row.hash
         expected_seq += 1
         checked += 1
