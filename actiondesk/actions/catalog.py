@@ -16,9 +16,24 @@ AnySpec = ActionSpec[ActionInput, ActionOutput]
 
 @dataclass(frozen=True)
 class Pack:
+    """Actions that run under one service account, granted ``scopes`` (exactly those its actions need).
+
+    ``credential`` names the service account's secret in ACTIONDESK_PACK_CREDENTIALS; it is never in a pack.
+    """
+
     name: str
     scopes: frozenset[str]
     actions: tuple[AnySpec, ...]
+    service_account: str = ""
+    credential: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        needed = frozenset(spec.scope for spec in self.actions)
+        if needed != self.scopes:
+            raise ConfigurationError(
+                f"pack {self.name}: scopes {sorted(self.scopes)} are not the ones its actions need {sorted(needed)}"
+            )
 
 
 class Catalog:
@@ -26,7 +41,8 @@ class Catalog:
         self._specs: dict[str, AnySpec] = {}
         self._granted: dict[str, frozenset[str]] = {}
         granted = granted or {}
-        for pack in packs:
+        self._packs = list(packs)
+        for pack in self._packs:
             narrowed = frozenset(granted[pack.name]) if pack.name in granted else pack.scopes
             unknown = narrowed - pack.scopes
             if unknown:
@@ -36,6 +52,12 @@ class Catalog:
                 if spec.name in self._specs:
                     raise ConfigurationError(f"action {spec.name} is defined twice")
                 self._specs[spec.name] = spec
+
+    def packs(self) -> list[Pack]:
+        return list(self._packs)
+
+    def granted(self, pack: str) -> frozenset[str]:
+        return self._granted.get(pack, frozenset())
 
     def names(self) -> list[str]:
         return sorted(self._specs)

@@ -8,9 +8,23 @@ from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from actiondesk.core.errors import ActionFailedError
 from actiondesk.core.governance import Risk
 from actiondesk.core.plan import ActionCall
-from actiondesk.core.ports import Clock, Deployer, Inventory, Telemetry
+from actiondesk.core.ports import (
+    Clock,
+    Cluster,
+    Deployer,
+    HttpOperations,
+    Identity,
+    Inventory,
+    LogSearch,
+    Metrics,
+    Releases,
+    Telemetry,
+    Volumes,
+    VpnSessions,
+)
 
 
 @dataclass(frozen=True)
@@ -21,6 +35,24 @@ class ActionContext:
     telemetry: Telemetry
     deployer: Deployer
     clock: Clock
+    cluster: Cluster | None = None
+    metrics: Metrics | None = None
+    log_search: LogSearch | None = None
+    releases: Releases | None = None
+    volumes: Volumes | None = None
+    vpn: VpnSessions | None = None
+    identity: Identity | None = None
+    http: HttpOperations | None = None
+
+
+P = TypeVar("P")
+
+
+def need(port: P | None, system: str) -> P:
+    """The port an action needs, or a clear failure when this deployment has not configured that system."""
+    if port is None:
+        raise ActionFailedError(f"{system} is not configured in this deployment")
+    return port
 
 
 class ActionInput(BaseModel):

@@ -224,6 +224,16 @@ class SandboxEstate:
             self._commit(mutations.unlock_session(self._state, user, self._clock.now()))
             return self._state.vpn.sessions[user]
 
+    def restore_volume_usage(self, host: str, used_pct: float) -> LogVolume:
+        with self._lock:
+            self._commit(mutations.set_volume_usage(self._state, host, used_pct))
+            return mutations.find_volume(self._state, host)
+
+    def lock_vpn_session(self, user: str) -> SessionStatus:
+        with self._lock:
+            self._commit(mutations.lock_session(self._state, user))
+            return self._state.vpn.sessions[user]
+
     def restart_service(self, service: str) -> None:
         """Restart the pods: ends a crash loop not tied to the running version."""
         with self._lock:

@@ -161,6 +161,18 @@ def clear_volume(state: EstateState, host: str, used_pct: float, at: datetime) -
     return _end_faults(state, at, kind=FaultKind.DISK_FULL, host=host)
 
 
+def set_volume_usage(state: EstateState, host: str, used_pct: float) -> EstateState:
+    """Put archived logs back: the volume's usage returns to ``used_pct``."""
+    return _replace_volume(state, find_volume(state, host).model_copy(update={"used_pct": used_pct}))
+
+
+def lock_session(state: EstateState, user: str) -> EstateState:
+    if user not in state.vpn.sessions:
+        raise NotFoundError(f"{user!r} has no session on {state.vpn.name}")
+    sessions = {**state.vpn.sessions, user: SessionStatus.LOCKED}
+    return state.model_copy(update={"vpn": state.vpn.model_copy(update={"sessions": sessions})})
+
+
 def unlock_session(state: EstateState, user: str, at: datetime) -> EstateState:
     if user not in state.vpn.sessions:
         raise NotFoundError(f"{user!r} has no session on {state.vpn.name}")
