@@ -11,6 +11,7 @@ from aiohttp import web
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.slack import mount_slack
 from actiondesk.bot.worker import CaseWorker
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
     app[FEED] = feed
     app[WORKER] = CaseWorker(runtime.loop)
     add_routes(app)
+    mount_slack(app)  # only when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set
 
     async def startup(app: web.Application) -> None:
         feed.bind(asyncio.get_running_loop())

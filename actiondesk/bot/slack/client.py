@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aiohttp import ClientError
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -11,6 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from actiondesk.bot.slack.config import SlackConfig
 
 RATE_LIMIT_RETRIES = 5
+# What a Web API call can raise: Slack's answer was not ok (after the retries), or the network failed.
+FAILURES = (SlackApiError, ClientError, OSError, TimeoutError)
 
 
 def make_client(config: SlackConfig) -> AsyncWebClient:

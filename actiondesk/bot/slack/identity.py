@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from actiondesk.bot.slack.client import FAILURES
 from actiondesk.core.ports import Directory
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class SlackIdentity:
     async def _email(self, user_id: str) -> str | None:
         try:
             answer = await self._client.users_info(user=user_id)
-        except (SlackApiError, OSError, asyncio.TimeoutError) as exc:
+        except FAILURES as exc:
             log.warning("slack: users.info for %s failed: %s", user_id, type(exc).__name__)
             return None
         user = answer.get("user") or {}

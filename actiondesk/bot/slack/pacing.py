@@ -48,6 +48,10 @@ class UpdateBudget:
         if message is not None:
             self._last_edit[message] = now
 
+    def posted(self, message: str) -> None:
+        """A message was just posted: its first edit waits the per-message spacing too."""
+        self._last_edit[message] = self._clock()
+
     def spent_in_window(self) -> int:
         self._trim(self._clock())
         return len(self._spent)

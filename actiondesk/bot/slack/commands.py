@@ -1,0 +1,181 @@
+"""`/actiondesk …`: acked at once by the listener; the work runs after the ack and answers via respond()."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from actiondesk.bot.render import describe
+from actiondesk.bot.slack.blocks import status_line
+from actiondesk.bot.slack.desk import SlackDesk
+from actiondesk.core.case import CaseStatus
+from actiondesk.core.errors import ActionDeskError
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/actiondesk"
+HELP = """*ActionDesk* — `/actiondesk <command>`
+• `status [case]` — open cases, or one case
+• `audit <case>` — the case's audit trail and whether the chain verifies
+• `rollback <action-id>` — undo a finished action run (its run key, e.g. `C-1a2b/step-0`); goes through policy
+• `freeze list` · `freeze add <name> <start> <end> [service …]` (ISO times, UTC if no zone) · `freeze end <name>`
+• `chaos start <service> [hours]` · `chaos stop <service>` — suggest-only automation for a service
+• `autonomy` · `autonomy <service|service@env|tier:N|env:NAME> <0-3>`
+• `kill on <reason>` · `kill off` — stop or restart all autonomous action
+• `help`"""
+
+Reply = tuple[str, bool]  # text, whether the whole channel sees it
+
+
+class Usage(ActionDeskError):
+    """Raised when a command's words do not parse; the message is the usage to show."""
+
+
+def when(text: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise Usage(f"`{text}` is not an ISO date and time (like 2026-12-24T00:00Z)") from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+class Commands:
+    def __init__(self, desk: SlackDesk) -> None:
+        self.desk = desk
+        self.runtime = desk.runtime
+
+    async def answer(self, body: dict[str, Any], respond: Callable[..., Awaitable[Any]]) -> None:
+        words = _split(str(body.get("text", "")))
+        verb = words[0].lower() if words else "help"
+        user = str(body.get("user_id", ""))
+        key = f"slack:command:{body.get('trigger_id')}"
+        if verb != "help" and not await self.desk.first_time(key, "slack_command"):
+            return
+        try:
+            person = await self.desk.identity.person(user)
+            text, public = await self._run(verb, words[1:], person, body)
+        except Usage as exc:
+            text, public = f"{exc}\n\n{HELP}", False
+        except ActionDeskError as exc:
+            text, public = f"Refused: {exc}", False
+        await respond(text=text, response_type="in_channel" if public else "ephemeral")
+
+    async def _run(self, verb: str, args: list[str], person: str, body: dict[str, Any]) -> Reply:
+        match verb:
+            case "help":
+                return HELP, False
+            case "status":
+                return await asyncio.to_thread(self._status, args)
+            case "audit":
+                return await asyncio.to_thread(self._audit, _one(args, "audit <case>"))
+            case "rollback":
+                return await self._rollback(_one(args, "rollback <action-id>"), person, body)
+            case "freeze" | "chaos" | "autonomy" | "kill":
+                return await asyncio.to_thread(self._control, verb, args, person)
+            case _:
+                raise Usage(f"Unknown command `{verb}`.")
+
+    def _status(self, args: list[str]) -> Reply:
+        store = self.runtime.store
+        if args:
+            case = store.get_case(args[0])
+            lines = [status_line(case), f">{case.title}"]
+            if case.finding is not None:
+                lines.append(f"Finding: {case.finding.summary}")
+            pending = store.approvals(case.id)
+            lines += [f"Approval {a.id}: {a.status.value} ({a.call.action} on {a.target})" for a in pending]
+            return "\n".join(lines), False
+        active = frozenset(s for s in CaseStatus if not s.terminal)
+        cases = store.list_cases(statuses=active, limit=20)
+        if not cases:
+            return "No open cases.", False
+        return "*Open cases*\n" + "\n".join(status_line(c) + f" — {c.title}" for c in cases), False
+
+    def _audit(self, case_id: str) -> Reply:
+        store = self.runtime.store
+        store.get_case(case_id)  # CaseNotFoundError for a wrong id
+        entries = list(store.audit(case_id))
+        report = store.verify_audit()
+        lines = [f"`{e.seq}` {e.at:%H:%M:%S} *{e.kind.value}* ({e.actor}) {describe(e)}" for e in entries[-20:]]
+        head = f"*Audit of {case_id}*: {len(entries)} entries; chain {'verifies' if report.ok else 'DOES NOT verify'}"
+        return head + "\n" + "\n".join(lines), False
+
+    async def _rollback(self, run_key: str, person: str, body: dict[str, Any]) -> Reply:
+        rollbacks = getattr(self.runtime, "rollbacks", None)
+        if rollbacks is None:
+            return "Rollback is not available in this version yet.", False
+        case = await asyncio.to_thread(rollbacks.request, run_key, person, surface="slack")
+        self.desk.worker.kick(case.id)
+        return f"{person} asked to roll back `{run_key}`: case {case.id} is on it (policy decides).", True
+
+    def _control(self, verb: str, args: list[str], person: str) -> Reply:
+        controls = getattr(self.runtime, "controls", None)
+        if controls is None:
+            return f"`{verb}` is not available in this version yet.", False
+        now = self.runtime.clock.now()
+        sub = args[0].lower() if args else ""
+        if verb == "freeze":
+            if sub in ("", "list"):
+                freezes = controls.state().freezes
+                shown = [f"• {w.name}: {w.start:%Y-%m-%d %H:%M} → {w.end:%Y-%m-%d %H:%M} UTC" for w in freezes]
+                return ("*Freezes*\n" + "\n".join(shown)) if shown else "No freeze is set.", False
+            if sub == "add" and len(args) >= 4:
+                controls.add_freeze(args[1], when(args[2]), when(args[3]), tuple(args[4:]), person)
+                return f"{person} set the freeze *{args[1]}* from {args[2]} to {args[3]}.", True
+            if sub == "end" and len(args) == 2:
+                controls.end_freeze(args[1], person)
+                return f"{person} ended the freeze *{args[1]}*.", True
+            raise Usage("Usage: `freeze list`, `freeze add <name> <start> <end> [service …]`, `freeze end <name>`.")
+        if verb == "chaos":
+            if sub == "start" and len(args) in (2, 3):
+                hours = _number(args[2]) if len(args) == 3 else 8.0
+                until = now + timedelta(hours=hours)
+                controls.start_chaos(args[1], until, person)
+                return f"{person} started a chaos day for *{args[1]}* until {until:%Y-%m-%d %H:%M} UTC.", True
+            if sub == "stop" and len(args) == 2:
+                controls.stop_chaos(args[1], person)
+                return f"{person} stopped the chaos day for *{args[1]}*.", True
+            raise Usage("Usage: `chaos start <service> [hours]`, `chaos stop <service>`.")
+        if verb == "autonomy":
+            if not args:
+                levels = controls.state().autonomy
+                shown = [f"• `{k}`: {v}" for k, v in sorted(levels.items())]
+                return ("*Autonomy overrides*\n" + "\n".join(shown)) if shown else "No autonomy overrides.", False
+            if len(args) == 2 and args[1].isdigit():
+                controls.set_autonomy(args[0], int(args[1]), person)
+                return f"{person} set the autonomy of `{args[0]}` to {args[1]}.", True
+            raise Usage("Usage: `autonomy <service|service@env|tier:N|env:NAME> <0-3>`.")
+        if sub == "on" and len(args) >= 2:
+            controls.set_kill_switch(True, person, " ".join(args[1:]))
+            return f":octagonal_sign: {person} turned the kill switch ON: no autonomous action runs.", True
+        if sub == "off" and len(args) == 1:
+            controls.set_kill_switch(False, person, "")
+            return f"{person} turned the kill switch off.", True
+        raise Usage("Usage: `kill on <reason>`, `kill off`.")
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def _one(args: list[str], usage: str) -> str:
+    if len(args) != 1:
+        raise Usage(f"Usage: `{usage}`.")
+    return args[0]
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise Usage(f"`{text}` is not a number of hours") from None
+    if not 0 < value <= 24 * 14:
+        raise Usage("A chaos day lasts between a few minutes and two weeks.")
+    return value

@@ -1,0 +1,68 @@
+"""Mentions and direct messages open cases; replies in a case's thread reach the case."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+from actiondesk.bot.slack.desk import SlackDesk
+from actiondesk.bot.slack.threads import CHANNEL, TEAM, THREAD
+
+log = logging.getLogger(__name__)
+
+MENTION = re.compile(r"<@[A-Z0-9]+(\|[^>]*)?>")
+
+
+def clean(text: str) -> str:
+    return MENTION.sub("", text or "").strip()
+
+
+def from_a_bot(event: dict[str, Any]) -> bool:
+    return bool(event.get("bot_id") or event.get("subtype") or event.get("bot_profile"))
+
+
+async def on_mention(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any]) -> None:
+    if from_a_bot(event) or not await desk.first_time(f"slack:event:{body.get('event_id')}", "slack_event"):
+        return
+    await _converse(desk, body, event)
+
+
+async def on_message(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None) -> None:
+    """A DM opens a case; a message in a case's thread is a reply. Mentions are left to on_mention."""
+    if from_a_bot(event):
+        return
+    direct = event.get("channel_type") == "im"
+    in_thread = event.get("thread_ts") is not None
+    if not direct and not in_thread:
+        return
+    if not direct and bot_user_id and f"<@{bot_user_id}" in (event.get("text") or ""):
+        return  # the app_mention event for this message does the work
+    if not await desk.first_time(f"slack:event:{body.get('event_id')}", "slack_event"):
+        return
+    await _converse(desk, body, event, open_new=direct)
+
+
+async def _converse(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any], *, open_new: bool = True) -> None:
+    channel, user = str(event.get("channel", "")), str(event.get("user", ""))
+    text = clean(str(event.get("text", "")))
+    thread_ts = event.get("thread_ts")
+    person = await desk.identity.person(user)
+    loop = desk.runtime.loop
+    if thread_ts:
+        case_id = await asyncio.to_thread(desk.threads.case_in, channel, str(thread_ts))
+        if case_id is not None:
+            if text:
+                await asyncio.to_thread(loop.add_message, case_id, person, text)
+                desk.worker.kick(case_id)
+            return
+    if not open_new or not text:
+        return
+    root = str(thread_ts or event.get("ts", ""))
+    thread = {CHANNEL: channel, THREAD: root, TEAM: str(body.get("team_id", ""))}
+    case = await asyncio.to_thread(loop.open_case, text, person, surface="slack", thread=thread)
+    await asyncio.to_thread(desk.threads.link, channel, root, case.id)
+    log.info("case %s: opened from Slack by %s", case.id, person)
+    desk.progress.touch(case.id)
+    desk.worker.kick(case.id)

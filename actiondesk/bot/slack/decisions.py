@@ -1,0 +1,134 @@
+"""Approve / Reject clicks. The clicker is mapped to a person server-side; the approval desk checks the
+group, separation of duties, expiry and turns concurrent clicks into one decision (compare-and-set).
+Refusals go back ephemerally; the card itself is edited by Progress from the stored approval."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from actiondesk.bot.slack.blocks import REASON_BLOCK, REASON_INPUT, reject_modal, reject_prompt
+from actiondesk.bot.slack.desk import SlackDesk
+from actiondesk.core.errors import (
+    ApprovalConflictError,
+    ApprovalExpiredError,
+    ApprovalNotFoundError,
+    GovernanceError,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _where(body: dict[str, Any]) -> tuple[str, str | None]:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    return str(channel), container.get("thread_ts")
+
+
+def _reason(state: dict[str, Any]) -> str:
+    value = ((state.get("values") or {}).get(REASON_BLOCK) or {}).get(REASON_INPUT) or {}
+    return str(value.get("value") or "").strip()
+
+
+async def _first_click(desk: SlackDesk, body: dict[str, Any], kind: str) -> bool:
+    action = (body.get("actions") or [{}])[0]
+    key = f"slack:{kind}:{body.get('trigger_id') or action.get('action_ts')}"
+    return await desk.first_time(key, f"slack_{kind}")
+
+
+async def decide(desk: SlackDesk, approval_id: str, user: str, approve: bool, reason: str | None, where: tuple) -> None:
+    channel, thread_ts = where
+    person = await desk.identity.person(user)
+    try:
+        approval = await asyncio.to_thread(desk.runtime.approvals.decide, approval_id, person, approve, reason)
+    except ApprovalNotFoundError:
+        await desk.ephemeral(channel, user, "That approval does not exist.", thread_ts=thread_ts)
+        return
+    except ApprovalExpiredError as exc:
+        await desk.ephemeral(channel, user, f"Too late: {exc}. It will not run.", thread_ts=thread_ts)
+        await _touch(desk, approval_id)
+        return
+    except ApprovalConflictError as exc:
+        await desk.ephemeral(channel, user, f"Already handled: {exc}.", thread_ts=thread_ts)
+        return
+    except GovernanceError as exc:
+        await desk.ephemeral(channel, user, f"You cannot decide this: {exc}.", thread_ts=thread_ts)
+        return
+    log.info("case %s: approval %s %s from Slack", approval.case_id, approval.id, approval.status.value)
+    desk.progress.touch(approval.case_id)
+    desk.worker.kick(approval.case_id)
+
+
+async def _touch(desk: SlackDesk, approval_id: str) -> None:
+    def case_of() -> str:
+        with desk.runtime.store.transaction() as uow:
+            return uow.get_approval(approval_id).case_id
+
+    desk.progress.touch(await asyncio.to_thread(case_of))
+
+
+async def on_approve(desk: SlackDesk, body: dict[str, Any]) -> None:
+    if not await _first_click(desk, body, "action"):
+        return
+    approval_id = str((body.get("actions") or [{}])[0].get("value", ""))
+    await decide(desk, approval_id, str(body["user"]["id"]), True, None, _where(body))
+
+
+async def on_reject(desk: SlackDesk, body: dict[str, Any]) -> None:
+    """Ask for a reason in a modal; when the trigger_id has expired, ask in an ephemeral message instead."""
+    if not await _first_click(desk, body, "action"):
+        return
+    approval_id = str((body.get("actions") or [{}])[0].get("value", ""))
+    user = str(body["user"]["id"])
+    channel, thread_ts = _where(body)
+    person = await desk.identity.person(user)
+
+    def look() -> Any:
+        with desk.runtime.store.transaction() as uow:
+            approval = uow.get_approval(approval_id)
+        desk.runtime.approvals.check(approval, person)
+        return approval
+
+    try:
+        approval = await asyncio.to_thread(look)
+    except ApprovalNotFoundError:
+        await desk.ephemeral(channel, user, "That approval does not exist.", thread_ts=thread_ts)
+        return
+    except GovernanceError as exc:
+        await desk.ephemeral(channel, user, f"You cannot decide this: {exc}.", thread_ts=thread_ts)
+        return
+    metadata = json.dumps({"approval": approval_id, "channel": channel, "thread_ts": thread_ts})
+    try:
+        await desk.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=reject_modal(approval, metadata))
+    except SlackApiError as exc:
+        why = exc.response.get("error")
+        log.info("case %s: reject modal not opened (%s); asking in the thread", approval.case_id, why)
+        await desk.ephemeral(
+            channel, user, "Reject: give a reason", thread_ts=thread_ts, blocks=reject_prompt(approval)
+        )
+
+
+async def on_reject_confirm(desk: SlackDesk, body: dict[str, Any]) -> None:
+    """The ephemeral fallback's button: the reason comes from the message's input block."""
+    if not await _first_click(desk, body, "action"):
+        return
+    approval_id = str((body.get("actions") or [{}])[0].get("value", ""))
+    reason = _reason(body.get("state") or {}) or None
+    await decide(desk, approval_id, str(body["user"]["id"]), False, reason, _where(body))
+
+
+async def on_reject_view(desk: SlackDesk, body: dict[str, Any]) -> None:
+    view = body.get("view") or {}
+    if not await desk.first_time(f"slack:view:{view.get('id')}:{view.get('hash')}", "slack_view"):
+        return
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        meta = {}
+    where = (str(meta.get("channel", "")), meta.get("thread_ts"))
+    reason = _reason(view.get("state") or {}) or None
+    await decide(desk, str(meta.get("approval", "")), str(body["user"]["id"]), False, reason, where)

@@ -1,0 +1,52 @@
+"""What every Slack listener works with: the runtime, the case worker, identity, threads and progress."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from actiondesk.bot.app import Runtime
+from actiondesk.bot.slack.client import FAILURES
+from actiondesk.bot.slack.identity import SlackIdentity
+from actiondesk.bot.slack.progress import Progress
+from actiondesk.bot.slack.threads import Threads
+from actiondesk.bot.worker import CaseWorker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SlackDesk:
+    runtime: Runtime
+    worker: CaseWorker
+    client: AsyncWebClient
+    identity: SlackIdentity
+    threads: Threads
+    progress: Progress
+
+    async def first_time(self, key: str, source: str) -> bool:
+        """Record a delivery key (event id, trigger id) before any side effect; False for a retry or replay."""
+
+        def remember() -> bool:
+            with self.runtime.store.transaction() as uow:
+                return uow.remember(key, source, self.runtime.clock.now())
+
+        fresh = await asyncio.to_thread(remember)
+        if not fresh:
+            log.info("slack: %s %s delivered again; ignored", source, key)
+        return fresh
+
+    async def ephemeral(
+        self, channel: str, user: str, text: str, *, thread_ts: str | None = None, blocks: list[Any] | None = None
+    ) -> None:
+        """A message only ``user`` sees; refusals and errors go here, never to the whole channel."""
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel, user=user, text=text, thread_ts=thread_ts, blocks=blocks
+            )
+        except FAILURES as exc:
+            log.warning("slack: ephemeral message to %s failed: %s", user, type(exc).__name__)

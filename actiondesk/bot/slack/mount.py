@@ -1,0 +1,93 @@
+"""Mount the Slack surface on the aiohttp server: ``POST /slack/events`` (events, interactivity and slash
+commands at one path) and, when an app-level token is set, a Socket Mode connection as well."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER
+from actiondesk.bot.slack.client import make_client
+from actiondesk.bot.slack.config import SlackConfig
+from actiondesk.bot.slack.desk import SlackDesk
+from actiondesk.bot.slack.identity import SlackIdentity
+from actiondesk.bot.slack.listeners import Registered, register
+from actiondesk.bot.slack.pacing import Pacing, UpdateBudget
+from actiondesk.bot.slack.progress import Progress
+from actiondesk.bot.slack.threads import Threads
+
+log = logging.getLogger(__name__)
+
+PATH = "/slack/events"
+
+
+class SlackSurface:
+    def __init__(self, app: web.Application, config: SlackConfig, pacing: Pacing) -> None:
+        runtime = app[RUNTIME]
+        self.config = config
+        self.feed = app[FEED]
+        self.client = make_client(config)
+        threads = Threads(runtime.store)
+        progress = Progress(runtime.store, threads, self.client, UpdateBudget(pacing), runtime.settings.agent_identity)
+        identity = SlackIdentity(runtime.directory, self.client)
+        self.desk = SlackDesk(runtime, app[WORKER], self.client, identity, threads, progress)
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=config.signing_secret,
+            logger=logging.getLogger("actiondesk.bot.slack.bolt"),
+        )
+        self.registered: Registered = register(self.bolt, self.desk)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._socket: AsyncSocketModeHandler | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Bolt verifies the signature on the raw body before any listener (or any write) runs."""
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        if response.status == 401:
+            log.warning("slack: refused a request from %s: bad signature or stale timestamp", request.remote)
+        return await to_aiohttp_response(response)
+
+    async def start(self, app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        progress = self.desk.progress
+        self._tasks = [
+            loop.create_task(progress.run(), name="slack-progress"),
+            loop.create_task(progress.follow(self.feed.subscribe()), name="slack-feed"),
+        ]
+        if self.config.app_token:
+            self._socket = AsyncSocketModeHandler(self.bolt, self.config.app_token, web_client=self.client)
+            await self._socket.connect_async()
+            log.info("slack: connected over Socket Mode")
+
+    async def stop(self, app: web.Application) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.desk.progress.close()
+
+
+SURFACE = web.AppKey("slack", SlackSurface)
+
+
+def mount_slack(app: web.Application, *, config: SlackConfig | None = None, pacing: Pacing | None = None) -> bool:
+    """Mount Slack when its bot token and signing secret are set (or ``config`` is given); else do nothing."""
+    config = config or SlackConfig.from_settings(app[RUNTIME].settings)
+    if config is None:
+        return False
+    surface = SlackSurface(app, config, pacing or Pacing())
+    app[SURFACE] = surface
+    app.router.add_post(PATH, surface.handle)
+    app.on_startup.append(surface.start)
+    app.on_cleanup.append(surface.stop)
+    log.info("slack: listening on %s%s", PATH, " and over Socket Mode" if config.socket_mode else "")
+    return True

@@ -1,0 +1,167 @@
+"""Live progress: one status message per case, edited in place as the case advances, and one card per approval.
+
+Changes arrive from the ChangeFeed (published by worker threads). Each case syncs in its own task, so a
+rate-limited call (429, Retry-After) for one case never holds up the others. Edits are coalesced: a case
+that changes ten times while its message waits for its slot is edited once, with the newest state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from actiondesk.bot.events import CLOSED
+from actiondesk.bot.slack.blocks import card_blocks, card_text, status_blocks, status_text
+from actiondesk.bot.slack.client import FAILURES
+from actiondesk.bot.slack.pacing import UpdateBudget
+from actiondesk.bot.slack.threads import Posted, Threads, thread_of
+from actiondesk.core.approval import Approval
+from actiondesk.core.audit import AuditKind
+from actiondesk.core.case import Case
+from actiondesk.core.errors import CaseNotFoundError
+from actiondesk.core.ports import Store
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_FAILURE_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    case: Case
+    approvals: list[Approval]
+    latest: str | None
+
+
+class Progress:
+    def __init__(
+        self, store: Store, threads: Threads, client: AsyncWebClient, budget: UpdateBudget, agent: str
+    ) -> None:
+        self._store = store
+        self._threads = threads
+        self._client = client
+        self._budget = budget
+        self._agent = agent
+        self._dirty: set[str] = set()
+        self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+
+    def touch(self, case_id: str) -> None:
+        """Sync this case's messages soon (coalesced with any sync already waiting)."""
+        self._dirty.add(case_id)
+        self._wake.set()
+
+    async def follow(self, queue: asyncio.Queue[str]) -> None:
+        """Feed changes into touch() until the feed closes."""
+        while (case_id := await queue.get()) != CLOSED:
+            self.touch(case_id)
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            for case_id in list(self._dirty):
+                if case_id not in self._inflight:
+                    self._dirty.discard(case_id)
+                    task = asyncio.get_running_loop().create_task(self._sync(case_id), name=f"slack-{case_id}")
+                    self._inflight[case_id] = task
+                    task.add_done_callback(lambda _t, c=case_id: self._done(c))
+
+    def _done(self, case_id: str) -> None:
+        self._inflight.pop(case_id, None)
+        if case_id in self._dirty:
+            self._wake.set()
+
+    async def close(self) -> None:
+        tasks = list(self._inflight.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _read(self, case_id: str) -> Snapshot | None:
+        case = self._store.get_case(case_id)
+        if case.surface != "slack" or thread_of(case) is None:
+            return None
+        latest = None
+        for entry in self._store.audit(case_id):
+            if entry.kind is AuditKind.MESSAGE and entry.actor == self._agent:
+                latest = str(entry.payload.get("text", ""))
+        return Snapshot(case, self._store.approvals(case_id), latest)
+
+    async def _sync(self, case_id: str) -> None:
+        try:
+            posted = await asyncio.to_thread(self._threads.posted, case_id)
+            if posted.status_ts is not None:
+                await self._fits(posted.status_ts)  # coalesce: read the newest state only once it may be shown
+            snap = await asyncio.to_thread(self._read, case_id)
+            if snap is None:
+                return
+            await self._publish(snap, posted)
+        except CaseNotFoundError:
+            log.warning("case %s: changed but not found", case_id)
+        except FAILURES as exc:
+            log.warning("case %s: Slack update failed (%s); retrying later", case_id, _why(exc))
+            asyncio.get_running_loop().call_later(RETRY_AFTER_FAILURE_SECONDS, self.touch, case_id)
+
+    async def _fits(self, message: str | None) -> None:
+        while (delay := self._budget.wait(message)) > 0:
+            await asyncio.sleep(delay)
+
+    async def _slot(self, message: str | None) -> None:
+        """Wait until an edit (of ``message``) fits the workspace budget, then spend it."""
+        await self._fits(message)
+        self._budget.spend(message)
+
+    async def _publish(self, snap: Snapshot, posted: Posted) -> None:
+        case = snap.case
+        channel, thread_ts = thread_of(case) or ("", "")
+        text = status_text(case, snap.latest)
+        changed = False
+        if posted.status_ts is None:
+            answer = await self._client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text, blocks=status_blocks(case, snap.latest)
+            )
+            posted = posted.model_copy(update={"status_ts": answer["ts"], "status_text": text})
+            self._budget.posted(answer["ts"])
+            changed = True
+        elif text != posted.status_text:
+            await self._slot(posted.status_ts)
+            await self._client.chat_update(
+                channel=channel, ts=posted.status_ts, text=text, blocks=status_blocks(case, snap.latest)
+            )
+            posted = posted.model_copy(update={"status_text": text})
+            changed = True
+        for approval in snap.approvals:
+            shown = posted.card_states.get(approval.id)
+            if shown == approval.status.value:
+                continue
+            ts = posted.cards.get(approval.id)
+            if ts is None:
+                answer = await self._client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, text=card_text(approval), blocks=card_blocks(approval)
+                )
+                ts = answer["ts"]
+            else:
+                await self._slot(None)
+                await self._client.chat_update(
+                    channel=channel, ts=ts, text=card_text(approval), blocks=card_blocks(approval)
+                )
+            posted = posted.model_copy(
+                update={
+                    "cards": {**posted.cards, approval.id: ts},
+                    "card_states": {**posted.card_states, approval.id: approval.status.value},
+                }
+            )
+            changed = True
+        if changed:
+            await asyncio.to_thread(self._threads.save_posted, case.id, posted)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "error"))
+    return type(exc).__name__
