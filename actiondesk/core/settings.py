@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     audit_checkpoint_minutes: float = Field(
         default=15.0, gt=0, description="How often `serve` publishes a checkpoint when key and file are set."
     )
+    infra_cost_per_hour: float = Field(
+        default=0.0, ge=0, description="Infrastructure cost of running ActionDesk, in dollars per hour."
+    )
+    metrics_window_days: float = Field(default=7.0, gt=0, description="Window of the MTTR, FCR and cost gauges.")
     agent_identity: str = Field(default="actiondesk", description="The name the agents act and audit under.")
     max_steps: int = Field(default=12, ge=1, description="Bound on loop steps per case before it escalates.")
     approval_ttl_seconds: int = Field(default=3600, ge=1, description="How long an approval request stays open.")
