@@ -132,6 +132,24 @@ def entries(engine: Engine, case_id: str | None, after_seq: int) -> Iterator[Aud
         last = rows[-1]["seq"]
 
 
+def entries_of_kind(engine: Engine, kind: str, since: datetime) -> Iterator[AuditEntry]:
+    last = 0
+    while True:
+        query = (
+            select(audit_entries)
+            .where(audit_entries.c.seq > last, audit_entries.c.kind == kind, audit_entries.c.at >= since)
+            .order_by(audit_entries.c.seq)
+            .limit(BATCH)
+        )
+        with translated(), reading(engine) as connection:
+            rows = connection.execute(query).mappings().all()
+        for row in rows:
+            yield entry_from(row)
+        if len(rows) < BATCH:
+            return
+        last = rows[-1]["seq"]
+
+
 def _stored_rows(connection: Connection) -> Iterator[StoredRow]:
     sqlite = connection.dialect.name == "sqlite"
     parse: Callable[[object], datetime] = _sqlite_at if sqlite else _postgres_at

@@ -19,7 +19,7 @@ from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
 from actiondesk.adapters.store.tables import action_runs, approvals, cases, job_fires, state_blobs
 from actiondesk.adapters.store.unit import SqlUnitOfWork
 from actiondesk.core.approval import Approval, ApprovalStatus
-from actiondesk.core.audit import AuditEntry, VerifyReport
+from actiondesk.core.audit import AuditEntry, AuditKind, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.errors import CaseNotFoundError, NotFoundError
 from actiondesk.core.runs import ActionRun
@@ -47,6 +47,17 @@ class SqlStore:
         query = select(cases).order_by(cases.c.created_at.desc(), cases.c.id.desc()).limit(limit)
         if statuses is not None:
             query = query.where(cases.c.status.in_(sorted(s.value for s in statuses)))
+        with translated(), reading(self._engine) as connection:
+            rows = connection.execute(query).mappings().all()
+        return [case_from(row) for row in rows]
+
+    def cases_opened(self, start: datetime, end: datetime) -> list[Case]:
+        """Cases opened in [start, end), oldest first."""
+        query = (
+            select(cases)
+            .where(cases.c.created_at >= start, cases.c.created_at < end)
+            .order_by(cases.c.created_at, cases.c.id)
+        )
         with translated(), reading(self._engine) as connection:
             rows = connection.execute(query).mappings().all()
         return [case_from(row) for row in rows]
@@ -104,6 +115,10 @@ class SqlStore:
         )
         with translated(), writing(self._engine) as connection:
             connection.execute(query)
+
+    def audit_of_kind(self, kind: AuditKind, since: datetime) -> Iterator[AuditEntry]:
+        """Entries of one kind written at or after ``since``, in seq order."""
+        return ledger.entries_of_kind(self._engine, kind.value, since)
 
     def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]:
         """Entries in seq order, streamed in batches."""

@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.bot import metrics
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.views import case_detail, case_summary
 from actiondesk.bot.events import CLOSED, ChangeFeed
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 RUNTIME = web.AppKey("runtime", Runtime)
 WORKER = web.AppKey("worker", CaseWorker)
 FEED = web.AppKey("feed", ChangeFeed)
+REGISTRY = web.AppKey("registry", CollectorRegistry)
 
 STATIC = Path(str(resources.files("actiondesk.bot.console") / "static"))
 
@@ -153,6 +156,33 @@ async def decide(request: web.Request) -> web.Response:
     return web.json_response({"id": approval.id, "status": approval.status.value, "decided_by": approval.decided_by})
 
 
+async def metrics_json(request: web.Request) -> web.Response:
+    """The figures for the last ``days`` days (default 7) and a point a day for the charts."""
+    runtime = request.app[RUNTIME]
+    try:
+        days = float(request.query.get("days", "7"))
+    except ValueError:
+        return _error(400, "days must be a number")
+    if not 0 < days <= 366:
+        return _error(400, "days must be between 0 and 366")
+    start, end = metrics.period(runtime.clock, days)
+    infra = runtime.settings.infra_cost_per_hour
+
+    def read() -> dict:
+        return {
+            "report": metrics.as_json(metrics.report(runtime.store, start, end, infra)),
+            "daily": metrics.daily(runtime.store, start, end, infra),
+        }
+
+    return web.json_response(await asyncio.to_thread(read))
+
+
+async def prometheus(request: web.Request) -> web.Response:
+    registry = request.app[REGISTRY]
+    body = await asyncio.to_thread(generate_latest, registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
 async def changes(request: web.Request) -> web.StreamResponse:
     """Server-sent events: one `data: CASE_ID` line per committed change, with a keep-alive comment."""
     feed = request.app[FEED]
@@ -178,6 +208,14 @@ async def changes(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
+    runtime = app[RUNTIME]
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(
+        metrics.DeskCollector(
+            runtime.store, runtime.clock, runtime.settings.metrics_window_days, runtime.settings.infra_cost_per_hour
+        )
+    )
+    app[REGISTRY] = registry
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/people", people)
@@ -187,4 +225,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/cases/{case_id}/messages", reply)
     app.router.add_post("/api/approvals/{approval_id}", decide)
     app.router.add_get("/api/changes", changes)
+    app.router.add_get("/api/metrics", metrics_json)
+    app.router.add_get("/metrics", prometheus)
     app.router.add_static("/static/", STATIC)

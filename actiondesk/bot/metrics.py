@@ -1,0 +1,166 @@
+"""Metrics from stored cases: gathered once per request, shown as JSON (console, chat) and in the Prometheus
+exposition format at /metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from pydantic import JsonValue
+
+from actiondesk.adapters.store import SqlStore
+from actiondesk.agents.metrics import CaseFacts, Report, compute
+from actiondesk.core.audit import AuditKind
+from actiondesk.core.ports import Clock
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def gather(store: SqlStore, start: datetime, end: datetime) -> tuple[list[CaseFacts], dict[str, int]]:
+    cases = store.cases_opened(start, end)
+    ids = {c.id for c in cases}
+    approvals: dict[str, list] = {}
+    for approval in store.approvals():
+        if approval.case_id in ids:
+            approvals.setdefault(approval.case_id, []).append(approval)
+    escalations: Counter[str] = Counter()
+    trips: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    for entry in store.audit_of_kind(AuditKind.CASE_ESCALATED, start):
+        if entry.case_id in ids:
+            reason = str(entry.payload.get("reason", ""))
+            escalations[entry.case_id] += 1
+            reasons[reason.split(":")[0] or "(none)"] += 1
+            if "breaker" in reason:
+                trips[entry.case_id] += 1
+    facts = [
+        CaseFacts(
+            case=c,
+            approvals=tuple(approvals.get(c.id, ())),
+            escalations=escalations[c.id],
+            breaker_trips=trips[c.id],
+        )
+        for c in cases
+    ]
+    return facts, dict(reasons)
+
+
+def report(store: SqlStore, start: datetime, end: datetime, infra_cost_per_hour: float) -> Report:
+    facts, reasons = gather(store, start, end)
+    return compute(facts, start, end, infra_cost_per_hour, reasons)
+
+
+def daily(store: SqlStore, start: datetime, end: datetime, infra_cost_per_hour: float) -> list[dict[str, JsonValue]]:
+    """One point a day: MTTR (mean) and FCR, for the dashboard's charts."""
+    facts, _ = gather(store, start, end)
+    points: list[dict[str, JsonValue]] = []
+    day = start
+    while day < end:
+        nxt = min(end, day + timedelta(days=1))
+        r = compute(facts, day, nxt, infra_cost_per_hour)
+        points.append(
+            {
+                "day": day.date().isoformat(),
+                "cases": r.cases,
+                "resolved": r.resolved,
+                "mttr_seconds": r.mttr.mean,
+                "fcr": r.fcr,
+            }
+        )
+        day = nxt
+    return points
+
+
+def as_json(r: Report) -> dict[str, JsonValue]:
+    data = dataclasses.asdict(r)
+    data["start"], data["end"] = r.start.isoformat(), r.end.isoformat()
+    return data
+
+
+def period(clock: Clock, days: float) -> tuple[datetime, datetime]:
+    end = clock.now()
+    return end - timedelta(days=days), end
+
+
+class DeskCollector(Collector):
+    """Computed on every scrape from the store; names follow Prometheus conventions (base units, _total)."""
+
+    def __init__(self, store: SqlStore, clock: Clock, window_days: float, infra_cost_per_hour: float) -> None:
+        self._store = store
+        self._clock = clock
+        self._window = window_days
+        self._infra = infra_cost_per_hour
+
+    def collect(self) -> list[Metric]:
+        everything = report(self._store, EPOCH, self._clock.now() + timedelta(seconds=1), 0.0)
+        start, end = period(self._clock, self._window)
+        window = report(self._store, start, end, self._infra)
+        cases = CounterMetricFamily("actiondesk_cases", "Cases opened, by current status.", labels=["status"])
+        for status, count in (
+            ("resolved", everything.resolved),
+            ("escalated", everything.escalated),
+            ("failed", everything.failed),
+            ("open", everything.open),
+        ):
+            cases.add_metric([status], count)
+        decisions = CounterMetricFamily(
+            "actiondesk_decisions", "Governance outcomes of proposed calls.", labels=["outcome"]
+        )
+        for outcome, count in everything.outcomes.items():
+            decisions.add_metric([outcome], count)
+        levels = CounterMetricFamily(
+            "actiondesk_decisions_by_level", "Decisions by the trust level they were made at.", labels=["level"]
+        )
+        for level, count in everything.autonomy_levels.items():
+            levels.add_metric([level], count)
+        label = f"{self._window:g}d"
+        mttr = GaugeMetricFamily(
+            "actiondesk_mttr_seconds",
+            "Mean time to verified resolution over the window.",
+            labels=["window", "approval_wait"],
+        )
+        mttr.add_metric([label, "included"], window.mttr.mean or 0.0)
+        mttr.add_metric([label, "excluded"], window.mttr_without_approval.mean or 0.0)
+        by_pattern = GaugeMetricFamily(
+            "actiondesk_pattern_mttr_seconds", "Mean time to resolution per runbook.", labels=["window", "pattern"]
+        )
+        for pattern, summary in window.mttr_by_pattern.items():
+            by_pattern.add_metric([label, pattern], summary.mean or 0.0)
+        fcr = GaugeMetricFamily(
+            "actiondesk_first_contact_resolution_ratio",
+            "Closed cases resolved with no hand-off and no reopen.",
+            labels=["window"],
+        )
+        fcr.add_metric([label], window.fcr if window.fcr is not None else 0.0)
+        cost = GaugeMetricFamily(
+            "actiondesk_cost_per_resolved_request_dollars",
+            "(token cost + infrastructure cost) / resolved cases over the window.",
+            labels=["window"],
+        )
+        cost.add_metric([label], window.cost_per_resolved_usd or 0.0)
+        wait = GaugeMetricFamily(
+            "actiondesk_approval_wait_seconds", "Mean approval wait over the window.", labels=["window"]
+        )
+        wait.add_metric([label], window.approval_wait.mean or 0.0)
+        return [
+            cases,
+            decisions,
+            levels,
+            mttr,
+            by_pattern,
+            fcr,
+            cost,
+            wait,
+            CounterMetricFamily("actiondesk_llm_calls", "Model calls made for cases.", value=everything.llm_calls),
+            CounterMetricFamily("actiondesk_llm_tokens", "Model tokens spent on cases.", value=everything.tokens),
+            CounterMetricFamily(
+                "actiondesk_escalations", "Hand-offs to humans.", value=sum(everything.escalation_reasons.values())
+            ),
+            CounterMetricFamily("actiondesk_breaker_trips", "Circuit-breaker trips.", value=everything.breaker_trips),
+            CounterMetricFamily(
+                "actiondesk_reopened_cases", "Cases reopened after closing.", value=everything.reopened
+            ),
+        ]

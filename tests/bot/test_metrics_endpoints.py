@@ -1,0 +1,92 @@
+"""For the same cases, the scenario reports, the dashboard's JSON and /metrics tell the same story."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from actiondesk.adapters.sandbox import SandboxEstate, default_estate, load_scenario
+from actiondesk.adapters.store import SqlStore
+from actiondesk.bot.app import build_runtime, policy_from_settings
+from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.scenario import run_scenario
+from actiondesk.bot.server import make_app
+from actiondesk.core.clock import SystemClock
+from actiondesk.core.settings import Settings
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+PLAYED = ["bad-deploy-rollback.yaml", "low-risk-autonomous.yaml", "no-deploy-control.yaml"]
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    days = (datetime.now(UTC) - datetime(2026, 11, 1, tzinfo=UTC)).days + 2  # the scenarios' simulated days
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=database_url, metrics_window_days=days, infra_cost_per_hour=0.25
+    )
+
+
+@pytest.fixture
+async def client(aiohttp_client, store: SqlStore, settings: Settings):
+    reports = [run_scenario(load_scenario(SCENARIOS / name), settings, store) for name in PLAYED]
+    assert all(r.passed for r in reports), [r.mismatches for r in reports]
+    clock = SystemClock()
+    runtime = build_runtime(
+        settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
+    )
+    return await aiohttp_client(make_app(runtime, ChangeFeed())), reports
+
+
+async def test_dashboard_json_agrees_with_the_scenario_reports(client, settings):
+    http, reports = client
+    answer = await http.get(f"/api/metrics?days={settings.metrics_window_days}")
+    assert answer.status == 200
+    body = await answer.json()
+    report = body["report"]
+    resolved = [r.mttr_seconds for r in reports if r.mttr_seconds is not None]
+    assert report["cases"] == len(reports)
+    assert report["resolved"] == len(resolved) == 2
+    assert report["mttr"]["mean"] == pytest.approx(statistics.fmean(resolved))
+    assert report["llm_calls"] == sum(r.llm_calls for r in reports)
+    assert report["tokens"] == sum(r.tokens for r in reports)
+    assert report["fcr"] == pytest.approx(2 / 3)  # the control scenario escalates
+    assert report["outcomes"] == {"allow": 1, "approve": 1}
+    days = [d for d in body["daily"] if d["cases"]]
+    assert days, "the chart series has the scenario days"
+    assert sum(d["resolved"] for d in days) == 2
+
+
+async def test_prometheus_exposition_agrees_with_the_scenario_reports(client):
+    http, reports = client
+    answer = await http.get("/metrics")
+    assert answer.status == 200
+    assert answer.headers["Content-Type"].startswith("text/plain")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(await answer.text())
+        for s in family.samples
+    }
+    resolved = [r.mttr_seconds for r in reports if r.mttr_seconds is not None]
+    mttr = next(
+        v
+        for (name, labels), v in samples.items()
+        if name == "actiondesk_mttr_seconds" and ("approval_wait", "included") in labels
+    )
+    assert mttr == pytest.approx(statistics.fmean(resolved))
+    assert samples[("actiondesk_llm_calls_total", ())] == sum(r.llm_calls for r in reports)
+    assert samples[("actiondesk_llm_tokens_total", ())] == sum(r.tokens for r in reports)
+    assert samples[("actiondesk_cases_total", (("status", "resolved"),))] == 2
+    assert samples[("actiondesk_cases_total", (("status", "escalated"),))] == 1
+    assert samples[("actiondesk_escalations_total", ())] == 1
+
+
+async def test_a_bad_period_is_a_clear_error(client):
+    http, _ = client
+    for days in ("abc", "0", "1000"):
+        answer = await http.get(f"/api/metrics?days={days}")
+        assert answer.status == 400
+        assert "days" in (await answer.json())["error"]
