@@ -13,6 +13,7 @@ from actiondesk.bot.boot import serve_estate
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.scenario import scenario_policy
 from actiondesk.bot.server import make_app
+from actiondesk.bot.teams.config import TeamsConfig, banner
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 
@@ -31,6 +32,9 @@ async def run_server(settings: Settings) -> None:
     await site.start()
     host, port = runner.addresses[0][:2]
     print(f"ActionDesk serving on http://{host}:{port}", flush=True)
+    teams_warning = banner(TeamsConfig.from_settings(settings))
+    if teams_warning:
+        print(teams_warning, flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -12,6 +12,7 @@ from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.slack import mount_slack
+from actiondesk.bot.teams.routes import mount_teams
 from actiondesk.bot.worker import CaseWorker
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
     app[WORKER] = CaseWorker(runtime.loop)
     add_routes(app)
     mount_slack(app)  # only when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set
+    mount_teams(app)  # /api/messages; without MICROSOFT_APP_ID in local development mode only
 
     async def startup(app: web.Application) -> None:
         feed.bind(asyncio.get_running_loop())

@@ -1,0 +1,182 @@
+"""The Teams activity handler: messages open or continue cases, card clicks decide approvals.
+
+It translates and does not decide: cases go to the case loop, clicks to the approval desk (approver group,
+separation of duties, expiry, compare-and-set), exactly as from the console and Slack. Every inbound
+activity is deduplicated by ``uow.remember`` before it has any effect, so a retried delivery does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
+
+from actiondesk.agents.approvals import ApprovalDesk
+from actiondesk.agents.loop import CaseLoop
+from actiondesk.bot.teams.cards import VERBS, approval_card, attachment, card_response, case_card, error_response
+from actiondesk.bot.teams.identity import identify
+from actiondesk.bot.teams.threads import TeamsThread, Threads, card_digest, delivery_key
+from actiondesk.bot.worker import CaseWorker
+from actiondesk.core.approval import Approval
+from actiondesk.core.errors import (
+    ApprovalConflictError,
+    ApprovalExpiredError,
+    ApprovalNotFoundError,
+    NotAuthorizedError,
+)
+from actiondesk.core.ports import Clock, Directory, Store
+
+log = logging.getLogger(__name__)
+
+AT = re.compile(r"</?at>")
+
+
+@dataclass
+class Desk:
+    loop: CaseLoop
+    approvals: ApprovalDesk
+    store: Store
+    directory: Directory
+    clock: Clock
+    worker: CaseWorker
+    threads: Threads
+
+    def remember(self, key: str) -> bool:
+        with self.store.transaction() as uow:
+            return uow.remember(key, "teams", self.clock.now())
+
+
+def mentions_bot(activity: Activity) -> bool:
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        props = entity.additional_properties or {}
+        mentioned = props.get("mentioned") or {}
+        if entity.type == "mention" and mentioned.get("id") == bot_id:
+            return True
+    return False
+
+
+def message_text(activity: Activity) -> str:
+    TurnContext.remove_recipient_mention(activity)
+    return AT.sub("", activity.text or "").replace("&nbsp;", " ").strip()
+
+
+class DeskBot(ActivityHandler):
+    def __init__(self, desk: Desk) -> None:
+        self.desk = desk
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        if not await asyncio.to_thread(
+            self.desk.remember, delivery_key("activity", conversation_id, activity.id or "")
+        ):
+            log.info("teams: activity %s delivered again; ignored", activity.id)
+            return
+        if isinstance(activity.value, dict) and activity.value.get("verb") in VERBS:
+            await self._submit(turn_context, activity.value)
+            return
+        await self._message(turn_context, conversation_id)
+
+    async def _message(self, context: TurnContext, conversation_id: str) -> None:
+        activity = context.activity
+        personal = (activity.conversation.conversation_type or "") == "personal"
+        mentioned = mentions_bot(activity)
+        text = message_text(activity)
+        case_id = await asyncio.to_thread(self.desk.threads.case_for, conversation_id)
+        if case_id is not None and text:
+            case = await asyncio.to_thread(self.desk.store.get_case, case_id)
+            if not personal or not case.status.terminal:
+                who = await identify(context, self.desk.directory)
+                await asyncio.to_thread(self.desk.loop.add_message, case_id, who, text)
+                self.desk.worker.kick(case_id)
+                return
+        if not personal and not mentioned:
+            return  # channel chatter that is not addressed to the bot
+        if not text:
+            await context.send_activity("Tell me what is wrong, e.g. “the payment gateway is throwing 500s”.")
+            return
+        if not personal:
+            await asyncio.to_thread(self.desk.threads.set_home, home_reference(activity))
+        who = await identify(context, self.desk.directory)
+        thread = {"conversation_id": conversation_id, "activity_id": activity.id or ""}
+        case = await asyncio.to_thread(self.desk.loop.open_case, text, who, surface="teams", thread=thread)
+        card = case_card(case)
+        sent = await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        saved = TeamsThread(case_id=case.id, reference=reference, card_id=sent.id if sent else "")
+        saved.card_hash = card_digest(card)
+        await asyncio.to_thread(self.desk.threads.save, saved)
+        await asyncio.to_thread(self.desk.threads.bind, conversation_id, case.id)
+        self.desk.worker.kick(case.id)
+        log.info("case %s: opened from Teams by %s", case.id, who)
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        verb = action.get("verb") or data.get("verb")
+        fresh = await asyncio.to_thread(self.desk.remember, delivery_key("invoke", conversation_id, activity.id or ""))
+        body = await self._click(turn_context, verb, data, fresh=fresh)
+        return InvokeResponse(status=200, body=body)
+
+    async def _click(self, context: TurnContext, verb: Any, data: dict, *, fresh: bool) -> dict[str, Any]:
+        """Decide (or, for a repeated delivery, only show) the approval; the body of the invoke response."""
+        approval_id = data.get("approval_id")
+        if not isinstance(approval_id, str) or verb not in (*VERBS, "refresh"):
+            return error_response(400, "BadRequest", "this card action is not one ActionDesk knows")
+        who = await identify(context, self.desk.directory)
+        store, desk = self.desk.store, self.desk.approvals
+        try:
+            if verb == "refresh" or not fresh:
+                approval = await asyncio.to_thread(_approval, store, approval_id)
+                if approval.status.value == "pending" and verb != "refresh":
+                    desk.check(approval, who)  # a retried refused click is refused again, without a new effect
+                return card_response(approval_card(approval))
+            reason = data.get("reason") if isinstance(data.get("reason"), str) else None
+            decided = await asyncio.to_thread(desk.decide, approval_id, who, verb == "approve", reason or None)
+        except ApprovalNotFoundError:
+            return error_response(404, "NotFound", f"there is no approval {approval_id}")
+        except NotAuthorizedError as exc:
+            log.info("teams: approval %s refused for %s: %s", approval_id, who, exc)
+            return error_response(403, "Forbidden", str(exc))
+        except (ApprovalConflictError, ApprovalExpiredError):
+            current = await asyncio.to_thread(_approval, store, approval_id)
+            return card_response(approval_card(current))
+        self.desk.worker.kick(decided.case_id)
+        return card_response(approval_card(decided))
+
+    async def _submit(self, context: TurnContext, value: dict) -> None:
+        """Action.Submit from a client without Universal Actions: decide, then edit the card it came from."""
+        body = await self._click(context, value.get("verb"), value, fresh=True)
+        if body.get("type") == "application/vnd.microsoft.error":
+            message = body["value"]["message"]
+            await context.send_activity(f"Not done: {message}")
+            return
+        card_id = context.activity.reply_to_id
+        if card_id:
+            update = Activity(type=ActivityTypes.message, id=card_id, attachments=[attachment(body["value"])])
+            await context.update_activity(update)
+
+
+def _approval(store: Store, approval_id: str) -> Approval:
+    with store.transaction() as uow:
+        return uow.get_approval(approval_id)
+
+
+def home_reference(activity: Activity) -> dict[str, Any]:
+    """The channel itself (no thread), where cases opened by alerts start their own threads."""
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    if reference.conversation and reference.conversation.id:
+        reference.conversation.id = reference.conversation.id.split(";messageid=")[0]
+    return reference.serialize()

@@ -1,0 +1,110 @@
+"""Adaptive Cards for Teams: the case card (updated in place) and the approval card (Universal Actions).
+
+Everything shown is computed from stored data — the exact call, target, parameters, policy reasons and
+expiry — never from a model's words. Approve and Reject are ``Action.Execute`` (an ``adaptiveCard/action``
+invoke) with an ``Action.Submit`` fallback for clients without Universal Actions.
+"""
+
+from __future__ import annotations
+
+from pydantic import JsonValue
+
+from actiondesk.core.approval import Approval, ApprovalStatus
+from actiondesk.core.case import Case
+
+CARD = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERBS = ("approve", "reject")
+MARK = {"succeeded": "✔", "failed": "✖", "refused": "✖", "running": "…", "awaiting_approval": "⏳"}
+
+
+def _card(body: list[JsonValue], actions: list[JsonValue] | None = None) -> dict[str, JsonValue]:
+    card: dict[str, JsonValue] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": body}
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _facts(pairs: list[tuple[str, str]]) -> dict[str, JsonValue]:
+    return {"type": "FactSet", "facts": [{"title": t, "value": v} for t, v in pairs if v]}
+
+
+def _text(text: str, **style: JsonValue) -> dict[str, JsonValue]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def attachment(card: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    return {"contentType": CARD, "content": card}
+
+
+def case_card(case: Case) -> dict[str, JsonValue]:
+    body: list[JsonValue] = [
+        _text(f"Case {case.id}: {case.title}", weight="Bolder", size="Medium"),
+        _facts([("Status", case.status.value), ("Service", case.service or ""), ("Reported by", case.reporter)]),
+    ]
+    if case.finding is not None:
+        body.append(_text(case.finding.summary))
+    if case.plan is not None:
+        body.append(_text(f"Plan ({case.plan.runbook}): {case.plan.goal}", weight="Bolder"))
+        for step in case.plan.steps:
+            params = ", ".join(f"{k}={v}" for k, v in step.call.params.items())
+            mark = MARK.get(step.status.value, "•")
+            note = f" — {step.error}" if step.error else ""
+            body.append(_text(f"{mark} {step.call.action} {params} ({step.status.value}){note}", spacing="None"))
+    return _card(body)
+
+
+def _approval_facts(approval: Approval) -> dict[str, JsonValue]:
+    params = ", ".join(f"{k}={v}" for k, v in approval.call.params.items())
+    return _facts(
+        [
+            ("Action", approval.call.action),
+            ("Target", approval.target),
+            ("Parameters", params),
+            ("Approvers", approval.group),
+            ("Why", "; ".join(approval.reasons)),
+            ("Policies", ", ".join(approval.policy_ids)),
+            ("Requested by", approval.requested_by),
+            ("Expires", f"{approval.expires_at:%Y-%m-%d %H:%M} UTC"),
+        ]
+    )
+
+
+def _button(title: str, verb: str, approval: Approval) -> dict[str, JsonValue]:
+    data: dict[str, JsonValue] = {"approval_id": approval.id}
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": data,
+        "fallback": {"type": "Action.Submit", "title": title, "data": {**data, "verb": verb}},
+    }
+
+
+def approval_card(approval: Approval) -> dict[str, JsonValue]:
+    """Pending: the facts and two buttons. Decided or expired: the facts and who decided, no buttons."""
+    title = f"Approval {approval.id} for case {approval.case_id}"
+    body: list[JsonValue] = [_text(title, weight="Bolder", size="Medium"), _approval_facts(approval)]
+    if approval.status is ApprovalStatus.PENDING:
+        return _card(body, [_button("Approve", "approve", approval), _button("Reject", "reject", approval)])
+    if approval.status is ApprovalStatus.EXPIRED:
+        body.append(_text("Expired: nobody decided in time; this action will not run.", color="Warning"))
+    else:
+        at = f" at {approval.decided_at:%Y-%m-%d %H:%M} UTC" if approval.decided_at else ""
+        reason = f": {approval.reason}" if approval.reason else ""
+        color = "Good" if approval.status is ApprovalStatus.APPROVED else "Attention"
+        body.append(_text(f"{approval.status.value.capitalize()} by {approval.decided_by}{at}{reason}", color=color))
+    return _card(body)
+
+
+def card_response(card: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """The invoke response that replaces the clicked card."""
+    return {"statusCode": 200, "type": CARD, "value": card}
+
+
+def error_response(status: int, code: str, message: str) -> dict[str, JsonValue]:
+    return {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }

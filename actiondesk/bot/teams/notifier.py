@@ -1,0 +1,164 @@
+"""Keeps Teams in step with the cases: one subscriber of the change feed that, for each changed case,
+updates its card in place, posts approval cards (and edits them once decided or expired) and posts the
+outcomes people wait for — verification results, resolution, escalation, expiry — proactively, from the
+conversation reference stored when the case was opened. Cases opened by alerts start a thread in the
+channel the bot was last addressed in.
+
+Changes are coalesced per case; a card is only sent again when it differs. Each notice is claimed with
+``uow.remember`` before it is posted, so two replicas never post the same one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+
+from actiondesk.bot.events import CLOSED, ChangeFeed
+from actiondesk.bot.teams.bot import Desk
+from actiondesk.bot.teams.cards import approval_card, attachment, case_card
+from actiondesk.bot.teams.threads import TeamsThread, card_digest
+from actiondesk.core.approval import Approval
+from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.case import Case
+
+log = logging.getLogger(__name__)
+
+
+def notice(entry: AuditEntry) -> str | None:
+    """What an audit entry tells the thread, computed from its data (None: nothing to say)."""
+    p = entry.payload
+    match entry.kind:
+        case AuditKind.VERIFICATION if p.get("signal") == "error_rate":
+            state = "back to" if p.get("ok") else "still at"
+            return (
+                f"Verification: {p.get('service')}'s error rate is {state} {float(p.get('current') or 0):.2%} "
+                f"(baseline {float(p.get('baseline') or 0):.2%})."
+            )
+        case AuditKind.VERIFICATION:
+            return "Verification: every step succeeded." if p.get("ok") else "Verification failed."
+        case AuditKind.CASE_RESOLVED:
+            return f"Case {entry.case_id} is resolved."
+        case AuditKind.CASE_ESCALATED:
+            return f"Case {entry.case_id} is handed to a human: {p.get('reason')}."
+        case AuditKind.CASE_FAILED:
+            return f"Case {entry.case_id} failed: {p.get('reason')}."
+        case AuditKind.APPROVAL if p.get("status") == "expired":
+            return f"Approval {p.get('approval_id')} expired: nobody decided in time, so it will not run."
+    return None
+
+
+class Notifier:
+    def __init__(self, desk: Desk, adapter: CloudAdapter, app_id: str) -> None:
+        self.desk = desk
+        self.adapter = adapter
+        self.app_id = app_id
+
+    async def run(self, feed: ChangeFeed) -> None:
+        queue = feed.subscribe()
+        try:
+            while True:
+                dirty = [await queue.get()]
+                while not queue.empty():
+                    dirty.append(queue.get_nowait())
+                if CLOSED in dirty:
+                    return
+                for case_id in dict.fromkeys(dirty):
+                    try:
+                        await self.refresh(case_id)
+                    except Exception:  # the edge of a background job: log with the case id, keep going
+                        log.exception("case %s: updating Teams failed", case_id)
+        finally:
+            feed.unsubscribe(queue)
+
+    async def refresh(self, case_id: str) -> None:
+        threads = self.desk.threads
+        thread = await asyncio.to_thread(threads.load, case_id)
+        case = await asyncio.to_thread(self.desk.store.get_case, case_id)
+        if thread is None:
+            if case.surface != "alert":
+                return
+            thread = await self._start_thread(case)
+            if thread is None:
+                return
+        approvals = await asyncio.to_thread(self.desk.store.approvals, case_id)
+        entries = await asyncio.to_thread(lambda: list(self.desk.store.audit(case_id, thread.seq)))
+
+        async def turn(context: TurnContext) -> None:
+            await self._sync(context, thread, case, approvals, entries)
+
+        reference = ConversationReference().deserialize(thread.reference)
+        await self.adapter.continue_conversation(reference, turn, bot_app_id=self.app_id)
+        await asyncio.to_thread(threads.save, thread)
+
+    async def _sync(
+        self,
+        context: TurnContext,
+        thread: TeamsThread,
+        case: Case,
+        approvals: list[Approval],
+        entries: list[AuditEntry],
+    ) -> None:
+        card = case_card(case)
+        digest = card_digest(card)
+        if thread.card_id and digest != thread.card_hash:
+            await context.update_activity(
+                Activity(type=ActivityTypes.message, id=thread.card_id, attachments=[attachment(card)])
+            )
+            thread.card_hash = digest
+        for approval in approvals:
+            state = approval.status.value
+            known = thread.approval_cards.get(approval.id)
+            if known is None and state == "pending":
+                sent = await context.send_activity(
+                    Activity(type=ActivityTypes.message, attachments=[attachment(approval_card(approval))])
+                )
+                thread.approval_cards[approval.id] = sent.id if sent else ""
+                thread.approval_states[approval.id] = state
+            elif known and thread.approval_states.get(approval.id) != state:
+                await context.update_activity(
+                    Activity(type=ActivityTypes.message, id=known, attachments=[attachment(approval_card(approval))])
+                )
+                thread.approval_states[approval.id] = state
+        lines: list[str] = []
+        for entry in entries:
+            thread.seq = max(thread.seq, entry.seq)
+            text = notice(entry)
+            if text and await asyncio.to_thread(self.desk.remember, f"teams:notice:{entry.seq}"):
+                lines.append(text)
+        if lines:
+            await context.send_activity("\n\n".join(lines))
+
+    async def _start_thread(self, case: Case) -> TeamsThread | None:
+        """A case opened by an alert: a new thread in the home channel, if the bot has one."""
+        home = await asyncio.to_thread(self.desk.threads.home)
+        if home is None:
+            return None
+        reference = ConversationReference().deserialize(home)
+        card = case_card(case)
+        posted: dict[str, Any] = {}
+
+        async def turn(context: TurnContext) -> None:
+            sent = await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
+            posted["id"] = sent.id if sent else ""
+
+        await self.adapter.continue_conversation(reference, turn, bot_app_id=self.app_id)
+        root = f"{reference.conversation.id};messageid={posted['id']}"
+        reference.conversation.id = root
+        reference.activity_id = posted["id"]
+        thread = TeamsThread(case_id=case.id, reference=reference.serialize(), card_id=posted["id"])
+        thread.card_hash = card_digest(card)
+        await asyncio.to_thread(self.desk.threads.bind, root, case.id)
+        log.info("case %s: posted to the Teams home channel", case.id)
+        return thread
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,109 @@
+"""`/api/messages` on the one aiohttp server, and the Teams surface's start-up and shutdown.
+
+The handler authenticates every request before botbuilder sees it, so each authentication failure is
+a 401 or 403 (never a 500) and nothing — not even a member lookup — is sent to a serviceUrl that did not
+pass; then botbuilder's CloudAdapter runs the turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+
+from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER
+from actiondesk.bot.teams.adapter import TeamsAuthentication, build_adapter
+from actiondesk.bot.teams.bot import Desk, DeskBot
+from actiondesk.bot.teams.config import TeamsConfig, banner
+from actiondesk.bot.teams.keys import SigningKeys
+from actiondesk.bot.teams.notifier import Notifier, stop
+from actiondesk.bot.teams.threads import Threads
+from actiondesk.bot.teams.tokens import TokenRejectedError, TokenSource
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024
+
+
+@dataclass
+class TeamsSurface:
+    config: TeamsConfig
+    session: aiohttp.ClientSession
+    adapter: CloudAdapter
+    auth: TeamsAuthentication
+    bot: DeskBot
+    notifier: Notifier
+    task: asyncio.Task[None] | None = None
+
+
+SURFACE = web.AppKey("teams", TeamsSurface)
+
+
+def _refuse(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def messages(request: web.Request) -> web.Response:
+    surface = request.app[SURFACE]
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return _refuse(415, "expected application/json")
+    try:
+        body = json.loads(await request.read())
+        activity = Activity().deserialize(body)
+    except (ValueError, UnicodeDecodeError, TypeError, AttributeError):
+        return _refuse(400, "body is not an activity")
+    if not isinstance(body, dict) or not activity.type:
+        return _refuse(400, "body is not an activity")
+    try:
+        result = await surface.auth.authenticate_request(activity, request.headers.get("Authorization", ""))
+    except TokenRejectedError as exc:
+        log.warning("teams: request refused (%d): %s", exc.status, exc)
+        return _refuse(exc.status, "unauthorized" if exc.status == 401 else "forbidden")
+    response = await surface.adapter.process_activity(result, activity, surface.bot.on_turn)
+    if response is not None:
+        return web.json_response(response.body, status=response.status)
+    return web.Response(status=201)
+
+
+def mount_teams(app: web.Application) -> None:
+    """Serve /api/messages; build the surface (and its HTTP session) when the server starts."""
+    runtime, feed, worker = app[RUNTIME], app[FEED], app[WORKER]
+    config = TeamsConfig.from_settings(runtime.settings)
+    app.router.add_post("/api/messages", messages)
+
+    async def startup(app: web.Application) -> None:
+        message = banner(config)
+        if message:
+            log.warning("%s", message)
+        session = aiohttp.ClientSession()
+        keys = SigningKeys(config.openid_metadata_url, session)
+        auth = TeamsAuthentication(config, keys, TokenSource(config, session))
+        adapter = build_adapter(auth)
+        desk = Desk(
+            loop=runtime.loop,
+            approvals=runtime.approvals,
+            store=runtime.store,
+            directory=runtime.directory,
+            clock=runtime.clock,
+            worker=worker,
+            threads=Threads(runtime.store),
+        )
+        notifier = Notifier(desk, adapter, config.app_id)
+        surface = TeamsSurface(config, session, adapter, auth, DeskBot(desk), notifier)
+        surface.task = asyncio.get_running_loop().create_task(notifier.run(feed), name="teams-notifier")
+        app[SURFACE] = surface
+
+    async def cleanup(app: web.Application) -> None:
+        surface = app[SURFACE]
+        if surface.task is not None:
+            await stop(surface.task)
+        await surface.session.close()
+
+    app.on_startup.append(startup)
+    app.on_cleanup.append(cleanup)
