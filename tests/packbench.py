@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from actiondesk.actions.catalog import Catalog, Pack
 from actiondesk.actions.executor import Executor
+from actiondesk.actions.spec import ActionContext
+from actiondesk.adapters.sandbox import DEFAULT_START, SandboxEstate, default_estate
+from actiondesk.core.clock import SimulatedClock
 from actiondesk.core.errors import StateDriftError
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Store
@@ -35,3 +39,11 @@ def refuses_drift(executor: Executor, store: Store, call: ActionCall, key: str, 
     assert run.status is RunStatus.FAILED
     assert run.error is not None
     assert run.error.startswith("state drift: ")
+
+
+def executor_with(store: Store, packs: list[Pack], **ports: object) -> Executor:
+    """An executor over ``packs`` with the given ports; the skeleton's ports come from a default sandbox."""
+    clock = ports.pop("clock", None) or SimulatedClock(DEFAULT_START)
+    estate = SandboxEstate(default_estate(DEFAULT_START), clock)  # type: ignore[arg-type]
+    ctx = ActionContext(inventory=estate, telemetry=estate, deployer=estate, clock=clock, **ports)  # type: ignore[arg-type]
+    return Executor(Catalog(packs), ctx, store, "actiondesk")
