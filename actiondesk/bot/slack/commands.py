@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from actiondesk.bot.app import Runtime
 from actiondesk.bot.render import describe
 from actiondesk.bot.slack.blocks import status_line
 from actiondesk.bot.slack.desk import SlackDesk
@@ -46,7 +47,10 @@ def when(text: str) -> datetime:
 class Commands:
     def __init__(self, desk: SlackDesk) -> None:
         self.desk = desk
-        self.runtime = desk.runtime
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.desk.runtime
 
     async def answer(self, body: dict[str, Any], respond: Callable[..., Awaitable[Any]]) -> None:
         words = _split(str(body.get("text", "")))
