@@ -5,41 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from slackfake import BOT_ID, BOT_USER, FakeSlack
+from slackfake import BOT_ID, BOT_USER
+from slackflow import MENTION, card, card_ts, case_with_card, is_card, wait_runs
 
 from actiondesk.core.approval import ApprovalStatus
 
-MENTION = {
-    "type": "app_mention",
-    "user": "U0ALICE",
-    "text": f"<@{BOT_USER}> the payment gateway is throwing 500s",
-    "ts": "1700000100.000100",
-    "channel": "C0OPS",
-    "event_ts": "1700000100.000100",
-    "team": "T0TEAM",
-}
-
-
-def _card(fake: FakeSlack):
-    for call in fake.named("chat.postMessage"):
-        for block in call.args.get("blocks") or []:
-            if block.get("type") == "actions":
-                return call
-    return None
-
-
-async def _case_with_card(desk):
-    status, _, took = await desk.event(MENTION, "Ev0MENTION")
-    assert status == 200
-    assert took < 3
-    card = await desk.fake.wait_for(_card)
-    (case,) = desk.runtime.store.list_cases()
-    (approval,) = desk.runtime.store.approvals(case.id)
-    return case, approval, card
-
 
 async def test_a_mention_opens_a_case_answered_in_its_thread_with_a_card_from_the_stored_approval(desk):
-    case, approval, card = await _case_with_card(desk)
+    case, approval, card = await case_with_card(desk)
     assert case.surface == "slack"
     assert case.reporter == "alice"
     assert case.text == "the payment gateway is throwing 500s"
@@ -58,14 +31,14 @@ async def test_a_mention_opens_a_case_answered_in_its_thread_with_a_card_from_th
 
 
 async def test_an_approvers_click_runs_the_action_once_and_the_card_says_who(desk):
-    case, approval, _ = await _case_with_card(desk)
+    case, approval, _ = await case_with_card(desk)
     status, _, took = await desk.click("approve", approval.id, "U0BOB", "T-approve-1")
     assert status == 200
     assert took < 3
     await desk.fake.wait_for(
         lambda f: any(c.args.get("ts") == card_ts(f) and "Approved by" in str(c.args) for c in f.named("chat.update"))
     )
-    runs = await _runs(desk, case.id)
+    runs = await wait_runs(desk, case.id)
     assert [r.action for r in runs] == ["rollback_deployment"]
     # the same click delivered again, and a second click, run nothing twice
     await desk.click("approve", approval.id, "U0BOB", "T-approve-1")
@@ -73,26 +46,12 @@ async def test_an_approvers_click_runs_the_action_once_and_the_card_says_who(des
     refusal = await desk.fake.wait_for(lambda f: f.named("chat.postEphemeral"))
     assert "Already handled" in refusal[0].args["text"]
     assert refusal[0].args["user"] == "U0BOB"
-    assert len(await _runs(desk, case.id)) == 1
+    assert len(await wait_runs(desk, case.id)) == 1
     assert len(desk.fake.named("chat.postEphemeral")) == 1  # the replayed delivery was dropped before any effect
 
 
-def card_ts(fake: FakeSlack) -> str | None:
-    card = _card(fake)
-    return None if card is None else card.answer.get("ts")
-
-
-async def _runs(desk, case_id: str, want: int = 1):
-    for _ in range(400):
-        runs = desk.runtime.store.runs(case_id)
-        if len(runs) >= want:
-            return runs
-        await asyncio.sleep(0.05)  # polling the store for the worker thread's write, not waiting for time
-    return desk.runtime.store.runs(case_id)
-
-
 async def test_a_non_approver_and_the_requester_are_refused_and_nothing_runs(desk):
-    case, approval, _ = await _case_with_card(desk)
+    case, approval, _ = await case_with_card(desk)
     await desk.click("approve", approval.id, "U0FRANK", "T-frank")  # sales: not in sre
     await desk.click("approve", approval.id, "U0ALICE", "T-alice")  # the requester, not in sre either
     await desk.click("approve", approval.id, "U0NOBODY", "T-nobody")  # unmapped: can report, never approve
@@ -110,17 +69,13 @@ async def test_a_retried_event_opens_one_case(desk):
         headers = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": "http_timeout"} if attempt else {}
         status, _, _ = await desk.event(MENTION, "Ev0RETRIED", **headers)
         assert status == 200
-    await desk.fake.wait_for(_card)
+    await desk.fake.wait_for(card)
     assert len(desk.runtime.store.list_cases()) == 1
-    assert len([c for c in desk.fake.named("chat.postMessage") if not _is_card(c)]) == 1
-
-
-def _is_card(call) -> bool:
-    return any(b.get("type") == "actions" for b in call.args.get("blocks") or [])
+    assert len([c for c in desk.fake.named("chat.postMessage") if not is_card(c)]) == 1
 
 
 async def test_thread_replies_reach_the_case_and_the_bots_own_messages_do_not(desk):
-    case, _, _ = await _case_with_card(desk)
+    case, _, _ = await case_with_card(desk)
     reply = {
         "type": "message",
         "channel_type": "channel",
@@ -144,9 +99,9 @@ async def test_thread_replies_reach_the_case_and_the_bots_own_messages_do_not(de
 
 
 async def test_rollback_of_a_finished_run_opens_a_case_that_goes_through_policy(desk):
-    case, approval, _ = await _case_with_card(desk)
+    case, approval, _ = await case_with_card(desk)
     await desk.click("approve", approval.id, "U0BOB", "T-approve-rb")
-    (run,) = await _runs(desk, case.id)
+    (run,) = await wait_runs(desk, case.id)
     for _ in range(400):
         if desk.runtime.store.runs(case.id)[0].status.value == "succeeded":
             break
