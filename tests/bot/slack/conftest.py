@@ -10,18 +10,17 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession, web
 from slackfake import SECRET, FakeSlack, action_body, command_body, event_body, post, signed
+from slackflow import FAST
 
 from actiondesk.bot.app import Runtime, build_runtime, open_store
 from actiondesk.bot.boot import serve_estate
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.scenario import scenario_policy
 from actiondesk.bot.server import make_app
-from actiondesk.bot.slack import Pacing, SlackConfig, mount_slack
+from actiondesk.bot.slack import SlackConfig, mount_slack
 from actiondesk.bot.slack.scopes import METHOD_SCOPES
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
-
-FAST = Pacing(min_edit_seconds=0.05, updates_per_minute=50)
 
 
 def desk_settings(database_url: str, **extra: Any) -> Settings:

@@ -71,8 +71,9 @@ class FakeSlack:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    def rate_limit(self, method: str, retry_after: int, times: int = 1) -> None:
-        self.limits[method] = [retry_after] * times
+    def rate_limit(self, method: str, retry_after: int, times: int = 1, channel: str | None = None) -> None:
+        """Answer the next ``times`` calls of ``method`` (to ``channel``, if given) with 429 Retry-After."""
+        self.limits[f"{method}/{channel}" if channel else method] = [retry_after] * times
 
     async def _args(self, request: web.Request) -> dict[str, Any]:
         args: dict[str, Any] = dict(request.query)
@@ -93,8 +94,9 @@ class FakeSlack:
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
-        if self.limits.get(method):
-            retry = self.limits[method].pop(0)
+        limit = next((k for k in (f"{method}/{args.get('channel')}", method) if self.limits.get(k)), None)
+        if limit is not None:
+            retry = self.limits[limit].pop(0)
             await self._record(Call(method + "#429", args, time.monotonic()))
             limited = {"ok": False, "error": "ratelimited"}
             return web.json_response(limited, status=429, headers={"Retry-After": str(retry)})

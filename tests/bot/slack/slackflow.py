@@ -6,6 +6,10 @@ import asyncio
 
 from slackfake import BOT_USER, Call, FakeSlack
 
+from actiondesk.bot.slack import Pacing
+
+FAST = Pacing(min_edit_seconds=0.3, updates_per_minute=50)  # spacing kept visible, tests stay quick
+
 MENTION = {
     "type": "app_mention",
     "user": "U0ALICE",
