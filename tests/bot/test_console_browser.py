@@ -6,8 +6,6 @@ the tests are skipped, unless ACTIONDESK_REQUIRE_BROWSER=1 (CI), which fails the
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import re
 import subprocess
 import warnings
@@ -23,41 +21,9 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STOP_TIMEOUT_SECONDS = 5.0
 UI_TIMEOUT_MS = 30_000  # the case loop runs in the background; give it room on a slow CI machine
 RESOLVE_TIMEOUT_MS = 90_000
-
-
-def _browser_problem() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} is missing (install the distribution's chromium package)"
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install -e '.[dev]')"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    problem = _browser_problem()
-    if problem is not None:
-        if os.environ.get("ACTIONDESK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests are required here, but {problem}")
-        pytest.skip(problem)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -81,6 +81,10 @@ async def index(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "index.html")
 
 
+async def dashboard(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "dashboard.html")
+
+
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     try:
@@ -217,6 +221,7 @@ def add_routes(app: web.Application) -> None:
     )
     app[REGISTRY] = registry
     app.router.add_get("/", index)
+    app.router.add_get("/dashboard", dashboard)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/people", people)
     app.router.add_get("/api/cases", list_cases)
