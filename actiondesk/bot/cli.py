@@ -207,6 +207,29 @@ def rollback(run_key: RunKey, by: By = None, as_json: AsJson = False) -> None:
 
 
 @app.command()
+def report(
+    days: Annotated[float, typer.Option(help="The period: this many days back from now.")] = 7.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """MTTR, first-contact resolution, cost per resolved request and the rest, for a period."""
+    from actiondesk.bot import metrics
+    from actiondesk.bot.app import open_store
+    from actiondesk.bot.render import print_metrics
+    from actiondesk.core.clock import SystemClock
+
+    settings = _settings()
+    try:
+        start, end = metrics.period(SystemClock(), days)
+        figures = metrics.report(open_store(settings, migrate=False), start, end, settings.infra_cost_per_hour)
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(metrics.as_json(figures), indent=2))
+    else:
+        print_metrics(figures)
+
+
+@app.command()
 def demo() -> None:
     """Play the bad-deploy scenario in the terminal, step by step (uses a throwaway SQLite database)."""
     from actiondesk.bot.demo import play_demo

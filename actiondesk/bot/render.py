@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from actiondesk.agents.metrics import Report
 from actiondesk.bot.scenario import ScenarioReport
 from actiondesk.core.audit import AuditEntry, AuditKind
 
@@ -65,6 +66,36 @@ def print_timeline(entries: list[AuditEntry], console: Console | None = None) ->
             str(entry.seq), f"{entry.at:%H:%M:%S}", entry.kind.value, entry.actor, describe(entry), style=style
         )
     console.print(table)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def metrics_lines(r: Report) -> list[str]:
+    """The figures as short lines, for the terminal and for chat."""
+    fcr = "-" if r.fcr is None else f"{r.fcr:.0%}"
+    cost = "-" if r.cost_per_resolved_usd is None else f"${r.cost_per_resolved_usd:.3f}"
+    mix = ", ".join(f"{k} {v}" for k, v in r.outcomes.items()) or "-"
+    lines = [
+        f"{r.start:%Y-%m-%d %H:%M} to {r.end:%Y-%m-%d %H:%M} UTC: {r.cases} cases, {r.resolved} resolved, "
+        f"{r.escalated} escalated, {r.failed} failed, {r.open} open",
+        f"MTTR {_duration(r.mttr.mean)} (p50 {_duration(r.mttr.p50)}, p90 {_duration(r.mttr.p90)}); "
+        f"without approval wait {_duration(r.mttr_without_approval.mean)}",
+        f"first-contact resolution {fcr}; cost per resolved request {cost} "
+        f"({r.llm_calls} model calls, {r.tokens} tokens)",
+        f"decisions: {mix}; approval wait {_duration(r.approval_wait.mean)}; breaker trips {r.breaker_trips}",
+    ]
+    lines += [f"  {name}: MTTR {_duration(s.mean)} over {s.count}" for name, s in r.mttr_by_pattern.items()]
+    return lines
+
+
+def print_metrics(r: Report, console: Console | None = None) -> None:
+    console = console or Console()
+    for line in metrics_lines(r):
+        console.print(line, highlight=False)
 
 
 def print_report(report: ScenarioReport, console: Console | None = None) -> None:

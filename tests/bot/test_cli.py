@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -360,3 +360,19 @@ def test_postgres_refuses_edits_and_verify_names_the_entry_a_superuser_edited(
 
     assert result.code == 1
     assert f"BROKEN at entry {seq}:" in result.err
+
+
+def test_report_gives_the_figures_of_the_recorded_cases(db: Path, played: Played) -> None:
+    days = (datetime.now(UTC) - datetime(2026, 11, 1, tzinfo=UTC)).days + 2
+
+    as_json = cli(sqlite_url(db), db.parent, "report", "--days", str(days), "--json")
+    as_text = cli(sqlite_url(db), db.parent, "report", "--days", str(days))
+
+    assert as_json.code == 0, as_json.err
+    figures = json.loads(as_json.out)
+    assert (figures["cases"], figures["resolved"]) == (1, 1)
+    assert figures["mttr"]["mean"] == played.report["mttr_seconds"] == 190.0
+    assert figures["approval_wait"]["mean"] == 180.0  # requested at 120 s, approved at 300 s
+    assert figures["fcr"] == 1.0
+    assert as_text.code == 0
+    assert "MTTR 3.2 min" in as_text.out
