@@ -15,7 +15,7 @@ from pydantic import JsonValue
 from actiondesk.actions.catalog import AnySpec, Catalog
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput
 from actiondesk.core.audit import AuditDraft, AuditKind
-from actiondesk.core.errors import ActionDeskError, ActionFailedError, StateDriftError
+from actiondesk.core.errors import ActionDeskError, ActionFailedError, ScopeError, StateDriftError
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Store, UnitOfWork
 from actiondesk.core.runs import ActionRun, RunStatus
@@ -57,9 +57,31 @@ class Executor:
             AuditDraft(kind=kind, case_id=case_id, actor=self._actor, at=self._ctx.clock.now(), payload=payload)
         )
 
+    def _validated(self, call: ActionCall, case_id: str | None, key: str | None) -> tuple[AnySpec, ActionInput]:
+        """The catalog's validation; a call outside its pack's scopes is refused and the refusal audited."""
+        try:
+            return self.catalog.validate(call)
+        except ScopeError as exc:
+            log.warning("case %s: %s refused: %s", case_id, call.action, exc)
+            with self._store.transaction() as uow:
+                self._audit(
+                    uow,
+                    AuditKind.ACTION_RESULT,
+                    case_id,
+                    {
+                        "action": call.action,
+                        "params": dict(call.params),
+                        "key": key,
+                        "status": "refused",
+                        "result": None,
+                        "error": str(exc),
+                    },
+                )
+            raise
+
     def probe(self, call: ActionCall, case_id: str | None) -> ActionOutput:
         """Run a read-only action and record what it observed."""
-        spec, params = self.catalog.validate(call)
+        spec, params = self._validated(call, case_id, None)
         if spec.mutating:
             raise ActionFailedError(f"{call.action} changes state; it cannot run as a probe")
         output = spec.run(self._ctx, params)
@@ -83,7 +105,7 @@ class Executor:
         Raises UnknownActionError, InvalidParametersError or ScopeError before anything is claimed, and
         StateDriftError when the re-observed state no longer warrants the action.
         """
-        spec, params = self.catalog.validate(call)
+        spec, params = self._validated(call, case_id, key)
         now = self._ctx.clock.now()
         with self._store.transaction() as uow:
             run, created = uow.claim_run(

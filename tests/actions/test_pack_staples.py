@@ -15,12 +15,14 @@ from actiondesk.adapters.identity import AccountBook
 from actiondesk.adapters.sandbox import DEFAULT_START, FaultEvent, FaultKind, SandboxEstate, default_estate
 from actiondesk.adapters.sandbox.staples import SandboxStaples
 from actiondesk.adapters.store import SqlStore
+from actiondesk.core.audit import AuditKind
 from actiondesk.core.clock import SimulatedClock
+from actiondesk.core.errors import NotFoundError, ScopeError
 from actiondesk.core.plan import ActionCall
 
 
 class Staples:
-    def __init__(self, store: SqlStore) -> None:
+    def __init__(self, store: SqlStore, granted: dict[str, list[str]] | None = None) -> None:
         self.store = store
         self.clock = SimulatedClock(DEFAULT_START)
         self.estate = SandboxEstate(default_estate(DEFAULT_START), self.clock)
@@ -35,7 +37,7 @@ class Staples:
             vpn=self.staples,
             identity=self.accounts,
         )
-        self.executor = Executor(Catalog([HOSTS, VPN, IDENTITY]), ctx, store, "actiondesk")
+        self.executor = Executor(Catalog([HOSTS, VPN, IDENTITY], granted), ctx, store, "actiondesk")
 
 
 @pytest.fixture
@@ -112,3 +114,23 @@ def test_reset_password_aborts_when_a_reset_is_already_pending(bench: Staples) -
 def test_account_book_survives_a_restart(bench: Staples) -> None:
     bench.accounts.lock("frank")
     assert AccountBook(["alice", "frank"], bench.store).account("frank").locked
+
+
+def test_a_call_outside_the_packs_scopes_is_refused_and_audited(store: SqlStore) -> None:
+    bench = Staples(store, {"identity": ["identity:read"]})
+    executor = bench.executor
+    bench.accounts.lock("alice")
+
+    with pytest.raises(ScopeError, match="needs scope 'identity:write', which pack 'identity' is not granted"):
+        executor.execute(ActionCall(action="reset_password", params={"user": "alice"}), case_id=None, key="k/pw")
+
+    assert bench.accounts.account("alice").locked, "nothing was done"
+    with pytest.raises(NotFoundError):
+        store.get_run("k/pw")
+    (refusal,) = [e for e in store.audit() if e.kind is AuditKind.ACTION_RESULT]
+    assert refusal.payload["status"] == "refused"
+    assert refusal.payload["action"] == "reset_password"
+    assert "identity:write" in str(refusal.payload["error"])
+    assert executor.probe(ActionCall(action="get_account", params={"user": "alice"}), None).summary() == (
+        "alice's account is locked"
+    )
