@@ -12,7 +12,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postEphemeral": ("chat:write",),
     "views.open": (),
     "users.info": ("users:read", "users:read.email"),  # the clicker's email, when the directory has no Slack id
+    "apps.connections.open": (),  # Socket Mode, with the app-level token (connections:write), not a bot scope
 }
+SDK_CALLS = frozenset({"auth.test", "apps.connections.open"})  # called by Bolt / slack_sdk, not by our code
 EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "app_mention": ("app_mentions:read",),
     "message.channels": ("channels:history",),

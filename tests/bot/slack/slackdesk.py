@@ -68,7 +68,7 @@ class Desk:
 
 
 async def start_desk(
-    database_url: str, fake: FakeSlack, *, via_settings: bool = False, mount: bool = True
+    database_url: str, fake: FakeSlack, *, via_settings: bool = False, mount: bool = True, app_token: str | None = None
 ) -> tuple[Desk, web.AppRunner]:
     """Slack from Settings (``via_settings``, as `serve` does), mounted with quick pacing, or not at all."""
     extra: dict[str, Any] = {}
@@ -82,7 +82,7 @@ async def start_desk(
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
     app = make_app(runtime, feed)
     if mount and not via_settings:
-        mount_slack(app, config=SlackConfig("xoxb-test", SECRET, api_url=fake.url), pacing=FAST)
+        mount_slack(app, config=SlackConfig("xoxb-test", SECRET, api_url=fake.url, app_token=app_token), pacing=FAST)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -53,11 +53,14 @@ class FakeSlack:
     _changed: asyncio.Condition | None = None
     _ts: int = 0
     _runner: web.AppRunner | None = None
+    envelopes: list[dict[str, Any]] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
 
     async def start(self) -> FakeSlack:
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/api/respond/{hook}", self._respond)
+        app.router.add_get("/socket", self._socket)
         app.router.add_route("*", "/api/{method}", self._method)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -120,6 +123,8 @@ class FakeSlack:
                 if str(args.get("trigger_id", "")).startswith("expired"):
                     return {"ok": False, "error": "expired_trigger_id"}
                 return {"ok": True, "view": {"id": "V1"}}
+            case "apps.connections.open":
+                return {"ok": True, "url": self.url.replace("http://", "ws://").replace("/api/", "/socket")}
             case "users.info":
                 user = str(args.get("user"))
                 email = self.emails.get(user)
@@ -130,6 +135,18 @@ class FakeSlack:
         body = json.loads(await request.text())
         await self._record(Call("response_url", {"hook": request.match_info["hook"], **body}, time.monotonic()))
         return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, send the queued envelopes, record the client's acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "fake"}})
+        for envelope in self.envelopes:
+            await ws.send_json(envelope)
+        async for message in ws:
+            if message.type.name == "TEXT":
+                await self._record(Call("socket_ack", json.loads(message.data), time.monotonic()))
+        return ws
 
     def named(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
