@@ -121,6 +121,23 @@ class Settings(BaseSettings):
         description="Token endpoint the bot gets its outbound tokens from; empty: Microsoft's for the app type.",
     )
 
+    # The action space (issue 6): the systems the built-in packs reach, and each pack's service-account secret.
+    kubernetes_url: str | None = Field(
+        default=None, description="Kubernetes API server URL; enables the kubernetes pack."
+    )
+    prometheus_url: str | None = Field(default=None, description="Prometheus URL; enables the prometheus pack.")
+    loki_url: str | None = Field(default=None, description="Loki URL; enables the loki pack.")
+    argocd_url: str | None = Field(default=None, description="Argo CD URL; enables the argocd pack.")
+    pack_dir: Path | None = Field(default=None, description="Extra declarative HTTP pack files (*.yaml).")
+    pack_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Base URL of each declarative HTTP pack, JSON: {"statuspage": "https://api.statuspage.io/v1"}.',
+    )
+    pack_credentials: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Service-account secrets by credential name, JSON: {"kubernetes": "TOKEN", "argocd": "TOKEN"}.',
+    )
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
