@@ -115,10 +115,9 @@ class Notifier:
             state = approval.status.value
             known = thread.approval_cards.get(approval.id)
             if known is None and state == "pending":
-                sent = await context.send_activity(
-                    Activity(type=ActivityTypes.message, attachments=[attachment(approval_card(approval))])
+                thread.approval_cards[approval.id] = await post(
+                    context, Activity(type=ActivityTypes.message, attachments=[attachment(approval_card(approval))])
                 )
-                thread.approval_cards[approval.id] = sent.id if sent else ""
                 thread.approval_states[approval.id] = state
             elif known and thread.approval_states.get(approval.id) != state:
                 await context.update_activity(
@@ -132,7 +131,7 @@ class Notifier:
             if text and await asyncio.to_thread(self.desk.remember, f"teams:notice:{entry.seq}"):
                 lines.append(text)
         if lines:
-            await context.send_activity("\n\n".join(lines))
+            await post(context, Activity(type=ActivityTypes.message, text="\n\n".join(lines)))
 
     async def _start_thread(self, case: Case) -> TeamsThread | None:
         """A case opened by an alert: a new thread in the home channel, if the bot has one."""
@@ -144,8 +143,7 @@ class Notifier:
         posted: dict[str, Any] = {}
 
         async def turn(context: TurnContext) -> None:
-            sent = await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
-            posted["id"] = sent.id if sent else ""
+            posted["id"] = await post(context, Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
 
         await self.adapter.continue_conversation(reference, turn, bot_app_id=self.app_id)
         root = f"{reference.conversation.id};messageid={posted['id']}"
@@ -156,6 +154,17 @@ class Notifier:
         await asyncio.to_thread(self.desk.threads.bind, root, case.id)
         log.info("case %s: posted to the Teams home channel", case.id)
         return thread
+
+
+async def post(context: TurnContext, activity: Activity) -> str:
+    """Send to the conversation itself (POST .../activities): botbuilder's proactive ``send_activity`` would
+    make it a reply to the made-up id of its continuation activity. Returns the new activity's id."""
+    reference = TurnContext.get_conversation_reference(context.activity)
+    TurnContext.apply_conversation_reference(activity, reference)
+    activity.reply_to_id = None
+    client = context.turn_state[context.adapter.BOT_CONNECTOR_CLIENT_KEY]
+    response = await client.conversations.send_to_conversation(activity.conversation.id, activity)
+    return response.id if response is not None and response.id else ""
 
 
 async def stop(task: asyncio.Task[None]) -> None:
