@@ -7,13 +7,16 @@ recomputed after an edit (the head row included). Only the public key is needed 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import logging
 import os
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -21,8 +24,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from actiondesk.core.audit import canonical_json, timestamp
 from actiondesk.core.errors import AuditIntegrityError, ConfigurationError
+from actiondesk.core.ports import Clock
+
+log = logging.getLogger(__name__)
 
 DOMAIN = b"actiondesk-audit-checkpoint-v1\n"
+
+
+class HeadSource(Protocol):
+    def audit_head(self) -> tuple[int, str]: ...
 
 
 @dataclass(frozen=True)
@@ -120,3 +130,33 @@ def read_checkpoints(path: Path, public: Ed25519PublicKey) -> dict[int, str]:
             raise AuditIntegrityError(f"checkpoint file {path}, line {number}: two hashes for entry {checkpoint.seq}")
         published[checkpoint.seq] = checkpoint.hash
     return published
+
+
+class Publisher:
+    """Publishes a signed checkpoint of the chain head now and then, when a key and a file are configured."""
+
+    def __init__(self, store: HeadSource, private: Ed25519PrivateKey, path: Path, clock: Clock) -> None:
+        self._store = store
+        self._private = private
+        self._path = path
+        self._clock = clock
+        self._last: tuple[int, str] | None = None
+
+    def publish_once(self) -> Checkpoint | None:
+        """Sign and append the current head, unless it is the one published last."""
+        seq, head = self._store.audit_head()
+        if seq == 0 or (seq, head) == self._last:
+            return None
+        checkpoint = sign(seq, head, self._clock.now(), self._private)
+        publish(checkpoint, self._path)
+        self._last = (seq, head)
+        log.info("audit checkpoint published: entry %d", seq)
+        return checkpoint
+
+    async def run(self, minutes: float) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.publish_once)
+            except Exception:  # the edge of a periodic job: log and try again next time
+                log.exception("publishing an audit checkpoint failed")
+            await asyncio.sleep(minutes * 60)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from actiondesk.bot.app import build_runtime, open_store
 from actiondesk.bot.boot import serve_estate
+from actiondesk.bot.checkpoints import Publisher, load_private
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.scenario import scenario_policy
 from actiondesk.bot.server import make_app
@@ -24,6 +25,9 @@ async def run_server(settings: Settings) -> None:
     clock = SystemClock()
     store = await asyncio.to_thread(open_store, settings)
     estate, scenario = await asyncio.to_thread(serve_estate, settings, store, clock)
+    publisher = None  # checked before listening: a bad key stops the start with a clear error
+    if settings.audit_signing_key is not None and settings.audit_checkpoint_file is not None:
+        publisher = Publisher(store, load_private(settings.audit_signing_key), settings.audit_checkpoint_file, clock)
     feed = ChangeFeed()
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
     runner = web.AppRunner(make_app(runtime, feed), access_log=None)
@@ -35,6 +39,9 @@ async def run_server(settings: Settings) -> None:
     teams_warning = banner(TeamsConfig.from_settings(settings))
     if teams_warning:
         print(teams_warning, flush=True)
+    publishing = None
+    if publisher is not None:
+        publishing = asyncio.get_running_loop().create_task(publisher.run(settings.audit_checkpoint_minutes))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -43,4 +50,6 @@ async def run_server(settings: Settings) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if publishing is not None:
+            publishing.cancel()
         await runner.cleanup()
