@@ -19,8 +19,15 @@ def clean(text: str) -> str:
     return MENTION.sub("", text or "").strip()
 
 
+# Subtypes that are still a person speaking; every other subtype (bot_message, message_changed,
+# message_deleted, channel_join...) is not a message to act on.
+SPOKEN = frozenset({"thread_broadcast", "file_share"})
+
+
 def from_a_bot(event: dict[str, Any]) -> bool:
-    return bool(event.get("bot_id") or event.get("subtype") or event.get("bot_profile"))
+    """A bot's message (ours or another's) or an edit/system notice: never a report or a reply."""
+    subtype = event.get("subtype")
+    return bool(event.get("bot_id") or event.get("bot_profile") or (subtype and subtype not in SPOKEN))
 
 
 async def on_mention(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any]) -> None:

@@ -22,8 +22,10 @@ from actiondesk.core.errors import (
 
 log = logging.getLogger(__name__)
 
+Where = tuple[str, str | None]  # channel, thread ts: where refusals are shown
 
-def _where(body: dict[str, Any]) -> tuple[str, str | None]:
+
+def _where(body: dict[str, Any]) -> Where:
     container = body.get("container") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
     return str(channel), container.get("thread_ts")
@@ -40,7 +42,7 @@ async def _first_click(desk: SlackDesk, body: dict[str, Any], kind: str) -> bool
     return await desk.first_time(key, f"slack_{kind}")
 
 
-async def decide(desk: SlackDesk, approval_id: str, user: str, approve: bool, reason: str | None, where: tuple) -> None:
+async def decide(desk: SlackDesk, approval_id: str, user: str, approve: bool, reason: str | None, where: Where) -> None:
     channel, thread_ts = where
     person = await desk.identity.person(user)
     try:

@@ -113,3 +113,22 @@ async def test_rollback_of_a_finished_run_opens_a_case_that_goes_through_policy(
     rollback = next(c for c in desk.runtime.store.list_cases() if c.id != case.id)
     assert rollback.reporter == "dave"
     assert rollback.plan is not None
+
+
+async def test_a_direct_message_opens_a_case_and_edits_or_channel_chatter_do_not(desk):
+    chatter = {"type": "message", "channel_type": "channel", "user": "U0ALICE", "text": "lunch?", "channel": "C0OPS"}
+    edited = {**chatter, "channel_type": "im", "channel": "D0ALICE", "subtype": "message_changed", "ts": "1.1"}
+    direct = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U0ERIN",
+        "text": "payment gateway is throwing 500s",
+        "ts": "1700000400.000100",
+        "channel": "D0ERIN",
+    }
+    for n, event in enumerate((chatter | {"ts": "1.2"}, edited, direct)):
+        assert (await desk.event(event, f"Ev0DM{n}"))[0] == 200
+    posted = await desk.fake.wait_for(lambda f: f.named("chat.postMessage"))
+    assert (posted[0].args["channel"], posted[0].args["thread_ts"]) == ("D0ERIN", direct["ts"])
+    (case,) = desk.runtime.store.list_cases()
+    assert case.reporter == "erin"
