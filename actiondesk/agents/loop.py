@@ -225,8 +225,12 @@ class CaseLoop:
         now = self.clock.now()
         if step is None:
             return self.recorder.save(case.moved(CaseStatus.VERIFYING, now))
-        decision = self.governance.decide(step.call, now)
+        decision = self.governance.decide(
+            step.call, now, requester=case.reporter, requested=case.kind is CaseKind.REQUEST
+        )
         decided = step.model_copy(update={"decision": decision})
+        if any(p.startswith("chaos_day") for p in decision.policy_ids) and "chaos-day" not in case.tags:
+            case = case.changed(now, tags=(*case.tags, "chaos-day"))  # chaos-day cases are tagged
         note = (
             AuditKind.DECISION,
             {
@@ -327,6 +331,8 @@ class CaseLoop:
         except ActionError as exc:
             return self._stop_step(case, step, StepStatus.REFUSED, f"refused by the executor: {exc}")
         run = execution.run
+        if not execution.replayed:
+            self.governance.observe(step.call, run, self.clock.now())  # the circuit breaker's history
         if not execution.succeeded:
             return self._stop_step(case, step, StepStatus.FAILED, run.error or run.status.value, failed=True)
         done = step.model_copy(update={"status": StepStatus.SUCCEEDED, "result": run.result})
@@ -342,7 +348,9 @@ class CaseLoop:
         if step.status is StepStatus.RUNNING:
             return None  # already past the check; resuming a claimed run
         now = self.clock.now()
-        decision = self.governance.decide(step.call, now)
+        decision = self.governance.decide(
+            step.call, now, requester=case.reporter, requested=case.kind is CaseKind.REQUEST
+        )
         before = step.decision
         if decision.outcome is Outcome.ALLOW:
             return None
@@ -351,6 +359,7 @@ class CaseLoop:
             and before is not None
             and before.outcome is Outcome.APPROVE
             and (before.approver_group == decision.approver_group)
+            and before.quorum >= decision.quorum
         ):
             return None
         note = (

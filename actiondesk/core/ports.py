@@ -236,6 +236,14 @@ class UnitOfWork(Protocol):
         """Record an inbound delivery key (event id, action id); False if it was already recorded."""
         ...
 
+    def add_vote(self, approval_id: str, person: str, at: datetime) -> bool:
+        """Record a vote to approve (quorum approvals); False if this person had already voted."""
+        ...
+
+    def votes(self, approval_id: str) -> list[str]:
+        """The people who voted to approve, oldest vote first."""
+        ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...

@@ -4,7 +4,7 @@ environment anywhere else."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,6 +73,44 @@ class Settings(BaseSettings):
         description='Narrow a pack\'s service account, JSON: {"deployments": ["deployments:read"]}.',
     )
 
+    # Governance (issue 5)
+    policy_dir: Path | None = Field(
+        default=None,
+        description="Directory of .cedar policies (and optionally a .cedarschema); replaces the built-in set.",
+    )
+    freeze_calendars: str = Field(
+        default="", description="Comma-separated ICS files or URLs whose events are freeze windows."
+    )
+    chaos_calendars: str = Field(
+        default="", description="Comma-separated ICS files or URLs whose events are chaos days (CATEGORIES: services)."
+    )
+    freeze_windows: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description='Inline freezes, JSON: [{"name": "Month end", "start": ISO, "end": ISO, "services": ["x"]}].',
+    )
+    chaos_schedule: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description='Scheduled chaos days, JSON: [{"service": "search", "cron": "0 9 * * 5", "minutes": 480}].',
+    )
+    calendar_refresh_seconds: int = Field(default=300, ge=10, description="How often calendars are re-read.")
+    kill_switch: bool = Field(default=False, description="Stop all autonomous execution (also /actiondesk kill).")
+    production_approvers: str = Field(default="sre", description="Group that approves production changes.")
+    freeze_approvers: str = Field(default="cab", description="Group that approves changes during a freeze.")
+    break_glass_group: str = Field(default="sre", description="Group whose members may approve in an emergency.")
+    break_glass_minutes: int = Field(
+        default=30, ge=1, description="How long a break-glass approval lets its action start."
+    )
+    approval_escalate_after_seconds: int | None = Field(
+        default=None, ge=1, description="When an open approval is escalated; default half its time to live."
+    )
+    approval_escalation_group: str = Field(
+        default="", description="Group named when an approval is escalated; empty: the approver group again."
+    )
+    breaker_max_repeats: int = Field(default=3, ge=1, description="Circuit breaker: X same actions on a target.")
+    breaker_window_minutes: float = Field(default=10.0, gt=0, description="Circuit breaker: in Y minutes.")
+    breaker_cooldown_minutes: float = Field(
+        default=60.0, gt=0, description="How long a tripped breaker freezes automation for its target."
+    )
     slack_bot_token: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_BOT_TOKEN", "ACTIONDESK_SLACK_BOT_TOKEN"),

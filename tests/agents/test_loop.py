@@ -6,7 +6,7 @@ from itertools import groupby
 from typing import TYPE_CHECKING
 
 from actiondesk.adapters.sandbox import DEFAULT_START, FaultKind, FaultRecord, default_estate
-from actiondesk.agents.governance import PolicyData
+from actiondesk.agents.governance import PolicyData, load_policies
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseKind, CaseStatus
 from actiondesk.core.governance import Outcome
@@ -65,8 +65,8 @@ def test_bad_production_deploy_waits_for_sre_then_rolls_back_once_and_resolves(d
     ]
     decision = next(e for e in desk.audit(case.id) if e.kind is K.DECISION)
     assert decision.payload["outcome"] == "approve"
-    assert decision.payload["policy_ids"] == ["autonomy.default.production"]
-    assert decision.payload["policy_hash"] == PolicyData().digest(), "each decision names the policy set it used"
+    assert decision.payload["policy_ids"] == ["autonomy.default.production", "ladder.approve"]
+    assert decision.payload["policy_hash"] == load_policies().hash, "each decision names the policy set it used"
     verification = next(e for e in desk.audit(case.id) if e.kind is K.VERIFICATION)
     assert verification.payload["ok"] is True
     assert verification.payload["signal"] == "error_rate"

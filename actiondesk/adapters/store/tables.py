@@ -146,6 +146,16 @@ class JobFireRow(SQLModel, table=True):
     claimed_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class ApprovalVoteRow(SQLModel, table=True):
+    """One approver's vote to approve one approval (migration 0003): N of them meet a quorum of N."""
+
+    __tablename__ = "approval_votes"
+
+    approval_id: str = Field(primary_key=True, foreign_key="approvals.id")
+    person: str = Field(primary_key=True, max_length=255)
+    voted_at: datetime = Field(sa_type=UtcDateTime())
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -160,6 +170,7 @@ audit_head = _table(AuditHeadRow)
 state_blobs = _table(BlobRow)
 deliveries = _table(DeliveryRow)
 job_fires = _table(JobFireRow)
+approval_votes = _table(ApprovalVoteRow)
 
 TABLES: tuple[Table, ...] = (
     cases,
@@ -170,4 +181,5 @@ TABLES: tuple[Table, ...] = (
     state_blobs,
     deliveries,
     job_fires,
+    approval_votes,
 )

@@ -19,7 +19,7 @@ from actiondesk.adapters.store.mapping import (
     run_from,
     run_row,
 )
-from actiondesk.adapters.store.tables import action_runs, approvals, cases, deliveries
+from actiondesk.adapters.store.tables import action_runs, approval_votes, approvals, cases, deliveries
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditDraft, AuditEntry
 from actiondesk.core.case import Case
@@ -145,6 +145,26 @@ class SqlUnitOfWork:
         )
         with translated(), self._connection.begin_nested():
             return self._connection.execute(query).first() is not None
+
+    def add_vote(self, approval_id: str, person: str, at: datetime) -> bool:
+        """Record ``person``'s vote to approve; False when they had already voted."""
+        query = (
+            insert_ignoring_conflict(self._connection, approval_votes, ["approval_id", "person"])
+            .values(approval_id=approval_id, person=person, voted_at=at)
+            .returning(approval_votes.c.person)
+        )
+        with translated(), self._connection.begin_nested():
+            return self._connection.execute(query).first() is not None
+
+    def votes(self, approval_id: str) -> list[str]:
+        """Who voted to approve, in the order they voted."""
+        query = (
+            select(approval_votes.c.person)
+            .where(approval_votes.c.approval_id == approval_id)
+            .order_by(approval_votes.c.voted_at, approval_votes.c.person)
+        )
+        with translated():
+            return list(self._connection.execute(query).scalars())
 
     def append_audit(self, draft: AuditDraft) -> AuditEntry:
         with translated():

@@ -1,0 +1,379 @@
+"""The governance engine: facts from policy data, one Cedar question, one explained decision.
+
+For each proposed call governance works out, from data only, the trust-ladder level of the target (defaults,
+``ACTIONDESK_AUTONOMY``, runtime controls), whether a freeze covers it (the service, what it depends on and
+what depends on it), whether a chaos day is on, whether the circuit breaker is open and whether the kill
+switch is on. Cedar is then asked one question: may the agent run this call on its own? A ``forbid`` that
+says no carries, in its annotations, what is still allowed (approval by a group, a suggestion, nothing), so the
+outcome is allow / approve / suggest / deny, always with the ids of the policies that decided and the hash
+of the policy set used. Any error while deciding denies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import cedarpy
+
+from actiondesk.actions.catalog import Catalog
+from actiondesk.agents.controls import Controls, ControlState
+from actiondesk.agents.governance.cedar import FALLBACKS, PolicyMeta, PolicySnapshot, PolicyStore
+from actiondesk.agents.windows import Window
+from actiondesk.core.errors import ActionDeskError
+from actiondesk.core.estate import Service
+from actiondesk.core.governance import AutonomyLevel, Decision, Outcome, Risk
+from actiondesk.core.plan import ActionCall
+from actiondesk.core.ports import Inventory
+
+if TYPE_CHECKING:
+    from actiondesk.agents.breaker import CircuitBreaker
+    from actiondesk.agents.governance.calendars import Calendars
+    from actiondesk.core.runs import ActionRun
+
+log = logging.getLogger(__name__)
+
+RISKS = ("low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class PolicyData:
+    """The data governance decides from besides the Cedar policies: levels, windows, approver groups."""
+
+    autonomy: Mapping[str, int] = field(default_factory=dict)  # "svc", "svc@env", "tier:N", "env:NAME", + "/risk"
+    freezes: Sequence[Window] = ()
+    chaos_days: Sequence[Window] = ()
+    production_approvers: str = "sre"
+    freeze_approvers: str = "cab"
+    approval_ttl_seconds: int = 3600
+    kill_switch: bool = False
+
+    def digest(self) -> str:
+        body = json.dumps(
+            {
+                "autonomy": dict(sorted(self.autonomy.items())),
+                "freezes": [[w.name, w.start.isoformat(), w.end.isoformat(), list(w.services)] for w in self.freezes],
+                "chaos": [[w.name, w.start.isoformat(), w.end.isoformat(), list(w.services)] for w in self.chaos_days],
+                "approvers": [self.production_approvers, self.freeze_approvers],
+                "ttl": self.approval_ttl_seconds,
+                "kill_switch": self.kill_switch,
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+def autonomy_level(service: Service, policy: PolicyData, risk: Risk | None = None) -> tuple[AutonomyLevel, str]:
+    """The level for a service (and action risk) and the id of the rule that set it, most specific rule first.
+
+    Keys: ``service@env``, ``service``, ``tier:N``, ``env:NAME``; each may carry a risk, ``KEY/high``, which
+    is more specific than the same key without one.
+    """
+    keys = (
+        f"{service.name}@{service.environment}",
+        service.name,
+        f"tier:{service.tier}",
+        f"env:{service.environment}",
+    )
+    for key in keys:
+        if risk is not None and f"{key}/{risk.value}" in policy.autonomy:
+            key = f"{key}/{risk.value}"
+            return AutonomyLevel(policy.autonomy[key]), f"autonomy.override[{key}]"
+        if key in policy.autonomy:
+            return AutonomyLevel(policy.autonomy[key]), f"autonomy.override[{key}]"
+    if service.production:
+        return AutonomyLevel.APPROVE, "autonomy.default.production"
+    return AutonomyLevel.GUARDED, "autonomy.default.non_production"
+
+
+def fingerprint(service: Service) -> str:
+    """A short hash of what the inventory observes of a service (its version, tier, environment, links)."""
+    data = asdict(service) if is_dataclass(service) else repr(service)  # type: ignore[arg-type]
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the Cedar question is asked with, and the data behind each fact (for the explanation)."""
+
+    action: str
+    service: str
+    risk: Risk
+    destructive: bool
+    level: AutonomyLevel
+    level_rule: str
+    tier: int
+    environment: str
+    production: bool
+    freeze: Window | None = None
+    chaos: Window | None = None
+    breaker: str | None = None  # why it is open
+    breaker_rule: str | None = None
+    kill_switch: str | None = None  # why it is on
+    requester: str = ""
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "risk": self.risk.value,
+            "destructive": self.destructive,
+            "level": int(self.level),
+            "tier": self.tier,
+            "environment": self.environment,
+            "production": self.production,
+            "freeze": self.freeze is not None,
+            "chaos": self.chaos is not None,
+            "breaker": self.breaker is not None,
+            "killSwitch": self.kill_switch is not None,
+            "requester": self.requester,
+        }
+
+
+class Governance:
+    def __init__(
+        self,
+        catalog: Catalog,
+        inventory: Inventory,
+        policy: PolicyData,
+        controls: Controls | None = None,
+        *,
+        policies: PolicyStore | None = None,
+        calendars: Calendars | None = None,
+        breaker: CircuitBreaker | None = None,
+        agent: str = "actiondesk",
+    ) -> None:
+        self._catalog = catalog
+        self._inventory = inventory
+        self.policy = policy
+        self.controls = controls
+        self.policies = policies if policies is not None else PolicyStore()
+        self.calendars = calendars
+        self.breaker = breaker
+        self.agent = agent
+
+    # Data
+
+    def effective_policy(self, at: datetime | None = None) -> tuple[PolicyData, ControlState]:
+        """The configured policy data with the calendars and the runtime controls laid over it (controls win)."""
+        state = self.controls.state() if self.controls is not None else ControlState()
+        policy = self.policy
+        if self.calendars is not None:
+            freezes, chaos = self.calendars.windows(at)
+            if freezes or chaos:
+                policy = replace(policy, freezes=(*policy.freezes, *freezes), chaos_days=(*policy.chaos_days, *chaos))
+        if self.controls is None:
+            return policy, state
+        return (
+            replace(
+                policy,
+                autonomy={**policy.autonomy, **state.autonomy},
+                freezes=(*policy.freezes, *state.freezes),
+                chaos_days=(*policy.chaos_days, *state.chaos),
+                kill_switch=policy.kill_switch or state.kill_switch,
+            ),
+            state,
+        )
+
+    def related(self, service: Service) -> set[str]:
+        """The service, what it depends on, and what depends on it."""
+        related = {service.name, *service.depends_on}
+        related.update(s.name for s in self._inventory.services() if service.name in s.depends_on)
+        return related
+
+    def facts(self, call: ActionCall, at: datetime, *, requester: str = "", requested: bool = False) -> Facts | None:
+        """The facts for a call; None for a read-only call (reads always run).
+
+        ``requested``: a person asked for exactly this call (a service request, ``/actiondesk rollback``), so it
+        undoing an earlier run is deliberate and the breaker's undo rule does not apply to it.
+        """
+        spec, params = self._catalog.validate(call)
+        if spec.risk is Risk.READ:
+            return None
+        policy, state = self.effective_policy(at)
+        target = spec.target(params)
+        service = self._inventory.service(target)
+        level, level_rule = autonomy_level(service, policy, spec.risk)
+        related = self.related(service)
+        freeze = next((w for w in policy.freezes if w.active(at) and w.covers(related)), None)
+        chaos = next((w for w in policy.chaos_days if w.active(at) and w.covers({service.name})), None)
+        breaker = breaker_rule = None
+        if self.breaker is not None:
+            verdict = self.breaker.check(call, target, fingerprint(service), at, undo_rule=not requested)
+            if verdict.open:
+                breaker, breaker_rule = verdict.reason, verdict.rule
+        kill = None
+        if policy.kill_switch:
+            kill = state.kill_reason or ("set in the configuration" if self.policy.kill_switch else "on")
+            if state.kill_by:
+                kill = f"{kill} (turned on by {state.kill_by})"
+        return Facts(
+            action=call.action,
+            service=service.name,
+            risk=spec.risk,
+            destructive=bool(getattr(spec, "destructive", False)),
+            level=level,
+            level_rule=level_rule,
+            tier=service.tier,
+            environment=service.environment,
+            production=service.production,
+            freeze=freeze,
+            chaos=chaos,
+            breaker=breaker,
+            breaker_rule=breaker_rule,
+            kill_switch=kill,
+            requester=requester,
+        )
+
+    # Deciding
+
+    def decide(self, call: ActionCall, at: datetime, *, requester: str = "", requested: bool = False) -> Decision:
+        snapshot: PolicySnapshot | None = None
+        try:
+            snapshot = self.policies.current()  # one set for the whole decision, even if a reload lands now
+            facts = self.facts(call, at, requester=requester, requested=requested)
+            if facts is None:
+                return Decision(
+                    outcome=Outcome.ALLOW,
+                    policy_ids=("read.always",),
+                    reasons=("read-only",),
+                    autonomy_level=AutonomyLevel.AUTONOMOUS,
+                    policy_hash=snapshot.hash,
+                )
+            decision = self.evaluate(facts, snapshot)
+            if facts.breaker is not None and self.breaker is not None:
+                self.breaker.trip(facts.service, facts.breaker, at)
+            return decision
+        except ActionDeskError as exc:
+            return self._deny(snapshot, f"cannot decide: {exc}")
+        except Exception as exc:  # fail closed: an error in evaluating policy never allows anything
+            log.exception("governance failed on %s", call.action)
+            return self._deny(snapshot, f"policy evaluation failed: {type(exc).__name__}")
+
+    def _deny(self, snapshot: PolicySnapshot | None, reason: str) -> Decision:
+        return Decision(
+            outcome=Outcome.DENY,
+            policy_ids=("governance.fail_closed",),
+            reasons=(reason,),
+            autonomy_level=AutonomyLevel.SUGGEST,
+            policy_hash=snapshot.hash if snapshot is not None else "",
+        )
+
+    def request(self, facts: Facts) -> dict[str, Any]:
+        return {
+            "principal": {"type": "Agent", "id": self.agent},
+            "action": {"type": "Action", "id": "run"},
+            "resource": {"type": "Service", "id": facts.service},
+            "context": facts.context(),
+        }
+
+    def evaluate(self, facts: Facts, snapshot: PolicySnapshot) -> Decision:
+        """Ask Cedar and turn its answer into a decision. Errors in evaluation deny."""
+        result = cedarpy.is_authorized(self.request(facts), snapshot.policy_set, snapshot.entities)
+        errors = list(result.diagnostics.errors)
+        if errors or result.decision not in (cedarpy.Decision.Allow, cedarpy.Decision.Deny):
+            return self._deny(snapshot, "policy evaluation error: " + "; ".join(map(str, errors or ["no decision"])))
+        determining = [snapshot.policy(r) for r in result.diagnostics.reasons]
+        ids: list[str] = [facts.level_rule]
+        reasons: list[str] = [
+            f"{facts.service} ({facts.environment}, tier {facts.tier}) is at level "
+            f"{facts.level.value} ({facts.level.name.lower()})"
+        ]
+        if result.decision is cedarpy.Decision.Allow:
+            ids += [p.id for p in determining]
+            return self._decision(Outcome.ALLOW, facts, snapshot, ids, reasons)
+        if not determining:  # no permit matched and no forbid either: Cedar's default deny
+            ids.append("cedar.default_deny")
+            reasons.append("no policy permits this")
+            return self._decision(Outcome.DENY, facts, snapshot, ids, reasons)
+        weakest = min(FALLBACKS.index(p.fallback) for p in determining)
+        outcome = {0: Outcome.DENY, 1: Outcome.SUGGEST, 2: Outcome.APPROVE}[weakest]
+        for p in determining:
+            ids.append(p.id)
+            reasons.append(self._explain(p, facts))
+            ids.extend(self._data_ids(p, facts))
+        if outcome is not Outcome.APPROVE:
+            return self._decision(outcome, facts, snapshot, ids, reasons)
+        asking = [p for p in determining if p.fallback == "approve"]
+        group = self._group(asking)
+        quorum = max(p.quorum for p in asking)
+        ttl = min([p.expires for p in asking if p.expires] or [self.policy.approval_ttl_seconds])
+        return self._decision(outcome, facts, snapshot, ids, reasons, group=group, quorum=quorum, ttl=ttl)
+
+    def _group(self, asking: list[PolicyMeta]) -> str:
+        """The approver group: a policy naming the freeze approvers or a group of its own wins over production."""
+        names = [p.approvers for p in asking]
+        chosen = next((n for n in names if n != "production"), "production")
+        if chosen == "production":
+            return self.policy.production_approvers
+        if chosen == "freeze":
+            return self.policy.freeze_approvers
+        return chosen
+
+    @staticmethod
+    def _data_ids(p: PolicyMeta, facts: Facts) -> list[str]:
+        if p.id.startswith("freeze") and facts.freeze is not None:
+            return [f"freeze[{facts.freeze.name}]"]
+        if p.id.startswith("chaos_day") and facts.chaos is not None:
+            return [f"chaos_day[{facts.chaos.name}]"]
+        if p.id.startswith("breaker") and facts.breaker_rule:
+            return [facts.breaker_rule]
+        return []
+
+    @staticmethod
+    def _explain(p: PolicyMeta, facts: Facts) -> str:
+        if p.id.startswith("freeze") and facts.freeze is not None:
+            return f"{facts.freeze.name} until {facts.freeze.end:%Y-%m-%d %H:%M} UTC: CAB approval required"
+        if p.id.startswith("chaos_day") and facts.chaos is not None:
+            return f"chaos day on {facts.service} until {facts.chaos.end:%Y-%m-%d %H:%M} UTC: suggest only"
+        if p.id.startswith("breaker") and facts.breaker is not None:
+            return f"circuit breaker open on {facts.service}: {facts.breaker}"
+        if p.id == "kill_switch" and facts.kill_switch is not None:
+            return f"the kill switch is on: {facts.kill_switch}; no automated changes run"
+        return p.reason or f"policy {p.id}"
+
+    def _decision(
+        self,
+        outcome: Outcome,
+        facts: Facts,
+        snapshot: PolicySnapshot,
+        ids: list[str],
+        reasons: list[str],
+        *,
+        group: str | None = None,
+        quorum: int = 1,
+        ttl: int | None = None,
+    ) -> Decision:
+        approving = outcome is Outcome.APPROVE
+        return Decision(
+            outcome=outcome,
+            policy_ids=tuple(dict.fromkeys(ids)),
+            reasons=tuple(dict.fromkeys(reasons)),
+            autonomy_level=facts.level,
+            approver_group=group if approving else None,
+            quorum=quorum if approving else 1,
+            expires_in_seconds=ttl if approving else None,
+            production=facts.production,
+            policy_hash=snapshot.hash,
+        )
+
+    # After a run
+
+    def observe(self, call: ActionCall, run: ActionRun, at: datetime) -> None:
+        """Tell the circuit breaker a mutating call ran (with its inverse, and the state it left behind)."""
+        if self.breaker is None:
+            return
+        spec, params = self._catalog.validate(call)
+        if spec.risk is Risk.READ:
+            return
+        target = spec.target(params)
+        inverse = spec.inverse(run.snapshot or {}, params) if run.snapshot else None
+        try:
+            after = fingerprint(self._inventory.service(target))
+        except ActionDeskError:
+            after = ""
+        self.breaker.record(call, target, after, inverse, at, run.case_id)
