@@ -3,6 +3,7 @@ card updates landing on a local Bot Connector, approvals through Action.Execute 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -155,6 +156,16 @@ async def test_the_same_invoke_delivered_three_times_has_one_effect(world):
     )
     case_id = world.desk.runtime.store.approvals()[0].case_id
     assert len([r for r in world.desk.runtime.store.runs(case_id) if r.action == "rollback_deployment"]) == 1
+
+
+async def test_the_same_invoke_delivered_three_times_at_once_decides_once(world):
+    conversation, _ = await open_case(world)
+    approval_id, _ = await world.approval_card()
+    invoke = execute(world.connector.url, approval_id, "approve", user="bob", conversation=conversation)
+    responses = await asyncio.gather(*(world.post(invoke) for _ in range(3)))
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    assert [e["status"] for e in approval_entries(world, approval_id)] == ["approved"]
+    assert world.desk.runtime.store.approvals()[0].decided_by == "bob"
 
 
 async def test_a_repeated_mention_opens_one_case(world):
