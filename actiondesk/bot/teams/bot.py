@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from actiondesk.agents.approvals import ApprovalDesk
 from actiondesk.agents.loop import CaseLoop
@@ -115,6 +115,14 @@ class DeskBot(ActivityHandler):
         await asyncio.to_thread(self.desk.threads.bind, conversation_id, case.id)
         self.desk.worker.kick(case.id)
         log.info("case %s: opened from Teams by %s", case.id, who)
+
+    async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
+        """Added to a team: its channel becomes where alert-opened cases start their threads."""
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        channel = (activity.conversation.conversation_type or "") == "channel" if activity.conversation else False
+        if channel and any(member.id == bot_id for member in members_added):
+            await asyncio.to_thread(self.desk.threads.set_home, home_reference(activity))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity

@@ -62,10 +62,10 @@ async def messages(request: web.Request) -> web.Response:
         return _refuse(400, "body is not an activity")
     try:
         result = await surface.auth.authenticate_request(activity, request.headers.get("Authorization", ""))
+        response = await surface.adapter.process_activity(result, activity, surface.bot.on_turn)
     except TokenRejectedError as exc:
         log.warning("teams: request refused (%d): %s", exc.status, exc)
         return _refuse(exc.status, "unauthorized" if exc.status == 401 else "forbidden")
-    response = await surface.adapter.process_activity(result, activity, surface.bot.on_turn)
     if response is not None:
         return web.json_response(response.body, status=response.status)
     return web.Response(status=201)

@@ -189,3 +189,11 @@ async def test_development_mode_accepts_only_loopback_service_urls(tmp_path):
     finally:
         await desk.runner.cleanup()
         await connector.stop()
+
+
+async def test_a_signed_plain_http_service_url_off_loopback_is_refused(world):
+    remote = "http://192.0.2.10/teams/"
+    body = mention(remote, "payment gateway is throwing 500s")
+    response = await world.post(body, "Bearer " + world.tokens.mint(remote))
+    assert response.status_code == 403
+    assert world.desk.runtime.store.list_cases(None, 5) == []

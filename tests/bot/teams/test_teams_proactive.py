@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from teams_fakes import Connector, TokenService, card_text, cards, execute, mention, settings_for, start_desk
+from teams_fakes import Connector, TokenService, activity, card_text, cards, execute, mention, settings_for, start_desk
 
 
 @pytest.fixture
@@ -65,13 +65,19 @@ async def test_an_expired_approval_is_announced_its_card_edited_and_a_late_click
         await desk.runner.cleanup()
 
 
-async def test_a_case_opened_by_an_alert_starts_a_thread_in_the_home_channel(tmp_path, parts):
+@pytest.mark.parametrize("how", ["mentioned", "installed"])
+async def test_a_case_opened_by_an_alert_starts_a_thread_in_the_home_channel(tmp_path, parts, how):
     tokens, connector, http = parts
     desk = await start_desk(settings_for(tmp_path, tokens))
     try:
-        body = mention(connector.url, "hello, is anything broken?")
-        assert (await _post(http, desk.url, tokens, body)).status_code == 201
-        await connector.wait_for(lambda calls: [c for c in calls if c.method == "POST"])
+        if how == "mentioned":
+            body = mention(connector.url, "hello, is anything broken?")
+            assert (await _post(http, desk.url, tokens, body)).status_code == 201
+            await connector.wait_for(lambda calls: [c for c in calls if c.method == "POST"])
+        else:
+            body = activity("conversationUpdate", connector.url, conversation="19:general@thread.tacv2")
+            body["membersAdded"] = [{"id": body["recipient"]["id"]}]
+            assert (await _post(http, desk.url, tokens, body)).status_code == 201
         channel = body["conversation"]["id"].split(";")[0]
         case = await asyncio.to_thread(
             desk.runtime.loop.open_case, "payment-gateway 5xx above 20%", "alertmanager", surface="alert"
