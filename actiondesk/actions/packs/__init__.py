@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from actiondesk.actions.catalog import Pack
+from actiondesk.actions.packs.access import IDENTITY, VPN
+from actiondesk.actions.packs.argocd import ARGOCD
 from actiondesk.actions.packs.deployments import DEPLOYMENTS
+from actiondesk.actions.packs.hosts import HOSTS
+from actiondesk.actions.packs.kubernetes import KUBERNETES
+from actiondesk.actions.packs.loki import LOKI
+from actiondesk.actions.packs.prometheus import PROMETHEUS
 from actiondesk.actions.packs.telemetry import TELEMETRY
 
 
 def builtin_packs() -> list[Pack]:
+    """The skeleton's packs over the Inventory, Telemetry and Deployer ports (always present)."""
     return [TELEMETRY, DEPLOYMENTS]
 
 
-__all__ = ["builtin_packs"]
+def system_packs() -> list[Pack]:
+    """The packs over the other ports; the composition root enables those whose system is configured."""
+    return [HOSTS, VPN, IDENTITY, KUBERNETES, ARGOCD, PROMETHEUS, LOKI]
+
+
+__all__ = ["builtin_packs", "system_packs"]
