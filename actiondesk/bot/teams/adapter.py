@@ -9,7 +9,9 @@ contexts, the Bot Connector client, invoke responses, proactive turns — is bot
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from urllib.parse import urlsplit
 
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -19,7 +21,6 @@ from botframework.connector.auth import (
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
-    MicrosoftAppCredentials,
     UserTokenClient,
 )
 from msrest.pipeline import AsyncHTTPPolicy
@@ -31,17 +32,41 @@ from actiondesk.bot.teams.tokens import TokenRejectedError, TokenSource, check_c
 log = logging.getLogger(__name__)
 
 
-class BearerPolicy(AsyncHTTPPolicy):
-    """Puts the bot's token on each Bot Connector request (one policy per client: it is a pipeline link)."""
+RETRIED = frozenset({412, 429, 502, 503, 504})
+ATTEMPTS = 4
+MAX_WAIT = 10.0
 
-    def __init__(self, source: TokenSource) -> None:
+
+def _wait(attempt: int, retry_after: str | None) -> float:
+    """Retry-After when the Bot Connector names one, else exponential backoff with full jitter."""
+    try:
+        if retry_after is not None:
+            return min(MAX_WAIT, max(0.0, float(retry_after)))
+    except ValueError:
+        pass
+    return random.uniform(0, min(MAX_WAIT, 0.5 * 2**attempt))
+
+
+class ConnectorPolicy(AsyncHTTPPolicy):
+    """The bot's token on each Bot Connector request (none in development mode), and retries of 412, 429
+    and 5xx gateway answers that honour Retry-After. One per client: a policy is a link in a pipeline."""
+
+    def __init__(self, source: TokenSource | None) -> None:
         super().__init__()
         self._source = source
 
     async def send(self, request, **kwargs):  # type: ignore[no-untyped-def]  # msrest's untyped signature
-        token = await self._source.token()
-        request.http_request.headers["Authorization"] = f"Bearer {token}"
-        return await self.next.send(request, **kwargs)
+        for attempt in range(ATTEMPTS):
+            if self._source is not None:
+                request.http_request.headers["Authorization"] = f"Bearer {await self._source.token()}"
+            response = await self.next.send(request, **kwargs)
+            status = response.http_response.status_code
+            if status not in RETRIED or attempt == ATTEMPTS - 1:
+                return response
+            wait = _wait(attempt, response.http_response.headers.get("Retry-After"))
+            log.warning("teams: Bot Connector answered %d; retrying in %.1f s", status, wait)
+            await asyncio.sleep(wait)
+        return response
 
 
 class Connectors(ConnectorFactory):
@@ -54,9 +79,9 @@ class Connectors(ConnectorFactory):
     async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
         if not safe_url(service_url):
             raise TokenRejectedError(403, "serviceUrl must be https (plain http only for loopback)")
-        if self._config.development:
-            return ConnectorClient(MicrosoftAppCredentials.empty(), base_url=service_url)
-        return ConnectorClient(BearerPolicy(self._tokens), base_url=service_url)
+        return ConnectorClient(
+            ConnectorPolicy(None if self._config.development else self._tokens), base_url=service_url
+        )
 
 
 class TeamsAuthentication(BotFrameworkAuthentication):

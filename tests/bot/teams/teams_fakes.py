@@ -70,7 +70,7 @@ class Key:
         }
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: a retried call has the same fields
 class Call:
     method: str
     path: str
@@ -178,6 +178,7 @@ class Connector(Recorder):
     def __init__(self) -> None:
         super().__init__()
         self.members: dict[str, dict[str, Any]] = {}
+        self.throttle: list[int] = []  # statuses to answer the next sends with, before succeeding
         self.ids: dict[int, str] = {}  # index of a POST in calls -> the activity id it was given
 
     async def start_connector(self) -> str:
@@ -191,6 +192,9 @@ class Connector(Recorder):
     async def _send(self, request: web.Request) -> web.Response:
         new_id = f"bot-{uuid.uuid4().hex[:12]}"
         call = await self.record(request)
+        if self.throttle:
+            status = self.throttle.pop(0)
+            return web.json_response({"error": {"code": "Throttled"}}, status=status, headers={"Retry-After": "0"})
         self.ids[self.calls.index(call)] = new_id
         return web.json_response({"id": new_id}, status=201)
 

@@ -168,6 +168,15 @@ async def test_the_same_invoke_delivered_three_times_at_once_decides_once(world)
     assert world.desk.runtime.store.approvals()[0].decided_by == "bob"
 
 
+async def test_a_throttled_send_is_retried_after_retry_after(world):
+    world.connector.throttle = [429, 503]
+    await open_case(world)
+    sent = await world.connector.wait_for(lambda calls: [c for c in calls if c.method == "POST"][2:])
+    assert sent[0].body == world.connector.calls[0].body
+    card_id = world.connector.ids[2]
+    await world.connector.wait_for(lambda calls: [c for c in calls if c.method == "PUT" and c.path.endswith(card_id)])
+
+
 async def test_a_repeated_mention_opens_one_case(world):
     body = mention(world.connector.url, "payment gateway is throwing 500s")
     for _ in range(3):
