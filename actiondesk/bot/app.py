@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from actiondesk.actions.catalog import Catalog
@@ -16,15 +16,18 @@ from actiondesk.actions.spec import ActionContext
 from actiondesk.adapters.directory import YamlDirectory
 from actiondesk.adapters.sandbox import SandboxEstate
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
-from actiondesk.agents.approvals import ApprovalDesk
+from actiondesk.agents.approvals import ApprovalDesk, ApprovalSettings
+from actiondesk.agents.breaker import CircuitBreaker
 from actiondesk.agents.controls import Controls
-from actiondesk.agents.governance import Governance, PolicyData
+from actiondesk.agents.governance import Governance, PolicyData, PolicyStore, Window
+from actiondesk.agents.governance.calendars import Calendars, sources
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.bot.systems import build_systems
+from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.ports import Clock, Directory
 from actiondesk.core.settings import Settings
 
@@ -81,7 +84,7 @@ def build_runtime(
     executor = Executor(catalog, ctx, store, settings.agent_identity)
     recorder = Recorder(store, clock, settings.agent_identity, notify)
     controls = Controls(store, clock, settings.agent_identity, directory=directory)
-    governance = Governance(catalog, estate, policy, controls)
+    governance = build_governance(settings, store, clock, catalog, estate, policy, controls)
     triage = Triage(
         executor,
         estate,
@@ -114,14 +117,93 @@ def build_runtime(
         governance=governance,
         rollbacks=RollbackDesk(store, catalog, loop),
         loop=loop,
-        approvals=ApprovalDesk(recorder, directory),
+        approvals=ApprovalDesk(recorder, directory, approval_settings(settings)),
         directory=directory,
         controls=controls,
     )
 
 
 def policy_from_settings(settings: Settings) -> PolicyData:
-    return PolicyData(autonomy=dict(settings.autonomy), approval_ttl_seconds=settings.approval_ttl_seconds)
+    return with_settings(
+        PolicyData(autonomy=dict(settings.autonomy), approval_ttl_seconds=settings.approval_ttl_seconds), settings
+    )
+
+
+def inline_windows(settings: Settings) -> tuple[Window, ...]:
+    """ACTIONDESK_FREEZE_WINDOWS: [{"name", "start", "end", "services"}] with ISO 8601 times."""
+    windows = []
+    for i, raw in enumerate(settings.freeze_windows):
+        try:
+            start, end = datetime.fromisoformat(str(raw["start"])), datetime.fromisoformat(str(raw["end"]))
+            if start.tzinfo is None or end.tzinfo is None or end <= start:
+                raise ValueError("start and end need a time zone, and end must be after start")
+            windows.append(
+                Window(str(raw.get("name") or f"freeze {i + 1}"), start, end, tuple(raw.get("services") or ()))
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigurationError(f"ACTIONDESK_FREEZE_WINDOWS[{i}]: {exc}") from None
+    return tuple(windows)
+
+
+def with_settings(policy: PolicyData, settings: Settings) -> PolicyData:
+    """Lay the governance settings over policy data built elsewhere (a scenario's, a test's)."""
+    defaults = PolicyData()
+    return replace(
+        policy,
+        freezes=(*policy.freezes, *inline_windows(settings)),
+        kill_switch=policy.kill_switch or settings.kill_switch,
+        production_approvers=settings.production_approvers
+        if policy.production_approvers == defaults.production_approvers
+        else policy.production_approvers,
+        freeze_approvers=settings.freeze_approvers
+        if policy.freeze_approvers == defaults.freeze_approvers
+        else policy.freeze_approvers,
+    )
+
+
+def build_governance(
+    settings: Settings,
+    store: SqlStore,
+    clock: Clock,
+    catalog: Catalog,
+    inventory: SandboxEstate,
+    policy: PolicyData,
+    controls: Controls | None,
+    *,
+    read_only: bool = False,
+) -> Governance:
+    """Cedar policies (ACTIONDESK_POLICY_DIR), calendars, the circuit breaker and the controls, checked now."""
+    calendars = None
+    if settings.freeze_calendars or settings.chaos_calendars:
+        calendars = Calendars(sources(settings.freeze_calendars), sources(settings.chaos_calendars))
+        calendars.load(clock.now())
+    breaker = CircuitBreaker(
+        store,
+        clock,
+        max_repeats=settings.breaker_max_repeats,
+        window_minutes=settings.breaker_window_minutes,
+        cooldown_minutes=settings.breaker_cooldown_minutes,
+        read_only=read_only,
+    )
+    return Governance(
+        catalog,
+        inventory,
+        with_settings(policy, settings),
+        controls,
+        policies=PolicyStore(settings.policy_dir),
+        calendars=calendars,
+        breaker=breaker,
+        agent=settings.agent_identity,
+    )
+
+
+def approval_settings(settings: Settings) -> ApprovalSettings:
+    return ApprovalSettings(
+        break_glass_group=settings.break_glass_group,
+        break_glass_minutes=settings.break_glass_minutes,
+        escalate_after_seconds=settings.approval_escalate_after_seconds,
+        escalation_group=settings.approval_escalation_group,
+    )
 
 
 def utc(at: datetime) -> str:
