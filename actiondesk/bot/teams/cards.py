@@ -86,6 +86,7 @@ def approval_card(approval: Approval) -> dict[str, JsonValue]:
     title = f"Approval {approval.id} for case {approval.case_id}"
     body: list[JsonValue] = [_text(title, weight="Bolder", size="Medium"), _approval_facts(approval)]
     if approval.status is ApprovalStatus.PENDING:
+        body.append({"type": "Input.Text", "id": "reason", "placeholder": "Reason (optional)", "maxLength": 500})
         return _card(body, [_button("Approve", "approve", approval), _button("Reject", "reject", approval)])
     if approval.status is ApprovalStatus.EXPIRED:
         body.append(_text("Expired: nobody decided in time; this action will not run.", color="Warning"))

@@ -188,7 +188,8 @@ async def test_action_submit_from_an_older_client_decides_and_edits_the_card(wor
     conversation, _ = await open_case(world)
     approval_id, card_id = await world.approval_card()
     submit = execute(world.connector.url, approval_id, "reject", user="erin", conversation=conversation)
-    submit.update(type="message", replyToId=card_id, value={"approval_id": approval_id, "verb": "reject"})
+    value = {"approval_id": approval_id, "verb": "reject", "reason": "not during the sale"}
+    submit.update(type="message", replyToId=card_id, value=value)
     del submit["name"]
     world.connector.members["29:erin-teams-id"] = {
         "id": "29:erin-teams-id",
@@ -206,7 +207,9 @@ async def test_action_submit_from_an_older_client_decides_and_edits_the_card(wor
         ]
     )
     assert edited
-    assert world.desk.runtime.store.approvals()[0].status.value == "rejected"
+    approval = world.desk.runtime.store.approvals()[0]
+    assert approval.status.value == "rejected"
+    assert approval.reason == "not during the sale"
 
 
 async def test_a_reply_in_the_thread_reaches_the_case(world):
