@@ -156,6 +156,14 @@ class Governance:
         self.breaker = breaker
         self.agent = agent
 
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    @property
+    def inventory(self) -> Inventory:
+        return self._inventory
+
     # Data
 
     def effective_policy(self, at: datetime | None = None) -> tuple[PolicyData, ControlState]:
@@ -194,16 +202,31 @@ class Governance:
         spec, params = self._catalog.validate(call)
         if spec.risk is Risk.READ:
             return None
+        service = self._inventory.service(spec.target(params))
+        return self.facts_for(
+            call, spec.risk, bool(spec.destructive), service, at, requester=requester, undo=not requested
+        )
+
+    def facts_for(
+        self,
+        call: ActionCall,
+        risk: Risk,
+        destructive: bool,
+        service: Service,
+        at: datetime,
+        *,
+        requester: str = "",
+        undo: bool = True,
+    ) -> Facts:
+        """The facts for ``call`` on ``service`` (used as given: ``policy check --env`` passes a changed one)."""
         policy, state = self.effective_policy(at)
-        target = spec.target(params)
-        service = self._inventory.service(target)
-        level, level_rule = autonomy_level(service, policy, spec.risk)
+        level, level_rule = autonomy_level(service, policy, risk)
         related = self.related(service)
         freeze = next((w for w in policy.freezes if w.active(at) and w.covers(related)), None)
         chaos = next((w for w in policy.chaos_days if w.active(at) and w.covers({service.name})), None)
         breaker = breaker_rule = None
         if self.breaker is not None:
-            verdict = self.breaker.check(call, target, fingerprint(service), at, undo_rule=not requested)
+            verdict = self.breaker.check(call, service.name, fingerprint(service), at, undo_rule=undo)
             if verdict.open:
                 breaker, breaker_rule = verdict.reason, verdict.rule
         kill = None
@@ -214,8 +237,8 @@ class Governance:
         return Facts(
             action=call.action,
             service=service.name,
-            risk=spec.risk,
-            destructive=bool(getattr(spec, "destructive", False)),
+            risk=risk,
+            destructive=destructive,
             level=level,
             level_rule=level_rule,
             tier=service.tier,
