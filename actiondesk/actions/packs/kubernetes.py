@@ -24,7 +24,8 @@ def _cluster(ctx: ActionContext) -> Cluster:
 
 class _OnDeployment:
     def target(self, params: WorkloadInput) -> str:
-        return f"{params.namespace}/{params.deployment}"
+        """The Deployment's name: governance decides it as the estate's service of that name."""
+        return params.deployment
 
 
 class WorkloadOutput(ActionOutput):
