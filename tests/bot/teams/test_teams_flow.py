@@ -10,7 +10,19 @@ from typing import Any
 
 import httpx
 import pytest
-from teams_fakes import Connector, Desk, TokenService, card_text, cards, execute, mention, settings_for, start_desk
+from teams_fakes import (
+    Connector,
+    Desk,
+    TokenService,
+    activity,
+    card_text,
+    cards,
+    execute,
+    mention,
+    replay,
+    settings_for,
+    start_desk,
+)
 
 
 @dataclass
@@ -223,3 +235,33 @@ async def test_a_reply_in_the_thread_reaches_the_case(world):
     texts = [e.payload.get("text") for e in world.desk.runtime.store.audit(case.id) if e.kind.value == "message"]
     assert "it started right after the deploy" in texts
     assert len(world.desk.runtime.store.list_cases(None, 5)) == 1
+
+
+def personal(world: World, text: str, conversation: str, user: str = "alice") -> dict[str, Any]:
+    body = activity("message", world.connector.url, user=user, text=text, conversation=conversation)
+    body["conversation"] = {"conversationType": "personal", "tenantId": "tenant-1", "id": conversation}
+    return body
+
+
+async def test_in_a_personal_chat_a_message_opens_a_case_and_the_next_one_reaches_it(world):
+    chat = "a:1-personal-chat-with-alice"
+    assert (await world.post(personal(world, "payment gateway is throwing 500s", chat))).status_code == 201
+    await world.approval_card()
+    assert (await world.post(personal(world, "customers are complaining too", chat))).status_code == 201
+    (case,) = world.desk.runtime.store.list_cases(None, 5)
+    texts = [e.payload.get("text") for e in world.desk.runtime.store.audit(case.id) if e.kind.value == "message"]
+    assert "customers are complaining too" in texts
+    sent = [c for c in world.connector.calls if c.method == "POST"]
+    assert all(c.path.startswith(f"/v3/conversations/{chat}/activities") for c in sent)
+
+
+async def test_a_recorded_personal_chat_message_opens_a_case(world):
+    recorded = replay("dm__teams.json", "dmMessage")
+    if recorded is None:
+        pytest.skip("../shared/fixtures/teams is absent: no recorded Teams personal-chat activity to replay")
+    body = {**recorded, "serviceUrl": world.connector.url + "/", "channelId": "msteams"}
+    body["recipient"] = {"id": "28:11111111-2222-3333-4444-555555555555", "name": "ActionDesk"}
+    assert (await world.post(body)).status_code == 201
+    (case,) = world.desk.runtime.store.list_cases(None, 5)
+    assert case.text == "Hey"
+    assert case.surface == "teams"
