@@ -85,7 +85,7 @@ class _Play:
     notes: list[str] = field(default_factory=list)
 
 
-def _answer(play: _Play, person: str, approve: bool, reason: str | None) -> None:
+def _answer(play: _Play, person: str, approve: bool, reason: str | None, delay: float | None = None) -> None:
     store = play.runtime.store
     pending = [a for case_id in play.cases for a in store.approvals(case_id, ApprovalStatus.PENDING)]
     if not pending:
@@ -98,6 +98,8 @@ def _answer(play: _Play, person: str, approve: bool, reason: str | None) -> None
     except GovernanceError as exc:
         play.notes.append(f"{person} could not decide {approval.id}: {exc}")
         return
+    if delay:
+        play.clock.advance(delay)  # the worker reaches the case later; the time-of-use check runs then
     play.runtime.loop.run(approval.case_id)
 
 
@@ -123,7 +125,7 @@ def _play_event(play: _Play, scenario: Scenario, event: object) -> None:
         play.cases.append(case.id)
         loop.run(case.id)
     elif kind == "approve":
-        _answer(play, event.approve.user, True, None)  # type: ignore[attr-defined]
+        _answer(play, event.approve.user, True, None, event.approve.delay)  # type: ignore[attr-defined]
     elif kind == "reject":
         _answer(play, event.reject.user, False, event.reject.reason)  # type: ignore[attr-defined]
     else:

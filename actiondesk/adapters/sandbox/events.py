@@ -123,6 +123,12 @@ class AlertEvent(_Event):
 
 class ApproveEvent(_Event):
     user: str
+    delay: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="Seconds between the click and a worker running the case (a busy queue): policy is asked "
+        "again at that later time.",
+    )
 
 
 class RejectEvent(_Event):
