@@ -206,24 +206,43 @@ def load_policies(directory: Path | None = None) -> PolicySnapshot:
     """
     source = builtin_dir() if directory is None else directory
     policy_files, schema_file = _files(source)
-    digest = hashlib.sha256()
     try:
         schema_text = schema_file.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(f"{schema_file}: cannot read the schema: {exc}") from None
+    texts: list[tuple[str, str]] = []
+    for path in policy_files:
+        try:
+            texts.append((path.name, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError(f"{path.name}: cannot read: {exc}") from None
+    return compile_policies(
+        texts, schema_text, schema_name=schema_file.name, source=str(source) if directory is not None else "(built-in)"
+    )
+
+
+def builtin_schema() -> str:
+    return (builtin_dir() / f"schema{SCHEMA_SUFFIX}").read_text(encoding="utf-8")
+
+
+def compile_policies(
+    texts: list[tuple[str, str]],
+    schema_text: str | None = None,
+    *,
+    schema_name: str = f"schema{SCHEMA_SUFFIX}",
+    source: str = "(text)",
+) -> PolicySnapshot:
+    """Check and parse policy texts (file name, Cedar source) against a schema (default: the built-in one)."""
+    schema_text = builtin_schema() if schema_text is None else schema_text
     try:
         schema = cedarpy.Schema.from_str(schema_text)
     except ValueError as exc:
-        raise PolicyError(f"{schema_file.name}: invalid Cedar schema: {exc}") from None
-    digest.update(b"schema\0" + schema_text.encode() + b"\0")
+        raise PolicyError(f"{schema_name}: invalid Cedar schema: {exc}") from None
+    digest = hashlib.sha256(b"schema\0" + schema_text.encode() + b"\0")
     statements: list[Statement] = []
-    for path in policy_files:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PolicyError(f"{path.name}: cannot read: {exc}") from None
-        digest.update(path.name.encode() + b"\0" + text.encode() + b"\0")
-        statements.extend(split_statements(text, path.name))
+    for name, text in texts:
+        digest.update(name.encode() + b"\0" + text.encode() + b"\0")
+        statements.extend(split_statements(text, name))
     if not statements:
         raise PolicyError(f"{source}: the policy files hold no policies")
     meta: dict[str, PolicyMeta] = {}
@@ -242,15 +261,14 @@ def load_policies(directory: Path | None = None) -> PolicySnapshot:
     if not result.validation_passed:
         problems = [_validation_problem(e, meta) for e in result.errors]
         raise PolicyError(problems[0] + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""))
-    policy_set = cedarpy.PolicySet.from_str(full)
     return PolicySnapshot(
-        policy_set=policy_set,
+        policy_set=cedarpy.PolicySet.from_str(full),
         entities=cedarpy.Entities.from_json_str("[]"),
         meta=meta,
         by_id=by_id,
         hash=digest.hexdigest()[:16],
-        files=(*(p.name for p in policy_files), schema_file.name),
-        source=str(source) if directory is not None else "(built-in)",
+        files=(*(name for name, _ in texts), schema_name),
+        source=source,
     )
 
 
