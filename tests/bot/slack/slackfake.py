@@ -54,6 +54,7 @@ class FakeSlack:
     _ts: int = 0
     _runner: web.AppRunner | None = None
     envelopes: list[dict[str, Any]] = field(default_factory=list)
+    slow: dict[str, float] = field(default_factory=dict, metadata={"doc": "method -> seconds before answering"})
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
 
     async def start(self) -> FakeSlack:
@@ -103,6 +104,8 @@ class FakeSlack:
             await self._record(Call(method + "#429", args, time.monotonic()))
             limited = {"ok": False, "error": "ratelimited"}
             return web.json_response(limited, status=429, headers={"Retry-After": str(retry)})
+        if method in self.slow:
+            await asyncio.sleep(self.slow[method])  # plays a slow Slack, so the handler outlives Slack's 3 s
         answer = self._answer(method, args)
         await self._record(Call(method, args, time.monotonic(), answer))
         return web.json_response(answer)

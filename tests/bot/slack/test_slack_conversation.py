@@ -4,6 +4,7 @@ refused; retries, replays and double clicks do nothing twice; the bot's own mess
 from __future__ import annotations
 
 import asyncio
+import time
 
 from slackfake import BOT_ID, BOT_USER
 from slackflow import MENTION, card, card_ts, case_with_card, is_card, wait_runs
@@ -132,3 +133,15 @@ async def test_a_direct_message_opens_a_case_and_edits_or_channel_chatter_do_not
     assert (posted[0].args["channel"], posted[0].args["thread_ts"]) == ("D0ERIN", direct["ts"])
     (case,) = desk.runtime.store.list_cases()
     assert case.reporter == "erin"
+
+
+async def test_a_click_whose_handling_outlives_3_seconds_is_still_acked_at_once(desk):
+    case, approval, _ = await case_with_card(desk)
+    desk.fake.slow["users.info"] = 3.5  # mapping an unknown clicker by email takes longer than Slack waits
+    clicked = time.monotonic()
+    status, _, took = await desk.click("approve", approval.id, "U0STRANGER", "T-slow")
+    assert status == 200
+    assert took < 1
+    (refusal,) = await desk.fake.wait_for(lambda f: f.named("chat.postEphemeral"), timeout=10)
+    assert refusal.at - clicked >= 3.5  # the work really outlived the ack
+    assert desk.runtime.store.runs(case.id) == []
