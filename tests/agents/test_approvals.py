@@ -209,3 +209,164 @@ def test_a_freeze_that_starts_between_approval_and_execution_asks_cab(make_desk:
         desk.runtime.approvals.decide(second.id, "bob", True)  # sre is no longer enough
     assert desk.approve(case.id, "carol").status is CaseStatus.RESOLVED
     assert desk.rollbacks("payment-gateway") == ["v2.4.1"]
+
+
+# Quorum, break-glass, escalation (issue 5)
+
+QUORUM_POLICY = """
+@id("tier0.quorum")
+@fallback("approve")
+@approvers("production")
+@quorum("2")
+@reason("tier-0 changes need two approvers")
+forbid (principal, action == Action::"run", resource)
+when { context.tier == 0 };
+"""
+
+
+def quorum_desk(make_desk: MakeDesk, tmp_path) -> Desk:
+    import shutil
+
+    from actiondesk.agents.governance.cedar import builtin_dir
+
+    directory = tmp_path / "policies"
+    shutil.copytree(builtin_dir(), directory, ignore=shutil.ignore_patterns("__pycache__"))
+    (directory / "quorum.cedar").write_text(QUORUM_POLICY)
+    return make_desk(policy_dir=directory)
+
+
+def orders_db_waiting(desk: Desk) -> Case:
+    desk.bad_deploy("orders-db", "v15.5", "d41e7b9")
+    case = desk.report("the orders database is throwing errors on every write")
+    assert case.status is CaseStatus.AWAITING_APPROVAL
+    return case
+
+
+def test_a_quorum_needs_n_different_approvers(make_desk: MakeDesk, tmp_path) -> None:
+    desk = quorum_desk(make_desk, tmp_path)
+    case = orders_db_waiting(desk)
+    (approval,) = desk.pending(case.id)
+    assert (approval.group, approval.quorum) == ("sre", 2)
+    assert "tier0.quorum" in approval.policy_ids
+
+    desk.runtime.approvals.decide(approval.id, "bob", True)
+    assert desk.runtime.loop.run(case.id).status is CaseStatus.AWAITING_APPROVAL, "one vote is not enough"
+    assert desk.rollbacks("orders-db") == []
+    with pytest.raises(ApprovalConflictError):
+        desk.runtime.approvals.decide(approval.id, "bob", True)  # the same person twice is still one vote
+    told = [str(e.payload.get("text")) for e in desk.audit(case.id) if e.kind is AuditKind.MESSAGE]
+    assert "bob approved (1 of 2)" in told[-1]
+
+    decided = desk.runtime.approvals.decide(approval.id, "dave", True)
+    assert decided.status is ApprovalStatus.APPROVED
+    assert decided.reason == "quorum 2: bob, dave"
+    assert desk.runtime.loop.run(case.id).status is CaseStatus.RESOLVED
+    assert len(desk.rollbacks("orders-db")) == 1
+    votes = [e.payload for e in desk.audit(case.id) if e.kind is AuditKind.APPROVAL]
+    assert [(v["status"], v["by"]) for v in votes] == [("vote", "bob"), ("approved", "dave")]
+    assert votes[-1]["voters"] == ["bob", "dave"]
+
+
+def test_one_rejection_decides_a_quorum(make_desk: MakeDesk, tmp_path) -> None:
+    desk = quorum_desk(make_desk, tmp_path)
+    case = orders_db_waiting(desk)
+    (approval,) = desk.pending(case.id)
+    desk.runtime.approvals.decide(approval.id, "bob", True)
+    desk.runtime.approvals.decide(approval.id, "dave", False, "not now")
+    assert desk.runtime.loop.run(case.id).status is CaseStatus.ESCALATED
+    assert desk.rollbacks("orders-db") == []
+
+
+def test_two_votes_at_the_same_instant_meet_a_quorum_of_two_once(make_desk: MakeDesk, tmp_path) -> None:
+    desk = quorum_desk(make_desk, tmp_path)
+    case = orders_db_waiting(desk)
+    (approval,) = desk.pending(case.id)
+    barrier = threading.Barrier(2)
+    results: dict[str, ApprovalStatus] = {}
+
+    def click(person: str) -> None:
+        barrier.wait()
+        results[person] = desk.runtime.approvals.decide(approval.id, person, True).status
+
+    threads = [threading.Thread(target=click, args=(p,)) for p in ("bob", "dave")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results.values()) == [ApprovalStatus.APPROVED, ApprovalStatus.PENDING], "neither vote is lost"
+    assert desk.store.approvals(case.id)[0].status is ApprovalStatus.APPROVED
+    assert desk.runtime.loop.run(case.id).status is CaseStatus.RESOLVED
+    assert len(desk.store.runs(case.id)) == 1
+
+
+def frozen_desk(make_desk: MakeDesk) -> Desk:
+    freeze = Window("Sale freeze", DEFAULT_START, DEFAULT_START + timedelta(days=1))
+    return make_desk(policy=PolicyData(freezes=(freeze,)), break_glass_minutes=30)
+
+
+def test_break_glass_approves_a_cab_request_time_boxed_and_flagged_for_review(make_desk: MakeDesk) -> None:
+    desk = frozen_desk(make_desk)
+    case = waiting(desk)
+    (approval,) = desk.pending(case.id)
+    assert approval.group == "cab"
+    desk_approvals = desk.runtime.approvals
+
+    with pytest.raises(NotAuthorizedError, match="reason"):
+        desk_approvals.break_glass(approval.id, "bob", "  ")
+    with pytest.raises(NotAuthorizedError, match="break-glass group"):
+        desk_approvals.break_glass(approval.id, "carol", "outage")  # cab, not in the break-glass group (sre)
+    with pytest.raises(NotAuthorizedError):
+        desk_approvals.break_glass(approval.id, "alice", "outage")
+
+    decided = desk_approvals.break_glass(approval.id, "bob", "card payments down, CAB unreachable")
+    assert decided.status is ApprovalStatus.APPROVED
+    assert desk.runtime.loop.run(case.id).status is CaseStatus.RESOLVED
+    assert desk.rollbacks("payment-gateway") == ["v2.4.1"]
+    flagged = [e.payload for e in desk.audit(case.id) if e.kind is AuditKind.APPROVAL and e.payload.get("break_glass")]
+    assert flagged[-1]["review_required"] is True
+    assert flagged[-1]["status"] == "approved"
+    assert flagged[-1]["asked_group"] == "cab"
+    assert [a.id for a in desk_approvals.break_glass_reviews()] == [approval.id]
+
+
+def test_a_break_glass_approval_whose_time_box_ends_does_not_run(make_desk: MakeDesk) -> None:
+    desk = frozen_desk(make_desk)
+    case = waiting(desk)
+    (approval,) = desk.pending(case.id)
+    desk.runtime.approvals.break_glass(approval.id, "bob", "outage")
+    desk.wait(29 * 60)
+    assert desk.runtime.approvals.expire_break_glass_due() == 0
+    desk.wait(2 * 60)
+    assert desk.runtime.approvals.expire_break_glass_due() == 1
+    assert desk.runtime.loop.run(case.id).status is CaseStatus.ESCALATED
+    assert desk.rollbacks("payment-gateway") == []
+
+
+def test_break_glass_does_not_override_the_kill_switch(make_desk: MakeDesk) -> None:
+    desk = frozen_desk(make_desk)
+    case = waiting(desk)
+    (approval,) = desk.pending(case.id)
+    desk.runtime.approvals.break_glass(approval.id, "bob", "outage")
+    desk.runtime.controls.set_kill_switch(True, by="erin", reason="stop all")
+    assert desk.runtime.loop.run(case.id).status is CaseStatus.ESCALATED
+    assert desk.rollbacks("payment-gateway") == []
+
+
+def test_a_waiting_approval_is_escalated_once_before_it_expires(make_desk: MakeDesk) -> None:
+    desk = make_desk(approval_escalation_group="cab")
+    case = waiting(desk)
+    approvals = desk.runtime.approvals
+    desk.wait(1799)
+    assert approvals.escalate_due() == 0
+    desk.wait(1)
+    assert approvals.escalate_due() == 1
+    assert approvals.escalate_due() == 0, "once"
+    escalated = [e.payload for e in desk.audit(case.id) if e.kind is AuditKind.APPROVAL]
+    assert escalated[-1]["status"] == "escalated"
+    assert escalated[-1]["to"] == "cab"
+    told = [str(e.payload.get("text")) for e in desk.audit(case.id) if e.kind is AuditKind.MESSAGE]
+    assert "Escalating to cab" in told[-1]
+    desk.wait(1800)
+    assert approvals.expire_due() == 1
+    assert desk.store.get_case(case.id).status is CaseStatus.ESCALATED
