@@ -102,9 +102,11 @@ class ChaosEntry:
 class Scheduler:
     """The jobs, runnable by hand (``fire``) and by APScheduler (``start``)."""
 
-    def __init__(self, runtime: Runtime, resume: Callable[[], Awaitable[int]] | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, resume: Callable[[], Awaitable[int]] | None = None, *, owner: str | None = None
+    ) -> None:
         self.runtime = runtime
-        self.owner = runtime.loop.owner
+        self.owner = owner or runtime.loop.owner
         self._resume = resume
         self.interval = sweep_interval(runtime)
         self.chaos = [ChaosEntry.parse(i, raw) for i, raw in enumerate(runtime.settings.chaos_schedule)]
