@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from pydantic import JsonValue
 
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.ports import Clock, Store, UnitOfWork
+from actiondesk.core.tickets import OutboxDraft
 
 Note = tuple[AuditKind, dict[str, JsonValue]]
+# Which audit entries become ticket writes (agents/mirror.py); queued in the same transaction as the entries.
+Mirror = Callable[[Case, Sequence[AuditDraft]], list[OutboxDraft]]
 
 
 class Recorder:
-    def __init__(self, store: Store, clock: Clock, agent: str, notify: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        agent: str,
+        notify: Callable[[str], None] | None = None,
+        mirror: Mirror | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.agent = agent
         self._notify = notify
+        self._mirror = mirror
 
     def drafts(self, case_id: str | None, notes: Iterable[Note], actor: str | None = None) -> list[AuditDraft]:
         now = self.clock.now()
@@ -28,20 +39,29 @@ class Recorder:
         ]
 
     def append(self, uow: UnitOfWork, case_id: str | None, notes: Iterable[Note], actor: str | None = None) -> None:
-        for draft in self.drafts(case_id, notes, actor):
+        drafts = self.drafts(case_id, notes, actor)
+        for draft in drafts:
             uow.append_audit(draft)
+        if self._mirror is not None and case_id is not None and drafts:
+            self._queue(uow, uow.get_case(case_id), drafts)
 
     def save(self, case: Case, *notes: Note, actor: str | None = None, uow: UnitOfWork | None = None) -> Case:
         """Save ``case`` (optimistic version check) and append ``notes``; commit unless ``uow`` is given."""
         if uow is not None:
             saved = uow.save_case(case)
-            for draft in self.drafts(case.id, notes, actor):
+            drafts = self.drafts(case.id, notes, actor)
+            for draft in drafts:
                 uow.append_audit(draft)
+            self._queue(uow, saved, drafts)
             return saved
         with self.store.transaction() as tx:
             saved = self.save(case, *notes, actor=actor, uow=tx)
         self.changed(case.id)
         return saved
+
+    def _queue(self, uow: UnitOfWork, case: Case, drafts: Sequence[AuditDraft]) -> None:
+        if self._mirror is not None and drafts:
+            uow.enqueue(self._mirror(case, drafts), self.clock.now())
 
     def changed(self, case_id: str) -> None:
         if self._notify is not None:

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from actiondesk.actions.catalog import Catalog
@@ -26,9 +26,10 @@ from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
+from actiondesk.bot.outbox_setup import ticket_mirror, ticket_systems
 from actiondesk.bot.systems import build_systems
 from actiondesk.core.errors import ConfigurationError
-from actiondesk.core.ports import Clock, Directory
+from actiondesk.core.ports import Clock, Directory, TicketSystem
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Runtime:
     approvals: ApprovalDesk
     directory: Directory
     controls: Controls
+    tickets: dict[str, TicketSystem] = field(default_factory=dict)  # the ITSMs cases are mirrored into
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
@@ -82,7 +84,7 @@ def build_runtime(
     catalog = Catalog([*builtin_packs(), *systems.packs], settings.granted_scopes)
     ctx = ActionContext(inventory=estate, telemetry=estate, deployer=estate, clock=clock, **systems.ports)  # type: ignore[arg-type]
     executor = Executor(catalog, ctx, store, settings.agent_identity)
-    recorder = Recorder(store, clock, settings.agent_identity, notify)
+    recorder = Recorder(store, clock, settings.agent_identity, notify, mirror=ticket_mirror(settings))
     controls = Controls(store, clock, settings.agent_identity, directory=directory)
     governance = build_governance(settings, store, clock, catalog, estate, policy, controls)
     triage = Triage(
@@ -120,6 +122,7 @@ def build_runtime(
         approvals=ApprovalDesk(recorder, directory, approval_settings(settings)),
         directory=directory,
         controls=controls,
+        tickets=ticket_systems(settings),
     )
 
 

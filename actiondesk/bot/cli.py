@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from actiondesk.bot.actions_cli import AsJson, By, RunKey, actions_app, rollback_command
+from actiondesk.bot.outbox_cli import outbox_app
 from actiondesk.bot.policy_cli import policy_app
 from actiondesk.bot.teams.cli import teams_app
 from actiondesk.core.errors import ActionDeskError, AuditIntegrityError, ConfigurationError
@@ -30,6 +31,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(actions_app, name="actions")
 app.add_typer(teams_app, name="teams")
+app.add_typer(outbox_app, name="outbox")
 app.add_typer(policy_app, name="policy")
 
 log = logging.getLogger("actiondesk")

@@ -14,6 +14,7 @@ from actiondesk.adapters.sandbox import SandboxEstate, Scenario
 from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.governance import PolicyData, Window
 from actiondesk.bot.app import Runtime, build_runtime
+from actiondesk.bot.outbox_setup import deliver_before_exit
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind
@@ -177,6 +178,9 @@ def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> Sce
         if event.at is not None:
             clock.set(scenario.start + timedelta(seconds=event.at))
         _play_event(play, scenario, event)
+    undelivered = deliver_before_exit(runtime, runtime.loop.owner)  # ticket mirroring, when it is on
+    if undelivered:
+        play.notes.append(f"{undelivered} ticket updates still queued after {settings.outbox_drain_seconds:g}s")
     cases = [store.get_case(c) for c in play.cases]
     primary = cases[0] if cases else None
     actions = [a for c in cases for a in _actions(c)]

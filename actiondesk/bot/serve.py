@@ -11,7 +11,9 @@ from aiohttp import web
 from actiondesk.bot.app import build_runtime, open_store
 from actiondesk.bot.boot import serve_estate
 from actiondesk.bot.checkpoints import Publisher, load_private
+from actiondesk.bot.console.routes import WORKER
 from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.outbox_setup import start_mirroring
 from actiondesk.bot.scenario import scenario_policy
 from actiondesk.bot.server import make_app
 from actiondesk.bot.teams.config import TeamsConfig, banner
@@ -30,7 +32,8 @@ async def run_server(settings: Settings) -> None:
         publisher = Publisher(store, load_private(settings.audit_signing_key), settings.audit_checkpoint_file, clock)
     feed = ChangeFeed()
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
-    runner = web.AppRunner(make_app(runtime, feed), access_log=None)
+    app = make_app(runtime, feed)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -42,6 +45,8 @@ async def run_server(settings: Settings) -> None:
     publishing = None
     if publisher is not None:
         publishing = asyncio.get_running_loop().create_task(publisher.run(settings.audit_checkpoint_minutes))
+    # ticket mirroring: outbox delivery and comments read back (asyncio tasks; see outbox_setup.py)
+    mirroring = start_mirroring(runtime, runtime.loop.owner, app[WORKER].kick, feed.publish)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -52,4 +57,6 @@ async def run_server(settings: Settings) -> None:
         log.info("shutting down")
         if publishing is not None:
             publishing.cancel()
+        for task in mirroring:
+            task.cancel()
         await runner.cleanup()

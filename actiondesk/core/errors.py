@@ -19,6 +19,9 @@ ActionDeskError
 ├── InvalidTransitionError    a case was asked to move to a state its current state does not lead to
 ├── ConcurrencyError          a row changed under us (optimistic version check, lost lease)
 ├── AuditIntegrityError       the audit chain does not verify
+├── TicketError               the ticket system (ServiceNow, JSM) did not take a mirror write
+│   ├── TicketUnavailableError    unreachable, 5xx, 408, 409 or 429: the same write may succeed later
+│   └── TicketRejectedError       a 4xx it will answer again: retrying the same write cannot help
 └── ScenarioError             a scenario file is malformed
 """
 
@@ -99,6 +102,26 @@ class ConcurrencyError(ActionDeskError):
 
 class AuditIntegrityError(ActionDeskError):
     """Raised when the audit chain does not verify."""
+
+
+class TicketError(ActionDeskError):
+    """Raised when a ticket system does not take a mirror write."""
+
+
+class TicketUnavailableError(TicketError):
+    """Raised when the ticket system is unreachable or busy; ``retry_after`` is its own hint, in seconds.
+
+    ``whole_system`` is False when only this ticket is throttled (Jira's per-issue write limit).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *, whole_system: bool = True) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.whole_system = whole_system
+
+
+class TicketRejectedError(TicketError):
+    """Raised when the ticket system rejects the payload itself (a 4xx other than 408, 409 and 429)."""
 
 
 class ScenarioError(ActionDeskError):

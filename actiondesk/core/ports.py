@@ -6,7 +6,7 @@ composition root in ``bot/app.py`` chooses which.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -30,6 +30,7 @@ from actiondesk.core.systems import (
     Volume,
     Workload,
 )
+from actiondesk.core.tickets import ChangeDraft, OutboxDraft, TicketComment, TicketDraft, TicketRef
 
 
 class Clock(Protocol):
@@ -236,6 +237,10 @@ class UnitOfWork(Protocol):
         """Record an inbound delivery key (event id, action id); False if it was already recorded."""
         ...
 
+    def enqueue(self, drafts: Sequence[OutboxDraft], at: datetime) -> None:
+        """Add ticket-mirror writes to the outbox, committed with whatever else this transaction writes."""
+        ...
+
     def add_vote(self, approval_id: str, person: str, at: datetime) -> bool:
         """Record a vote to approve (quorum approvals); False if this person had already voted."""
         ...
@@ -285,3 +290,38 @@ class StateBlobs(Protocol):
     def get_blob(self, name: str) -> str | None: ...
 
     def put_blob(self, name: str, text: str) -> None: ...
+
+
+class TicketSystem(Protocol):
+    """A service desk a case is mirrored into (ServiceNow, JSM). Raise TicketUnavailableError when a write
+    may succeed later, TicketRejectedError when it never will; never a vendor error."""
+
+    name: str
+
+    def find(self, case_id: str) -> TicketRef | None:
+        """The ticket whose correlation id is ``case_id``, if one was created (or linked by hand)."""
+        ...
+
+    def create(self, draft: TicketDraft) -> TicketRef: ...
+
+    def has_entry(self, ticket: TicketRef, marker: str) -> bool:
+        """Whether a note or comment carrying ``marker`` is already on the ticket."""
+        ...
+
+    def add_note(self, ticket: TicketRef, text: str, *, public: bool) -> None:
+        """A work note / internal comment, or (``public``) a comment the requester sees."""
+        ...
+
+    def resolve(self, ticket: TicketRef, notes: str) -> None: ...
+
+    def escalate(self, ticket: TicketRef, reason: str) -> None:
+        """Hand the ticket to its people (the assignment group), saying why."""
+        ...
+
+    def open_change(self, ticket: TicketRef, change: ChangeDraft) -> str:
+        """Create (or find, by ``change.correlation_id``) the change request for CAB; return its number."""
+        ...
+
+    def comments_since(self, ticket: TicketRef, cursor: str | None) -> tuple[list[TicketComment], str | None]:
+        """Comments and work notes added after ``cursor`` (None: all), oldest first, and the new cursor."""
+        ...

@@ -16,6 +16,7 @@ from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_t
 from actiondesk.adapters.store.engine import reading, writing
 from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
+from actiondesk.adapters.store.outbox import SqlOutbox
 from actiondesk.adapters.store.tables import action_runs, approvals, cases, job_fires, state_blobs
 from actiondesk.adapters.store.unit import SqlUnitOfWork
 from actiondesk.core.approval import Approval, ApprovalStatus
@@ -28,6 +29,11 @@ from actiondesk.core.runs import ActionRun
 class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    @property
+    def outbox(self) -> SqlOutbox:
+        """The ticket-mirror outbox on the same database."""
+        return SqlOutbox(self._engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:

@@ -156,6 +156,42 @@ class ApprovalVoteRow(SQLModel, table=True):
     voted_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class OutboxRow(SQLModel, table=True):
+    """One ticket-mirror write, committed with the case change it mirrors (migration 0004)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_ticket", "system", "case_id", "id"),
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(_Seq, primary_key=True, autoincrement=True))
+    system: str = Field(max_length=32)
+    case_id: str = Field(foreign_key="cases.id")
+    ticket: str = Field(sa_type=Text)  # JSON TicketDraft
+    update: str = Field(sa_type=Text)  # JSON TicketUpdate
+    status: str = Field(max_length=16)
+    attempts: int
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime())
+    created_at: datetime = Field(sa_type=UtcDateTime())
+    delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    last_error: str | None = Field(default=None, sa_type=Text)
+    claimed_by: str | None = Field(default=None, max_length=255)
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime())
+
+
+class TicketLinkRow(SQLModel, table=True):
+    """The remote ticket a case is mirrored into, per system (migration 0004)."""
+
+    __tablename__ = "ticket_links"
+
+    system: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(primary_key=True, foreign_key="cases.id")
+    key: str = Field(max_length=255)
+    number: str = Field(max_length=255)
+    linked_at: datetime = Field(sa_type=UtcDateTime())
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -171,6 +207,8 @@ state_blobs = _table(BlobRow)
 deliveries = _table(DeliveryRow)
 job_fires = _table(JobFireRow)
 approval_votes = _table(ApprovalVoteRow)
+outbox = _table(OutboxRow)
+ticket_links = _table(TicketLinkRow)
 
 TABLES: tuple[Table, ...] = (
     cases,
@@ -182,4 +220,6 @@ TABLES: tuple[Table, ...] = (
     deliveries,
     job_fires,
     approval_votes,
+    outbox,
+    ticket_links,
 )

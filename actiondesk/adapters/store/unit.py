@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from actiondesk.adapters.store import ledger
+from actiondesk.adapters.store import ledger, outbox
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict
 from actiondesk.adapters.store.errors import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, sqlstate, translated
 from actiondesk.adapters.store.mapping import (
@@ -30,6 +31,7 @@ from actiondesk.core.errors import (
     NotFoundError,
 )
 from actiondesk.core.runs import ActionRun
+from actiondesk.core.tickets import OutboxDraft
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +167,10 @@ class SqlUnitOfWork:
         )
         with translated():
             return list(self._connection.execute(query).scalars())
+
+    def enqueue(self, drafts: Sequence[OutboxDraft], at: datetime) -> None:
+        """Queue ticket-mirror writes in this transaction (see adapters/store/outbox.py)."""
+        outbox.enqueue(self._connection, drafts, at)
 
     def append_audit(self, draft: AuditDraft) -> AuditEntry:
         with translated():

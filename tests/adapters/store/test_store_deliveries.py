@@ -9,7 +9,7 @@ NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def test_migrations_reach_the_head(store: SqlStore, database_url: str):
-    assert current_revision(database_url) == head_revision() == "0003"
+    assert current_revision(database_url) == head_revision() == "0004"
 
 
 def test_a_delivery_key_is_remembered_once(store: SqlStore):

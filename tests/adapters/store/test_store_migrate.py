@@ -21,6 +21,8 @@ EXPECTED_TABLES = {
     "state_blobs",
     "deliveries",
     "job_fires",
+    "outbox",
+    "ticket_links",
 }
 
 

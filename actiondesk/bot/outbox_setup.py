@@ -1,0 +1,167 @@
+"""Which ticket systems are on (a system is on when its base URL is set), their adapters, the mirror the
+Recorder queues through, and the dead-letter notice in the case thread."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from actiondesk.adapters.jsm import JsmClient, JsmTicketSystem
+from actiondesk.adapters.servicenow import (
+    ApiKey,
+    BasicAuth,
+    ClientCredentials,
+    ServiceNowClient,
+    ServiceNowTicketSystem,
+)
+from actiondesk.adapters.store import SqlStore
+from actiondesk.agents.mirror import TicketMirror
+from actiondesk.bot.outbox import OutboxWorker
+from actiondesk.bot.outbox_poll import CommentPoller
+from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.clock import SystemClock
+from actiondesk.core.errors import ConfigurationError
+from actiondesk.core.ports import Clock, TicketSystem
+from actiondesk.core.redact import redact_text
+from actiondesk.core.settings import Settings
+from actiondesk.core.tickets import OutboxRow
+
+if TYPE_CHECKING:
+    from actiondesk.bot.app import Runtime
+
+log = logging.getLogger(__name__)
+
+NAMES = {"servicenow": "ServiceNow", "jsm": "Jira Service Management"}
+
+
+def _servicenow(settings: Settings) -> ServiceNowTicketSystem:
+    url = settings.servicenow_instance_url or ""
+    auth: BasicAuth | ClientCredentials | ApiKey
+    if settings.servicenow_client_id and settings.servicenow_client_secret:
+        auth = ClientCredentials(settings.servicenow_client_id, settings.servicenow_client_secret.get_secret_value())
+    elif settings.servicenow_username and settings.servicenow_password:
+        auth = BasicAuth(settings.servicenow_username, settings.servicenow_password.get_secret_value())
+    elif settings.servicenow_api_key:
+        auth = ApiKey(settings.servicenow_api_key.get_secret_value())
+    else:
+        raise ConfigurationError(
+            "SERVICENOW_INSTANCE_URL is set but no credentials: set SERVICENOW_USERNAME and SERVICENOW_PASSWORD, "
+            "SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET, or SERVICENOW_API_KEY"
+        )
+    return ServiceNowTicketSystem(
+        ServiceNowClient(url, auth),
+        assignment_group=settings.servicenow_assignment_group,
+        close_code=settings.servicenow_close_code,
+        username=settings.servicenow_username,
+    )
+
+
+def _jsm(settings: Settings) -> JsmTicketSystem:
+    missing = [
+        name
+        for name, value in (
+            ("JSM_EMAIL", settings.jsm_email),
+            ("JSM_API_TOKEN", settings.jsm_api_token),
+            ("JSM_SERVICE_DESK_ID", settings.jsm_service_desk_id),
+            ("JSM_REQUEST_TYPE_ID", settings.jsm_request_type_id),
+        )
+        if not value
+    ]
+    if missing:
+        raise ConfigurationError(f"JSM_BASE_URL is set but {', '.join(missing)} not")
+    assert settings.jsm_api_token is not None
+    return JsmTicketSystem(
+        JsmClient(settings.jsm_base_url or "", settings.jsm_email or "", settings.jsm_api_token.get_secret_value()),
+        service_desk_id=settings.jsm_service_desk_id or "",
+        request_type_id=settings.jsm_request_type_id or "",
+        resolve_transition=settings.jsm_resolve_transition,
+        email=settings.jsm_email,
+    )
+
+
+def ticket_systems(settings: Settings) -> dict[str, TicketSystem]:
+    """None, one or both, checked now: a system with its URL but not its credentials stops the start."""
+    systems: dict[str, TicketSystem] = {}
+    if settings.servicenow_instance_url:
+        systems["servicenow"] = _servicenow(settings)
+    if settings.jsm_base_url:
+        systems["jsm"] = _jsm(settings)
+    for name in systems:
+        log.info("ticket mirroring into %s is on", NAMES[name])
+    return systems
+
+
+def ticket_mirror(settings: Settings) -> TicketMirror | None:
+    systems = [
+        n for n, url in (("servicenow", settings.servicenow_instance_url), ("jsm", settings.jsm_base_url)) if url
+    ]
+    if not systems:
+        return None
+    return TicketMirror(systems, settings.agent_identity, frozenset({settings.freeze_approvers, "cab"}))
+
+
+def dead_letter_notice(
+    store: SqlStore, clock: Clock, agent: str, notify: Callable[[str], None] | None
+) -> Callable[[OutboxRow, str], None]:
+    """Say in the case thread that a ticket write was rejected (written straight to the audit trail: a
+    notice about mirroring is itself never mirrored)."""
+
+    def notice(row: OutboxRow, error: str) -> None:
+        text = redact_text(
+            f"{NAMES.get(row.system, row.system)} rejected an update of this case's ticket ({error}). "
+            f"It is kept as dead letter {row.id}: fix the cause, then run `actiondesk outbox retry {row.id}`."
+        )
+        payload = {"text": text, "outbox_id": row.id, "system": row.system}
+        with store.transaction() as uow:
+            uow.append_audit(
+                AuditDraft(kind=AuditKind.MESSAGE, case_id=row.case_id, actor=agent, at=clock.now(), payload=payload)
+            )
+        if notify is not None:
+            notify(row.case_id)
+
+    return notice
+
+
+def outbox_worker(
+    settings: Settings,
+    store: SqlStore,
+    clock: Clock,
+    owner: str,
+    notify: Callable[[str], None] | None = None,
+    systems: dict[str, TicketSystem] | None = None,
+) -> OutboxWorker:
+    return OutboxWorker(
+        store.outbox,
+        ticket_systems(settings) if systems is None else systems,
+        clock,
+        owner=owner,
+        on_dead=dead_letter_notice(store, clock, settings.agent_identity, notify),
+    )
+
+
+def start_mirroring(
+    runtime: Runtime, owner: str, kick: Callable[[str], None], notify: Callable[[str], None] | None
+) -> list[asyncio.Task[None]]:
+    """`serve`'s two mirroring jobs, when a ticket system is on: delivery every second, comments read back
+    every ACTIONDESK_TICKET_POLL_SECONDS."""
+    if not runtime.tickets:
+        return []
+    settings = runtime.settings
+    worker = outbox_worker(settings, runtime.store, SystemClock(), owner, notify, runtime.tickets)
+    poller = CommentPoller(runtime.store, runtime.tickets, runtime.loop)
+    loop = asyncio.get_running_loop()
+    return [
+        loop.create_task(worker.run(1.0), name="outbox-delivery"),
+        loop.create_task(poller.run(settings.ticket_poll_seconds, owner, kick), name="ticket-comments"),
+    ]
+
+
+def deliver_before_exit(runtime: Runtime, owner: str) -> int:
+    """What `scenario run` does before it reports: deliver, waiting at most ACTIONDESK_OUTBOX_DRAIN_SECONDS;
+    returns how many writes are still pending."""
+    if not runtime.tickets:
+        return 0
+    worker = outbox_worker(runtime.settings, runtime.store, SystemClock(), owner, None, runtime.tickets)
+    return worker.drain(runtime.settings.outbox_drain_seconds)
