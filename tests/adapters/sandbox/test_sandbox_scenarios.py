@@ -54,7 +54,7 @@ def test_the_bad_deploy_scenario_reads_as_designed() -> None:
     scenario = load_scenario(next(p for p in SCENARIOS if p.stem == "bad-deploy-rollback"))
     assert scenario.start == DEFAULT_START
     assert [e.kind for e in scenario.events] == ["deploy", "fault", "message", "approve"]
-    assert [e.at for e in scenario.events] == [0, 60, 120, None]
+    assert [e.at for e in scenario.events] == [0, 60, 120, 300]
     deploy = scenario.events[0].deploy
     assert deploy == DeployEvent(service="payment-gateway", version="v2.5.0", commit="9f3c2ab", author="dave")
     assert scenario.expect.root_cause is not None
