@@ -65,15 +65,18 @@ def _error(status: int, message: str, detail: str | None = None) -> web.Response
 class FakeServiceNow:
     tables: dict[str, dict[str, dict[str, str]]] = field(default_factory=lambda: {t: {} for t in TEMPLATES})
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
-    faults: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    faults: deque[tuple[int, dict[str, str], str | None]] = field(default_factory=deque)
     tokens: set[str] = field(default_factory=set)
     ticks: int = 0
     base_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def fail(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def fail(
+        self, status: int, headers: dict[str, str] | None = None, times: int = 1, method: str | None = None
+    ) -> None:
+        """Answer the next ``times`` requests (of ``method``, if given) with ``status``."""
         for _ in range(times):
-            self.faults.append((status, headers or {}))
+            self.faults.append((status, headers or {}, method))
 
     def now(self) -> str:
         self.ticks += 1
@@ -120,13 +123,11 @@ class FakeServiceNow:
         with self.lock:
             parsed = json.loads(body) if body and request.content_type == "application/json" else body
             self.requests.append((request.method, request.path, dict(request.query), parsed))
-            if self.faults:
-                status, headers = self.faults.popleft()
-                return web.json_response(
-                    {"error": {"message": "Too many requests" if status == 429 else "Service unavailable",
-                               "detail": None}, "status": "failure"},
-                    status=status, headers=headers,
-                )  # fmt: skip
+            if self.faults and self.faults[0][2] in (None, request.method):
+                status, headers, _ = self.faults.popleft()
+                message = {400: "Invalid request", 429: "Too many requests"}.get(status, "Service unavailable")
+                body = {"error": {"message": message, "detail": None}, "status": "failure"}
+                return web.json_response(body, status=status, headers=headers)
             if request.path == "/oauth_token.do":
                 return self._token(request, body)
             user = self._user(request)
