@@ -6,12 +6,13 @@ then goes through governance like any other call (allowed, sent for approval, su
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from actiondesk.actions.catalog import Catalog
 from actiondesk.agents.loop import CaseLoop, shown
 from actiondesk.core.case import Case, CaseKind
-from actiondesk.core.errors import ActionError, InvalidParametersError
+from actiondesk.core.errors import ActionError, InvalidParametersError, ScopeError
 from actiondesk.core.plan import ActionCall, Plan, PlanStep
 from actiondesk.core.ports import Store
 from actiondesk.core.runs import RunStatus
@@ -40,6 +41,10 @@ class RollbackDesk:
         call = spec.inverse(run.snapshot or {}, params)
         if call is None:
             raise ActionError(f"{run.action} has no inverse (run {run_key} cannot be rolled back)")
+        # An inverse the catalog cannot run (pack off, bad snapshot) is refused before a case opens; a scope
+        # refusal is left to the executor, which audits it, should governance let the call through.
+        with contextlib.suppress(ScopeError):
+            self._catalog.validate(call)
         return call
 
     def request(self, run_key: str, by: str, *, surface: str = "console", thread: dict[str, str] | None = None) -> Case:

@@ -8,7 +8,7 @@ import pytest
 
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseKind, CaseStatus
-from actiondesk.core.errors import ActionError, NotFoundError
+from actiondesk.core.errors import ActionError, InvalidParametersError, NotFoundError
 from actiondesk.core.runs import ActionRun, RunStatus
 
 if TYPE_CHECKING:
@@ -92,3 +92,10 @@ def test_a_run_without_an_inverse_is_refused(desk: Desk) -> None:
     key = _stored(desk, RunStatus.SUCCEEDED, {"service": "search", "version": None})
     with pytest.raises(ActionError, match="has no inverse"):
         desk.runtime.rollbacks.request(key, "carol")
+
+
+def test_an_inverse_the_catalog_cannot_run_is_refused_before_a_case_opens(desk: Desk) -> None:
+    key = _stored(desk, RunStatus.SUCCEEDED, {"service": "search", "version": "v1.9.0; rm -rf /"})
+    with pytest.raises(InvalidParametersError, match="to_version: String should match pattern"):
+        desk.runtime.rollbacks.request(key, "carol")
+    assert desk.store.list_cases() == []
