@@ -187,7 +187,13 @@ def bench_audit() -> None:
             store_engine.dispose()
 
 
-BENCHES = {"loop": bench_loop, "audit": bench_audit}
+def bench_policy() -> None:
+    from policy import bench_policy as run_policy
+
+    run_policy(row)
+
+
+BENCHES = {"loop": bench_loop, "audit": bench_audit, "policy": bench_policy}
 
 
 def main(argv: list[str]) -> None:

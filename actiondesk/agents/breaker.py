@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -63,6 +64,7 @@ class CircuitBreaker:
         window_minutes: float = 10.0,
         cooldown_minutes: float = 60.0,
         read_only: bool = False,
+        max_age: float = 1.0,
     ) -> None:
         if max_repeats < 1 or window_minutes <= 0 or cooldown_minutes <= 0:
             raise GovernanceError("the breaker needs max_repeats >= 1 and positive minutes")
@@ -74,6 +76,8 @@ class CircuitBreaker:
         self.cooldown = timedelta(minutes=cooldown_minutes)
         self.read_only = read_only  # e.g. `actiondesk policy check`: evaluate, never trip
         self._lock = threading.Lock()
+        self.max_age = max_age  # another process's trips show within this; fresh=True always reads
+        self._cached: tuple[float, dict[str, Any]] | None = None
 
     # State
 
@@ -83,6 +87,19 @@ class CircuitBreaker:
             return {"history": [], "tripped": {}}
         return json.loads(text)
 
+    def _view(self, fresh: bool) -> dict[str, Any]:
+        """The stored state with times parsed, from a cache at most ``max_age`` seconds old unless ``fresh``."""
+        cached = self._cached
+        if fresh or cached is None or time.monotonic() - cached[0] >= self.max_age:
+            raw = self._load()
+            for h in raw.get("history", []):
+                h["_at"] = datetime.fromisoformat(h["at"])
+            for t in (raw.get("tripped") or {}).values():
+                t["_until"] = datetime.fromisoformat(t["until"])
+            cached = (time.monotonic(), raw)
+            self._cached = cached
+        return cached[1]
+
     def _save(self, raw: dict[str, Any], now: datetime) -> None:
         horizon = now - self.window
         raw["history"] = [h for h in raw.get("history", []) if datetime.fromisoformat(h["at"]) > horizon]
@@ -90,6 +107,7 @@ class CircuitBreaker:
             t: v for t, v in (raw.get("tripped") or {}).items() if datetime.fromisoformat(v["until"]) > now
         }
         self._blobs.put_blob(BLOB, json.dumps(raw, sort_keys=True))
+        self._cached = None
 
     def tripped(self, at: datetime | None = None) -> dict[str, dict[str, Any]]:
         """Targets whose automation is frozen now: {target: {since, until, reason}}."""
@@ -100,29 +118,32 @@ class CircuitBreaker:
     # Checking
 
     def check(
-        self, call: ActionCall, target: str, fingerprint: str, at: datetime, *, undo_rule: bool = True
+        self,
+        call: ActionCall,
+        target: str,
+        fingerprint: str,
+        at: datetime,
+        *,
+        undo_rule: bool = True,
+        fresh: bool = False,
     ) -> BreakerVerdict:
         """Whether automation on ``target`` must stop before ``call`` runs. Reads only."""
-        raw = self._load()
+        raw = self._view(fresh)
         trip = (raw.get("tripped") or {}).get(target)
-        if trip is not None and datetime.fromisoformat(trip["until"]) > at:
+        if trip is not None and trip["_until"] > at:
             return BreakerVerdict(
                 True,
                 f"{trip['reason']}; automation for {target} is frozen until "
-                f"{datetime.fromisoformat(trip['until']):%Y-%m-%d %H:%M} UTC or a person resets it",
+                f"{trip['_until']:%Y-%m-%d %H:%M} UTC or a person resets it",
                 "breaker.tripped",
             )
         horizon = at - self.window
-        recent = [
-            h
-            for h in raw.get("history", [])
-            if h["target"] == target and horizon < datetime.fromisoformat(h["at"]) <= at
-        ]
+        recent = [h for h in raw.get("history", []) if h["target"] == target and horizon < h["_at"] <= at]
         proposed = {"action": call.action, "params": dict(call.params)}
         for h in reversed(recent if undo_rule else []):
             inverse = h.get("inverse")
             if inverse and _same(proposed, inverse):
-                minutes = (at - datetime.fromisoformat(h["at"])).total_seconds() / 60
+                minutes = (at - h["_at"]).total_seconds() / 60
                 return BreakerVerdict(
                     True,
                     f"{_shown(proposed)} would undo {_shown(h)} run {minutes:.0f} min ago: "

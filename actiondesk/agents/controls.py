@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any, cast
@@ -116,6 +117,7 @@ class Controls:
         *,
         directory: Directory | None = None,
         groups: tuple[str, ...] = DEFAULT_GROUPS,
+        max_age: float = 1.0,
     ) -> None:
         self._store = store
         self._blobs = cast(StateBlobs, store)  # every Store adapter also keeps state blobs
@@ -123,12 +125,31 @@ class Controls:
         self._agent = agent
         self._directory = directory
         self.groups = groups
+        self.max_age = max_age
+        self._cached: tuple[float, ControlState] | None = None
 
     # Reading
 
-    def state(self) -> ControlState:
-        """The switches in force now (read fresh from the store; windows that have ended are left out)."""
-        return self._parse(self._load(), self._clock.now())
+    def state(self, *, fresh: bool = False) -> ControlState:
+        """The switches in force now; windows that have ended are left out.
+
+        Read from the store at most every ``max_age`` seconds (another process's change shows within that);
+        ``fresh=True`` always reads, as the time-of-use check right before an action runs does. This process's
+        own changes show at once.
+        """
+        now = self._clock.now()
+        cached = self._cached
+        if fresh or cached is None or time.monotonic() - cached[0] >= self.max_age:
+            cached = (time.monotonic(), self._parse(self._load(), None))
+            self._cached = cached
+        state = cached[1]
+        if any(w.end <= now for w in (*state.chaos, *state.freezes)):
+            state = replace(
+                state,
+                chaos=tuple(w for w in state.chaos if w.end > now),
+                freezes=tuple(w for w in state.freezes if w.end > now),
+            )
+        return state
 
     def _load(self) -> dict[str, Any]:
         text = self._blobs.get_blob(BLOB)
@@ -137,13 +158,13 @@ class Controls:
         return json.loads(text)
 
     @staticmethod
-    def _parse(raw: Mapping[str, Any], now: datetime) -> ControlState:
+    def _parse(raw: Mapping[str, Any], now: datetime | None) -> ControlState:
         kill = raw.get("kill_switch") or {}
         return ControlState(
             kill_switch=bool(kill.get("on", False)),
             autonomy=MappingProxyType({str(k): int(v) for k, v in (raw.get("autonomy") or {}).items()}),
-            chaos=tuple(w for w in map(_window, raw.get("chaos") or ()) if w.end > now),
-            freezes=tuple(w for w in map(_window, raw.get("freezes") or ()) if w.end > now),
+            chaos=tuple(w for w in map(_window, raw.get("chaos") or ()) if now is None or w.end > now),
+            freezes=tuple(w for w in map(_window, raw.get("freezes") or ()) if now is None or w.end > now),
             kill_reason=kill.get("reason") if kill.get("on") else None,
             kill_by=kill.get("by") if kill.get("on") else None,
         )
@@ -172,6 +193,7 @@ class Controls:
         for kind in ("chaos", "freezes"):
             raw[kind] = [w for w in raw.get(kind) or [] if _window(w).end > now]
         self._blobs.put_blob(BLOB, json.dumps(raw, sort_keys=True))
+        self._cached = None
         with self._store.transaction() as uow:
             uow.append_audit(
                 AuditDraft(

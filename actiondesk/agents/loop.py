@@ -349,7 +349,7 @@ class CaseLoop:
             return None  # already past the check; resuming a claimed run
         now = self.clock.now()
         decision = self.governance.decide(
-            step.call, now, requester=case.reporter, requested=case.kind is CaseKind.REQUEST
+            step.call, now, requester=case.reporter, requested=case.kind is CaseKind.REQUEST, fresh=True
         )
         before = step.decision
         if decision.outcome is Outcome.ALLOW:

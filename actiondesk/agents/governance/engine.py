@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RISKS = ("low", "medium", "high")
+NO_CONTROLS = ControlState()
+DEPENDENTS_MAX_AGE = 1.0  # seconds: how stale the estate's dependency links may be
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,8 @@ def autonomy_level(service: Service, policy: PolicyData, risk: Risk | None = Non
 
 def fingerprint(service: Service) -> str:
     """A short hash of what the inventory observes of a service (its version, tier, environment, links)."""
-    data = asdict(service) if is_dataclass(service) else repr(service)  # type: ignore[arg-type]
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    seen = f"{service.name}|{service.version}|{service.tier}|{service.environment}|{','.join(service.depends_on)}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,8 @@ class Governance:
         self.calendars = calendars
         self.breaker = breaker
         self.agent = agent
+        self._dependents: tuple[float, dict[str, frozenset[str]]] | None = None
+        self._merged: tuple[tuple[object, ...], PolicyData] | None = None
 
     @property
     def catalog(self) -> Catalog:
@@ -166,34 +171,43 @@ class Governance:
 
     # Data
 
-    def effective_policy(self, at: datetime | None = None) -> tuple[PolicyData, ControlState]:
+    def effective_policy(self, at: datetime | None = None, *, fresh: bool = False) -> tuple[PolicyData, ControlState]:
         """The configured policy data with the calendars and the runtime controls laid over it (controls win)."""
-        state = self.controls.state() if self.controls is not None else ControlState()
+        state = self.controls.state(fresh=fresh) if self.controls is not None else NO_CONTROLS
+        freezes, chaos = self.calendars.windows(at) if self.calendars is not None else ((), ())
+        key = (self.policy, freezes, chaos, state.autonomy, state.freezes, state.chaos, state.kill_switch)
+        merged = self._merged
+        if merged is not None and all(a is b for a, b in zip(merged[0], key, strict=True)):
+            return merged[1], state  # nothing changed since the last decision: reuse the merge
         policy = self.policy
-        if self.calendars is not None:
-            freezes, chaos = self.calendars.windows(at)
-            if freezes or chaos:
-                policy = replace(policy, freezes=(*policy.freezes, *freezes), chaos_days=(*policy.chaos_days, *chaos))
-        if self.controls is None:
-            return policy, state
-        return (
-            replace(
+        if freezes or chaos:
+            policy = replace(policy, freezes=(*policy.freezes, *freezes), chaos_days=(*policy.chaos_days, *chaos))
+        if self.controls is not None:
+            policy = replace(
                 policy,
                 autonomy={**policy.autonomy, **state.autonomy},
                 freezes=(*policy.freezes, *state.freezes),
                 chaos_days=(*policy.chaos_days, *state.chaos),
                 kill_switch=policy.kill_switch or state.kill_switch,
-            ),
-            state,
-        )
+            )
+        self._merged = (key, policy)  # the key holds its objects, so their identities stay theirs
+        return policy, state
 
     def related(self, service: Service) -> set[str]:
-        """The service, what it depends on, and what depends on it."""
-        related = {service.name, *service.depends_on}
-        related.update(s.name for s in self._inventory.services() if service.name in s.depends_on)
-        return related
+        """The service, what it depends on, and what depends on it (the estate's links, re-read every second)."""
+        cached = self._dependents
+        if cached is None or time.monotonic() - cached[0] >= DEPENDENTS_MAX_AGE:
+            dependents: dict[str, set[str]] = {}
+            for s in self._inventory.services():
+                for name in s.depends_on:
+                    dependents.setdefault(name, set()).add(s.name)
+            cached = (time.monotonic(), {k: frozenset(v) for k, v in dependents.items()})
+            self._dependents = cached
+        return {service.name, *service.depends_on, *cached[1].get(service.name, ())}
 
-    def facts(self, call: ActionCall, at: datetime, *, requester: str = "", requested: bool = False) -> Facts | None:
+    def facts(
+        self, call: ActionCall, at: datetime, *, requester: str = "", requested: bool = False, fresh: bool = False
+    ) -> Facts | None:
         """The facts for a call; None for a read-only call (reads always run).
 
         ``requested``: a person asked for exactly this call (a service request, ``/actiondesk rollback``), so it
@@ -204,7 +218,7 @@ class Governance:
             return None
         service = self._inventory.service(spec.target(params))
         return self.facts_for(
-            call, spec.risk, bool(spec.destructive), service, at, requester=requester, undo=not requested
+            call, spec.risk, bool(spec.destructive), service, at, requester=requester, undo=not requested, fresh=fresh
         )
 
     def facts_for(
@@ -217,16 +231,17 @@ class Governance:
         *,
         requester: str = "",
         undo: bool = True,
+        fresh: bool = False,
     ) -> Facts:
         """The facts for ``call`` on ``service`` (used as given: ``policy check --env`` passes a changed one)."""
-        policy, state = self.effective_policy(at)
+        policy, state = self.effective_policy(at, fresh=fresh)
         level, level_rule = autonomy_level(service, policy, risk)
         related = self.related(service)
         freeze = next((w for w in policy.freezes if w.active(at) and w.covers(related)), None)
         chaos = next((w for w in policy.chaos_days if w.active(at) and w.covers({service.name})), None)
         breaker = breaker_rule = None
         if self.breaker is not None:
-            verdict = self.breaker.check(call, service.name, fingerprint(service), at, undo_rule=undo)
+            verdict = self.breaker.check(call, service.name, fingerprint(service), at, undo_rule=undo, fresh=fresh)
             if verdict.open:
                 breaker, breaker_rule = verdict.reason, verdict.rule
         kill = None
@@ -254,11 +269,15 @@ class Governance:
 
     # Deciding
 
-    def decide(self, call: ActionCall, at: datetime, *, requester: str = "", requested: bool = False) -> Decision:
+    def decide(
+        self, call: ActionCall, at: datetime, *, requester: str = "", requested: bool = False, fresh: bool = False
+    ) -> Decision:
+        """Decide ``call`` at ``at``. ``fresh``: read the controls and the breaker from the store now (the
+        time-of-use check before an action runs), not from their caches of up to a second."""
         snapshot: PolicySnapshot | None = None
         try:
             snapshot = self.policies.current()  # one set for the whole decision, even if a reload lands now
-            facts = self.facts(call, at, requester=requester, requested=requested)
+            facts = self.facts(call, at, requester=requester, requested=requested, fresh=fresh)
             if facts is None:
                 return Decision(
                     outcome=Outcome.ALLOW,
@@ -291,7 +310,7 @@ class Governance:
             "principal": {"type": "Agent", "id": self.agent},
             "action": {"type": "Action", "id": "run"},
             "resource": {"type": "Service", "id": facts.service},
-            "context": facts.context(),
+            "context": json.dumps(facts.context(), separators=(",", ":")),
         }
 
     def evaluate(self, facts: Facts, snapshot: PolicySnapshot) -> Decision:
@@ -300,7 +319,9 @@ class Governance:
         errors = list(result.diagnostics.errors)
         if errors or result.decision not in (cedarpy.Decision.Allow, cedarpy.Decision.Deny):
             return self._deny(snapshot, "policy evaluation error: " + "; ".join(map(str, errors or ["no decision"])))
-        determining = [snapshot.policy(r) for r in result.diagnostics.reasons]
+        # in the order the policies are written, so the same decision always reads the same
+        reasons_ids = sorted(result.diagnostics.reasons, key=lambda r: int(r.removeprefix("policy") or 0))
+        determining = [snapshot.policy(r) for r in reasons_ids]
         ids: list[str] = [facts.level_rule]
         reasons: list[str] = [
             f"{facts.service} ({facts.environment}, tier {facts.tier}) is at level "
@@ -372,7 +393,7 @@ class Governance:
         ttl: int | None = None,
     ) -> Decision:
         approving = outcome is Outcome.APPROVE
-        return Decision(
+        return Decision.model_construct(  # every field is built here from typed values: no re-validation
             outcome=outcome,
             policy_ids=tuple(dict.fromkeys(ids)),
             reasons=tuple(dict.fromkeys(reasons)),
