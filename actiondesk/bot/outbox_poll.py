@@ -48,7 +48,7 @@ class CommentPoller:
                 for comment in comments:
                     self.loop.add_message(case_id, f"{comment.author} on {ticket.number}", comment.text)
                     log.info("case %s: comment %s from %s", case_id, comment.id, ticket.number)
-                if comments:
+                if comments and case_id not in touched:
                     touched.append(case_id)
                 if cursor != seen.get(case_id):
                     seen[case_id] = cursor
