@@ -48,10 +48,8 @@ class SigningKeys:
 
     async def get(self, kid: str) -> SigningKey | None:
         now = time.monotonic()
-        if self._fetched is None or now - self._fetched > MAX_AGE:
-            await self._refresh(force=self._fetched is None)
-        elif kid not in self._keys:
-            await self._refresh(force=False)
+        if self._fetched is None or now - self._fetched > MAX_AGE or kid not in self._keys:
+            await self._refresh(force=self._tried is None)
         if self._fetched is None or time.monotonic() - self._fetched > STALE_LIMIT:
             raise KeysUnavailableError("no current signing keys: the OpenID metadata endpoint is unreachable")
         return self._keys.get(kid)

@@ -131,6 +131,7 @@ class TokenService(Recorder):
         super().__init__()
         self.key = Key(kid="test-key-1")
         self.keys = [self.key]
+        self.down = False
 
     async def start_service(self) -> str:
         app = web.Application()
@@ -141,6 +142,8 @@ class TokenService(Recorder):
 
     async def _openid(self, request: web.Request) -> web.Response:
         await self.record(request)
+        if self.down:
+            return web.json_response({"error": "unavailable"}, status=503)
         return web.json_response(
             {"issuer": ISSUER, "jwks_uri": f"{self.url}/keys", "id_token_signing_alg_values_supported": ["RS256"]}
         )

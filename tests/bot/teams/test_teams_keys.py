@@ -58,3 +58,13 @@ async def test_no_keys_at_all_fails_closed():
         keys = SigningKeys("http://127.0.0.1:9/openid", session, min_refresh=0)
         with pytest.raises(KeysUnavailableError):
             await keys.get("test-key-1")
+
+
+async def test_a_failing_endpoint_is_not_hammered_before_the_first_keys(service):
+    service.down = True
+    async with aiohttp.ClientSession() as session:
+        keys = SigningKeys(f"{service.url}/openid", session, min_refresh=3600)
+        for _ in range(5):
+            with pytest.raises(KeysUnavailableError):
+                await keys.get("test-key-1")
+    assert len([c for c in service.calls if c.path == "/openid"]) == 1
