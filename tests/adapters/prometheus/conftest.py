@@ -11,12 +11,12 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
+from promserver import LivePrometheus
 
 EXPOSITION = """# HELP actiondesk_test_requests_total Requests served, by status code.
 # TYPE actiondesk_test_requests_total counter
@@ -26,12 +26,6 @@ actiondesk_test_requests_total{service="web",code="500"} 42
 # TYPE actiondesk_test_queue_depth gauge
 actiondesk_test_queue_depth{service="worker"} 7
 """
-
-
-@dataclass(frozen=True)
-class LivePrometheus:
-    url: str
-    exporter: str
 
 
 class _Exporter(BaseHTTPRequestHandler):

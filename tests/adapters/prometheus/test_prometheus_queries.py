@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conftest import LivePrometheus
 from packbench import executor_with
+from promserver import LivePrometheus
 
 from actiondesk.actions.packs.prometheus import PROMETHEUS, MetricsOutput
 from actiondesk.adapters.prometheus import PrometheusMetrics
