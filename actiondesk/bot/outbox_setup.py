@@ -165,3 +165,14 @@ def deliver_before_exit(runtime: Runtime, owner: str) -> int:
         return 0
     worker = outbox_worker(runtime.settings, runtime.store, SystemClock(), owner, None, runtime.tickets)
     return worker.drain(runtime.settings.outbox_drain_seconds)
+
+
+def status_line(store: SqlStore) -> str | None:
+    """One line for a chat status reply (e.g. `/actiondesk status`): what waits and what is dead, or None."""
+    counts = store.outbox.counts()
+    pending = sum(c.get("pending", 0) for c in counts.values())
+    dead = sum(c.get("dead", 0) for c in counts.values())
+    if not pending and not dead:
+        return None
+    line = f"Ticket mirroring: {pending} updates queued, {dead} dead letters"
+    return line + (" (see `actiondesk outbox status`)" if dead else "")
