@@ -128,3 +128,32 @@ def test_bad_input_raises_a_governance_error_not_a_value_error(desk: Desk, call:
     assert isinstance(raised.value, GovernanceError)
     assert not isinstance(raised.value, ConfigurationError)
     assert settings_changes(desk) == []
+
+
+def test_the_kill_switch_stops_every_queued_action(make_desk) -> None:
+    """TESTPLAN 22: five approved actions wait for a worker; the kill switch goes on; none of them runs."""
+    desk = make_desk()
+    desk.bad_deploy()
+    cases = []
+    for i in range(5):
+        case = desk.runtime.loop.open_case(f"payment gateway is throwing 500s ({i})", "alice")
+        case = desk.runtime.loop.run(case.id)
+        (approval,) = desk.pending(case.id)
+        desk.runtime.approvals.decide(approval.id, "bob", True)
+        cases.append(case.id)
+    desk.runtime.controls.set_kill_switch(True, by="carol", reason="agents misbehaving")
+    for case_id in cases:
+        assert desk.runtime.loop.run(case_id).status is CaseStatus.ESCALATED
+    assert desk.rollbacks("payment-gateway") == []
+    assert all(desk.store.runs(c) == [] for c in cases)
+
+
+def test_a_chaos_day_case_is_tagged(make_desk) -> None:
+    desk = make_desk(autonomy={"tier:3": 3})
+    desk.runtime.controls.start_chaos("payment-gateway", desk.clock.now() + timedelta(hours=8), by="bob")
+    desk.bad_deploy()
+    case = desk.report()
+    assert case.status is CaseStatus.ESCALATED
+    assert "chaos-day" in case.tags
+    assert case.plan is not None
+    assert case.plan.steps[0].status is StepStatus.SUGGESTED
