@@ -393,7 +393,7 @@ class Governance:
         ttl: int | None = None,
     ) -> Decision:
         approving = outcome is Outcome.APPROVE
-        return Decision.model_construct(  # every field is built here from typed values: no re-validation
+        return Decision(
             outcome=outcome,
             policy_ids=tuple(dict.fromkeys(ids)),
             reasons=tuple(dict.fromkeys(reasons)),
