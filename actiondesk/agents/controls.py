@@ -52,10 +52,19 @@ def _check_name(what: str, value: object) -> str:
     return value
 
 
+RISKS = ("low", "medium", "high")
+
+
 def check_autonomy_key(key: object) -> str:
-    """A key as in PolicyData.autonomy: ``service``, ``service@env``, ``tier:N`` or ``env:NAME``."""
+    """A key as in PolicyData.autonomy: ``service``, ``service@env``, ``tier:N`` or ``env:NAME``, each
+    optionally for one action risk: ``KEY/low``, ``KEY/medium``, ``KEY/high``."""
     if not isinstance(key, str) or not key:
         raise ControlError(f"autonomy key {key!r} must be service, service@env, tier:N or env:NAME")
+    if "/" in key:
+        base, _, risk = key.rpartition("/")
+        if risk not in RISKS:
+            raise ControlError(f"autonomy key {key!r}: the risk after / must be low, medium or high")
+        return f"{check_autonomy_key(base)}/{risk}"
     if key.startswith("tier:"):
         tier = key[5:]
         if not tier.isdigit() or len(tier) > 2:

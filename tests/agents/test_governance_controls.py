@@ -157,3 +157,14 @@ def test_a_chaos_day_case_is_tagged(make_desk) -> None:
     assert "chaos-day" in case.tags
     assert case.plan is not None
     assert case.plan.steps[0].status is StepStatus.SUGGESTED
+
+
+def test_autonomy_per_risk_is_more_specific_than_the_plain_key(desk: Desk) -> None:
+    controls = desk.runtime.controls
+    controls.set_autonomy("search", 3, by="bob")
+    controls.set_autonomy("search@staging/medium", 0, by="bob")  # rollback_deployment is a medium-risk action
+    decision = desk.runtime.governance.decide(ROLLBACK, desk.clock.now())
+    assert decision.outcome is Outcome.SUGGEST
+    assert decision.policy_ids[0] == "autonomy.override[search@staging/medium]"
+    with pytest.raises(ControlError):
+        controls.set_autonomy("search/extreme", 1, by="bob")
