@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import shlex
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from actiondesk.bot import metrics
 from actiondesk.bot.app import Runtime
-from actiondesk.bot.render import describe
+from actiondesk.bot.outbox_setup import status_line as outbox_status
+from actiondesk.bot.render import describe, metrics_lines
 from actiondesk.bot.slack.blocks import status_line
 from actiondesk.bot.slack.desk import SlackDesk
 from actiondesk.core.case import CaseStatus
@@ -20,7 +23,7 @@ log = logging.getLogger(__name__)
 
 COMMAND = "/actiondesk"
 HELP = """*ActionDesk* — `/actiondesk <command>`
-• `status [case]` — open cases, or one case
+• `status [7d|24h]` — open cases and the period's MTTR, first-contact resolution and cost · `status <case>`
 • `audit <case>` — the case's audit trail and whether the chain verifies
 • `rollback <action-id>` — undo a finished action run (its run key, e.g. `C-1a2b/step-0`); goes through policy
 • `freeze list` · `freeze add <name> <start> <end> [service …]` (ISO times, UTC if no zone) · `freeze end <name>`
@@ -34,6 +37,18 @@ Reply = tuple[str, bool]  # text, whether the whole channel sees it
 
 class Usage(ActionDeskError):
     """Raised when a command's words do not parse; the message is the usage to show."""
+
+
+PERIOD = re.compile(r"(\d{1,3})([dh])")
+
+
+def _days(text: str) -> float:
+    """``7d`` or ``24h`` as days."""
+    match = PERIOD.fullmatch(text)
+    if match is None or int(match.group(1)) == 0:
+        raise Usage("A period is a number of days or hours, like `7d` or `24h`.")
+    number = int(match.group(1))
+    return number if match.group(2) == "d" else number / 24
 
 
 def when(text: str) -> datetime:
@@ -85,7 +100,7 @@ class Commands:
 
     def _status(self, args: list[str]) -> Reply:
         store = self.runtime.store
-        if args:
+        if args and not PERIOD.fullmatch(args[0]):
             case = store.get_case(args[0])
             lines = [status_line(case), f">{case.title}"]
             if case.finding is not None:
@@ -95,9 +110,15 @@ class Commands:
             return "\n".join(lines), False
         active = frozenset(s for s in CaseStatus if not s.terminal)
         cases = store.list_cases(statuses=active, limit=20)
-        if not cases:
-            return "No open cases.", False
-        return "*Open cases*\n" + "\n".join(status_line(c) + f" — {c.title}" for c in cases), False
+        lines = ["*Open cases*", *(status_line(c) + f" — {c.title}" for c in cases)] if cases else ["No open cases."]
+        days = _days(args[0]) if args else 7.0
+        start, end = metrics.period(self.runtime.clock, days)
+        figures = metrics.report(store, start, end, self.runtime.settings.infra_cost_per_hour)
+        lines += [f"*Last {args[0] if args else '7d'}*", *metrics_lines(figures)]
+        mirroring = outbox_status(store)
+        if mirroring:
+            lines.append(mirroring)
+        return "\n".join(lines), False
 
     def _audit(self, case_id: str) -> Reply:
         store = self.runtime.store

@@ -9,6 +9,8 @@ from actiondesk.core.audit import AuditKind
 COMMANDS = [
     ("help", "/actiondesk <command>"),
     ("status", "No open cases"),
+    ("status 30d", "first-contact resolution"),
+    ("status 0d", "A period is a number of days or hours"),
     ("audit C-nothere", "Refused: no case C-nothere"),
     ("rollback C-nothere/step-0", "Refused:"),
     ("freeze add Holiday 2030-12-24T00:00Z 2030-12-27T00:00Z payment-gateway", "set the freeze *Holiday*"),
@@ -58,3 +60,12 @@ async def test_a_replayed_command_runs_once(desk):
     await desk.command("help", "U0BOB", "t-after", hook="z")  # a later command: the replay had its chance
     await desk.fake.wait_for(lambda f: [c for c in f.named("response_url") if c.args["hook"] == "z"])
     assert len([c for c in desk.fake.named("response_url") if c.args["hook"] == "r"]) == 1
+
+
+async def test_status_shows_the_period_figures(desk):
+    await desk.command("status 24h", "U0BOB", "t-status", hook="s")
+    answer = await desk.fake.wait_for(lambda f: [c for c in f.named("response_url") if c.args["hook"] == "s"])
+    text = answer[0].args["text"]
+    assert "*Last 24h*" in text
+    assert "MTTR" in text
+    assert "cost per resolved request" in text
