@@ -34,7 +34,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from actiondesk.agents.controls import Controls
+from actiondesk.bot import metrics
 from actiondesk.bot.app import Runtime
+from actiondesk.bot.render import metrics_lines
 from actiondesk.core.errors import ActionDeskError, ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,8 @@ class Scheduler:
         self.chaos = [ChaosEntry.parse(i, raw) for i, raw in enumerate(runtime.settings.chaos_schedule)]
         self._system = Controls(runtime.store, runtime.clock, runtime.settings.agent_identity)
         self._aps: AsyncIOScheduler | None = None
+        self.report_trigger = cron_trigger(runtime.settings.report_cron)
+        self.reports: list[Callable[[str], Awaitable[None]]] = []  # where the weekly report goes (Slack adds one)
 
     # Fire-once
 
@@ -150,6 +154,15 @@ class Scheduler:
                 due.append((index, fire))
         return due
 
+    def run_report(self, fire_at: datetime) -> str | None:
+        """The weekly resolution report for the 7 days before ``fire_at``, if this process claims the firing."""
+        if not self.claim("weekly-report", fire_at):
+            return None
+        figures = metrics.report(
+            self.runtime.store, fire_at - timedelta(days=7), fire_at, self.runtime.settings.infra_cost_per_hour
+        )
+        return "\n".join(["*ActionDesk weekly resolution report*", *metrics_lines(figures)])
+
     def refresh_calendars(self) -> int:
         calendars = self.runtime.governance.calendars
         return calendars.refresh(self.runtime.clock.now()) if calendars is not None else 0
@@ -185,6 +198,21 @@ class Scheduler:
         if fire is not None:
             await self._job(f"chaos:{index}", lambda: self.run_chaos(index, fire))
 
+    async def _report(self) -> None:
+        fire = last_fire(self.report_trigger, self.runtime.clock.now(), timedelta(hours=1))
+        if fire is None:
+            return
+        try:
+            text = await asyncio.to_thread(self.run_report, fire)
+        except ActionDeskError as exc:
+            log.error("job weekly-report: %s", exc)
+            return
+        for post in self.reports if text else ():
+            try:
+                await post(text or "")
+            except Exception:  # the edge of a scheduled job: one failed channel does not stop the others
+                log.exception("posting the weekly report failed")
+
     def start(self) -> None:
         """Add the jobs to an AsyncIOScheduler on the running event loop and start it."""
         aps = AsyncIOScheduler(
@@ -205,6 +233,8 @@ class Scheduler:
             args=("policies", self.refresh_policies),
             id="policies",
         )
+        if self.reports:
+            aps.add_job(self._report, self.report_trigger, id="weekly-report", misfire_grace_time=3600)
         for index, entry in enumerate(self.chaos):
             aps.add_job(self._chaos, entry.trigger, args=(index,), id=f"chaos:{index}", misfire_grace_time=None)
         aps.start()

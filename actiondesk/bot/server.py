@@ -8,7 +8,7 @@ import logging
 from aiohttp import web
 
 from actiondesk.bot.app import Runtime
-from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER, add_routes
+from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.scheduler import Scheduler
 from actiondesk.bot.slack import mount_slack
@@ -16,8 +16,6 @@ from actiondesk.bot.teams.routes import mount_teams
 from actiondesk.bot.worker import CaseWorker
 
 log = logging.getLogger(__name__)
-
-SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         default=0.0, ge=0, description="Infrastructure cost of running ActionDesk, in dollars per hour."
     )
     metrics_window_days: float = Field(default=7.0, gt=0, description="Window of the MTTR, FCR and cost gauges.")
+    report_channel: str | None = Field(
+        default=None, description="Slack channel id the weekly resolution report is posted to; empty: none."
+    )
+    report_cron: str = Field(
+        default="0 9 * * 1", description="When the weekly report is posted (cron, UTC); it covers the 7 days before."
+    )
     agent_identity: str = Field(default="actiondesk", description="The name the agents act and audit under.")
     max_steps: int = Field(default=12, ge=1, description="Bound on loop steps per case before it escalates.")
     approval_ttl_seconds: int = Field(default=3600, ge=1, description="How long an approval request stays open.")

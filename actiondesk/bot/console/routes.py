@@ -18,6 +18,7 @@ from actiondesk.bot import metrics
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.views import case_detail, case_summary
 from actiondesk.bot.events import CLOSED, ChangeFeed
+from actiondesk.bot.scheduler import Scheduler
 from actiondesk.bot.worker import CaseWorker
 from actiondesk.core.errors import (
     ApprovalConflictError,
@@ -33,6 +34,7 @@ RUNTIME = web.AppKey("runtime", Runtime)
 WORKER = web.AppKey("worker", CaseWorker)
 FEED = web.AppKey("feed", ChangeFeed)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 STATIC = Path(str(resources.files("actiondesk.bot.console") / "static"))
 

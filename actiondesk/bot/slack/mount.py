@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
-from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER
+from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER
 from actiondesk.bot.slack.client import make_client
 from actiondesk.bot.slack.config import SlackConfig
 from actiondesk.bot.slack.desk import SlackDesk
@@ -53,6 +54,14 @@ class SlackSurface:
             log.warning("slack: refused a request from %s: bad signature or stale timestamp", request.remote)
         return await to_aiohttp_response(response)
 
+    def report_poster(self, channel: str) -> Callable[[str], Awaitable[None]]:
+        """Posts the weekly resolution report to ``channel``."""
+
+        async def post(text: str) -> None:
+            await self.client.chat_postMessage(channel=channel, text=text)
+
+        return post
+
     async def start(self, app: web.Application) -> None:
         loop = asyncio.get_running_loop()
         progress = self.desk.progress
@@ -87,6 +96,9 @@ def mount_slack(app: web.Application, *, config: SlackConfig | None = None, paci
     surface = SlackSurface(app, config, pacing or Pacing())
     app[SURFACE] = surface
     app.router.add_post(PATH, surface.handle)
+    channel = app[RUNTIME].settings.report_channel
+    if channel and SCHEDULER in app:
+        app[SCHEDULER].reports.append(surface.report_poster(channel))
     app.on_startup.append(surface.start)
     app.on_cleanup.append(surface.stop)
     log.info("slack: listening on %s%s", PATH, " and over Socket Mode" if config.socket_mode else "")
