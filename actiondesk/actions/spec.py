@@ -81,6 +81,7 @@ class ActionSpec(Generic[In, Out]):
     scope: ClassVar[str]
     risk: ClassVar[Risk]
     destructive: ClassVar[bool] = False
+    target_kind: ClassVar[str] = "service"  # what ``target`` names: service, person, host or application
     input_model: type[In]
     output_model: type[Out]
 

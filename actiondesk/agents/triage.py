@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import logging
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from actiondesk.actions.executor import Executor
+from actiondesk.actions.packs.access import SessionOutput
 from actiondesk.actions.packs.deployments import DeploymentRecord, ListDeploymentsOutput
+from actiondesk.actions.packs.hosts import VolumeOutput
 from actiondesk.actions.packs.telemetry import ErrorRateOutput, LogsOutput, SamplePoint
 from actiondesk.agents.intent import find_service
+from actiondesk.agents.staples import Staple, recognise
 from actiondesk.core.case import Case, CaseKind
+from actiondesk.core.errors import ActionDeskError
 from actiondesk.core.finding import Culprit, Evidence, Finding, FindingKind
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Inventory
@@ -22,6 +27,7 @@ log = logging.getLogger(__name__)
 # An onset is a point this many times the baseline and at least this much above it in absolute terms.
 ONSET_FACTOR = 5.0
 ONSET_FLOOR = 0.02
+FULL_PCT = 90.0  # a log volume this full warrants clearing (clear_log_volume's own drift check agrees)
 
 
 @dataclass(frozen=True)
@@ -51,15 +57,25 @@ def _suspects(deployments: tuple[DeploymentRecord, ...], onset: datetime, window
 
 
 class Triage:
-    def __init__(self, executor: Executor, inventory: Inventory, settings: TriageSettings) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        inventory: Inventory,
+        settings: TriageSettings,
+        people: Callable[[], frozenset[str]] = frozenset,
+    ) -> None:
         self._executor = executor
         self._inventory = inventory
         self._settings = settings
+        self._people = people
 
     def run(self, case: Case) -> Finding:
         service = find_service(case.text, self._inventory.services())
         if case.service and service is None:
             service = self._inventory.service(case.service)
+        staple = recognise(case.text, case.reporter, self._people()) if service is None else None
+        if staple is not None:
+            return self._staple(case, staple)
         if service is None:
             names = ", ".join(s.name for s in self._inventory.services())
             return Finding(
@@ -78,6 +94,45 @@ class Triage:
                 abstained=False,
             )
         return self._incident(case, service.name)
+
+    def _staple(self, case: Case, staple: Staple) -> Finding:
+        """Read the live state the staple is about; name it only when the state warrants its runbook."""
+        kind, subject = staple.kind, staple.subject
+
+        def abstain(why: str) -> Finding:
+            return Finding(kind=kind, service=None, subject=subject, summary=why, confidence=0.0, abstained=True)
+
+        if subject is None:
+            return abstain("This sounds like a full log volume, but which host? Name it, like worker-1.")
+        probe = {
+            FindingKind.VPN_LOCKED: ("get_vpn_session", "user"),
+            FindingKind.PASSWORD_RESET: ("get_account", "user"),
+            FindingKind.DISK_FULL: ("get_log_volume", "host"),
+        }[kind]
+        try:
+            seen = self._executor.probe(ActionCall(action=probe[0], params={probe[1]: subject}), case.id)
+        except ActionDeskError as exc:
+            return abstain(f"I could not read {subject}'s state: {exc}")
+        evidence = (Evidence(source=probe[0], summary=seen.summary()),)
+        if isinstance(seen, SessionOutput):
+            if seen.status != "locked":
+                return abstain(f"{subject}'s VPN session is {seen.status}, not locked; there is nothing to reset.")
+            summary = f"{subject}'s VPN session is locked."
+        elif isinstance(seen, VolumeOutput):
+            if seen.volume.used_pct < FULL_PCT:
+                return abstain(f"{seen.summary()}: not full, so I will not clear it.")
+            summary = f"{seen.summary()}: it needs clearing."
+        else:
+            summary = f"{subject} asks for a password reset ({seen.summary()})."
+        return Finding(
+            kind=kind,
+            service=None,
+            subject=subject,
+            summary=summary,
+            confidence=0.95,
+            abstained=False,
+            evidence=evidence,
+        )
 
     def _incident(self, case: Case, service: str) -> Finding:
         s = self._settings

@@ -93,6 +93,7 @@ def build_runtime(
         TriageSettings(
             lookback_minutes=settings.triage_lookback_minutes, change_window_minutes=settings.change_window_minutes
         ),
+        people=lambda: frozenset(p.name for p in directory.people()),
     )
     loop = CaseLoop(
         recorder,

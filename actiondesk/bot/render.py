@@ -105,7 +105,7 @@ def print_report(report: ScenarioReport, console: Console | None = None) -> None
     if report.root_cause:
         console.print(f"root cause: {report.root_cause.service} commit {report.root_cause.commit}")
     else:
-        console.print("root cause: (triage abstained)")
+        console.print("root cause: none named")
     for action in report.actions:
         console.print(f"  action {action.name} {action.params} decision={action.decision} result={action.result}")
     console.print(f"probes: {', '.join(report.probes) or '-'}")

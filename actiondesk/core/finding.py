@@ -14,6 +14,9 @@ class FindingKind(StrEnum):
     NO_ANOMALY = "no_anomaly"  # the telemetry looks healthy
     UNKNOWN_SERVICE = "unknown_service"  # the message names no service of the estate
     REQUEST = "request"  # a service request: no fault to explain
+    VPN_LOCKED = "vpn_locked"  # a person's VPN session is locked
+    DISK_FULL = "disk_full"  # a host's log volume is (nearly) full
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a finding kind, not a secret
 
 
 class Evidence(BaseModel):
@@ -42,6 +45,7 @@ class Finding(BaseModel):
 
     kind: FindingKind
     service: str | None
+    subject: str | None = Field(default=None, description="The person or host a service-desk staple concerns.")
     summary: str
     confidence: float = Field(ge=0.0, le=1.0)
     abstained: bool = Field(description="True when triage says 'I can't tell yet' instead of naming a cause.")

@@ -6,6 +6,8 @@ import pytest
 
 from actiondesk.actions.catalog import Catalog
 from actiondesk.actions.packs import builtin_packs
+from actiondesk.actions.packs.access import IDENTITY, VPN
+from actiondesk.actions.packs.hosts import HOSTS
 from actiondesk.agents.governance import Governance, PolicyData, Window, load_policies
 from actiondesk.core.errors import UnknownServiceError
 from actiondesk.core.estate import Service
@@ -104,3 +106,22 @@ def test_freeze_window_ends():
     policy = PolicyData(autonomy={"payment-gateway": 3}, freezes=freezes)
     assert decide(rollback("payment-gateway"), policy).approver_group == "cab"
     assert decide(rollback("payment-gateway"), policy, at=NOW + timedelta(hours=1)).outcome is Outcome.ALLOW
+
+
+def decide_staple(call: ActionCall, policy: PolicyData | None = None):
+    catalog = Catalog([*builtin_packs(), VPN, IDENTITY, HOSTS])
+    return Governance(catalog, Inventory(), policy or PolicyData()).decide(call, NOW)
+
+
+def test_a_person_is_a_production_target_of_tier_3():
+    reset = ActionCall(action="reset_vpn_session", params={"user": "alice"})
+    decision = decide_staple(reset)
+    assert decision.outcome is Outcome.APPROVE  # a person's account is production: someone approves by default
+    assert decision.approver_group == "sre"
+    assert decide_staple(reset, PolicyData(autonomy={"tier:3": 3})).outcome is Outcome.ALLOW  # unless tier 3 runs alone
+
+
+def test_a_host_is_a_production_target_of_tier_2():
+    clear = ActionCall(action="clear_log_volume", params={"host": "worker-1"})
+    assert decide_staple(clear).outcome is Outcome.APPROVE
+    assert decide_staple(clear, PolicyData(autonomy={"worker-1": 3})).outcome is Outcome.ALLOW  # the host's own name

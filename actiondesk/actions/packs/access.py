@@ -25,6 +25,8 @@ class SessionOutput(ActionOutput):
 
 
 class _OnUser:
+    target_kind = "person"
+
     def target(self, params: UserInput) -> str:
         return params.user
 

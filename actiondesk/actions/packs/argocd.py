@@ -31,6 +31,8 @@ class GetApplication(ActionSpec[AppInput, AppOutput]):
     pack, scope, risk = "argocd", "argocd:read", Risk.READ
     input_model, output_model = AppInput, AppOutput
 
+    target_kind = "application"
+
     def target(self, params: AppInput) -> str:
         return params.application
 
@@ -53,6 +55,8 @@ class RollbackApplication(ActionSpec[RollbackAppInput, AppOutput]):
     pack, scope, risk = "argocd", "argocd:write", Risk.MEDIUM
     destructive = True
     input_model, output_model = RollbackAppInput, AppOutput
+
+    target_kind = "application"
 
     def target(self, params: RollbackAppInput) -> str:
         return params.application

@@ -37,6 +37,8 @@ class GetLogVolume(ActionSpec[HostInput, VolumeOutput]):
     input_model = HostInput
     output_model = VolumeOutput
 
+    target_kind = "host"
+
     def target(self, params: HostInput) -> str:
         return params.host
 
@@ -53,6 +55,8 @@ class ClearLogVolume(ActionSpec[HostInput, VolumeOutput]):
     destructive = True
     input_model = HostInput
     output_model = VolumeOutput
+
+    target_kind = "host"
 
     def target(self, params: HostInput) -> str:
         return params.host
@@ -100,6 +104,8 @@ class RestoreLogVolume(ActionSpec[RestoreInput, VolumeOutput]):
     risk = Risk.MEDIUM
     input_model = RestoreInput
     output_model = VolumeOutput
+
+    target_kind = "host"
 
     def target(self, params: RestoreInput) -> str:
         return params.host

@@ -26,7 +26,7 @@ from actiondesk.actions.catalog import Catalog
 from actiondesk.agents.controls import Controls, ControlState
 from actiondesk.agents.governance.cedar import FALLBACKS, PolicyMeta, PolicySnapshot, PolicyStore
 from actiondesk.agents.windows import Window
-from actiondesk.core.errors import ActionDeskError
+from actiondesk.core.errors import ActionDeskError, UnknownServiceError
 from actiondesk.core.estate import Service
 from actiondesk.core.governance import AutonomyLevel, Decision, Outcome, Risk
 from actiondesk.core.plan import ActionCall
@@ -69,6 +69,12 @@ class PolicyData:
             sort_keys=True,
         )
         return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+
+# Targets that are not services: a person's account or VPN session, a host's volume, a deployed application.
+# They are production (they are the company's own), tier 3 for people and tier 2 for hosts and applications,
+# so by default a person approves; `tier:N` or the target's own name in the autonomy settings change that.
+TARGET_TIERS: dict[str, int] = {"person": 3, "host": 2, "application": 2}
 
 
 def autonomy_level(service: Service, policy: PolicyData, risk: Risk | None = None) -> tuple[AutonomyLevel, str]:
@@ -193,6 +199,16 @@ class Governance:
         self._merged = (key, policy)  # the key holds its objects, so their identities stay theirs
         return policy, state
 
+    def target(self, kind: str, name: str) -> Service:
+        """The estate's service of that name; for a person, a host or an application that is not one, a target
+        governed like a production service of its kind's tier (``TARGET_TIERS``), under its own name."""
+        try:
+            return self._inventory.service(name)
+        except UnknownServiceError:
+            if kind == "service" or kind not in TARGET_TIERS:
+                raise
+            return Service(name=name, tier=TARGET_TIERS[kind], environment="production", version="")
+
     def related(self, service: Service) -> set[str]:
         """The service, what it depends on, and what depends on it (the estate's links, re-read every second)."""
         cached = self._dependents
@@ -216,7 +232,7 @@ class Governance:
         spec, params = self._catalog.validate(call)
         if spec.risk is Risk.READ:
             return None
-        service = self._inventory.service(spec.target(params))
+        service = self.target(spec.target_kind, spec.target(params))
         return self.facts_for(
             call, spec.risk, bool(spec.destructive), service, at, requester=requester, undo=not requested, fresh=fresh
         )
