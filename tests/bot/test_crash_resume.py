@@ -6,26 +6,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 
 import httpx
 import pytest
-from serverproc import ROOT, ServerProcess, server_env
+from serverproc import ROOT, ServerProcess, server_env, wait_for
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 pytestmark = pytest.mark.postgres
-
-
-def _wait_for(probe: Callable[[], object], what: str, timeout: float = 30.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)  # polling a condition, not waiting for time to pass
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _case(url: str, case_id: str) -> dict:
@@ -42,7 +30,7 @@ def test_sigkill_between_approval_and_action_runs_it_exactly_once(postgres_url: 
             f"{server.url}/api/cases", json={"text": "the payment gateway is throwing 500s", "user": "alice"}
         ).json()
         case_id = opened["id"]
-        detail = _wait_for(
+        detail = wait_for(
             lambda: (d := _case(server.url, case_id))["status"] == "awaiting_approval" and d, "the approval request"
         )
         approval_id = detail["approvals"][0]["id"]
@@ -60,7 +48,7 @@ def test_sigkill_between_approval_and_action_runs_it_exactly_once(postgres_url: 
                     text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND state = 'active'")
                 ).scalar()
 
-        _wait_for(blocked, "the server to block on claiming the run")
+        wait_for(blocked, "the server to block on claiming the run")
         with db.connect() as conn:
             status = conn.execute(text("SELECT status FROM approvals WHERE id = :id"), {"id": approval_id}).scalar()
         assert status == "approved"
@@ -70,7 +58,7 @@ def test_sigkill_between_approval_and_action_runs_it_exactly_once(postgres_url: 
             assert conn.execute(text("SELECT count(*) FROM action_runs")).scalar() == 0
 
         server = ServerProcess.start(env, ROOT)  # the restarted server resumes the case on its own
-        final = _wait_for(
+        final = wait_for(
             lambda: (d := _case(server.url, case_id))["status"] in ("resolved", "escalated", "failed") and d,
             "the resumed case to finish",
         )

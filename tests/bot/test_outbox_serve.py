@@ -3,23 +3,11 @@ goes (delivery worker) and brings a person's comment on the incident back into t
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from serverproc import ROOT, ServerProcess, server_env
+from serverproc import ROOT, ServerProcess, server_env, wait_for
 from ticketfake_snow import PASSWORD, USER, fake_servicenow
-
-
-def _wait_for(probe: Callable[[], object], what: str, timeout: float = 60.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)  # polling a condition, not waiting for time to pass
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_serve_mirrors_the_case_and_reads_comments_back(tmp_path: Path) -> None:
@@ -48,11 +36,13 @@ def test_serve_mirrors_the_case_and_reads_comments_back(tmp_path: Path) -> None:
                 with fake.lock:
                     return record is not None and any(text in e["value"] for e in fake.journal(record["sys_id"]))
 
-            _wait_for(lambda: journal_says("Approval needed from sre"), "the approval request on the incident")
+            wait_for(
+                lambda: journal_says("Approval needed from sre"), "the approval request on the incident", timeout=60.0
+            )
             detail = httpx.get(f"{server.url}/api/cases/{case_id}", timeout=10).json()
             approval_id = detail["approvals"][0]["id"]
             httpx.post(f"{server.url}/api/approvals/{approval_id}", json={"decision": "approve", "user": "bob"})
-            _wait_for(lambda: (i := incident()) is not None and i["state"] == "6", "the incident resolved")
+            wait_for(lambda: (i := incident()) is not None and i["state"] == "6", "the incident resolved", timeout=60.0)
 
             record = incident()
             assert record is not None
@@ -65,7 +55,7 @@ def test_serve_mirrors_the_case_and_reads_comments_back(tmp_path: Path) -> None:
                     for e in timeline
                 )
 
-            _wait_for(commented, "the comment in the case thread")
+            wait_for(commented, "the comment in the case thread", timeout=60.0)
         finally:
             server.stop()
         with fake.lock:
