@@ -16,6 +16,7 @@ from actiondesk.actions.executor import Executor
 from actiondesk.actions.packs.telemetry import ErrorRateOutput
 from actiondesk.agents.governance import Governance
 from actiondesk.agents.intent import classify
+from actiondesk.agents.llm import LLM_RUNBOOK, LlmOutcome, LlmPlanner
 from actiondesk.agents.planner import RunbookPlanner
 from actiondesk.agents.record import Recorder, say
 from actiondesk.agents.triage import Triage
@@ -68,6 +69,9 @@ class CaseLoop:
         settings: LoopSettings,
         owner: str,
         ids: Callable[[str], str] = new_id,
+        *,
+        llm: LlmPlanner | None = None,
+        planning: str = "runbook",
     ) -> None:
         self.recorder = recorder
         self.store = recorder.store
@@ -79,6 +83,8 @@ class CaseLoop:
         self.settings = settings
         self.owner = owner
         self._ids = ids
+        self.llm = llm
+        self.planning = planning if llm is not None else "runbook"  # runbook, llm or auto (runbooks first)
 
     # Opening and talking to cases
 
@@ -207,7 +213,11 @@ class CaseLoop:
 
     def _plan(self, case: Case) -> Case:
         assert case.finding is not None
+        if self.planning == "llm" or (case.plan is not None and case.plan.runbook == LLM_RUNBOOK):
+            return self._plan_llm(case)
         plan = self.planner.plan(case, case.finding)
+        if plan is None and self.planning == "auto":
+            return self._plan_llm(case)
         if plan is None:
             return self._escalate(case, "no runbook fits this finding")
         steps = "; ".join(shown(s.call) for s in plan.steps)
@@ -218,11 +228,56 @@ class CaseLoop:
         )
         return self._govern(case)
 
+    def _plan_llm(self, case: Case) -> Case:
+        """One pass of the model planner: a proposed step the loop governs, the model's final word, or a hand-off."""
+        assert self.llm is not None
+        assert case.finding is not None
+        out: LlmOutcome = self.llm.next(case)
+        now = self.clock.now()
+        case = case.changed(
+            now,
+            llm_calls=case.llm_calls + out.calls,
+            tokens=case.tokens + out.tokens,
+            cost_usd=case.cost_usd + out.cost_usd,
+        )
+        if out.unavailable is not None:
+            fallback = None if case.plan is not None else self.planner.plan(case, case.finding)
+            if fallback is None:
+                return self.recorder.save(
+                    case.moved(CaseStatus.ESCALATED, now),
+                    *out.notes,
+                    (AuditKind.CASE_ESCALATED, {"reason": f"model unavailable: {out.unavailable}"}),
+                    say(f"Handing this to a human: the model is unavailable ({out.unavailable})."),
+                )
+            case = self.recorder.save(
+                case.changed(now, plan=fallback),
+                *out.notes,
+                (AuditKind.PLAN, fallback.model_dump(mode="json")),
+                say(f"The model is unavailable; following runbook {fallback.runbook}: {fallback.goal}."),
+            )
+            return self._govern(case)
+        if out.plan is None:
+            why = out.escalate or "the model gave no plan"
+            return self.recorder.save(
+                case.moved(CaseStatus.ESCALATED, now),
+                *out.notes,
+                (AuditKind.CASE_ESCALATED, {"reason": why}),
+                say(f"Handing this to a human: {why}"),
+            )
+        plan = out.plan
+        proposed = plan.next_step()
+        line = f"Next step: {shown(proposed.call)}" if proposed is not None else f"Done: {plan.goal}"
+        planned = case.changed(now, plan=plan) if proposed else case.moved(CaseStatus.ACTING, now, plan=plan)
+        case = self.recorder.save(planned, *out.notes, (AuditKind.PLAN, plan.model_dump(mode="json")), say(line))
+        return self._govern(case)
+
     def _govern(self, case: Case) -> Case:
         """Decide the next proposed step and move the case accordingly."""
         assert case.plan is not None
         step = case.plan.next_step()
         now = self.clock.now()
+        if step is None and case.plan.runbook == LLM_RUNBOOK and case.status is not CaseStatus.PLANNING:
+            return self.recorder.save(case.moved(CaseStatus.PLANNING, now))  # the model refines after each step
         if step is None:
             return self.recorder.save(case.moved(CaseStatus.VERIFYING, now))
         decision = self.governance.decide(
@@ -406,7 +461,12 @@ class CaseLoop:
 
     def _verify(self, case: Case) -> Case:
         assert case.plan is not None
-        if self.planner.verification(case.plan.runbook) != "error_rate" or case.finding is None:
+        verification = (
+            self.llm.verification(case)
+            if self.llm is not None and case.plan.runbook.startswith(LLM_RUNBOOK)
+            else self.planner.verification(case.plan.runbook)
+        )
+        if verification != "error_rate" or case.finding is None:
             return self._resolve(case, {"signal": "actions", "ok": True})
         service = case.finding.service or ""
         baseline = case.finding.baseline or 0.0

@@ -14,6 +14,7 @@ from actiondesk.actions.executor import Executor
 from actiondesk.actions.packs import builtin_packs
 from actiondesk.actions.spec import ActionContext
 from actiondesk.adapters.directory import YamlDirectory
+from actiondesk.adapters.openai import OpenAIChatModel
 from actiondesk.adapters.sandbox import SandboxEstate
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.agents.approvals import ApprovalDesk, ApprovalSettings
@@ -21,6 +22,7 @@ from actiondesk.agents.breaker import CircuitBreaker
 from actiondesk.agents.controls import Controls
 from actiondesk.agents.governance import Governance, PolicyData, PolicyStore, Window
 from actiondesk.agents.governance.calendars import Calendars, sources
+from actiondesk.agents.llm import LlmBounds, LlmPlanner
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
@@ -29,6 +31,7 @@ from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.bot.outbox_setup import ticket_mirror, ticket_systems
 from actiondesk.bot.systems import build_systems
 from actiondesk.core.errors import ConfigurationError
+from actiondesk.core.llm import Price
 from actiondesk.core.ports import Clock, Directory, TicketSystem
 from actiondesk.core.settings import Settings
 
@@ -109,6 +112,8 @@ def build_runtime(
         ),
         owner=f"{socket.gethostname()}:{os.getpid()}",
         ids=ids,
+        llm=build_llm_planner(settings, executor, clock),
+        planning=settings.planning,
     )
     return Runtime(
         settings=settings,
@@ -125,6 +130,32 @@ def build_runtime(
         controls=controls,
         tickets=ticket_systems(settings),
     )
+
+
+def build_llm_planner(settings: Settings, executor: Executor, clock: Clock) -> LlmPlanner | None:
+    """The model planner when ACTIONDESK_PLANNER (or a configured key) asks for one; None: runbooks only."""
+    if settings.planning == "runbook":
+        return None
+    if settings.openai_api_key is None and settings.openai_base_url is None:
+        raise ConfigurationError(
+            f"ACTIONDESK_PLANNER={settings.planning} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless endpoint)"
+        )
+    try:
+        prices = {model: Price.model_validate(price) for model, price in settings.llm_prices.items()}
+    except ValueError as exc:
+        raise ConfigurationError(f"ACTIONDESK_LLM_PRICES: {exc}") from None
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else "unused"
+    model = OpenAIChatModel(
+        model=settings.llm_model,
+        api_key=key,
+        base_url=settings.openai_base_url,
+        timeout_seconds=settings.llm_timeout_seconds,
+        clock=clock,
+    )
+    bounds = LlmBounds(
+        max_turns=settings.llm_max_turns, max_tokens=settings.llm_max_tokens, max_cost_usd=settings.llm_max_cost
+    )
+    return LlmPlanner(model, executor, bounds, prices, model_name=settings.llm_model)
 
 
 def policy_from_settings(settings: Settings) -> PolicyData:

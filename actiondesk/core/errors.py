@@ -126,3 +126,16 @@ class TicketRejectedError(TicketError):
 
 class ScenarioError(ActionDeskError):
     """Raised when a scenario file is malformed."""
+
+
+class ModelError(ActionDeskError):
+    """Raised when the language model cannot be used for planning."""
+
+
+class ModelUnavailableError(ModelError):
+    """Raised when the model endpoint is unreachable, busy or failing after bounded retries, or its circuit is
+    open (the operator's or the provider's side)."""
+
+
+class ModelRejectedError(ModelError):
+    """Raised when the endpoint refuses the request itself (bad key, unknown model: the operator's side)."""

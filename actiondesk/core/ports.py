@@ -17,6 +17,7 @@ from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditDraft, AuditEntry, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service
+from actiondesk.core.llm import Message, ModelTurn, ToolSchema
 from actiondesk.core.runs import ActionRun
 from actiondesk.core.systems import (
     Account,
@@ -39,6 +40,12 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+
+class ChatModel(Protocol):
+    """A chat model with tool calling. Raise ModelUnavailableError or ModelRejectedError; never a vendor error."""
+
+    def complete(self, messages: Sequence[Message], tools: Sequence[ToolSchema]) -> ModelTurn: ...
 
 
 class Inventory(Protocol):
