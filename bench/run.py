@@ -193,7 +193,13 @@ def bench_policy() -> None:
     run_policy(row)
 
 
-BENCHES = {"loop": bench_loop, "audit": bench_audit, "policy": bench_policy}
+def bench_llm_tools() -> None:
+    from llm_tools import bench_llm_tools as run_llm_tools
+
+    run_llm_tools(row)
+
+
+BENCHES = {"loop": bench_loop, "audit": bench_audit, "policy": bench_policy, "llm_tools": bench_llm_tools}
 
 
 def main(argv: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 from collections import deque
@@ -61,6 +62,7 @@ class ScriptedModel:
         self.requests: list[dict[str, Any]] = []
         self.raw: list[bytes] = []
         self.errors: list[str] = []
+        self.respond: Callable[[dict[str, Any]], Reply] | None = None  # answers once the script is used up
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -79,6 +81,8 @@ class ScriptedModel:
         self.raw.append(raw)
         body = json.loads(raw)
         self.requests.append(body)
+        if not self.script and self.respond is not None:
+            self.script.append(self.respond(body))
         if not self.script:
             self.errors.append(f"unexpected request #{len(self.requests)}: {raw[:300]!r}")
             return web.json_response({"error": {"message": "no scripted turn left"}}, status=418)
@@ -147,3 +151,35 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+_FINDING = re.compile(r"Triage finding: (\{.*\})\n")
+
+
+def operator(request: dict[str, Any]) -> Reply:
+    """A model that does what an on-call engineer would for the findings the estate knows, and stops after one
+    change (or hands off when policy did not let it run)."""
+    last = request["messages"][-1]
+    if last["role"] == "tool":
+        outcome = json.loads(last["content"])
+        return say("Done: the change ran." if outcome.get("status") == "succeeded" else "A person must take this.")
+    match = _FINDING.search(request["messages"][1]["content"])
+    assert match is not None, "the finding is in the first user message"
+    facts = json.loads(match.group(1))
+    culprit, subject = facts.get("culprit"), facts.get("subject")
+    if facts["kind"] == "bad_deploy" and culprit:
+        return call(
+            "rollback_deployment",
+            {
+                "service": culprit["service"],
+                "to_version": culprit["previous_version"],
+                "from_version": culprit["version"],
+                "reason": f"5xx onset after {culprit['version']}",
+            },
+        )
+    staples = {"vpn_locked": ("reset_vpn_session", "user"), "password_reset": ("reset_password", "user")}
+    staples["disk_full"] = ("clear_log_volume", "host")
+    if facts["kind"] in staples and subject:
+        action, key = staples[facts["kind"]]
+        return call(action, {key: subject})
+    return say("I cannot tell what to change; a person should look.")

@@ -256,6 +256,7 @@ class LlmPlanner:
         facts = {
             "kind": finding.kind.value,
             "service": finding.service,
+            "subject": finding.subject,
             "confidence": finding.confidence,
             "culprit": finding.culprit.model_dump(mode="json") if finding.culprit else None,
             "onset": finding.onset.isoformat() if finding.onset else None,

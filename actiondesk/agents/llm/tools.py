@@ -17,6 +17,9 @@ RELEVANT_PACKS: dict[FindingKind, frozenset[str]] = {
     FindingKind.NO_ANOMALY: _INCIDENT_PACKS,
     FindingKind.UNKNOWN_SERVICE: frozenset({"telemetry"}),
     FindingKind.REQUEST: frozenset({"identity", "vpn", "hosts"}),
+    FindingKind.VPN_LOCKED: frozenset({"vpn", "identity"}),
+    FindingKind.DISK_FULL: frozenset({"hosts"}),
+    FindingKind.PASSWORD_RESET: frozenset({"identity"}),
 }
 _DROPPED = frozenset({"title", "default", "examples"})
 
