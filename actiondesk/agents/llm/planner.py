@@ -24,7 +24,7 @@ from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.errors import ActionError, ModelError
 from actiondesk.core.finding import Finding
-from actiondesk.core.llm import Message, ModelTurn, Price, ToolCall
+from actiondesk.core.llm import Message, ModelTurn, Price, ToolCall, ToolSchema
 from actiondesk.core.plan import Plan, PlanStep, StepStatus
 from actiondesk.core.ports import ChatModel
 from actiondesk.core.redact import redact, redact_text
@@ -137,7 +137,7 @@ class LlmPlanner:
             return out
 
     def _ask(
-        self, case: Case, new: list[Message], messages: list[Message], schemas: list, out: LlmOutcome
+        self, case: Case, new: list[Message], messages: list[Message], schemas: list[ToolSchema], out: LlmOutcome
     ) -> ModelTurn:
         outgoing = [redact(m) for m in messages]  # type: ignore[misc]
         out.notes.append(
