@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from actiondesk.bot.alerts import add_alert_routes
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
@@ -27,6 +28,7 @@ def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
     # built here so that a bad schedule stops the start before the server listens
     app[SCHEDULER] = Scheduler(runtime, resume=app[WORKER].resume)
     add_routes(app)
+    add_alert_routes(app)  # POST /api/alerts: Alertmanager's webhook
     mount_slack(app)  # only when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set
     mount_teams(app)  # /api/messages; without MICROSOFT_APP_ID in local development mode only
 

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     report_cron: str = Field(
         default="0 9 * * 1", description="When the weekly report is posted (cron, UTC); it covers the 7 days before."
     )
+    alert_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Alertmanager sends to POST /api/alerts; empty: only loopback senders are heard.",
+    )
     agent_identity: str = Field(default="actiondesk", description="The name the agents act and audit under.")
     max_steps: int = Field(default=12, ge=1, description="Bound on loop steps per case before it escalates.")
     approval_ttl_seconds: int = Field(default=3600, ge=1, description="How long an approval request stays open.")

@@ -1,0 +1,98 @@
+"""Alertmanager's webhook opens cases, reaches the case an alert already has, and refuses strangers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from actiondesk.adapters.sandbox import SandboxEstate, default_estate
+from actiondesk.adapters.store import SqlStore
+from actiondesk.bot.app import build_runtime, policy_from_settings
+from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.server import make_app
+from actiondesk.core.audit import AuditKind
+from actiondesk.core.clock import SystemClock
+from actiondesk.core.settings import Settings
+
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "alertmanager" / "prom2teams"
+
+FIRING = {
+    "version": "4",
+    "status": "firing",
+    "receiver": "actiondesk",
+    "alerts": [
+        {
+            "status": "firing",
+            "labels": {"alertname": "HighErrorRate", "service": "payment-gateway", "severity": "page"},
+            "annotations": {"summary": "payment-gateway 5xx rate above 5% for 2 minutes"},
+            "startsAt": "2026-11-25T09:01:00Z",
+            "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus.local/graph",
+            "fingerprint": "a1b2c3d4e5f60718",
+        }
+    ],
+}
+
+
+def _resolved() -> dict:
+    body = json.loads(json.dumps(FIRING))
+    body["status"] = body["alerts"][0]["status"] = "resolved"
+    return body
+
+
+async def _client(aiohttp_client, store: SqlStore, database_url: str, token: str | None):
+    settings = Settings(_env_file=None, database_url=database_url, alert_token=token)  # type: ignore[call-arg]
+    clock = SystemClock()
+    runtime = build_runtime(
+        settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
+    )
+    return await aiohttp_client(make_app(runtime, ChangeFeed())), runtime
+
+
+async def test_a_firing_alert_opens_one_case_and_a_redelivery_opens_none(aiohttp_client, store, database_url):
+    http, runtime = await _client(aiohttp_client, store, database_url, "s3cret-token")
+    auth = {"Authorization": "Bearer s3cret-token"}
+    first = await http.post("/api/alerts", json=FIRING, headers=auth)
+    again = await http.post("/api/alerts", json=FIRING, headers=auth)  # Alertmanager repeats firing alerts
+    assert first.status == again.status == 200
+    (case_id,) = (await first.json())["cases"]
+    assert (await again.json())["cases"] == []
+    case = runtime.store.get_case(case_id)
+    assert (case.surface, case.reporter, case.service) == ("alert", "alertmanager", "payment-gateway")
+    assert "payment-gateway 5xx rate above 5%" in case.text
+
+    done = await http.post("/api/alerts", json=_resolved(), headers=auth)
+    assert (await done.json())["cases"] == [case_id]  # the resolution is noted in the same case
+    messages = [e.payload["text"] for e in runtime.store.audit(case_id) if e.kind is AuditKind.MESSAGE]
+    assert any(str(m).startswith("[alert HighErrorRate resolved]") for m in messages)
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", "Basic czNjcmV0LXRva2Vu"])
+async def test_a_request_without_the_token_is_refused(aiohttp_client, store, database_url, header):
+    http, runtime = await _client(aiohttp_client, store, database_url, "s3cret-token")
+    answer = await http.post("/api/alerts", json=FIRING, headers={"Authorization": header} if header else {})
+    assert answer.status == 401
+    assert runtime.store.list_cases() == []
+
+
+async def test_a_malformed_payload_is_a_clear_400(aiohttp_client, store, database_url):
+    http, _ = await _client(aiohttp_client, store, database_url, None)  # loopback sender, no token configured
+    bad = await http.post("/api/alerts", data=b"{not json")
+    assert bad.status == 400
+    empty = await http.post("/api/alerts", json={"version": "4", "alerts": []})
+    assert empty.status == 400
+    assert "alerts" in (await empty.json())["error"]
+
+
+async def test_the_recorded_alertmanager_payload_is_accepted(aiohttp_client, store, database_url):
+    sample = FIXTURES / "tests" / "data" / "json_files" / "all_ok_multiple.json"
+    if not sample.exists():
+        pytest.skip("../shared/fixtures/alertmanager is absent (a user's clone has none)")
+    http, _ = await _client(aiohttp_client, store, database_url, None)
+    body = json.loads(sample.read_text())
+    answer = await http.post("/api/alerts", json=body)
+    assert answer.status == 200, await answer.text()
+    firing = [a for a in body["alerts"] if a["status"] == "firing"]
+    assert len((await answer.json())["cases"]) == len(firing)
