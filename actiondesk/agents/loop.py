@@ -23,9 +23,10 @@ from actiondesk.agents.triage import Triage
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
-from actiondesk.core.errors import ActionError, StateDriftError
+from actiondesk.core.errors import ActionError, DuplicateDeliveryError, StateDriftError
 from actiondesk.core.governance import Outcome
 from actiondesk.core.plan import ActionCall, Plan, PlanStep, StepStatus
+from actiondesk.core.ports import UnitOfWork
 from actiondesk.core.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class CaseLoop:
         service: str | None = None,
         kind: CaseKind | None = None,
         plan: Plan | None = None,
+        delivery: str | None = None,
     ) -> Case:
         """Open a case from a message. With ``plan`` (a rollback, a person's own request) triage and planning are
         skipped: the case starts acting and every step still goes through governance."""
@@ -118,6 +120,7 @@ class CaseLoop:
             plan=plan,
         )
         with self.store.transaction() as uow:
+            self._first_delivery(uow, delivery, surface)
             case = uow.add_case(case)
             for draft in self.recorder.drafts(
                 case.id,
@@ -142,19 +145,29 @@ class CaseLoop:
         log.info("case %s: opened by %s from %s", case.id, reporter, surface)
         return case
 
-    def add_message(self, case_id: str, author: str, text: str) -> Case:
-        """A reply in the case's thread. A new complaint on a closed case reopens it."""
+    def add_message(self, case_id: str, author: str, text: str, *, delivery: str | None = None) -> Case:
+        """A reply in the case's thread. A new complaint on a closed case reopens it.
+
+        ``delivery`` (a chat event's id) is recorded in the same transaction: a retried delivery raises
+        DuplicateDeliveryError and changes nothing.
+        """
         case = self.store.get_case(case_id)
         text = redact_text(text.strip())
         note = (AuditKind.MESSAGE, {"text": text})
-        if case.status.terminal and classify(text) is CaseKind.INCIDENT:
-            reopened = case.moved(CaseStatus.TRIAGING, self.clock.now(), finding=None, plan=None, steps_taken=0)
-            return self.recorder.save(reopened, note, say("Reopening the case: triaging again."), actor=author)
         with self.store.transaction() as uow:
-            for draft in self.recorder.drafts(case.id, [note], actor=author):
-                uow.append_audit(draft)
+            self._first_delivery(uow, delivery, case.surface)
+            if case.status.terminal and classify(text) is CaseKind.INCIDENT:
+                reopened = case.moved(CaseStatus.TRIAGING, self.clock.now(), finding=None, plan=None, steps_taken=0)
+                self.recorder.append(uow, case.id, [note], actor=author)
+                case = self.recorder.save(reopened, say("Reopening the case: triaging again."), uow=uow)
+            else:
+                self.recorder.append(uow, case.id, [note], actor=author)
         self.recorder.changed(case.id)
         return case
+
+    def _first_delivery(self, uow: UnitOfWork, delivery: str | None, source: str) -> None:
+        if delivery is not None and not uow.remember(delivery, source, self.clock.now()):
+            raise DuplicateDeliveryError(f"delivery {delivery} was already handled")
 
     # Driving a case
 

@@ -96,6 +96,10 @@ class InvalidTransitionError(ActionDeskError):
     """Raised when a case is moved to a state its current state does not lead to."""
 
 
+class DuplicateDeliveryError(ActionDeskError):
+    """Raised when an inbound delivery (a chat event, an activity) was already recorded: a retry or a replay."""
+
+
 class ConcurrencyError(ActionDeskError):
     """Raised when a row changed under us: optimistic version mismatch or a lost lease."""
 

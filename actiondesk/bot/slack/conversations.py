@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from functools import partial
 from typing import Any
 
 from actiondesk.bot.slack.desk import SlackDesk
 from actiondesk.bot.slack.threads import CHANNEL, TEAM, THREAD
+from actiondesk.core.errors import DuplicateDeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ def from_a_bot(event: dict[str, Any]) -> bool:
 
 
 async def on_mention(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any]) -> None:
-    if from_a_bot(event) or not await desk.first_time(f"slack:event:{body.get('event_id')}", "slack_event"):
+    if from_a_bot(event):
         return
     await _converse(desk, body, event)
 
@@ -46,12 +48,21 @@ async def on_message(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any
         return
     if not direct and bot_user_id and f"<@{bot_user_id}" in (event.get("text") or ""):
         return  # the app_mention event for this message does the work
-    if not await desk.first_time(f"slack:event:{body.get('event_id')}", "slack_event"):
-        return
     await _converse(desk, body, event, open_new=direct)
 
 
 async def _converse(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any], *, open_new: bool = True) -> None:
+    """The event's id is recorded in the same transaction as the case or reply it leads to: a retried event
+    (X-Slack-Retry-Num, or a replay) finds it recorded and does nothing, even while the first is in flight."""
+    try:
+        await _converse_once(desk, body, event, open_new=open_new, delivery=f"slack:event:{body.get('event_id')}")
+    except DuplicateDeliveryError:
+        log.info("slack: event %s delivered again; ignored", body.get("event_id"))
+
+
+async def _converse_once(
+    desk: SlackDesk, body: dict[str, Any], event: dict[str, Any], *, open_new: bool, delivery: str
+) -> None:
     channel, user = str(event.get("channel", "")), str(event.get("user", ""))
     text = clean(str(event.get("text", "")))
     thread_ts = event.get("thread_ts")
@@ -61,14 +72,16 @@ async def _converse(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any]
         case_id = await asyncio.to_thread(desk.threads.case_in, channel, str(thread_ts))
         if case_id is not None:
             if text:
-                await asyncio.to_thread(loop.add_message, case_id, person, text)
+                await asyncio.to_thread(partial(loop.add_message, case_id, person, text, delivery=delivery))
                 desk.worker.kick(case_id)
             return
     if not open_new or not text:
         return
     root = str(thread_ts or event.get("ts", ""))
     thread = {CHANNEL: channel, THREAD: root, TEAM: str(body.get("team_id", ""))}
-    case = await asyncio.to_thread(loop.open_case, text, person, surface="slack", thread=thread)
+    case = await asyncio.to_thread(
+        partial(loop.open_case, text, person, surface="slack", thread=thread, delivery=delivery)
+    )
     await asyncio.to_thread(desk.threads.link, channel, root, case.id)
     log.info("case %s: opened from Slack by %s", case.id, person)
     desk.progress.touch(case.id)

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
@@ -27,6 +28,7 @@ from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,
     ApprovalNotFoundError,
+    DuplicateDeliveryError,
     NotAuthorizedError,
 )
 from actiondesk.core.ports import Clock, Directory, Store
@@ -73,17 +75,19 @@ class DeskBot(ActivityHandler):
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         conversation_id = activity.conversation.id if activity.conversation else ""
-        if not await asyncio.to_thread(
-            self.desk.remember, delivery_key("activity", conversation_id, activity.id or "")
-        ):
-            log.info("teams: activity %s delivered again; ignored", activity.id)
-            return
+        key = delivery_key("activity", conversation_id, activity.id or "")
         if isinstance(activity.value, dict) and activity.value.get("verb") in VERBS:
+            if not await asyncio.to_thread(self.desk.remember, key):
+                log.info("teams: activity %s delivered again; ignored", activity.id)
+                return
             await self._submit(turn_context, activity.value)
             return
-        await self._message(turn_context, conversation_id)
+        try:  # the key is recorded in the same transaction as the case or reply the message leads to
+            await self._message(turn_context, conversation_id, key)
+        except DuplicateDeliveryError:
+            log.info("teams: activity %s delivered again; ignored", activity.id)
 
-    async def _message(self, context: TurnContext, conversation_id: str) -> None:
+    async def _message(self, context: TurnContext, conversation_id: str, key: str) -> None:
         activity = context.activity
         personal = (activity.conversation.conversation_type or "") == "personal"
         mentioned = mentions_bot(activity)
@@ -93,19 +97,23 @@ class DeskBot(ActivityHandler):
             case = await asyncio.to_thread(self.desk.store.get_case, case_id)
             if not personal or not case.status.terminal:
                 who = await identify(context, self.desk.directory)
-                await asyncio.to_thread(self.desk.loop.add_message, case_id, who, text)
+                await asyncio.to_thread(partial(self.desk.loop.add_message, case_id, who, text, delivery=key))
                 self.desk.worker.kick(case_id)
                 return
         if not personal and not mentioned:
             return  # channel chatter that is not addressed to the bot
         if not text:
+            if not await asyncio.to_thread(self.desk.remember, key):
+                return
             await context.send_activity("Tell me what is wrong, e.g. “the payment gateway is throwing 500s”.")
             return
         if not personal:
             await asyncio.to_thread(self.desk.threads.set_home, home_reference(activity))
         who = await identify(context, self.desk.directory)
         thread = {"conversation_id": conversation_id, "activity_id": activity.id or ""}
-        case = await asyncio.to_thread(self.desk.loop.open_case, text, who, surface="teams", thread=thread)
+        case = await asyncio.to_thread(
+            partial(self.desk.loop.open_case, text, who, surface="teams", thread=thread, delivery=key)
+        )
         card = case_card(case)
         sent = await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
         reference = TurnContext.get_conversation_reference(activity).serialize()
