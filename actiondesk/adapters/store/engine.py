@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from sqlite3 import Connection as SQLiteConnection
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -46,24 +47,32 @@ def make_engine(url: str | URL) -> Engine:
     raise ConfigurationError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql+psycopg://")
 
 
+SYNCHRONOUS = ("full", "normal")
+
+
 def _sqlite_engine(url: URL) -> Engine:
     if url.database in {None, "", ":memory:"} or url.query.get("mode") == "memory":
         raise ConfigurationError("an in-memory SQLite database cannot be shared by threads: give a file path")
+    synchronous = str(url.query.get("synchronous", "full")).lower()
+    if synchronous not in SYNCHRONOUS:
+        raise ConfigurationError(f"?synchronous={synchronous}: SQLite's synchronous must be full or normal")
+    url = url.difference_update_query(["synchronous"])
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
-    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "connect", partial(_sqlite_connect, synchronous=synchronous.upper()))
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_connect(dbapi_connection: SQLiteConnection, _record: ConnectionPoolEntry) -> None:
+def _sqlite_connect(dbapi_connection: SQLiteConnection, _record: ConnectionPoolEntry, *, synchronous: str) -> None:
     dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, in _sqlite_begin
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA foreign_keys = ON")
-        # FULL, not NORMAL: a commit that recorded an action run must survive a power cut.
-        cursor.execute("PRAGMA synchronous = FULL")
+        # FULL by default: a commit that recorded an action run must survive a power cut. NORMAL (asked for with
+        # ?synchronous=normal) survives a crashed process but may lose the last commits to a power cut or OS crash.
+        cursor.execute(f"PRAGMA synchronous = {synchronous}")
     finally:
         cursor.close()
 
