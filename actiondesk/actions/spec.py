@@ -3,6 +3,7 @@ action its observe probe, snapshot, inverse and verification."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
@@ -72,7 +73,7 @@ In = TypeVar("In", bound=ActionInput)
 Out = TypeVar("Out", bound=ActionOutput)
 
 
-class ActionSpec(Generic[In, Out]):
+class ActionSpec(ABC, Generic[In, Out]):
     """One catalog action. Subclasses set the class attributes and implement ``run``."""
 
     name: ClassVar[str]
@@ -93,8 +94,9 @@ class ActionSpec(Generic[In, Out]):
         """The managed object the call acts on (a service, a host, a person)."""
         return str(getattr(params, "service", ""))
 
+    @abstractmethod
     def run(self, ctx: ActionContext, params: In) -> Out:
-        raise NotImplementedError
+        """Do the action through the context's ports; raise an ActionDeskError when the system refuses."""
 
     # Mutating actions override the hooks below.
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from actiondesk.core.errors import TicketRejectedError, TicketUnavailableError
+from actiondesk.core.retry import retry_after_seconds
 
 RETRYABLE = frozenset({408, 409, 429})
 PER_ISSUE = "jira-per-issue-on-write"
@@ -23,15 +23,9 @@ PER_ISSUE = "jira-per-issue-on-write"
 
 def retry_after(response: httpx.Response, now: float) -> float | None:
     """Seconds to wait: Retry-After (seconds or HTTP date), else X-RateLimit-Reset (an ISO timestamp)."""
-    value = response.headers.get("Retry-After")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-            except (TypeError, ValueError):
-                pass
+    waited = retry_after_seconds(response.headers.get("Retry-After"), now)
+    if waited is not None:
+        return waited
     reset = response.headers.get("X-RateLimit-Reset")
     if reset:
         try:

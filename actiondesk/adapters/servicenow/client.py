@@ -11,12 +11,12 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from actiondesk.core.errors import TicketRejectedError, TicketUnavailableError
+from actiondesk.core.retry import retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +46,9 @@ class ClientCredentials:
 
 def retry_after(response: httpx.Response, now: float) -> float | None:
     """Seconds to wait: Retry-After (seconds or an HTTP date), else X-RateLimit-Reset (a UNIX time)."""
-    value = response.headers.get("Retry-After")
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(value).timestamp() - now)
-            except (TypeError, ValueError):
-                pass
+    waited = retry_after_seconds(response.headers.get("Retry-After"), now)
+    if waited is not None:
+        return waited
     reset = response.headers.get("X-RateLimit-Reset")
     if reset:
         try:
