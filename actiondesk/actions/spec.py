@@ -15,6 +15,7 @@ from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import (
     Clock,
     Cluster,
+    Configurator,
     Deployer,
     HttpOperations,
     Identity,
@@ -36,6 +37,7 @@ class ActionContext:
     telemetry: Telemetry
     deployer: Deployer
     clock: Clock
+    configurator: Configurator | None = None
     cluster: Cluster | None = None
     metrics: Metrics | None = None
     log_search: LogSearch | None = None

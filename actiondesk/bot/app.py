@@ -85,7 +85,9 @@ def build_runtime(
         directory = YamlDirectory.from_file(settings.directory_file)
     systems = build_systems(settings, estate, store, clock)
     catalog = Catalog([*builtin_packs(), *systems.packs], settings.granted_scopes)
-    ctx = ActionContext(inventory=estate, telemetry=estate, deployer=estate, clock=clock, **systems.ports)  # type: ignore[arg-type]
+    ctx = ActionContext(
+        inventory=estate, telemetry=estate, deployer=estate, configurator=estate, clock=clock, **systems.ports
+    )  # type: ignore[arg-type]
     executor = Executor(catalog, ctx, store, settings.agent_identity)
     recorder = Recorder(store, clock, settings.agent_identity, notify, mirror=ticket_mirror(settings))
     controls = Controls(store, clock, settings.agent_identity, directory=directory)

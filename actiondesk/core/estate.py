@@ -14,6 +14,7 @@ class Service:
     version: str
     depends_on: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    description: str = ""
 
     @property
     def production(self) -> bool:
@@ -56,12 +57,46 @@ class LogLine:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """A change other than a deployment (configuration, scaling) that triage may correlate."""
+    """A change other than a deployment (configuration, feature flag, scaling, restart) that triage may correlate.
+
+    ``detail`` by kind: config_change and flag: key, value, previous (absent when the key was new); scale:
+    replicas, previous; restart: replicas.
+    """
 
     service: str
     kind: str
     at: datetime
     detail: dict[str, str] = field(default_factory=dict)
+    id: str = ""
+    author: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PodState:
+    name: str
+    version: str
+    ready: bool
+    state: str  # Running, CrashLoopBackOff, ImagePullBackOff, Pending
+    reason: str
+    restarts: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServicePods:
+    """A service's pods at one instant."""
+
+    service: str
+    at: datetime
+    desired: int
+    pods: tuple[PodState, ...]
+
+    @property
+    def ready(self) -> int:
+        return sum(1 for p in self.pods if p.ready)
+
+    @property
+    def restarts(self) -> int:
+        return sum(p.restarts for p in self.pods)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from pydantic import JsonValue
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditDraft, AuditEntry, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
-from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service
+from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service, ServicePods
 from actiondesk.core.llm import Message, ModelTurn, ToolSchema
 from actiondesk.core.runs import ActionRun
 from actiondesk.core.systems import (
@@ -63,8 +63,24 @@ class Telemetry(Protocol):
         """Fraction of requests answered 5xx, one point per step."""
         ...
 
-    def latency_p99(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
-        """99th-percentile latency in milliseconds, one point per step."""
+    def latency_p95(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        """95th-percentile latency in milliseconds, one point per step."""
+        ...
+
+    def cpu(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        """CPU use in percent of what the service's pods may use, one point per step."""
+        ...
+
+    def pods(self, service: str, at: datetime) -> ServicePods:
+        """The service's pods at ``at``: desired count, readiness, state, restarts."""
+        ...
+
+    def unready_replicas(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        """How many of the pods the service wants were not ready, one point per step."""
+        ...
+
+    def restarts(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        """Container restarts of the service's pods (a running total), one point per step."""
         ...
 
     def logs(
@@ -87,12 +103,31 @@ class Deployer(Protocol):
         ...
 
     def changes(self, service: str, start: datetime, end: datetime) -> list[Change]:
-        """Configuration and scaling changes in the window, oldest first."""
+        """Configuration, feature-flag, scaling and restart changes in the window, oldest first."""
         ...
 
     def rollback(self, service: str, to_version: str, *, reason: str) -> Deployment:
         """Deploy ``to_version`` again; raise ActionFailedError if the version was never deployed."""
         ...
+
+
+class Configurator(Protocol):
+    """A service's runtime configuration: config keys, feature flags and its replica count. Each change is
+    recorded as a Change. Raise UnknownServiceError, ActionFailedError; never a vendor error."""
+
+    def config(self, service: str) -> dict[str, str]: ...
+
+    def flags(self, service: str) -> dict[str, str]: ...
+
+    def replicas(self, service: str) -> int: ...
+
+    def set_config(self, service: str, key: str, value: str | None, *, reason: str) -> Change:
+        """Set ``key`` to ``value``; None removes the key."""
+        ...
+
+    def set_flag(self, service: str, key: str, value: str | None, *, reason: str) -> Change: ...
+
+    def scale(self, service: str, replicas: int, *, reason: str) -> Change: ...
 
 
 class Cluster(Protocol):

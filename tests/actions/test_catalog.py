@@ -12,7 +12,26 @@ from actiondesk.core.governance import Risk
 from actiondesk.core.plan import ActionCall
 
 CATALOG = Catalog(builtin_packs())
-NAMES = ["get_error_rate", "get_logs", "list_deployments", "rollback_deployment"]
+NAMES = [
+    "get_cpu",
+    "get_error_rate",
+    "get_latency",
+    "get_logs",
+    "get_pod_status",
+    "get_trace",
+    "list_changes",
+    "list_deployments",
+    "rollback_deployment",
+    "scale_service",
+    "set_config_value",
+    "set_feature_flag",
+]
+INVERSES = {
+    "rollback_deployment": ({"service": "search", "to_version": "v1.8.0"}, {"version": "v1.8.2"}, "to_version"),
+    "set_config_value": ({"service": "cart", "key": "cartFailure", "value": "false"}, {"value": "true"}, "value"),
+    "set_feature_flag": ({"service": "ad", "key": "adHighCpu", "value": "off"}, {"value": "on"}, "value"),
+    "scale_service": ({"service": "accounting", "replicas": 2}, {"replicas": 0}, "replicas"),
+}
 
 
 def test_names_are_the_stable_verb_noun_names() -> None:
@@ -37,9 +56,21 @@ def test_an_extra_field_is_an_error_not_dropped(name: str) -> None:
         CATALOG.validate(ActionCall(action=name, params={"service": "search", "extra_field": "x"}))
 
 
-def test_only_the_rollback_mutates_and_it_declares_an_inverse() -> None:
+@pytest.mark.parametrize("name", sorted(INVERSES))
+def test_each_kind_of_change_has_an_inverse_that_restores_the_snapshot(name: str) -> None:
+    spec = CATALOG.get(name)
+    given, snapshot, field = INVERSES[name]
+    params = spec.input_model.model_validate(given)
+    undo = spec.inverse({"service": given["service"], **snapshot}, params)
+
+    assert undo is not None and undo.action == name
+    assert undo.params[field] == next(iter(snapshot.values()))
+    CATALOG.validate(undo)  # the inverse is itself a valid call of the catalog
+
+
+def test_the_mutating_actions_are_the_inverses_of_the_kinds_of_change() -> None:
     mutating = [n for n in NAMES if CATALOG.get(n).mutating]
-    assert mutating == ["rollback_deployment"]
+    assert mutating == sorted(INVERSES)
     spec = CATALOG.get("rollback_deployment")
     assert spec.risk is Risk.MEDIUM
     assert spec.scope == "deployments:write"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from actiondesk.actions.catalog import Pack
 from actiondesk.actions.packs.access import IDENTITY, VPN
 from actiondesk.actions.packs.argocd import ARGOCD
+from actiondesk.actions.packs.changes import CHANGES
 from actiondesk.actions.packs.deployments import DEPLOYMENTS
 from actiondesk.actions.packs.hosts import HOSTS
 from actiondesk.actions.packs.kubernetes import KUBERNETES
@@ -14,8 +15,8 @@ from actiondesk.actions.packs.telemetry import TELEMETRY
 
 
 def builtin_packs() -> list[Pack]:
-    """The skeleton's packs over the Inventory, Telemetry and Deployer ports (always present)."""
-    return [TELEMETRY, DEPLOYMENTS]
+    """The packs over the Inventory, Telemetry, Deployer and Configurator ports (always present)."""
+    return [TELEMETRY, DEPLOYMENTS, CHANGES]
 
 
 def system_packs() -> list[Pack]:

@@ -1,15 +1,17 @@
-"""Read-only telemetry actions: error rate and logs."""
+"""Read-only telemetry actions: the four signals (error rate, p95 latency, CPU saturation, pods: restarts and
+ready replicas) and logs, by service or by trace across services."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from actiondesk.actions.catalog import Pack
 from actiondesk.actions.packs.common import ServiceName, TraceId
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput, ActionSpec
+from actiondesk.core.estate import LogLine
 from actiondesk.core.governance import Risk
 
 
@@ -55,6 +57,138 @@ class GetErrorRate(ActionSpec[ErrorRateInput, ErrorRateOutput]):
         )
         points = tuple(SamplePoint(at=p.at, value=p.value) for p in series.points)
         return ErrorRateOutput(service=params.service, points=points)
+
+
+class SignalInput(ActionInput):
+    service: ServiceName
+    minutes: int = Field(default=60, ge=1, le=1440, description="How far back to read.")
+    step_seconds: int = Field(default=60, ge=10, le=3600, description="Resolution of the series.")
+
+
+class SignalOutput(ActionOutput):
+    service: str
+    points: tuple[SamplePoint, ...]
+
+    unit: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+
+    @property
+    def current(self) -> float:
+        return self.points[-1].value if self.points else 0.0
+
+    def summary(self) -> str:
+        return f"{self.service} {self.label} now {self.current:.1f}{self.unit} over {len(self.points)} points"
+
+
+class LatencyOutput(SignalOutput):
+    unit: ClassVar[str] = " ms"
+    label: ClassVar[str] = "p95 latency"
+
+
+class CpuOutput(SignalOutput):
+    unit: ClassVar[str] = " %"
+    label: ClassVar[str] = "CPU use"
+
+
+class GetLatency(ActionSpec[SignalInput, LatencyOutput]):
+    name = "get_latency"
+    description = "Read a service's 95th-percentile request latency in milliseconds as a time series."
+    pack = "telemetry"
+    scope = "metrics:read"
+    risk = Risk.READ
+    input_model = SignalInput
+    output_model = LatencyOutput
+
+    def run(self, ctx: ActionContext, params: SignalInput) -> LatencyOutput:
+        ctx.inventory.service(params.service)
+        end = ctx.clock.now()
+        series = ctx.telemetry.latency_p95(
+            params.service, end - timedelta(minutes=params.minutes), end, params.step_seconds
+        )
+        return LatencyOutput(
+            service=params.service, points=tuple(SamplePoint(at=p.at, value=p.value) for p in series.points)
+        )
+
+
+class GetCpu(ActionSpec[SignalInput, CpuOutput]):
+    name = "get_cpu"
+    description = "Read a service's CPU use (percent of its pods' limit, averaged) as a time series: saturation."
+    pack = "telemetry"
+    scope = "metrics:read"
+    risk = Risk.READ
+    input_model = SignalInput
+    output_model = CpuOutput
+
+    def run(self, ctx: ActionContext, params: SignalInput) -> CpuOutput:
+        ctx.inventory.service(params.service)
+        end = ctx.clock.now()
+        series = ctx.telemetry.cpu(params.service, end - timedelta(minutes=params.minutes), end, params.step_seconds)
+        return CpuOutput(
+            service=params.service, points=tuple(SamplePoint(at=p.at, value=p.value) for p in series.points)
+        )
+
+
+class PodEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    ready: bool
+    state: str = Field(description="Running, CrashLoopBackOff, ImagePullBackOff or Pending.")
+    reason: str
+    restarts: int
+
+
+class PodStatusOutput(ActionOutput):
+    service: str
+    desired: int
+    ready: int
+    pods: tuple[PodEntry, ...]
+    unready_points: tuple[SamplePoint, ...] = Field(description="Pods wanted but not ready, over the window.")
+    restart_points: tuple[SamplePoint, ...] = Field(description="Container restarts (running total) over the window.")
+
+    @property
+    def restarts(self) -> int:
+        return sum(p.restarts for p in self.pods)
+
+    def summary(self) -> str:
+        states = sorted({p.state for p in self.pods if not p.ready})
+        trouble = f"; not ready: {', '.join(states)}" if states else ""
+        return f"{self.service}: {self.ready}/{self.desired} pods ready, {self.restarts} restarts{trouble}"
+
+
+class GetPodStatus(ActionSpec[SignalInput, PodStatusOutput]):
+    name = "get_pod_status"
+    description = (
+        "Read a service's pods: desired and ready replicas, each pod's state (CrashLoopBackOff, ImagePullBackOff) "
+        "and restarts, with pods not ready and restarts as time series."
+    )
+    pack = "telemetry"
+    scope = "metrics:read"
+    risk = Risk.READ
+    input_model = SignalInput
+    output_model = PodStatusOutput
+
+    def run(self, ctx: ActionContext, params: SignalInput) -> PodStatusOutput:
+        ctx.inventory.service(params.service)
+        end = ctx.clock.now()
+        start = end - timedelta(minutes=params.minutes)
+        now = ctx.telemetry.pods(params.service, end)
+        unready = ctx.telemetry.unready_replicas(params.service, start, end, params.step_seconds)
+        restarts = ctx.telemetry.restarts(params.service, start, end, params.step_seconds)
+        return PodStatusOutput(
+            service=params.service,
+            desired=now.desired,
+            ready=now.ready,
+            pods=tuple(
+                PodEntry(
+                    name=p.name, version=p.version, ready=p.ready, state=p.state, reason=p.reason, restarts=p.restarts
+                )
+                for p in now.pods
+            ),
+            unready_points=tuple(SamplePoint(at=p.at, value=p.value) for p in unready.points),
+            restart_points=tuple(SamplePoint(at=p.at, value=p.value) for p in restarts.points),
+        )
 
 
 class LogsInput(ActionInput):
@@ -105,18 +239,59 @@ class GetLogs(ActionSpec[LogsInput, LogsOutput]):
             level=params.level,
             limit=params.limit,
         )
-        entries = tuple(
-            LogEntry(
-                at=ln.at,
-                service=ln.service,
-                level=ln.level,
-                message=ln.message,
-                trace_id=ln.trace_id,
-                version=ln.version,
-            )
-            for ln in lines
-        )
-        return LogsOutput(service=params.service, lines=entries)
+        return LogsOutput(service=params.service, lines=tuple(_entry(ln) for ln in lines))
 
 
-TELEMETRY = Pack(name="telemetry", scopes=frozenset({"metrics:read", "logs:read"}), actions=(GetErrorRate(), GetLogs()))
+class TraceInput(ActionInput):
+    trace_id: TraceId = Field(description="The trace to follow across every service it reached.")
+    minutes: int = Field(default=60, ge=1, le=1440, description="How far back to look.")
+
+
+class TraceOutput(ActionOutput):
+    trace_id: str
+    lines: tuple[LogEntry, ...]
+
+    def summary(self) -> str:
+        services = sorted({line.service for line in self.lines})
+        errors = sum(1 for line in self.lines if line.level == "ERROR")
+        across = ", ".join(services) or "no service"
+        return f"trace {self.trace_id}: {len(self.lines)} lines across {across}, {errors} errors"
+
+
+class GetTrace(ActionSpec[TraceInput, TraceOutput]):
+    name = "get_trace"
+    description = "Read every log line of one trace id, across all the services the request reached, oldest first."
+    pack = "telemetry"
+    scope = "logs:read"
+    risk = Risk.READ
+    input_model = TraceInput
+    output_model = TraceOutput
+
+    def run(self, ctx: ActionContext, params: TraceInput) -> TraceOutput:
+        end = ctx.clock.now()
+        start = end - timedelta(minutes=params.minutes)
+        lines = [
+            line
+            for service in ctx.inventory.services()
+            for line in ctx.telemetry.logs(service.name, start, end, trace_id=params.trace_id, limit=50)
+        ]
+        lines.sort(key=lambda ln: (ln.at, ln.service))
+        return TraceOutput(trace_id=params.trace_id, lines=tuple(_entry(ln) for ln in lines))
+
+
+def _entry(line: LogLine) -> LogEntry:
+    return LogEntry(
+        at=line.at,
+        service=line.service,
+        level=line.level,
+        message=line.message,
+        trace_id=line.trace_id,
+        version=line.version,
+    )
+
+
+TELEMETRY = Pack(
+    name="telemetry",
+    scopes=frozenset({"metrics:read", "logs:read"}),
+    actions=(GetErrorRate(), GetLatency(), GetCpu(), GetPodStatus(), GetLogs(), GetTrace()),
+)

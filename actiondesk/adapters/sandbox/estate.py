@@ -1,4 +1,5 @@
-"""``SandboxEstate``: the simulated company behind the Inventory, Telemetry, Deployer and Directory ports."""
+"""``SandboxEstate``: the simulated company behind the Inventory, Telemetry, Deployer, Configurator and Directory
+ports."""
 
 from __future__ import annotations
 
@@ -13,12 +14,20 @@ from actiondesk.adapters.sandbox.events import (
     ConversationEvent,
     DeployEvent,
     FaultEvent,
+    FlagEvent,
     ScaleEvent,
     ScenarioEvent,
     WorldEvent,
 )
 from actiondesk.adapters.sandbox.logs import generate_logs
-from actiondesk.adapters.sandbox.signals import error_rate_series, latency_series
+from actiondesk.adapters.sandbox.signals import (
+    cpu_series,
+    error_rate_series,
+    latency_series,
+    pods_at,
+    restart_series,
+    unready_series,
+)
 from actiondesk.adapters.sandbox.timeline import history, service_record
 from actiondesk.adapters.sandbox.timeline import live_version as _live_version
 from actiondesk.adapters.sandbox.world import (
@@ -30,7 +39,7 @@ from actiondesk.adapters.sandbox.world import (
     SessionStatus,
 )
 from actiondesk.core.errors import NotFoundError, ScenarioError
-from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service
+from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service, ServicePods
 from actiondesk.core.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -44,6 +53,7 @@ def _service(record: ServiceRecord) -> Service:
         version=record.version,
         depends_on=record.depends_on,
         aliases=record.aliases,
+        description=record.description,
     )
 
 
@@ -70,7 +80,7 @@ def _person(name: str, record: PersonRecord) -> Person:
 
 
 class SandboxEstate:
-    """Implements Inventory, Telemetry, Deployer and Directory over an ``EstateState``.
+    """Implements Inventory, Telemetry, Deployer, Configurator and Directory over an ``EstateState``.
 
     Thread-safe. Time comes only from ``clock``. After every mutation ``on_change`` receives the new state
     as JSON (called under the lock, so snapshots arrive in the order the mutations happened).
@@ -103,9 +113,9 @@ class SandboxEstate:
 
     # -- world events -----------------------------------------------------------------------------------
     def apply(self, event: WorldEvent | ScenarioEvent | ConversationEvent, at: datetime | None = None) -> None:
-        """Apply a deploy, config_change, scale or fault, at ``at`` (default: the clock's now).
+        """Apply a deploy, config_change, flag, scale or fault, at ``at`` (default: the clock's now).
 
-        Conversation events (message, alert, approve, reject) belong to the scenario runner: passing one
+        Conversation events (message, reply, alert, approve, reject) belong to the scenario runner: passing one
         raises ScenarioError.
         """
         payload = event.payload if isinstance(event, ScenarioEvent) else event
@@ -116,6 +126,8 @@ class SandboxEstate:
                 state = mutations.deploy(state, payload, when)
             elif isinstance(payload, ConfigChangeEvent):
                 state = mutations.config_change(state, payload, when)
+            elif isinstance(payload, FlagEvent):
+                state = mutations.flag(state, payload, when)
             elif isinstance(payload, ScaleEvent):
                 state = mutations.scale(state, payload, when)
             elif isinstance(payload, FaultEvent):
@@ -145,7 +157,10 @@ class SandboxEstate:
         state = self._read()
         service_record(state, service)
         found = sorted((c for c in state.changes if c.service == service and start <= c.at <= end), key=lambda c: c.at)
-        return [Change(service=c.service, kind=c.kind, at=c.at, detail=dict(c.detail)) for c in found]
+        return [
+            Change(service=c.service, kind=c.kind.value, at=c.at, detail=dict(c.detail), id=c.id, author=c.author)
+            for c in found
+        ]
 
     def rollback(self, service: str, to_version: str, *, reason: str) -> Deployment:
         with self._lock:
@@ -154,12 +169,51 @@ class SandboxEstate:
         log.info("sandbox rolled %s back to %s (%s)", service, to_version, record.commit)
         return _deployment(record)
 
+    # -- Configurator -----------------------------------------------------------------------------------
+    def config(self, service: str) -> dict[str, str]:
+        return dict(service_record(self._read(), service).config)
+
+    def flags(self, service: str) -> dict[str, str]:
+        return dict(service_record(self._read(), service).flags)
+
+    def replicas(self, service: str) -> int:
+        return service_record(self._read(), service).replicas
+
+    def _changed(self, mutate: Callable[[EstateState, datetime], EstateState], reason: str) -> Change:
+        with self._lock:
+            state = mutate(self._state, self._clock.now())
+            self._commit(state)
+            c = state.changes[-1]
+        log.info("sandbox %s %s: %s (%s)", c.kind.value, c.service, c.detail, reason)
+        return Change(service=c.service, kind=c.kind.value, at=c.at, detail=dict(c.detail), id=c.id, author=c.author)
+
+    def set_config(self, service: str, key: str, value: str | None, *, reason: str) -> Change:
+        return self._changed(lambda s, at: mutations.set_config(s, service, key, value, at), reason)
+
+    def set_flag(self, service: str, key: str, value: str | None, *, reason: str) -> Change:
+        return self._changed(lambda s, at: mutations.set_flag(s, service, key, value, at), reason)
+
+    def scale(self, service: str, replicas: int, *, reason: str) -> Change:
+        return self._changed(lambda s, at: mutations.scale_to(s, service, replicas, at), reason)
+
     # -- Telemetry --------------------------------------------------------------------------------------
     def error_rate(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
         return error_rate_series(self._read(), service, start, end, step_seconds)
 
-    def latency_p99(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+    def latency_p95(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
         return latency_series(self._read(), service, start, end, step_seconds)
+
+    def cpu(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return cpu_series(self._read(), service, start, end, step_seconds)
+
+    def pods(self, service: str, at: datetime) -> ServicePods:
+        return pods_at(self._read(), service, at)
+
+    def unready_replicas(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return unready_series(self._read(), service, start, end, step_seconds)
+
+    def restarts(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return restart_series(self._read(), service, start, end, step_seconds)
 
     def logs(
         self,

@@ -1,5 +1,5 @@
-"""Scenario events: what happens to the world (deploy, config_change, scale, fault) and what people say
-and click (message, alert, approve, reject).
+"""Scenario events: what happens to the world (deploy, config_change, flag, scale, fault) and what people say
+and click (message, reply, alert, approve, reject).
 
 World events are applied by ``SandboxEstate.apply``; conversation events are played by the scenario runner.
 """
@@ -21,8 +21,20 @@ DEFAULT_FAULT_VALUE: dict[FaultKind, float] = {
     FaultKind.NETWORK_DELAY: 300.0,
     FaultKind.DISK_FULL: 100.0,
     FaultKind.ACCOUNT_LOCKED: 0.0,
+    FaultKind.CPU_SATURATION: 55.0,
+    FaultKind.IMAGE_PULL: 1.0,
 }
-SERVICE_FAULTS = frozenset({FaultKind.ERROR_RATE, FaultKind.LATENCY, FaultKind.CRASH_LOOP, FaultKind.NETWORK_DELAY})
+SERVICE_FAULTS = frozenset(
+    {
+        FaultKind.ERROR_RATE,
+        FaultKind.LATENCY,
+        FaultKind.CRASH_LOOP,
+        FaultKind.NETWORK_DELAY,
+        FaultKind.CPU_SATURATION,
+        FaultKind.IMAGE_PULL,
+    }
+)
+FRACTION_FAULTS = frozenset({FaultKind.ERROR_RATE, FaultKind.CRASH_LOOP, FaultKind.IMAGE_PULL})
 STATE_FAULTS = frozenset({FaultKind.DISK_FULL, FaultKind.ACCOUNT_LOCKED})
 
 
@@ -65,6 +77,15 @@ class ConfigChangeEvent(_Event):
     author: str = "deploy-bot"
 
 
+class FlagEvent(_Event):
+    """A feature flag switched for a service (like an OpenFeature flag in the astronomy-shop demo)."""
+
+    service: str
+    key: str = Field(min_length=1)
+    value: ScalarText
+    author: str = "deploy-bot"
+
+
 class ScaleEvent(_Event):
     service: str
     replicas: int = Field(ge=0)
@@ -78,13 +99,17 @@ class FaultEvent(_Event):
     duration: float | None = Field(default=None, gt=0.0, description="Seconds after which the fault ends.")
     user: str | None = None
     host: str | None = None
+    independent: bool = Field(
+        default=False,
+        description="True: no change caused it (it is not bound to the service's newest change; no revert ends it).",
+    )
 
     @model_validator(mode="after")
     def _fits_kind(self) -> FaultEvent:
         if self.kind in SERVICE_FAULTS and self.service is None:
             raise ValueError(f"a {self.kind} fault needs a service")
-        if self.kind is FaultKind.ERROR_RATE and self.value is not None and self.value > 1.0:
-            raise ValueError("an error_rate value is a fraction of requests, at most 1.0")
+        if self.kind in FRACTION_FAULTS and self.value is not None and self.value > 1.0:
+            raise ValueError(f"a {self.kind} value is a fraction of requests, at most 1.0")
         if self.kind is FaultKind.ACCOUNT_LOCKED and self.user is None:
             raise ValueError("an account_locked fault needs a user")
         if self.kind in STATE_FAULTS and self.duration is not None:
@@ -97,6 +122,13 @@ class FaultEvent(_Event):
 
 
 class MessageEvent(_Event):
+    user: str
+    text: ScalarText = Field(min_length=1)
+
+
+class ReplyEvent(_Event):
+    """A message in the thread of the case opened last (an answer to a question, a correction)."""
+
     user: str
     text: ScalarText = Field(min_length=1)
 
@@ -136,10 +168,21 @@ class RejectEvent(_Event):
     reason: ScalarText | None = None
 
 
-WorldEvent = DeployEvent | ConfigChangeEvent | ScaleEvent | FaultEvent
-ConversationEvent = MessageEvent | AlertEvent | ApproveEvent | RejectEvent
-EVENT_KINDS: tuple[str, ...] = ("deploy", "config_change", "scale", "fault", "message", "alert", "approve", "reject")
-WORLD_KINDS = frozenset({"deploy", "config_change", "scale", "fault"})
+WorldEvent = DeployEvent | ConfigChangeEvent | FlagEvent | ScaleEvent | FaultEvent
+ConversationEvent = MessageEvent | ReplyEvent | AlertEvent | ApproveEvent | RejectEvent
+EVENT_KINDS: tuple[str, ...] = (
+    "deploy",
+    "config_change",
+    "flag",
+    "scale",
+    "fault",
+    "message",
+    "reply",
+    "alert",
+    "approve",
+    "reject",
+)
+WORLD_KINDS = frozenset({"deploy", "config_change", "flag", "scale", "fault"})
 
 
 class ScenarioEvent(_Event):
@@ -148,9 +191,11 @@ class ScenarioEvent(_Event):
     at: float | None = Field(default=None, ge=0.0)
     deploy: DeployEvent | None = None
     config_change: ConfigChangeEvent | None = None
+    flag: FlagEvent | None = None
     scale: ScaleEvent | None = None
     fault: FaultEvent | None = None
     message: MessageEvent | None = None
+    reply: ReplyEvent | None = None
     alert: AlertEvent | None = None
     approve: ApproveEvent | None = None
     reject: RejectEvent | None = None
@@ -175,8 +220,8 @@ class ScenarioEvent(_Event):
 
     @property
     def world_event(self) -> WorldEvent | None:
-        """The payload when the estate applies it (deploy, config_change, scale, fault), else None."""
+        """The payload when the estate applies it (deploy, config_change, flag, scale, fault), else None."""
         payload = self.payload
-        if isinstance(payload, DeployEvent | ConfigChangeEvent | ScaleEvent | FaultEvent):
+        if isinstance(payload, DeployEvent | ConfigChangeEvent | FlagEvent | ScaleEvent | FaultEvent):
             return payload
         return None

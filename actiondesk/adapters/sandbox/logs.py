@@ -3,9 +3,9 @@
 Every ``BUCKET_SECONDS`` each entry service (one nothing depends on: checkout, search) receives
 ``REQUESTS_PER_BUCKET`` requests. A request walks down the dependency graph; each service it reaches logs
 one line with the request's trace id, so one trace can be followed across services. A service fails a
-request with the probability its active error_rate / crash_loop faults give, and its callers log an
-upstream 502 for it. Trace ids are 32 hex digits whose first 8 are the bucket's epoch seconds (as AWS
-X-Ray does), so a trace is found without scanning the window.
+request with the probability its active error_rate / crash_loop / image_pull faults give (every request when
+it is scaled to zero), and its callers log an upstream 502 for it. Trace ids are 32 hex digits whose first 8
+are the bucket's epoch seconds (as AWS X-Ray does), so a trace is found without scanning the window.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from actiondesk.adapters.sandbox.timeline import (
     digest,
     live_version,
     origins,
+    replicas_at,
     service_record,
 )
 from actiondesk.adapters.sandbox.world import EstateState, FaultKind
@@ -31,6 +32,7 @@ MAX_BUCKETS = 8_640  # at most 24 hours of buckets are generated for one query
 MAX_LINES = 1_000
 _ERRORS = frozenset({FaultKind.ERROR_RATE})
 _CRASHES = frozenset({FaultKind.CRASH_LOOP})
+_PULLS = frozenset({FaultKind.IMAGE_PULL})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +76,14 @@ class _Condition:
 
     errors: float  # share answered 500 (error_rate faults)
     crash: float  # further share answered 503 (crash_loop faults)
+    down: float  # further share answered 503 because no pod can serve (image_pull faults, zero replicas)
+    down_text: str
     added_ms: float
     version: str
+
+    @property
+    def failing(self) -> float:
+        return self.errors + self.crash + self.down
 
 
 class _Bucket:
@@ -99,7 +107,7 @@ class _Bucket:
             cond = self._condition(service)
             return cond.crash > 0 or cond.added_ms > 0
         if level == "ERROR":
-            return any(self._condition(s).errors + self._condition(s).crash > 0 for s in (service, *callees))
+            return any(self._condition(s).failing > 0 for s in (service, *callees))
         return False
 
     def generate(self, entry_services: list[str]) -> list[LogLine]:
@@ -115,11 +123,18 @@ class _Bucket:
         at = at if at is not None and self._exact else self.at
         if (service, at) not in self._conditions:
             state = self.state
+            version = live_version(state, service, at)
+            pulls = sum(f.value for f in active_faults(state, (service,), _PULLS, at))
+            down_text = f"ImagePullBackOff: cannot pull image registry.example.com/{service}:{version}"
+            if replicas_at(state, service, at) == 0:
+                pulls, down_text = 1.0, f"no endpoints available: {service} is scaled to 0 replicas"
             self._conditions[service, at] = _Condition(
                 errors=sum(f.value for f in active_faults(state, (service,), _ERRORS, at)),
                 crash=sum(f.value for f in active_faults(state, (service,), _CRASHES, at)),
+                down=pulls,
+                down_text=down_text,
                 added_ms=added_latency_ms(state, service, at),
-                version=live_version(state, service, at),
+                version=version,
             )
         return self._conditions[service, at]
 
@@ -144,6 +159,9 @@ class _Bucket:
         elif roll < cond.errors + cond.crash:
             code, level = 503, "ERROR"
             text = f"{route} -> 503 no ready pod: container in CrashLoopBackOff (version {version})"
+        elif roll < cond.failing:
+            code, level = 503, "ERROR"
+            text = f"{route} -> 503 {cond.down_text} (version {version})"
         elif upstream is not None:
             code, level = 502, "ERROR"
             text = f"{route} -> 502 upstream {upstream[0]} answered {upstream[1]} (version {version})"
@@ -174,6 +192,7 @@ class _Bucket:
 def change_moments(state: EstateState) -> list[datetime]:
     """Every instant at which some service's faults or running version can change."""
     moments = [d.deployed_at for d in state.deployments] + [f.start for f in state.faults]
+    moments += [c.at for c in state.changes]
     return moments + [f.end for f in state.faults if f.end is not None]
 
 

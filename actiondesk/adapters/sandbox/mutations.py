@@ -1,18 +1,20 @@
 """Pure state transitions: each takes an ``EstateState`` and returns a new one.
 
-Fault binding: a fault applied while the service's newest deployment is scripted (made by a scenario event)
-is bound to the live version, so it lasts only while that version runs: rolling back ends it, rolling
-forward again brings it back. A fault with no preceding scripted change is bound to nothing, and no
-rollback touches it.
+Fault binding: a fault is bound to the service's newest change when a scenario event made that change. After
+a deploy it lasts only while that version runs (rolling back ends it, rolling forward again brings it back);
+after a config change, a feature flag or a scaling it lasts only while the value that change set holds
+(setting the key back, or scaling back, ends it). A fault with no preceding scripted change, or one marked
+``independent``, is bound to nothing, and no revert touches it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from actiondesk.adapters.sandbox.events import ConfigChangeEvent, DeployEvent, FaultEvent, ScaleEvent
+from actiondesk.adapters.sandbox.events import ConfigChangeEvent, DeployEvent, FaultEvent, FlagEvent, ScaleEvent
 from actiondesk.adapters.sandbox.timeline import digest, history, newest_deployment, service_record
 from actiondesk.adapters.sandbox.world import (
+    ChangeKind,
     ChangeRecord,
     DeployKind,
     DeploymentRecord,
@@ -35,10 +37,23 @@ def _replace_service(state: EstateState, record: ServiceRecord) -> EstateState:
 
 
 def _add_change(
-    state: EstateState, service: str, kind: str, at: datetime, detail: dict[str, str], author: str
+    state: EstateState,
+    service: str,
+    kind: ChangeKind,
+    at: datetime,
+    detail: dict[str, str],
+    author: str,
+    *,
+    scripted: bool = False,
 ) -> EstateState:
     change = ChangeRecord(
-        id=f"chg-{len(state.changes) + 1}", service=service, kind=kind, at=at, detail=detail, author=author
+        id=f"chg-{len(state.changes) + 1}",
+        service=service,
+        kind=kind,
+        at=at,
+        detail=detail,
+        author=author,
+        scripted=scripted,
     )
     return state.model_copy(update={"changes": (*state.changes, change)})
 
@@ -86,29 +101,84 @@ def rollback(
     return _record_deployment(state, record), record
 
 
+def _set_key(
+    state: EstateState,
+    service: str,
+    kind: ChangeKind,
+    key: str,
+    value: str | None,
+    at: datetime,
+    author: str,
+    scripted: bool,
+) -> EstateState:
+    """Set (or, with None, remove) a config key or flag. The change's detail has no ``value`` for a removal and
+    no ``previous`` when the key was new."""
+    record = service_record(state, service)
+    current = record.flags if kind is ChangeKind.FLAG else record.config
+    detail = {"key": key}
+    if value is not None:
+        detail["value"] = value
+    if key in current:
+        detail["previous"] = current[key]
+    field = "flags" if kind is ChangeKind.FLAG else "config"
+    changed = {k: v for k, v in current.items() if k != key} | ({key: value} if value is not None else {})
+    state = _replace_service(state, record.model_copy(update={field: changed}))
+    return _add_change(state, service, kind, at, detail, author, scripted=scripted)
+
+
 def config_change(state: EstateState, event: ConfigChangeEvent, at: datetime) -> EstateState:
-    record = service_record(state, event.service)
-    detail = {"key": event.key, "value": event.value}
-    if event.key in record.config:
-        detail["previous"] = record.config[event.key]
-    state = _replace_service(state, record.model_copy(update={"config": {**record.config, event.key: event.value}}))
-    return _add_change(state, event.service, "config_change", at, detail, event.author)
+    return _set_key(state, event.service, ChangeKind.CONFIG_CHANGE, event.key, event.value, at, event.author, True)
+
+
+def flag(state: EstateState, event: FlagEvent, at: datetime) -> EstateState:
+    return _set_key(state, event.service, ChangeKind.FLAG, event.key, event.value, at, event.author, True)
 
 
 def scale(state: EstateState, event: ScaleEvent, at: datetime) -> EstateState:
-    record = service_record(state, event.service)
-    detail = {"replicas": str(event.replicas), "previous": str(record.replicas)}
-    state = _replace_service(state, record.model_copy(update={"replicas": event.replicas}))
-    return _add_change(state, event.service, "scale", at, detail, event.author)
+    return _scale(state, event.service, event.replicas, at, event.author, scripted=True)
+
+
+def _scale(
+    state: EstateState, service: str, replicas: int, at: datetime, author: str, *, scripted: bool
+) -> EstateState:
+    record = service_record(state, service)
+    detail = {"replicas": str(replicas), "previous": str(record.replicas)}
+    state = _replace_service(state, record.model_copy(update={"replicas": replicas}))
+    return _add_change(state, service, ChangeKind.SCALE, at, detail, author, scripted=scripted)
+
+
+def set_config(state: EstateState, service: str, key: str, value: str | None, at: datetime) -> EstateState:
+    """The agent sets a configuration key (reverting a bad change sets it back to its previous value)."""
+    return _set_key(state, service, ChangeKind.CONFIG_CHANGE, key, value, at, AGENT, False)
+
+
+def set_flag(state: EstateState, service: str, key: str, value: str | None, at: datetime) -> EstateState:
+    return _set_key(state, service, ChangeKind.FLAG, key, value, at, AGENT, False)
+
+
+def scale_to(state: EstateState, service: str, replicas: int, at: datetime) -> EstateState:
+    return _scale(state, service, replicas, at, AGENT, scripted=False)
+
+
+def _binding(state: EstateState, service: str, at: datetime) -> tuple[str | None, str | None]:
+    """(bound_version, bound_change) for a fault starting at ``at``: the service's newest change (deploy,
+    config, flag or scale) binds it when a scenario made that change; otherwise nothing does."""
+    newest = newest_deployment(state, service, at)
+    changes = [c for c in state.changes if c.service == service and c.kind is not ChangeKind.RESTART and c.at <= at]
+    change = max(changes, key=lambda c: c.at) if changes else None
+    if change is not None and (newest is None or change.at >= newest.deployed_at):
+        return None, change.id if change.scripted else None
+    if newest is not None and newest.scripted:
+        return newest.version, None
+    return None, None
 
 
 def inject_fault(state: EstateState, event: FaultEvent, at: datetime) -> EstateState:
-    bound: str | None = None
+    bound: tuple[str | None, str | None] = (None, None)
     if event.service is not None:
         service_record(state, event.service)
-        newest = newest_deployment(state, event.service, at)
-        if newest is not None and newest.scripted:
-            bound = newest.version
+        if not event.independent:
+            bound = _binding(state, event.service, at)
     host = event.host or (DEFAULT_HOST if event.kind is FaultKind.DISK_FULL else None)
     end = at + timedelta(seconds=event.duration) if event.duration is not None else None
     fault = FaultRecord(
@@ -118,7 +188,8 @@ def inject_fault(state: EstateState, event: FaultEvent, at: datetime) -> EstateS
         value=event.size,
         start=at,
         end=end,
-        bound_version=bound,
+        bound_version=bound[0],
+        bound_change=bound[1],
         user=event.user,
         host=host,
     )
@@ -185,4 +256,4 @@ def restart(state: EstateState, service: str, at: datetime) -> EstateState:
     """Restart a service's pods: clears a crash loop not caused by its version (a bad version keeps crashing)."""
     record = service_record(state, service)
     state = _end_faults(state, at, kind=FaultKind.CRASH_LOOP, service=service, bound_version=None)
-    return _add_change(state, service, "restart", at, {"replicas": str(record.replicas)}, AGENT)
+    return _add_change(state, service, ChangeKind.RESTART, at, {"replicas": str(record.replicas)}, AGENT)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field
 
 from actiondesk.adapters.sandbox.default import seeded_deployment
+from actiondesk.adapters.sandbox.events import ScalarText
 from actiondesk.adapters.sandbox.timeline import digest
 from actiondesk.adapters.sandbox.world import EstateState, PersonRecord, ServiceRecord
 
@@ -24,9 +25,13 @@ class ServiceSpec(BaseModel):
     version: str | None = None
     depends_on: tuple[str, ...] | None = None
     aliases: tuple[str, ...] | None = None
+    description: str | None = None
     baseline_error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
     baseline_latency_ms: float | None = Field(default=None, gt=0.0)
+    baseline_cpu_pct: float | None = Field(default=None, gt=0.0, le=100.0)
     replicas: int | None = Field(default=None, ge=0)
+    config: dict[str, ScalarText] | None = None
+    flags: dict[str, ScalarText] | None = None
 
 
 class PersonSpec(BaseModel):

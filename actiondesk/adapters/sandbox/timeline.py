@@ -6,7 +6,15 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
-from actiondesk.adapters.sandbox.world import DeploymentRecord, EstateState, FaultKind, FaultRecord, ServiceRecord
+from actiondesk.adapters.sandbox.world import (
+    ChangeKind,
+    ChangeRecord,
+    DeploymentRecord,
+    EstateState,
+    FaultKind,
+    FaultRecord,
+    ServiceRecord,
+)
 from actiondesk.core.errors import UnknownServiceError
 
 
@@ -46,12 +54,63 @@ def live_version(state: EstateState, service: str, at: datetime) -> str:
     return newest.version if newest is not None else record.version
 
 
+def changes_of(state: EstateState, service: str, *kinds: ChangeKind) -> list[ChangeRecord]:
+    """The service's non-deployment changes of ``kinds`` (all kinds when none given), oldest first."""
+    found = [c for c in state.changes if c.service == service and (not kinds or c.kind in kinds)]
+    return sorted(found, key=lambda c: c.at)
+
+
+def setting_at(state: EstateState, service: str, kind: ChangeKind, key: str, at: datetime) -> str | None:
+    """The value a config key (or feature flag) had at ``at``; None when it was not set."""
+    keyed = [c for c in changes_of(state, service, kind) if c.detail.get("key") == key]
+    before = [c for c in keyed if c.at <= at]
+    if before:
+        return before[-1].detail.get("value")
+    if keyed:
+        return keyed[0].detail.get("previous")
+    record = service_record(state, service)
+    return (record.flags if kind is ChangeKind.FLAG else record.config).get(key)
+
+
+def replicas_at(state: EstateState, service: str, at: datetime) -> int:
+    """The replica count the service was scaled to at ``at``."""
+    scales = changes_of(state, service, ChangeKind.SCALE)
+    before = [c for c in scales if c.at <= at]
+    if before:
+        return int(before[-1].detail["replicas"])
+    if scales:
+        return int(scales[0].detail["previous"])
+    return service_record(state, service).replicas
+
+
+def nominal_replicas(state: EstateState, service: str) -> int:
+    """The replica count the service ran with before any scaling: what its baseline CPU was measured at."""
+    scales = changes_of(state, service, ChangeKind.SCALE)
+    return int(scales[0].detail["previous"]) if scales else service_record(state, service).replicas
+
+
+def change_holds(state: EstateState, change: ChangeRecord, at: datetime) -> bool:
+    """Whether what ``change`` set (a config value, a flag, a replica count) is still in place at ``at``."""
+    if at < change.at:
+        return False
+    if change.kind is ChangeKind.SCALE:
+        return replicas_at(state, change.service, at) == int(change.detail["replicas"])
+    if change.kind in (ChangeKind.CONFIG_CHANGE, ChangeKind.FLAG):
+        return setting_at(state, change.service, change.kind, change.detail["key"], at) == change.detail.get("value")
+    return True
+
+
 def is_active(state: EstateState, fault: FaultRecord, at: datetime) -> bool:
     if at < fault.start or (fault.end is not None and at >= fault.end):
         return False
-    if fault.bound_version is None or fault.service is None:
+    if fault.service is None:
         return True
-    return live_version(state, fault.service, at) == fault.bound_version
+    if fault.bound_version is not None and live_version(state, fault.service, at) != fault.bound_version:
+        return False
+    if fault.bound_change is not None:
+        change = next((c for c in state.changes if c.id == fault.bound_change), None)
+        return change is not None and change_holds(state, change, at)
+    return True
 
 
 def active_faults(

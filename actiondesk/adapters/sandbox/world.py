@@ -35,6 +35,8 @@ class FaultKind(StrEnum):
     DISK_FULL = "disk_full"  # the host's log volume is at 100 %
     NETWORK_DELAY = "network_delay"  # value: ms added to the service and everything that depends on it
     ACCOUNT_LOCKED = "account_locked"  # the user's VPN session is locked
+    CPU_SATURATION = "cpu_saturation"  # value: CPU percentage points added (latency follows when it saturates)
+    IMAGE_PULL = "image_pull"  # value: fraction of requests lost while the new pods cannot pull their image
 
 
 class SessionStatus(StrEnum):
@@ -53,10 +55,13 @@ class ServiceRecord(_Frozen):
     version: str
     depends_on: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    description: str = ""
     baseline_error_rate: float = Field(default=0.003, ge=0.0, le=1.0)
-    baseline_latency_ms: float = Field(default=180.0, gt=0.0)
+    baseline_latency_ms: float = Field(default=180.0, gt=0.0, description="p95 latency when healthy.")
+    baseline_cpu_pct: float = Field(default=35.0, gt=0.0, le=100.0, description="CPU use at the nominal replicas.")
     replicas: int = Field(default=2, ge=0)
     config: dict[str, str] = Field(default_factory=dict)
+    flags: dict[str, str] = Field(default_factory=dict)
 
 
 class DeploymentRecord(_Frozen):
@@ -81,17 +86,29 @@ class FaultRecord(_Frozen):
     bound_version: str | None = Field(
         default=None, description="Active only while the service runs this version; None = any version."
     )
+    bound_change: str | None = Field(
+        default=None,
+        description="Active only while the config key, flag or replica count set by this change still holds.",
+    )
     user: str | None = None
     host: str | None = None
+
+
+class ChangeKind(StrEnum):
+    CONFIG_CHANGE = "config_change"  # detail: key, value, previous (absent when the key was new)
+    FLAG = "flag"  # detail: key, value, previous
+    SCALE = "scale"  # detail: replicas, previous
+    RESTART = "restart"  # detail: replicas
 
 
 class ChangeRecord(_Frozen):
     id: str
     service: str
-    kind: str  # config_change | scale | restart
+    kind: ChangeKind
     at: UtcDatetime
     detail: dict[str, str] = Field(default_factory=dict)
     author: str = ""
+    scripted: bool = Field(default=False, description="True when a scenario event made it, not the agent.")
 
 
 class LogVolume(_Frozen):
