@@ -1,11 +1,11 @@
-"""Classify what a message asks for and which service it names. Deterministic; no model involved."""
+"""Classify what a message asks for: an incident, a request or a question. Deterministic; no model involved.
+(Which services it names is ``agents/triage/naming.py``.)"""
 
 from __future__ import annotations
 
 import re
 
 from actiondesk.core.case import CaseKind
-from actiondesk.core.estate import Service
 
 _INCIDENT = re.compile(
     r"(?i)\b(5\d\d|500s?|errors?|erroring|failing|fails|failed|down|outage|broken|slow|timeouts?|timing out|"
@@ -27,17 +27,3 @@ def classify(text: str) -> CaseKind:
     if _REQUEST.search(text):
         return CaseKind.REQUEST
     return CaseKind.QUESTION
-
-
-def find_service(text: str, services: list[Service]) -> Service | None:
-    """The service the text names (by name or alias); the longest match wins."""
-    haystack = f" {_normalise(text)} "
-    best: tuple[int, Service] | None = None
-    for service in services:
-        for name in (service.name, *service.aliases):
-            needle = _normalise(name)
-            if re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", haystack) and (
-                best is None or len(needle) > best[0]
-            ):
-                best = (len(needle), service)
-    return best[1] if best else None

@@ -12,18 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from pydantic import JsonValue
+
 from actiondesk.actions.executor import Executor
-from actiondesk.actions.packs.telemetry import ErrorRateOutput
 from actiondesk.agents.governance import Governance
 from actiondesk.agents.intent import classify
 from actiondesk.agents.llm import LLM_RUNBOOK, LlmOutcome, LlmPlanner
 from actiondesk.agents.planner import RunbookPlanner
 from actiondesk.agents.record import Recorder, say
 from actiondesk.agents.triage import Triage
+from actiondesk.agents.triage.reader import Reader
+from actiondesk.agents.triage.signals import LABELS, RULES, limit
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.errors import ActionError, DuplicateDeliveryError, StateDriftError
+from actiondesk.core.finding import Finding, FindingKind
 from actiondesk.core.governance import Outcome
 from actiondesk.core.plan import ActionCall, Plan, PlanStep, StepStatus
 from actiondesk.core.ports import UnitOfWork
@@ -31,7 +35,8 @@ from actiondesk.core.redact import redact_text
 
 log = logging.getLogger(__name__)
 
-WAITING = frozenset({CaseStatus.AWAITING_APPROVAL})
+WAITING = frozenset({CaseStatus.AWAITING_APPROVAL, CaseStatus.AWAITING_REPLY})
+TIMED = frozenset({CaseStatus.WATCHING, CaseStatus.AWAITING_REPLY})  # waiting until ``wake_at``
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class LoopSettings:
     verify_timeout_seconds: float = 120.0
     verify_interval_seconds: float = 10.0
     lease_seconds: float = 30.0
+    clarify_timeout_seconds: float = 1800.0
+    watch_seconds: float = 300.0
+    watch_step_seconds: float = 15.0
 
 
 def shown(call: ActionCall) -> str:
@@ -145,25 +153,63 @@ class CaseLoop:
         log.info("case %s: opened by %s from %s", case.id, reporter, surface)
         return case
 
-    def add_message(self, case_id: str, author: str, text: str, *, delivery: str | None = None) -> Case:
-        """A reply in the case's thread. A new complaint on a closed case reopens it.
+    def add_message(
+        self, case_id: str, author: str, text: str, *, delivery: str | None = None, answer: bool = True
+    ) -> Case:
+        """A reply in the case's thread, and the answer it gets (a reply in chat never meets silence).
 
+        An answer to a question resumes triage; a new complaint, or a service the case has not looked at, on a
+        closed case reopens it; while the case is watching, a service it has not looked at is looked at now.
+        Anything else is noted, with where the case stands (unless ``answer`` is False: a ticket comment or an
+        alert's update is recorded without a reply). The planners read the whole thread either way.
         ``delivery`` (a chat event's id) is recorded in the same transaction: a retried delivery raises
         DuplicateDeliveryError and changes nothing.
         """
         case = self.store.get_case(case_id)
         text = redact_text(text.strip())
+        now = self.clock.now()
         note = (AuditKind.MESSAGE, {"text": text})
+        new_service = self._new_service(case, text)
         with self.store.transaction() as uow:
             self._first_delivery(uow, delivery, case.surface)
-            if case.status.terminal and classify(text) is CaseKind.INCIDENT:
-                reopened = case.moved(CaseStatus.TRIAGING, self.clock.now(), finding=None, plan=None, steps_taken=0)
-                self.recorder.append(uow, case.id, [note], actor=author)
+            self.recorder.append(uow, case.id, [note], actor=author)
+            if case.status is CaseStatus.AWAITING_REPLY:
+                case = self.recorder.save(case.moved(CaseStatus.TRIAGING, now, wake_at=None), uow=uow)
+            elif case.status.terminal and (classify(text) is CaseKind.INCIDENT or new_service):
+                reopened = case.moved(
+                    CaseStatus.TRIAGING, now, finding=None, plan=None, steps_taken=0, wake_at=None, watch_until=None
+                )
                 case = self.recorder.save(reopened, say("Reopening the case: triaging again."), uow=uow)
-            else:
-                self.recorder.append(uow, case.id, [note], actor=author)
+            elif case.status is CaseStatus.WATCHING and new_service:
+                case = self.recorder.save(
+                    case.changed(now, wake_at=now), say(f"Looking at {new_service} now."), uow=uow
+                )
+            elif answer:
+                case = self.recorder.save(case.changed(now), say(self._where(case)), uow=uow)
         self.recorder.changed(case.id)
         return case
+
+    def _new_service(self, case: Case, text: str) -> str | None:
+        """A service the reply names that the case has not investigated yet."""
+        looked = set(case.finding.services) if case.finding else set()
+        looked |= {case.service} if case.service else set()
+        fresh = [s for s in self.triage.namer().mentions(text).named if s not in looked]
+        return fresh[0] if fresh else None
+
+    def _where(self, case: Case) -> str:
+        """Noted, and where the case stands: what a reply that changes nothing is answered with."""
+        finding = case.finding.summary if case.finding else ""
+        match case.status:
+            case CaseStatus.RESOLVED:
+                return f"Noted. This case is resolved ({finding}) Tell me if it is still broken and I will reopen it."
+            case CaseStatus.ESCALATED | CaseStatus.FAILED:
+                return f"Noted. A person has this case now ({finding}) Name a service and I will look at it."
+            case CaseStatus.AWAITING_APPROVAL:
+                return "Noted. The case is waiting for an approval before it acts."
+            case CaseStatus.WATCHING:
+                return "Noted. I am still watching the signals; I will say what I find."
+            case _:
+                return f"Noted. The case is {case.status.value.replace('_', ' ')}."
 
     def _first_delivery(self, uow: UnitOfWork, delivery: str | None, source: str) -> None:
         if delivery is not None and not uow.remember(delivery, source, self.clock.now()):
@@ -178,17 +224,31 @@ class CaseLoop:
             return self.store.get_case(case_id)
         try:
             case = self.store.get_case(case_id)
-            while not case.status.terminal and case.status not in WAITING:
+            while self.due(case):
                 self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds)
                 case = self.advance(case)
             return case
         finally:
             self.store.release_lease(case_id, self.owner)
 
+    def due(self, case: Case) -> bool:
+        """Whether the case has work to do now: not ended, not waiting for a person, its wake time reached."""
+        if case.status.terminal:
+            return False
+        if case.status in TIMED:
+            return case.wake_at is not None and case.wake_at <= self.clock.now()
+        return case.status not in WAITING
+
     def advance(self, case: Case) -> Case:
+        now = self.clock.now()
+        if case.status is CaseStatus.AWAITING_REPLY:  # due: nobody answered in time
+            minutes = round(self.settings.clarify_timeout_seconds / 60)
+            return self._escalate(case.changed(now, wake_at=None), f"no answer to my question in {minutes} min")
+        if case.status is CaseStatus.WATCHING:  # a re-read costs no step: the watch is bounded by its own deadline
+            return self._triage(case.moved(CaseStatus.TRIAGING, now, wake_at=None))
         if case.steps_taken >= self.settings.max_steps:
             return self._escalate(case, f"step bound reached ({self.settings.max_steps} steps)")
-        case = case.changed(self.clock.now(), steps_taken=case.steps_taken + 1)
+        case = case.changed(now, steps_taken=case.steps_taken + 1)
         match case.status:
             case CaseStatus.OPEN:
                 return self.recorder.save(case.moved(CaseStatus.TRIAGING, self.clock.now()))
@@ -210,19 +270,72 @@ class CaseLoop:
             say(f"Handing this to a human: {why}"),
         )
 
+    def thread(self, case: Case) -> list[str]:
+        """Every message people wrote in the case, oldest first (the agent's own are left out)."""
+        return [
+            str(e.payload.get("text", ""))
+            for e in self.store.audit(case.id)
+            if e.kind is AuditKind.MESSAGE and e.actor != self.recorder.agent
+        ] or [case.text]
+
     def _triage(self, case: Case) -> Case:
-        finding = self.triage.run(case)
+        now = self.clock.now()
+        finding = self.triage.run(case, self.thread(case))
         service = finding.service or case.service
+        if self._watching(case, finding):
+            return self._watch(case, finding)
         notes = [(AuditKind.FINDING, finding.model_dump(mode="json")), say(finding.summary)]
-        if finding.abstained:
+        if not finding.abstained:
             return self.recorder.save(
-                case.moved(CaseStatus.ESCALATED, self.clock.now(), finding=finding, service=service),
-                *notes,
-                (AuditKind.CASE_ESCALATED, {"reason": "triage abstained"}),
+                case.moved(CaseStatus.PLANNING, now, finding=finding, service=service, wake_at=None), *notes
             )
+        if finding.question is not None:
+            return self.recorder.save(
+                case.moved(
+                    CaseStatus.AWAITING_REPLY,
+                    now,
+                    finding=finding,
+                    wake_at=now + timedelta(seconds=self.settings.clarify_timeout_seconds),
+                ),
+                (AuditKind.FINDING, finding.model_dump(mode="json")),
+                say(finding.question, choices=list(finding.candidates)),
+            )
+        if case.watch_until is not None:
+            minutes = max(1, round(self.settings.watch_seconds / 60))
+            notes[-1] = say(f"{finding.summary} I watched for {minutes} min.")
         return self.recorder.save(
-            case.moved(CaseStatus.PLANNING, self.clock.now(), finding=finding, service=service), *notes
+            case.moved(CaseStatus.ESCALATED, now, finding=finding, service=service, wake_at=None),
+            *notes,
+            (AuditKind.CASE_ESCALATED, {"reason": "triage abstained"}),
         )
+
+    def _watching(self, case: Case, finding: Finding) -> bool:
+        """An incident whose services look normal may be reported early: watch it until ``watch_until``."""
+        if finding.kind is not FindingKind.NO_ANOMALY or case.kind is not CaseKind.INCIDENT:
+            return False
+        if self.settings.watch_seconds <= 0:
+            return False
+        return case.watch_until is None or self.clock.now() < case.watch_until
+
+    def _watch(self, case: Case, finding: Finding) -> Case:
+        now = self.clock.now()
+        step = timedelta(seconds=self.settings.watch_step_seconds)
+        if case.watch_until is None:
+            until = now + timedelta(seconds=self.settings.watch_seconds)
+            minutes = max(1, round(self.settings.watch_seconds / 60))
+            watched = ", ".join(finding.services) or finding.service or "the service"
+            return self.recorder.save(
+                case.moved(
+                    CaseStatus.WATCHING, now, finding=finding, watch_until=until, wake_at=min(now + step, until)
+                ),
+                (AuditKind.FINDING, finding.model_dump(mode="json")),
+                say(
+                    f"{finding.summary} I will re-read {watched}'s signals every "
+                    f"{self.settings.watch_step_seconds:g} s for up to {minutes} min and tell you what I find."
+                ),
+            )
+        until = case.watch_until
+        return self.recorder.save(case.moved(CaseStatus.WATCHING, now, finding=finding, wake_at=min(now + step, until)))
 
     def _plan(self, case: Case) -> Case:
         assert case.finding is not None
@@ -479,48 +592,57 @@ class CaseLoop:
             if self.llm is not None and case.plan.runbook.startswith(LLM_RUNBOOK)
             else self.planner.verification(case.plan.runbook)
         )
-        if verification != "error_rate" or case.finding is None:
+        targets = _targets(case.finding)
+        if verification not in ("error_rate", "signals") or not targets:
             return self._resolve(case, {"signal": "actions", "ok": True})
-        service = case.finding.service or ""
-        baseline = case.finding.baseline or 0.0
-        limit = max(baseline * 2, baseline + 0.01)
         deadline = self.clock.now() + timedelta(seconds=self.settings.verify_timeout_seconds)
         while True:
             self.clock.sleep(self.settings.verify_interval_seconds)  # let the signal reflect what was done
-            reading = self.executor.probe(
-                ActionCall(action="get_error_rate", params={"service": service, "minutes": 5, "step_seconds": 60}),
-                case.id,
-            )
-            assert isinstance(reading, ErrorRateOutput)
-            ok = reading.current <= limit
-            result = {
-                "signal": "error_rate",
-                "service": service,
-                "baseline": baseline,
-                "current": reading.current,
-                "limit": limit,
+            reader = Reader(self.executor, case.id, minutes=5, step_seconds=self.triage.settings.step_seconds)
+            checks: list[dict[str, JsonValue]] = []
+            for service, signal, baseline in targets:
+                reading = reader.reading(service, signal)
+                current = reading.current if reading is not None else None
+                bound = limit(signal, baseline)
+                ok = current is not None and current <= bound
+                checks.append(
+                    {
+                        "service": service,
+                        "signal": signal,
+                        "baseline": baseline,
+                        "current": current,
+                        "limit": bound,
+                        "ok": ok,
+                    }
+                )
+            ok = all(c["ok"] for c in checks)
+            head = checks[0]
+            listed: list[JsonValue] = list(checks)
+            result: dict[str, JsonValue] = {
+                "signal": head["signal"],
+                "service": head["service"],
+                "baseline": head["baseline"],
+                "current": head["current"],
+                "limit": head["limit"],
                 "ok": ok,
+                "checks": listed,
             }
             if ok:
                 return self._resolve(case, result)
             if self.clock.now() >= deadline:
+                bad = next(c for c in checks if not c["ok"])
                 return self.recorder.save(
                     case.moved(CaseStatus.ESCALATED, self.clock.now()),
                     (AuditKind.VERIFICATION, result),
                     (AuditKind.CASE_ESCALATED, {"reason": "signal did not return to baseline"}),
-                    say(
-                        f"{service}'s error rate is still {reading.current:.2%} (baseline {baseline:.2%}); "
-                        "handing this to a human."
-                    ),
+                    say(f"{_check(bad)}; handing this to a human."),
                 )
 
-    def _resolve(self, case: Case, result: dict) -> Case:
+    def _resolve(self, case: Case, result: dict[str, JsonValue]) -> Case:
         text = "Verified: every step succeeded."
-        if result.get("signal") == "error_rate":
-            text = (
-                f"Verified: {result['service']}'s error rate is back to {result['current']:.2%} "
-                f"(baseline {result['baseline']:.2%}). Resolved."
-            )
+        checks = result.get("checks")
+        if isinstance(checks, list) and checks:
+            text = "Verified: " + "; ".join(_check(c) for c in checks if isinstance(c, dict)) + ". Resolved."
         return self.recorder.save(
             case.moved(CaseStatus.RESOLVED, self.clock.now()),
             (AuditKind.VERIFICATION, result),
@@ -529,6 +651,31 @@ class CaseLoop:
         )
 
     def resumable(self) -> list[Case]:
-        """Cases a restarted worker should pick up: neither finished nor waiting for a person."""
+        """Cases a worker should pick up now: neither finished nor waiting for a person, nor for their wake time."""
         active = frozenset(CaseStatus) - frozenset(s for s in CaseStatus if s.terminal) - WAITING
-        return self.store.list_cases(statuses=active, limit=1000)
+        return [c for c in self.store.list_cases(statuses=active | TIMED, limit=1000) if self.due(c)]
+
+
+def _targets(finding: Finding | None) -> list[tuple[str, str, float]]:
+    """(service, signal, baseline) that must be back to normal: every link of the chain, else the finding's."""
+    if finding is None:
+        return []
+    if finding.chain:  # restarts are a running total that never goes back down: pods ready again is the check
+        return [
+            (link.service, "unready", 0.0) if link.signal == "restarts" else (link.service, link.signal, link.baseline)
+            for link in finding.chain
+        ]
+    if finding.service and finding.baseline is not None:
+        return [(finding.service, finding.signal or "error_rate", finding.baseline)]
+    return []
+
+
+def _check(check: dict[str, JsonValue]) -> str:
+    """``checkout's 5xx rate is 0.31% (baseline 0.30%)``."""
+    signal = str(check["signal"])
+    rule = RULES[signal]
+    current, baseline = check["current"], check["baseline"]
+    now = rule.shown(float(current)) if isinstance(current, int | float) else "unreadable"
+    base = rule.shown(float(baseline)) if isinstance(baseline, int | float) else "?"
+    verb = "is back to" if check["ok"] else "is still"
+    return f"{check['service']}'s {LABELS[signal]} {verb} {now} (baseline {base})"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from actiondesk.core.case import Case
 from actiondesk.core.errors import ConfigurationError
@@ -45,22 +45,42 @@ class Runbook(BaseModel):
     when: Trigger
     goal: str
     steps: tuple[RunbookStep, ...] = Field(min_length=1)
-    verify: Literal["error_rate", "actions"] = "actions"
+    verify: Literal["signals", "error_rate", "actions"] = Field(
+        default="actions",
+        description="signals: the finding's anomalous signals back to their baselines (error_rate: the same); "
+        "actions: every step succeeded.",
+    )
 
 
-def _lookup(path: str, case: Case, finding: Finding) -> str:
+# A field that may be absent on purpose: a config key that did not exist before the bad change is removed.
+NULLABLE = frozenset({"finding.culprit.previous_value"})
+
+
+def _value(path: str, case: Case, finding: Finding) -> object:
     roots: dict[str, object] = {"case": case, "finding": finding}
     head, *rest = path.split(".")
     value = roots.get(head)
     for part in rest:
         value = getattr(value, part, None)
-    if value is None:
+    if value is None and path not in NULLABLE:
         raise LookupError(path)
-    return str(value)
+    return value
 
 
 def _fill(template: str, case: Case, finding: Finding) -> str:
-    return _FIELD.sub(lambda m: _lookup(m.group(1), case, finding), template)
+    return _FIELD.sub(lambda m: str(_value(m.group(1), case, finding)), template)
+
+
+def _param(template: str | int | float | bool, case: Case, finding: Finding) -> JsonValue:
+    """A step parameter: a template that is one field keeps the field's type (a replica count stays a number,
+    an absent previous value stays null); any other template is text."""
+    if not isinstance(template, str):
+        return template
+    whole = _FIELD.fullmatch(template)
+    if whole is not None:
+        value = _value(whole.group(1), case, finding)
+        return value if value is None or isinstance(value, int | float | bool) else str(value)
+    return _fill(template, case, finding)
 
 
 def load_runbook(path: Path) -> Runbook:
@@ -109,9 +129,7 @@ class RunbookPlanner:
                     index=i,
                     call=ActionCall(
                         action=step.action,
-                        params={
-                            k: _fill(v, case, finding) if isinstance(v, str) else v for k, v in step.params.items()
-                        },
+                        params={k: _param(v, case, finding) for k, v in step.params.items()},
                     ),
                     rationale=_fill(step.rationale, case, finding),
                 )

@@ -104,7 +104,7 @@ def _apply(runtime: Runtime, payload: Payload) -> list[str]:
             except CaseNotFoundError:
                 case = None
         if case is not None and (not case.status.terminal or alert.status == "resolved"):
-            loop.add_message(case.id, "alertmanager", alert.text)
+            loop.add_message(case.id, "alertmanager", alert.text, answer=False)
             touched.append(case.id)
         elif alert.status == "firing":
             service = alert.labels.get("service") or alert.labels.get("job")

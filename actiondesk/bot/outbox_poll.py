@@ -46,7 +46,7 @@ class CommentPoller:
                     log.warning("case %s: cannot read %s comments: %s", case_id, ticket.number, exc)
                     continue
                 for comment in comments:
-                    self.loop.add_message(case_id, f"{comment.author} on {ticket.number}", comment.text)
+                    self.loop.add_message(case_id, f"{comment.author} on {ticket.number}", comment.text, answer=False)
                     log.info("case %s: comment %s from %s", case_id, comment.id, ticket.number)
                 if comments and case_id not in touched:
                     touched.append(case_id)

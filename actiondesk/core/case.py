@@ -21,6 +21,8 @@ class CaseKind(StrEnum):
 class CaseStatus(StrEnum):
     OPEN = "open"
     TRIAGING = "triaging"
+    WATCHING = "watching"  # an early report: triage re-reads the signals at ``wake_at`` until they tell
+    AWAITING_REPLY = "awaiting_reply"  # triage asked the reporter a question; ``wake_at`` is when it gives up
     PLANNING = "planning"
     AWAITING_APPROVAL = "awaiting_approval"
     ACTING = "acting"
@@ -39,7 +41,9 @@ TERMINAL = frozenset({CaseStatus.RESOLVED, CaseStatus.ESCALATED, CaseStatus.FAIL
 _S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     _S.OPEN: frozenset({_S.TRIAGING, _S.ESCALATED, _S.FAILED}),
-    _S.TRIAGING: frozenset({_S.PLANNING, _S.ESCALATED, _S.FAILED}),
+    _S.TRIAGING: frozenset({_S.PLANNING, _S.WATCHING, _S.AWAITING_REPLY, _S.ESCALATED, _S.FAILED}),
+    _S.WATCHING: frozenset({_S.TRIAGING, _S.ESCALATED, _S.FAILED}),
+    _S.AWAITING_REPLY: frozenset({_S.TRIAGING, _S.ESCALATED, _S.FAILED}),
     _S.PLANNING: frozenset({_S.AWAITING_APPROVAL, _S.ACTING, _S.ESCALATED, _S.FAILED}),
     _S.AWAITING_APPROVAL: frozenset({_S.ACTING, _S.PLANNING, _S.ESCALATED, _S.FAILED}),
     _S.ACTING: frozenset({_S.PLANNING, _S.AWAITING_APPROVAL, _S.ACTING, _S.VERIFYING, _S.ESCALATED, _S.FAILED}),
@@ -72,6 +76,10 @@ class Case(BaseModel):
     created_at: datetime
     updated_at: datetime
     resolved_at: datetime | None = None
+    wake_at: datetime | None = Field(
+        default=None, description="When a watching case re-reads its signals, or a question goes unanswered."
+    )
+    watch_until: datetime | None = Field(default=None, description="When watching an early report ends.")
     reopened: int = 0
     llm_calls: int = 0
     tokens: int = 0

@@ -87,7 +87,8 @@ def test_the_report_has_every_key_of_the_contract(store: SqlStore, database_url:
     assert action["params"]["to_version"] == "v2.4.1"
     assert report["root_cause"]["service"] == "payment-gateway"
     assert report["root_cause"]["commit"] == "9f3c2ab"
-    assert report["probes"][:3] == ["get_error_rate", "list_deployments", "get_logs"]
+    assert report["probes"][:4] == ["get_error_rate", "get_latency", "get_cpu", "get_pod_status"]
+    assert {"list_changes", "get_logs", "get_trace"} <= set(report["probes"])
     assert report["probes"][-1] == "get_error_rate", "verification reads the signal again"
     assert report["status"] == "resolved"
     assert report["mttr_seconds"] == 10.0  # reported at 120 s, approved at once, verified one interval later

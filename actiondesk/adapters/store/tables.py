@@ -38,6 +38,8 @@ class CaseRow(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime(), index=True)
     updated_at: datetime = Field(sa_type=UtcDateTime())
     resolved_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    wake_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    watch_until: datetime | None = Field(default=None, sa_type=UtcDateTime())
     reopened: int
     llm_calls: int
     tokens: int = Field(sa_type=BigInteger)

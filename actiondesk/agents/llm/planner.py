@@ -95,7 +95,7 @@ class LlmPlanner:
 
     def verification(self, case: Case) -> str:
         finding = case.finding
-        return "error_rate" if finding and finding.service and finding.baseline is not None else "actions"
+        return "signals" if finding and finding.service and finding.baseline is not None else "actions"
 
     # One planning pass
 

@@ -10,12 +10,18 @@ from actiondesk.core.finding import Finding, FindingKind
 from actiondesk.core.llm import ToolSchema
 from actiondesk.core.plan import ActionCall
 
-_INCIDENT_PACKS = frozenset({"telemetry", "deployments", "argocd", "kubernetes", "loki", "prometheus", "hosts"})
+_INCIDENT_PACKS = frozenset(
+    {"telemetry", "deployments", "changes", "argocd", "kubernetes", "loki", "prometheus", "hosts"}
+)
+_CHANGE_PACKS = frozenset({"telemetry", "changes", "kubernetes"})
 RELEVANT_PACKS: dict[FindingKind, frozenset[str]] = {
-    FindingKind.BAD_DEPLOY: frozenset({"telemetry", "deployments", "argocd", "kubernetes"}),
+    FindingKind.BAD_DEPLOY: frozenset({"telemetry", "deployments", "changes", "argocd", "kubernetes"}),
+    FindingKind.BAD_CONFIG: _CHANGE_PACKS,
+    FindingKind.BAD_FLAG: _CHANGE_PACKS,
+    FindingKind.BAD_SCALE: _CHANGE_PACKS,
     FindingKind.UNEXPLAINED_ANOMALY: _INCIDENT_PACKS,
     FindingKind.NO_ANOMALY: _INCIDENT_PACKS,
-    FindingKind.UNKNOWN_SERVICE: frozenset({"telemetry"}),
+    FindingKind.UNKNOWN_SERVICE: frozenset({"telemetry", "changes"}),
     FindingKind.REQUEST: frozenset({"identity", "vpn", "hosts"}),
     FindingKind.VPN_LOCKED: frozenset({"vpn", "identity"}),
     FindingKind.DISK_FULL: frozenset({"hosts"}),

@@ -1,0 +1,49 @@
+"""The change behind an onset: the newest change of any kind (deploy, config, flag, scaling) to the service
+where the trouble began, made inside the change window before its onset. A change long before it (hours,
+days) or after it is never blamed; neither is a restart, which ActionDesk itself makes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from actiondesk.actions.packs.changes import ChangeEntry
+from actiondesk.core.finding import Culprit
+
+BLAMEABLE = frozenset({"deploy", "rollback", "config_change", "flag", "scale"})
+
+
+def suspects(changes: Sequence[ChangeEntry], onset: datetime, window: timedelta) -> list[ChangeEntry]:
+    """The changes in [onset - window, onset], newest first."""
+    found = [c for c in changes if c.kind in BLAMEABLE and onset - window <= c.at <= onset]
+    return sorted(found, key=lambda c: c.at, reverse=True)
+
+
+def culprit_of(change: ChangeEntry) -> Culprit:
+    return Culprit(
+        service=change.service,
+        kind=change.kind,
+        at=change.at,
+        change_id=change.id,
+        author=change.author,
+        version=change.version,
+        commit=change.commit,
+        previous_version=change.previous_version,
+        previous_commit=change.previous_commit,
+        key=change.key,
+        value=change.value,
+        previous_value=change.previous_value,
+        replicas=change.replicas,
+        previous_replicas=change.previous_replicas,
+    )
+
+
+def confidence(lead: timedelta, window: timedelta, *, hops: int, rivals: int, corroborated: bool) -> float:
+    """How sure the finding is: a change closer to the onset, fewer hops, no rival change and log lines that
+    agree make it surer. Never above 0.97: correlation is not proof."""
+    value = 0.9 if lead <= window / 3 else 0.75
+    value -= 0.05 * min(hops, 2)
+    value -= 0.1 * min(rivals, 2)
+    if corroborated:
+        value += 0.05
+    return round(max(0.5, min(0.97, value)), 2)

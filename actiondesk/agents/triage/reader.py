@@ -1,0 +1,95 @@
+"""What triage reads, through read-only catalog actions only, each at most once per triage pass."""
+
+from __future__ import annotations
+
+from actiondesk.actions.executor import Executor
+from actiondesk.actions.packs.changes import ChangeEntry, ListChangesOutput
+from actiondesk.actions.packs.telemetry import (
+    CpuOutput,
+    ErrorRateOutput,
+    LatencyOutput,
+    LogsOutput,
+    PodStatusOutput,
+    SamplePoint,
+    TraceOutput,
+)
+from actiondesk.actions.spec import ActionOutput
+from actiondesk.agents.triage.signals import Reading, judge
+from actiondesk.core.errors import ActionDeskError
+from actiondesk.core.plan import ActionCall
+
+ANOMALY_SIGNALS = ("error_rate", "latency")  # what tells whether a service is off its baseline at all
+ALL_SIGNALS = ("error_rate", "latency", "cpu", "unready", "restarts")
+
+
+class Reader:
+    """Reads signals, changes and logs for one case; remembers what it read (and what failed) in this pass."""
+
+    def __init__(self, executor: Executor, case_id: str, *, minutes: int, step_seconds: int) -> None:
+        self._executor = executor
+        self._case_id = case_id
+        self.minutes = minutes
+        self.step_seconds = step_seconds
+        self._seen: dict[tuple[str, str], ActionOutput | None] = {}
+        self.problems: list[str] = []
+
+    @property
+    def probes(self) -> int:
+        return len(self._seen)
+
+    def _probe(self, action: str, params: dict[str, str | int]) -> ActionOutput | None:
+        key = (action, repr(sorted(params.items())))
+        if key not in self._seen:
+            try:
+                self._seen[key] = self._executor.probe(ActionCall(action=action, params=params), self._case_id)
+            except ActionDeskError as exc:
+                self.problems.append(f"{action} {params.get('service', '')}: {exc}")
+                self._seen[key] = None
+        return self._seen[key]
+
+    def _window(self, service: str) -> dict[str, str | int]:
+        return {"service": service, "minutes": self.minutes, "step_seconds": self.step_seconds}
+
+    def reading(self, service: str, signal: str) -> Reading | None:
+        points: tuple[SamplePoint, ...]
+        if signal == "error_rate":
+            rate = self._probe("get_error_rate", self._window(service))
+            if not isinstance(rate, ErrorRateOutput):
+                return None
+            points = rate.points
+        elif signal in ("latency", "cpu"):
+            action = "get_latency" if signal == "latency" else "get_cpu"
+            out = self._probe(action, self._window(service))
+            if not isinstance(out, LatencyOutput | CpuOutput):
+                return None
+            points = out.points
+        else:
+            pods = self.pods(service)
+            if pods is None:
+                return None
+            points = pods.unready_points if signal == "unready" else pods.restart_points
+        return judge(service, signal, points)
+
+    def readings(self, service: str, signals: tuple[str, ...]) -> list[Reading]:
+        return [r for r in (self.reading(service, s) for s in signals) if r is not None]
+
+    def anomalies(self, service: str, signals: tuple[str, ...] = ANOMALY_SIGNALS) -> list[Reading]:
+        """The signals of ``service`` with an onset, earliest first."""
+        found = [r for r in self.readings(service, signals) if r.onset is not None]
+        return sorted(found, key=lambda r: (r.onset, ALL_SIGNALS.index(r.signal)))
+
+    def pods(self, service: str) -> PodStatusOutput | None:
+        out = self._probe("get_pod_status", self._window(service))
+        return out if isinstance(out, PodStatusOutput) else None
+
+    def changes(self, service: str) -> tuple[ChangeEntry, ...]:
+        out = self._probe("list_changes", {"service": service, "minutes": max(self.minutes, 24 * 60)})
+        return out.changes if isinstance(out, ListChangesOutput) else ()
+
+    def logs(self, service: str, level: str) -> LogsOutput | None:
+        out = self._probe("get_logs", {"service": service, "minutes": self.minutes, "level": level, "limit": 20})
+        return out if isinstance(out, LogsOutput) else None
+
+    def trace(self, trace_id: str) -> TraceOutput | None:
+        out = self._probe("get_trace", {"trace_id": trace_id, "minutes": self.minutes})
+        return out if isinstance(out, TraceOutput) else None
