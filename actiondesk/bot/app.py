@@ -96,7 +96,9 @@ def build_runtime(
         executor,
         estate,
         TriageSettings(
-            lookback_minutes=settings.triage_lookback_minutes, change_window_minutes=settings.change_window_minutes
+            lookback_minutes=settings.triage_lookback_minutes,
+            change_window_minutes=settings.change_window_minutes,
+            step_seconds=settings.triage_step_seconds,
         ),
         people=lambda: frozenset(p.name for p in directory.people()),
     )
@@ -111,6 +113,9 @@ def build_runtime(
             verify_timeout_seconds=settings.verify_timeout_seconds,
             verify_interval_seconds=settings.verify_interval_seconds,
             lease_seconds=settings.lease_seconds,
+            clarify_timeout_seconds=settings.clarify_timeout_seconds,
+            watch_seconds=settings.triage_watch_seconds,
+            watch_step_seconds=settings.triage_step_seconds,
         ),
         owner=f"{socket.gethostname()}:{os.getpid()}",
         ids=ids,

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     change_window_minutes: int = Field(
         default=30, ge=1, description="How long before an onset a change counts as its suspect."
     )
+    triage_step_seconds: int = Field(
+        default=15, ge=10, le=600, description="Sampling step of the signals triage reads (Prometheus' usual 15 s)."
+    )
+    triage_watch_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long an early report is watched (re-read each step) before triage concludes; 0: never.",
+    )
+    clarify_timeout_seconds: float = Field(
+        default=1800.0, gt=0, description="How long a question to the reporter waits for an answer before escalating."
+    )
     lease_seconds: float = Field(default=30.0, gt=0, description="How long a replica holds a case it works on.")
     granted_scopes: dict[str, list[str]] = Field(
         default_factory=dict,
