@@ -24,7 +24,7 @@ test: lint
 	$(BIN)/pytest
 
 scenarios: $(STAMP)
-	@for f in scenarios/*.yaml; do $(BIN)/actiondesk scenario run $$f || exit 1; done
+	$(BIN)/actiondesk scenario run scenarios --summary
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -182,26 +182,54 @@ def audit_export(case: Annotated[str | None, typer.Option("--case", help="Only t
 
 @scenario_app.command("run")
 def scenario_run(
-    file: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    path: Annotated[Path, typer.Argument(help="A scenario YAML file, or a folder of them.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report(s) as JSON.")] = False,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print one table for all scenarios, with culprit precision and recall.")
+    ] = False,
 ) -> None:
-    """Play a scenario on simulated time; exit 0 only when every expectation holds."""
+    """Play scenarios on simulated time; exit 0 only when every expectation of every one holds.
+
+    A file plays into the configured database (inspect it afterwards with `audit export`); the scenarios of a
+    folder each play in a throwaway database of their own, so that one's breaker history or settings never
+    leak into the next."""
+    import tempfile
+
     from actiondesk.adapters.sandbox import load_scenario
     from actiondesk.bot.app import open_store
-    from actiondesk.bot.render import print_report
-    from actiondesk.bot.scenario import run_scenario
+    from actiondesk.bot.render import print_report, print_summary
+    from actiondesk.bot.scenario import run_scenario, summarise
 
     settings = _settings()
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    if not files:
+        raise _fail(ActionDeskError(f"{path}: no scenario files (*.yaml) in this folder"))
     try:
-        scenario = load_scenario(file)
-        report = run_scenario(scenario, settings, open_store(settings))
+        scenarios = [load_scenario(f) for f in files]
+        if not path.is_dir():
+            played = [(scenarios[0], run_scenario(scenarios[0], settings, open_store(settings)))]
+        else:
+            played = []
+            with tempfile.TemporaryDirectory(prefix="actiondesk-scenarios-") as folder:
+                for i, scenario in enumerate(scenarios):
+                    own = settings.model_copy(update={"database_url": f"sqlite:///{folder}/{i}.db"})
+                    played.append((scenario, run_scenario(scenario, own, open_store(own))))
     except ActionDeskError as exc:
         raise _fail(exc) from None
+    reports = [r for _, r in played]
     if as_json:
-        typer.echo(report.model_dump_json(indent=2))
+        if path.is_dir() or summary:
+            body = {"reports": [r.model_dump(mode="json") for r in reports]}
+            body["summary"] = summarise(played).model_dump(mode="json")
+            typer.echo(json.dumps(body, indent=2))
+        else:
+            typer.echo(reports[0].model_dump_json(indent=2))
+    elif summary:
+        print_summary(summarise(played))
     else:
-        print_report(report)
-    raise typer.Exit(0 if report.passed else 1)
+        for report in reports:
+            print_report(report)
+    raise typer.Exit(0 if all(r.passed for r in reports) else 1)
 
 
 @app.command()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.table import Table
 
 from actiondesk.agents.metrics import Report
-from actiondesk.bot.scenario import ScenarioReport
+from actiondesk.bot.scenario import ScenarioReport, Summary
 from actiondesk.core.audit import AuditEntry, AuditKind
 
 STYLE = {
@@ -103,7 +105,7 @@ def print_report(report: ScenarioReport, console: Console | None = None) -> None
     verdict = "[bold green]PASSED[/]" if report.passed else "[bold red]FAILED[/]"
     console.print(f"scenario [bold]{report.name}[/]: {verdict}  status={report.status}")
     if report.root_cause:
-        console.print(f"root cause: {report.root_cause.service} commit {report.root_cause.commit}")
+        console.print(f"root cause: {report.root_cause.shown()}")
     else:
         console.print("root cause: none named")
     for action in report.actions:
@@ -116,3 +118,25 @@ def print_report(report: ScenarioReport, console: Console | None = None) -> None
         console.print(f"[dim]note: {note}[/]")
     for mismatch in report.mismatches:
         console.print(f"[red]mismatch: {mismatch}[/]")
+
+
+def print_summary(summary: Summary, console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    table = Table(show_header=True, header_style="bold")
+    for column in ("scenario", "expected cause", "found cause", "fix", "status"):
+        table.add_column(column)
+    for row in summary.rows:
+        verdict = "[green]pass[/]" if row.passed else "[red]FAIL[/]"
+        table.add_row(row.scenario, row.expected_cause, row.found_cause, row.fix, f"{verdict} {row.status}")
+    console.print(table)
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0%}"
+
+    console.print(
+        f"{summary.passed}/{summary.scenarios} passed · culprit precision {share(summary.culprit_precision)} "
+        f"({summary.culprits_correct}/{summary.culprits_named} named) · recall {share(summary.culprit_recall)} "
+        f"({summary.culprits_correct}/{summary.causes_expected} causes) · correct fixes "
+        f"{summary.fixes_correct}/{summary.fixes_expected} · culprits invented on controls "
+        f"{summary.invented_on_controls}/{summary.controls}"
+    )

@@ -5,27 +5,39 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from actiondesk.adapters.sandbox import SandboxEstate, Scenario
+from actiondesk.adapters.sandbox import (
+    AlertEvent,
+    ApproveEvent,
+    MessageEvent,
+    RejectEvent,
+    ReplyEvent,
+    SandboxEstate,
+    Scenario,
+    ScenarioEvent,
+)
+from actiondesk.adapters.sandbox import RootCause as ExpectedCause
 from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.governance import PolicyData, Window
 from actiondesk.bot.app import Runtime, build_runtime
 from actiondesk.bot.outbox_setup import deliver_before_exit
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.audit import AuditKind
-from actiondesk.core.case import Case, CaseKind
+from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.clock import SimulatedClock
 from actiondesk.core.errors import GovernanceError
+from actiondesk.core.finding import Culprit
 from actiondesk.core.plan import StepStatus
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RESULTS: dict[StepStatus, str] = {
+Result = Literal["succeeded", "failed", "refused", "not_run", "pending"]
+RESULTS: dict[StepStatus, Result] = {
     StepStatus.SUCCEEDED: "succeeded",
     StepStatus.FAILED: "failed",
     StepStatus.REFUSED: "refused",
@@ -40,15 +52,49 @@ class ActionReport(BaseModel):
     name: str
     params: dict[str, JsonValue]
     decision: str | None
-    result: Literal["succeeded", "failed", "refused", "not_run", "pending"]
+    result: Result
 
 
 class RootCause(BaseModel):
+    """The culprit triage named: its service and change (kind and fields); for a deploy also commit and version."""
+
     model_config = ConfigDict(frozen=True)
 
     service: str
-    commit: str
+    change: dict[str, JsonValue]
+    commit: str | None = None
     version: str | None = None
+
+    @classmethod
+    def of(cls, culprit: Culprit) -> RootCause:
+        deploy = culprit.kind in ("deploy", "rollback")
+        return cls(
+            service=culprit.service,
+            change=culprit.change(),
+            commit=culprit.commit if deploy else None,
+            version=culprit.version if deploy else None,
+        )
+
+    def shown(self) -> str:
+        if self.commit is not None:
+            return f"{self.service}@{self.commit}"
+        detail = self.change.get("key") or (
+            f"replicas={self.change['replicas']}" if self.change.get("replicas") is not None else ""
+        )
+        return f"{self.service} {self.change['kind']}" + (f" {detail}" if detail else "")
+
+    def matches(self, want: ExpectedCause) -> bool:
+        if want.service != self.service:
+            return False
+        if want.commit is not None:
+            return self.commit == want.commit
+        spec = want.change
+        assert spec is not None
+        kind = str(self.change.get("kind"))
+        if (kind == "rollback" and spec.kind != "deploy") or (kind != "rollback" and kind != spec.kind):
+            return False
+        fields = spec.model_dump(exclude_none=True, exclude={"kind"})
+        return all(self.change.get(k) == v or (k == "commit" and self.commit == v) for k, v in fields.items())
 
 
 class ScenarioReport(BaseModel):
@@ -66,6 +112,8 @@ class ScenarioReport(BaseModel):
     mismatches: list[str]
     notes: list[str]
     cases: list[str]
+    control: bool = False  # the file expects an abstention: nothing should be blamed
+    expected_cause: str | None = None  # the expected root cause as people read it; None for none/unchecked
 
 
 def scenario_policy(scenario: Scenario, settings: Settings) -> PolicyData:
@@ -104,16 +152,36 @@ def _answer(play: _Play, person: str, approve: bool, reason: str | None, delay: 
     play.runtime.loop.run(approval.case_id)
 
 
-def _play_event(play: _Play, scenario: Scenario, event: object) -> None:
-    kind = event.kind  # type: ignore[attr-defined]
+def _wake(play: _Play, until: datetime | None) -> None:
+    """Run the watching cases whose wake time comes before ``until`` (all of them, to their end, for None):
+    simulated time advances while triage watches an early report."""
+    loop, store = play.runtime.loop, play.runtime.store
+    while True:
+        due = [
+            (c.wake_at, c.id)
+            for c in (store.get_case(i) for i in play.cases)
+            if c.status is CaseStatus.WATCHING and c.wake_at is not None and (until is None or c.wake_at <= until)
+        ]
+        if not due:
+            return
+        at, case_id = min(due)
+        play.clock.set(max(play.clock.now(), at))
+        loop.run(case_id)
+
+
+def _play_event(play: _Play, scenario: Scenario, event: ScenarioEvent) -> None:
     loop = play.runtime.loop
-    if kind == "message":
-        message = event.message  # type: ignore[attr-defined]
-        case = loop.open_case(message.text, message.user, surface="scenario")
+    payload = event.payload
+    if isinstance(payload, MessageEvent):
+        case = loop.open_case(payload.text, payload.user, surface="scenario")
         play.cases.append(case.id)
         loop.run(case.id)
-    elif kind == "alert":
-        alert = event.alert  # type: ignore[attr-defined]
+    elif isinstance(payload, ReplyEvent):
+        case_id = play.cases[-1]  # the loader makes sure a message or an alert came first
+        loop.add_message(case_id, payload.user, payload.text)
+        loop.run(case_id)
+    elif isinstance(payload, AlertEvent):
+        alert = payload
         text = alert.annotations.get("summary") or alert.annotations.get("description") or alert.labels["alertname"]
         service = alert.labels.get("service") or alert.labels.get("job")
         case = loop.open_case(
@@ -125,10 +193,10 @@ def _play_event(play: _Play, scenario: Scenario, event: object) -> None:
         )
         play.cases.append(case.id)
         loop.run(case.id)
-    elif kind == "approve":
-        _answer(play, event.approve.user, True, None, event.approve.delay)  # type: ignore[attr-defined]
-    elif kind == "reject":
-        _answer(play, event.reject.user, False, event.reject.reason)  # type: ignore[attr-defined]
+    elif isinstance(payload, ApproveEvent):
+        _answer(play, payload.user, True, None, payload.delay)
+    elif isinstance(payload, RejectEvent):
+        _answer(play, payload.user, False, payload.reason)
     else:
         play.runtime.estate.apply(event)
 
@@ -141,7 +209,7 @@ def _actions(case: Case) -> list[ActionReport]:
             name=s.call.action,
             params=dict(s.call.params),
             decision=s.decision.outcome.value if s.decision else None,
-            result=RESULTS.get(s.status, "pending"),  # type: ignore[arg-type]
+            result=RESULTS.get(s.status, "pending"),
         )
         for s in case.plan.steps
     ]
@@ -156,10 +224,10 @@ def _compare(scenario: Scenario, report: ScenarioReport, executed: list[str]) ->
         want = expect.root_cause
         got = report.root_cause
         if want is None and got is not None:
-            mismatches.append(f"root_cause: expected an abstention, got {got.service}@{got.commit}")
-        elif want is not None and (got is None or (got.service, got.commit) != (want.service, want.commit)):
-            shown = "an abstention" if got is None else f"{got.service}@{got.commit}"
-            mismatches.append(f"root_cause: expected {want.service}@{want.commit}, got {shown}")
+            mismatches.append(f"root_cause: expected an abstention, got {got.shown()}")
+        elif want is not None and (got is None or not got.matches(want)):
+            shown = "an abstention" if got is None else got.shown()
+            mismatches.append(f"root_cause: expected {want.shown()}, got {shown}")
     if expect.actions is not None and list(expect.actions) != executed:
         mismatches.append(f"actions: expected {list(expect.actions)}, got {executed}")
     if expect.decisions is not None and list(expect.decisions) != report.decisions:
@@ -175,9 +243,12 @@ def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> Sce
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings))
     play = _Play(runtime, clock)
     for event in scenario.events:
-        if event.at is not None:
-            clock.set(scenario.start + timedelta(seconds=event.at))
+        at = scenario.instant(event)
+        _wake(play, at)
+        if at is not None:
+            clock.set(max(clock.now(), at))
         _play_event(play, scenario, event)
+    _wake(play, None)
     undelivered = deliver_before_exit(runtime, runtime.loop.owner)  # ticket mirroring, when it is on
     if undelivered:
         play.notes.append(f"{undelivered} ticket updates still queued after {settings.outbox_drain_seconds:g}s")
@@ -196,9 +267,7 @@ def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> Sce
         name=scenario.name,
         status=primary.status.value if primary else None,
         passed=False,
-        root_cause=RootCause(service=culprit.service, commit=culprit.commit, version=culprit.version)
-        if culprit
-        else None,
+        root_cause=RootCause.of(culprit) if culprit else None,
         actions=actions,
         probes=probes,
         decisions=[a.decision for a in actions if a.decision is not None],
@@ -209,8 +278,80 @@ def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> Sce
         mismatches=[],
         notes=play.notes,
         cases=play.cases,
+        control=scenario.control,
+        expected_cause=scenario.expect.root_cause.shown() if scenario.expect.root_cause else None,
     )
     mismatches = _compare(scenario, report, executed)
     if not report.audit_verified:
         mismatches.append("audit: the trail does not verify")
     return report.model_copy(update={"mismatches": mismatches, "passed": not mismatches})
+
+
+class SummaryRow(BaseModel):
+    scenario: str
+    expected_cause: str  # "none" for a control, "-" when the file does not check it
+    found_cause: str  # "none" when triage abstained
+    fix: str  # the mutating actions that ran, "-" for none
+    status: str | None
+    passed: bool
+
+
+class Summary(BaseModel):
+    """A suite of scenarios at a glance, with the totals that say how good the investigation is."""
+
+    rows: list[SummaryRow]
+    scenarios: int
+    passed: int
+    culprits_named: int  # of scenarios that check the root cause
+    culprits_correct: int
+    causes_expected: int  # scenarios whose root cause is a change
+    culprit_precision: float | None  # correct / named
+    culprit_recall: float | None  # correct / expected
+    fixes_expected: int  # scenarios expecting mutating actions
+    fixes_correct: int  # ... that ran exactly those
+    controls: int
+    invented_on_controls: int  # controls where a culprit was named anyway
+
+
+def summarise(played: list[tuple[Scenario, ScenarioReport]]) -> Summary:
+    rows: list[SummaryRow] = []
+    named = correct = expected = fixes = fixed = controls = invented = 0
+    for scenario, report in played:
+        expect = scenario.expect
+        executed = [a.name for a in report.actions if a.result in ("succeeded", "failed")]
+        checks = expect.checks_root_cause
+        if checks:
+            named += report.root_cause is not None
+            if expect.root_cause is not None:
+                expected += 1
+                correct += report.root_cause is not None and report.root_cause.matches(expect.root_cause)
+        if scenario.control:
+            controls += 1
+            invented += report.root_cause is not None
+        if expect.actions:
+            fixes += 1
+            fixed += executed == list(expect.actions)
+        rows.append(
+            SummaryRow(
+                scenario=report.name,
+                expected_cause=(expect.root_cause.shown() if expect.root_cause else "none") if checks else "-",
+                found_cause=report.root_cause.shown() if report.root_cause else "none",
+                fix=", ".join(executed) or "-",
+                status=report.status,
+                passed=report.passed,
+            )
+        )
+    return Summary(
+        rows=rows,
+        scenarios=len(played),
+        passed=sum(r.passed for r in rows),
+        culprits_named=named,
+        culprits_correct=correct,
+        causes_expected=expected,
+        culprit_precision=round(correct / named, 3) if named else None,
+        culprit_recall=round(correct / expected, 3) if expected else None,
+        fixes_expected=fixes,
+        fixes_correct=fixed,
+        controls=controls,
+        invented_on_controls=invented,
+    )

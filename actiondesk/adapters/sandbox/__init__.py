@@ -16,8 +16,10 @@ from actiondesk.adapters.sandbox.events import (
     ConversationEvent,
     DeployEvent,
     FaultEvent,
+    FlagEvent,
     MessageEvent,
     RejectEvent,
+    ReplyEvent,
     ScaleEvent,
     ScenarioEvent,
     WorldEvent,
@@ -26,6 +28,7 @@ from actiondesk.adapters.sandbox.loader import load_scenario, parse_scenario
 from actiondesk.adapters.sandbox.overrides import PersonSpec, ServiceSpec, WorldSpec
 from actiondesk.adapters.sandbox.scenario import (
     DEFAULT_START,
+    ChangeSpec,
     ChaosDay,
     Expect,
     FreezeWindow,
@@ -34,6 +37,7 @@ from actiondesk.adapters.sandbox.scenario import (
     Scenario,
 )
 from actiondesk.adapters.sandbox.world import (
+    ChangeKind,
     ChangeRecord,
     DeployKind,
     DeploymentRecord,
@@ -52,7 +56,9 @@ __all__ = [
     "DEFAULT_START",
     "AlertEvent",
     "ApproveEvent",
+    "ChangeKind",
     "ChangeRecord",
+    "ChangeSpec",
     "ChaosDay",
     "ConfigChangeEvent",
     "ConversationEvent",
@@ -64,6 +70,7 @@ __all__ = [
     "FaultEvent",
     "FaultKind",
     "FaultRecord",
+    "FlagEvent",
     "FreezeWindow",
     "LogVolume",
     "MessageEvent",
@@ -72,6 +79,7 @@ __all__ = [
     "Policy",
     "PurchaseRequest",
     "RejectEvent",
+    "ReplyEvent",
     "RootCause",
     "SandboxEstate",
     "ScaleEvent",

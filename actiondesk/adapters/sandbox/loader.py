@@ -113,7 +113,11 @@ def _check(scenario: Scenario) -> list[tuple[str, str]]:
         if not 0 <= level <= 3:
             problems.append((f"policy.autonomy.{key}", f"a level is 0 (suggest) to 3 (autonomous), got {level}"))
     last_at: tuple[int, float] | None = None
+    opened = False
     for i, event in enumerate(scenario.events):
+        if event.kind == "reply" and not opened:
+            problems.append((f"events[{i}].reply", "a reply needs a message or alert before it to answer"))
+        opened = opened or event.kind in ("message", "alert")
         if event.at is not None:
             if last_at is not None and event.at < last_at[1]:
                 problems.append(

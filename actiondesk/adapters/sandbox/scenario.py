@@ -52,9 +52,50 @@ class Policy(_Strict):
     )
 
 
+class ChangeSpec(_Strict):
+    """The kind of change a root cause is, with the fields that identify it (a field left out is not checked)."""
+
+    kind: Literal["deploy", "config_change", "flag", "scale"]
+    key: str | None = Field(default=None, min_length=1, description="config_change and flag: the key.")
+    replicas: int | None = Field(default=None, ge=0, description="scale: the replica count it set.")
+    version: str | None = Field(default=None, description="deploy: the version.")
+    commit: Commit | None = Field(default=None, description="deploy: the commit.")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> ChangeSpec:
+        allowed = {
+            "deploy": {"version", "commit"},
+            "config_change": {"key"},
+            "flag": {"key"},
+            "scale": {"replicas"},
+        }[self.kind]
+        extra = sorted(self.model_fields_set - allowed - {"kind"})
+        if extra:
+            raise ValueError(f"a {self.kind} change has no {', '.join(extra)}")
+        return self
+
+
 class RootCause(_Strict):
+    """``{service, commit}`` for a deploy (as before), or ``{service, change: {kind, ...}}`` for any kind."""
+
     service: str
-    commit: Commit
+    commit: Commit | None = None
+    change: ChangeSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> RootCause:
+        if (self.commit is None) == (self.change is None):
+            raise ValueError("a root_cause names either a commit (a deploy) or a change: {kind, ...}")
+        return self
+
+    def shown(self) -> str:
+        if self.commit is not None:
+            return f"{self.service}@{self.commit}"
+        assert self.change is not None
+        detail = self.change.key or self.change.commit or self.change.version
+        if self.change.replicas is not None:
+            detail = f"replicas={self.change.replicas}"
+        return f"{self.service} {self.change.kind}" + (f" {detail}" if detail else "")
 
 
 class Expect(_Strict):
@@ -63,7 +104,7 @@ class Expect(_Strict):
     root_cause: RootCause | None = None
     actions: tuple[str, ...] | None = None
     decisions: tuple[Outcome, ...] | None = None
-    status: Literal["resolved", "escalated", "failed", "awaiting_approval"] | None = None
+    status: Literal["resolved", "escalated", "failed", "awaiting_approval", "awaiting_reply"] | None = None
 
     @property
     def checks_root_cause(self) -> bool:
@@ -87,8 +128,14 @@ class Scenario(_Strict):
         """``start + at`` for an event with an ``at``; None for one that happens whenever it is reached."""
         return None if event.at is None else self.start + timedelta(seconds=event.at)
 
+    @property
+    def control(self) -> bool:
+        """A control scenario: nothing should be blamed (``root_cause: null``)."""
+        return self.expect.checks_root_cause and self.expect.root_cause is None
+
     def prelude(self) -> tuple[ScenarioEvent, ...]:
-        """The world events before the first message, alert, approve or reject (what ``serve`` starts from)."""
+        """The world events before the first message, reply, alert, approve or reject (what ``serve`` starts
+        from)."""
         head: list[ScenarioEvent] = []
         for event in self.events:
             if event.world_event is None:
