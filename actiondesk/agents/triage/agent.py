@@ -193,7 +193,8 @@ class Triage:
         evidence = [Evidence(source=r.rule.action, summary=r.described()) for r in _firsts(analysis)]
         evidence += self._pods(reader, analysis)
         history = reader.changes(root)
-        found = suspects(history, first.onset, window)
+        seen = analysis.symptoms if root == analysis.reported else analysis.anomalous.get(root, [])
+        found = suspects(history, first.onset, window, frozenset(r.signal for r in seen))
         corroborated, logs = self._logs(reader, analysis)
         evidence += logs
         common = {

@@ -1,6 +1,8 @@
 """The change behind an onset: the newest change of any kind (deploy, config, flag, scaling) to the service
 where the trouble began, made inside the change window before its onset. A change long before it (hours,
-days) or after it is never blamed; neither is a restart, which ActionDesk itself makes."""
+days) or after it is never blamed; neither is a restart, which ActionDesk itself makes, nor a scaling down
+that cannot explain what is seen (fewer replicas saturate a service or leave it unready; on their own they do
+not make it answer 500s)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,22 @@ from actiondesk.core.finding import Culprit
 BLAMEABLE = frozenset({"deploy", "rollback", "config_change", "flag", "scale"})
 
 
-def suspects(changes: Sequence[ChangeEntry], onset: datetime, window: timedelta) -> list[ChangeEntry]:
-    """The changes in [onset - window, onset], newest first."""
-    found = [c for c in changes if c.kind in BLAMEABLE and onset - window <= c.at <= onset]
+SATURATION = frozenset({"cpu", "latency", "unready"})
+
+
+def plausible(change: ChangeEntry, signals: frozenset[str]) -> bool:
+    if change.kind != "scale" or change.replicas is None or change.previous_replicas is None:
+        return True
+    if change.replicas == 0 or change.replicas > change.previous_replicas:
+        return True
+    return bool(signals & SATURATION)
+
+
+def suspects(
+    changes: Sequence[ChangeEntry], onset: datetime, window: timedelta, signals: frozenset[str]
+) -> list[ChangeEntry]:
+    """The plausible changes in [onset - window, onset], newest first; ``signals`` are the anomalous ones."""
+    found = [c for c in changes if c.kind in BLAMEABLE and onset - window <= c.at <= onset and plausible(c, signals)]
     return sorted(found, key=lambda c: c.at, reverse=True)
 
 
