@@ -18,8 +18,9 @@ from actiondesk.actions.executor import Executor
 from actiondesk.agents.governance import Governance
 from actiondesk.agents.intent import classify
 from actiondesk.agents.llm import LLM_RUNBOOK, LlmOutcome, LlmPlanner
+from actiondesk.agents.llm.investigator import Investigator
 from actiondesk.agents.planner import RunbookPlanner
-from actiondesk.agents.record import Recorder, say
+from actiondesk.agents.record import Note, Recorder, say
 from actiondesk.agents.triage import Triage
 from actiondesk.agents.triage.reader import Reader
 from actiondesk.agents.triage.signals import LABELS, RULES, limit
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 
 WAITING = frozenset({CaseStatus.AWAITING_APPROVAL, CaseStatus.AWAITING_REPLY})
 TIMED = frozenset({CaseStatus.WATCHING, CaseStatus.AWAITING_REPLY})  # waiting until ``wake_at``
+INVESTIGABLE = frozenset({FindingKind.UNKNOWN_SERVICE, FindingKind.UNEXPLAINED_ANOMALY, FindingKind.NO_ANOMALY})
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class CaseLoop:
         *,
         llm: LlmPlanner | None = None,
         planning: str = "runbook",
+        investigator: Investigator | None = None,
     ) -> None:
         self.recorder = recorder
         self.store = recorder.store
@@ -94,6 +97,7 @@ class CaseLoop:
         self._ids = ids
         self.llm = llm
         self.planning = planning if llm is not None else "runbook"  # runbook, llm or auto (runbooks first)
+        self.investigator = investigator  # the model investigates when triage's rules cannot conclude
 
     # Opening and talking to cases
 
@@ -280,11 +284,15 @@ class CaseLoop:
 
     def _triage(self, case: Case) -> Case:
         now = self.clock.now()
-        finding = self.triage.run(case, self.thread(case))
-        service = finding.service or case.service
+        thread = self.thread(case)
+        finding = self.triage.run(case, thread)
         if self._watching(case, finding):
             return self._watch(case, finding)
-        notes = [(AuditKind.FINDING, finding.model_dump(mode="json")), say(finding.summary)]
+        inquiry: list[Note] = []
+        if self._investigable(case, finding):
+            case, finding, inquiry = self._investigate(case, finding, thread)
+        service = finding.service or case.service
+        notes = [*inquiry, (AuditKind.FINDING, finding.model_dump(mode="json")), say(finding.summary)]
         if not finding.abstained:
             return self.recorder.save(
                 case.moved(CaseStatus.PLANNING, now, finding=finding, service=service, wake_at=None), *notes
@@ -297,6 +305,7 @@ class CaseLoop:
                     finding=finding,
                     wake_at=now + timedelta(seconds=self.settings.clarify_timeout_seconds),
                 ),
+                *inquiry,
                 (AuditKind.FINDING, finding.model_dump(mode="json")),
                 say(finding.question, choices=list(finding.candidates)),
             )
@@ -308,6 +317,30 @@ class CaseLoop:
             *notes,
             (AuditKind.CASE_ESCALATED, {"reason": "triage abstained"}),
         )
+
+    def _investigable(self, case: Case, finding: Finding) -> bool:
+        """The rules could not tell which service or which change: the model may investigate (when configured)."""
+        return (
+            self.investigator is not None
+            and finding.abstained
+            and case.kind is not CaseKind.REQUEST
+            and finding.kind in INVESTIGABLE
+        )
+
+    def _investigate(self, case: Case, finding: Finding, thread: list[str]) -> tuple[Case, Finding, list[Note]]:
+        assert self.investigator is not None
+        inquiry = self.investigator.investigate(case, finding, thread, self.triage.services())
+        out = inquiry.outcome
+        case = case.changed(
+            self.clock.now(),
+            llm_calls=case.llm_calls + out.calls,
+            tokens=case.tokens + out.tokens,
+            cost_usd=case.cost_usd + out.cost_usd,
+        )
+        if inquiry.finding is not None:
+            return case, inquiry.finding, [*out.notes, say(f"I asked the model to investigate: {inquiry.why}.")]
+        told = f"I asked the model to investigate, but {inquiry.why}; I am not acting on it."
+        return case, finding, [*out.notes, say(told)]
 
     def _watching(self, case: Case, finding: Finding) -> bool:
         """An incident whose services look normal may be reported early: watch it until ``watch_until``."""

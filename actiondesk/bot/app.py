@@ -7,7 +7,7 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from actiondesk.actions.catalog import Catalog
 from actiondesk.actions.executor import Executor
@@ -23,6 +23,7 @@ from actiondesk.agents.controls import Controls
 from actiondesk.agents.governance import Governance, PolicyData, PolicyStore, Window
 from actiondesk.agents.governance.calendars import Calendars, sources
 from actiondesk.agents.llm import LlmBounds, LlmPlanner
+from actiondesk.agents.llm.investigator import Investigator
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
@@ -102,6 +103,7 @@ def build_runtime(
         ),
         people=lambda: frozenset(p.name for p in directory.people()),
     )
+    llm = build_llm_planner(settings, executor, clock)
     loop = CaseLoop(
         recorder,
         executor,
@@ -119,8 +121,9 @@ def build_runtime(
         ),
         owner=f"{socket.gethostname()}:{os.getpid()}",
         ids=ids,
-        llm=build_llm_planner(settings, executor, clock),
+        llm=llm,
         planning=settings.planning,
+        investigator=None if llm is None else build_investigator(settings, llm),
     )
     return Runtime(
         settings=settings,
@@ -163,6 +166,16 @@ def build_llm_planner(settings: Settings, executor: Executor, clock: Clock) -> L
         max_turns=settings.llm_max_turns, max_tokens=settings.llm_max_tokens, max_cost_usd=settings.llm_max_cost
     )
     return LlmPlanner(model, executor, bounds, prices, model_name=settings.llm_model)
+
+
+def build_investigator(settings: Settings, llm: LlmPlanner) -> Investigator:
+    """The model as investigator when triage's rules cannot conclude, within the planner's bounds."""
+    return Investigator(
+        llm,
+        window=timedelta(minutes=settings.change_window_minutes),
+        slack=timedelta(seconds=settings.triage_step_seconds),
+        minutes=settings.triage_lookback_minutes,
+    )
 
 
 def policy_from_settings(settings: Settings) -> PolicyData:

@@ -156,9 +156,19 @@ def closed_port() -> int:
 _FINDING = re.compile(r"Triage finding: (\{.*\})\n")
 
 
+INVESTIGATOR = "You are the investigation agent"
+
+
+def investigating(request: dict[str, Any]) -> bool:
+    return str(request["messages"][0]["content"]).startswith(INVESTIGATOR)
+
+
 def operator(request: dict[str, Any]) -> Reply:
     """A model that does what an on-call engineer would for the findings the estate knows, and stops after one
-    change (or hands off when policy did not let it run)."""
+    change (or hands off when policy did not let it run). Asked to investigate where triage's rules could not
+    conclude, it says it cannot tell either."""
+    if investigating(request):
+        return say("I cannot tell which change caused this either; a person should look.")
     last = request["messages"][-1]
     if last["role"] == "tool":
         outcome = json.loads(last["content"])
@@ -174,7 +184,29 @@ def operator(request: dict[str, Any]) -> Reply:
                 "service": culprit["service"],
                 "to_version": culprit["previous_version"],
                 "from_version": culprit["version"],
-                "reason": f"5xx onset after {culprit['version']}",
+                "reason": f"onset after {culprit['version']}",
+            },
+        )
+    if facts["kind"] in ("bad_config", "bad_flag") and culprit:
+        action = "set_config_value" if facts["kind"] == "bad_config" else "set_feature_flag"
+        return call(
+            action,
+            {
+                "service": culprit["service"],
+                "key": culprit["key"],
+                "value": culprit["previous_value"],
+                "expected": culprit["value"],
+                "reason": f"onset after {culprit['key']}={culprit['value']}",
+            },
+        )
+    if facts["kind"] == "bad_scale" and culprit:
+        return call(
+            "scale_service",
+            {
+                "service": culprit["service"],
+                "replicas": culprit["previous_replicas"],
+                "expected_replicas": culprit["replicas"],
+                "reason": "onset after scaling",
             },
         )
     staples = {"vpn_locked": ("reset_vpn_session", "user"), "password_reset": ("reset_password", "user")}

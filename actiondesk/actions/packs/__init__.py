@@ -8,6 +8,7 @@ from actiondesk.actions.packs.argocd import ARGOCD
 from actiondesk.actions.packs.changes import CHANGES
 from actiondesk.actions.packs.deployments import DEPLOYMENTS
 from actiondesk.actions.packs.hosts import HOSTS
+from actiondesk.actions.packs.inventory import INVENTORY
 from actiondesk.actions.packs.kubernetes import KUBERNETES
 from actiondesk.actions.packs.loki import LOKI
 from actiondesk.actions.packs.prometheus import PROMETHEUS
@@ -16,7 +17,7 @@ from actiondesk.actions.packs.telemetry import TELEMETRY
 
 def builtin_packs() -> list[Pack]:
     """The packs over the Inventory, Telemetry, Deployer and Configurator ports (always present)."""
-    return [TELEMETRY, DEPLOYMENTS, CHANGES]
+    return [INVENTORY, TELEMETRY, DEPLOYMENTS, CHANGES]
 
 
 def system_packs() -> list[Pack]:

@@ -77,9 +77,10 @@ def _world_problems(scenario: Scenario, defaults: EstateState) -> list[tuple[str
             for key in NEW_SERVICE_REQUIRES:
                 if getattr(spec, key) is None:
                     problems.append((f"world.services.{name}.{key}", "required for a new service"))
-        for i, dep in enumerate(spec.depends_on or ()):
-            if dep not in known:
-                problems.append((f"world.services.{name}.depends_on[{i}]", f"unknown service {dep!r}"))
+        for field in ("depends_on", "calls"):
+            for i, dep in enumerate(getattr(spec, field) or ()):
+                if dep not in known:
+                    problems.append((f"world.services.{name}.{field}[{i}]", f"unknown service {dep!r}"))
     return problems
 
 

@@ -142,7 +142,7 @@ class _Bucket:
         record = self._records[service]
         upstream: tuple[str, int] | None = None
         child_ms = 0.0
-        for dep in record.depends_on:
+        for dep in (*record.depends_on, *record.calls):
             if dep in path or dep not in self._records:
                 continue
             hop = self._visit(dep, trace, at, path | {dep})

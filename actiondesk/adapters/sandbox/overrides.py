@@ -24,6 +24,7 @@ class ServiceSpec(BaseModel):
     environment: str | None = None
     version: str | None = None
     depends_on: tuple[str, ...] | None = None
+    calls: tuple[str, ...] | None = None
     aliases: tuple[str, ...] | None = None
     description: str | None = None
     baseline_error_rate: float | None = Field(default=None, ge=0.0, le=1.0)

@@ -55,7 +55,8 @@ def jitter(service: str, metric: str, at: datetime) -> float:
 
 def _callees(state: EstateState, service: str, seen: frozenset[str]) -> list[str]:
     names = {s.name for s in state.services}
-    return [d for d in service_record(state, service).depends_on if d in names and d not in seen]
+    record = service_record(state, service)
+    return [d for d in (*record.depends_on, *record.calls) if d in names and d not in seen]
 
 
 def own_failure(state: EstateState, service: str, at: datetime) -> float:

@@ -120,23 +120,28 @@ def active_faults(
     return [f for f in state.faults if f.kind in kinds and f.service in names and is_active(state, f, at)]
 
 
+def _callees(record: ServiceRecord) -> tuple[str, ...]:
+    """What a service really calls: its declared dependencies and the undeclared ones."""
+    return (*record.depends_on, *record.calls)
+
+
 def dependencies(state: EstateState, service: str) -> list[str]:
     """Everything ``service`` calls, directly or not (cycle-safe, ``service`` itself excluded)."""
     by_name = {s.name: s for s in state.services}
     seen: list[str] = []
-    stack = list(by_name[service].depends_on) if service in by_name else []
+    stack = list(_callees(by_name[service])) if service in by_name else []
     while stack:
         name = stack.pop(0)
         if name == service or name in seen or name not in by_name:
             continue
         seen.append(name)
-        stack.extend(by_name[name].depends_on)
+        stack.extend(_callees(by_name[name]))
     return seen
 
 
 def origins(state: EstateState) -> list[str]:
     """Services where requests start: those nothing depends on, plus any only reachable through a cycle."""
-    called = {dep for s in state.services for dep in s.depends_on}
+    called = {dep for s in state.services for dep in _callees(s)}
     starts = [s.name for s in state.services if s.name not in called]
     reached = set(starts)
     for name in starts:

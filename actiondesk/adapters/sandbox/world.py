@@ -54,6 +54,11 @@ class ServiceRecord(_Frozen):
     environment: str
     version: str
     depends_on: tuple[str, ...] = ()
+    calls: tuple[str, ...] = Field(
+        default=(),
+        description="Services it also calls that its catalog entry does not declare (a stale topology): requests "
+        "and failures flow along them, but the Inventory does not show them.",
+    )
     aliases: tuple[str, ...] = ()
     description: str = ""
     baseline_error_rate: float = Field(default=0.003, ge=0.0, le=1.0)

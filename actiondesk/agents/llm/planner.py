@@ -67,8 +67,8 @@ class LlmOutcome:
     cost_usd: float = 0.0
 
 
-class _Bound(Exception):
-    pass
+class Bound(Exception):
+    """A per-case bound (turns, tokens, cost) was reached: a person takes over."""
 
 
 class LlmPlanner:
@@ -113,22 +113,24 @@ class LlmPlanner:
         sent = 0
         try:
             while True:
-                self._check_turns(case, out)
-                turn = self._ask(case, messages[sent:], messages, schemas, out)
+                self.check_turns(case, out)
+                turn = self.ask(case, messages[sent:], messages, schemas, out)
                 sent = len(messages)
                 if not turn.tool_calls:
                     return self._final(case, plan, turn, out)
                 call = turn.tool_calls[0]
-                messages.append(_assistant(turn.text, call))
+                messages.append(assistant(turn.text, call))
                 for extra in turn.tool_calls[1:]:  # one call at a time: the rest are refused
-                    messages[-1]["tool_calls"].append(_tool_call(extra))  # type: ignore[union-attr]
+                    messages[-1]["tool_calls"].append(tool_call(extra))  # type: ignore[union-attr]
                 proposed = self._handle(case, plan, call, specs, messages, out)
                 for extra in turn.tool_calls[1:]:
-                    messages.append(_tool(extra.id, {"error": "one tool call at a time; propose it again later"}))
+                    messages.append(
+                        tool_message(extra.id, {"error": "one tool call at a time; propose it again later"})
+                    )
                 if proposed is not None:
                     out.plan = proposed
                     return out
-        except _Bound as bound:
+        except Bound as bound:
             out.escalate = self._summary(case, plan, str(bound), out)
             return out
         except ModelError as exc:
@@ -136,9 +138,10 @@ class LlmPlanner:
             out.notes.append((AuditKind.THOUGHT, {"event": "model_unavailable", "error": str(exc)}))
             return out
 
-    def _ask(
+    def ask(
         self, case: Case, new: list[Message], messages: list[Message], schemas: list[ToolSchema], out: LlmOutcome
     ) -> ModelTurn:
+        """One model call: the prompt and the response audited (redacted), usage counted, bounds checked."""
         outgoing = [redact(m) for m in messages]  # type: ignore[misc]
         out.notes.append(
             (
@@ -176,14 +179,14 @@ class LlmPlanner:
         )
         tokens, spent = case.tokens + out.tokens, case.cost_usd + out.cost_usd
         if self.bounds.max_tokens is not None and tokens > self.bounds.max_tokens:
-            raise _Bound(f"token bound reached ({tokens} of {self.bounds.max_tokens})")
+            raise Bound(f"token bound reached ({tokens} of {self.bounds.max_tokens})")
         if self.bounds.max_cost_usd is not None and spent > self.bounds.max_cost_usd:
-            raise _Bound(f"cost bound reached (${spent:.4f} of ${self.bounds.max_cost_usd:.4f})")
+            raise Bound(f"cost bound reached (${spent:.4f} of ${self.bounds.max_cost_usd:.4f})")
         return turn
 
-    def _check_turns(self, case: Case, out: LlmOutcome) -> None:
+    def check_turns(self, case: Case, out: LlmOutcome) -> None:
         if case.llm_calls + out.calls >= self.bounds.max_turns:
-            raise _Bound(f"turn bound reached ({self.bounds.max_turns} model calls)")
+            raise Bound(f"turn bound reached ({self.bounds.max_turns} model calls)")
 
     def _handle(
         self,
@@ -216,12 +219,12 @@ class LlmPlanner:
         result = output.model_dump(mode="json")
         for why in suspicions(json.dumps(result), ()):
             out.notes.append((AuditKind.INJECTION_SUSPECTED, {"source": f"tool:{call.name}", "why": why}))
-        messages.append(_tool(call.id, {"result": data(f"tool:{call.name}", json.dumps(result))}))
+        messages.append(tool_message(call.id, {"result": data(f"tool:{call.name}", json.dumps(result))}))
         return None
 
     def _correct(self, call: ToolCall, why: str, messages: list[Message], out: LlmOutcome) -> None:
         out.notes.append((AuditKind.THOUGHT, {"event": "correction", "tool": call.name, "error": why}))
-        messages.append(_tool(call.id, {"error": why, "hint": "call an offered tool with its exact schema"}))
+        messages.append(tool_message(call.id, {"error": why, "hint": "call an offered tool with its exact schema"}))
         return None
 
     def _final(self, case: Case, plan: Plan, turn: ModelTurn, out: LlmOutcome) -> LlmOutcome:
@@ -273,7 +276,7 @@ class LlmPlanner:
         messages: list[Message] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
         for step in plan.steps:
             call = ToolCall(id=f"step-{step.index}", name=step.call.action, arguments=json.dumps(step.call.params))
-            messages.append(_assistant(None, call))
+            messages.append(assistant(None, call))
             outcome: dict[str, JsonValue] = {"status": step.status.value}
             if step.decision is not None:
                 outcome["policy"] = step.decision.outcome.value
@@ -282,7 +285,7 @@ class LlmPlanner:
                 outcome["result"] = data(f"tool:{step.call.action}", json.dumps(step.result))
             if step.error:
                 outcome["error"] = step.error
-            messages.append(_tool(call.id, outcome))
+            messages.append(tool_message(call.id, outcome))
         return messages
 
 
@@ -290,13 +293,13 @@ def _params(call: object) -> dict[str, JsonValue]:
     return {"params": redact(dict(call.params))}  # type: ignore[attr-defined]
 
 
-def _tool_call(call: ToolCall) -> dict[str, JsonValue]:
+def tool_call(call: ToolCall) -> dict[str, JsonValue]:
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
 
 
-def _assistant(text: str | None, call: ToolCall) -> Message:
-    return {"role": "assistant", "content": text, "tool_calls": [_tool_call(call)]}
+def assistant(text: str | None, call: ToolCall) -> Message:
+    return {"role": "assistant", "content": text, "tool_calls": [tool_call(call)]}
 
 
-def _tool(call_id: str, content: dict[str, JsonValue]) -> Message:
+def tool_message(call_id: str, content: dict[str, JsonValue]) -> Message:
     return {"role": "tool", "tool_call_id": call_id, "content": json.dumps(content)}

@@ -64,6 +64,9 @@ class Triage:
     def namer(self) -> Namer:
         return Namer(self._inventory.services())
 
+    def services(self) -> list[Service]:
+        return self._inventory.services()
+
     def run(self, case: Case, thread: Sequence[str] = ()) -> Finding:
         """The finding for ``case``; ``thread`` is every human message of it, oldest first (default: its text)."""
         texts = list(thread) or [case.text]
