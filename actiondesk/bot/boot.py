@@ -7,29 +7,38 @@ from datetime import timedelta
 
 from actiondesk.adapters.sandbox import EstateState, SandboxEstate, Scenario, load_scenario, parse_scenario
 from actiondesk.adapters.store import SqlStore
-from actiondesk.core.clock import SimulatedClock, SystemClock
+from actiondesk.core.clock import SimulatedClock
+from actiondesk.core.ports import Clock
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ESTATE_BLOB = "sandbox-estate"
 
-# The world `serve` starts in when no scenario file is named: payment-gateway's latest deploy raised its 5xx rate.
-BAD_DEPLOY = """
-name: serve-default-bad-deploy
+# The world `serve` starts in when no scenario file is named: one of each thing to try (the README lists them).
+# - payment-gateway's latest deploy raised its 5xx rate (checkout, which calls it, fails too);
+# - search's latest deploy is CPU-heavy: search is slow;
+# - frank's VPN session is locked;
+# - worker-1's log volume is full.
+DEFAULT_WORLD = """
+name: serve-default
 events:
   - {at: 0, deploy: {service: payment-gateway, version: v2.5.0, commit: 9f3c2ab, author: dana}}
+  - {at: 10, deploy: {service: search, version: v1.9.0, commit: 3b7e1c4, author: bob}}
+  - {at: 30, fault: {service: search, kind: cpu_saturation, value: 60}}
+  - {at: 40, fault: {kind: account_locked, user: frank}}
+  - {at: 50, fault: {kind: disk_full, host: worker-1}}
   - {at: 60, fault: {service: payment-gateway, kind: error_rate, value: 0.35}}
   - {at: 120, message: {user: alice, text: "payment gateway is throwing 500s"}}
 """
 
 
-def trouble(scenario: Scenario, clock: SystemClock) -> EstateState:
+def trouble(scenario: Scenario, clock: Clock) -> EstateState:
     """Replay the scenario's world events up to its first message so they end 'now' on the wall clock."""
     first_message = next((e.at or 0.0 for e in scenario.events if e.kind in ("message", "alert")), None)
     world_events = []
     for event in scenario.events:
-        if event.kind in ("message", "alert", "approve", "reject"):
+        if event.kind in ("message", "reply", "alert", "approve", "reject"):
             break
         world_events.append(event)
     horizon = first_message if first_message is not None else max((e.at or 0.0 for e in world_events), default=0.0)
@@ -44,12 +53,12 @@ def trouble(scenario: Scenario, clock: SystemClock) -> EstateState:
     return estate.state
 
 
-def serve_estate(settings: Settings, store: SqlStore, clock: SystemClock) -> tuple[SandboxEstate, Scenario]:
+def serve_estate(settings: Settings, store: SqlStore, clock: Clock) -> tuple[SandboxEstate, Scenario]:
     """The estate a server starts with: the persisted one if any, else the configured trouble."""
     if settings.sandbox_scenario is not None:
         scenario = load_scenario(settings.sandbox_scenario)
     else:
-        scenario = parse_scenario(BAD_DEPLOY, "built-in bad-deploy world")
+        scenario = parse_scenario(DEFAULT_WORLD, "built-in default world")
     saved = store.get_blob(ESTATE_BLOB)
     if saved is not None:
         state = EstateState.model_validate_json(saved)
