@@ -82,6 +82,29 @@ def serve(
         shutdown_tracing(provider)  # sends the spans still batched
 
 
+@app.command()
+def healthcheck(
+    path: Annotated[str, typer.Option(help="/healthz (alive) or /readyz (ready to take traffic).")] = "/healthz",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 4.0,
+) -> None:
+    """Ask the server running here (ACTIONDESK_HOST/PORT) whether it is healthy; exit 0 if so, else 1.
+
+    For a container's HEALTHCHECK: no curl needed in the image.
+    """
+    import httpx
+
+    settings = _settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host  # noqa: S104 - names "any"
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{settings.port}{path}"
+    try:
+        answer = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        typer.echo(f"unhealthy: {url}: {type(exc).__name__}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{answer.status_code} {answer.text.strip()}")
+    raise typer.Exit(0 if answer.status_code == 200 else 1)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database (DATABASE_URL) to the newest schema."""
