@@ -15,10 +15,9 @@ WORKDIR /src
 RUN python -m venv /opt/actiondesk
 COPY pyproject.toml README.md ./
 COPY actiondesk ./actiondesk
-# setuptools builds ActionDesk's own wheel; everything else arrives as a binary wheel
+# setuptools builds ActionDesk's own wheel; everything else arrives as a binary wheel (pip compiles the bytecode)
 RUN /opt/actiondesk/bin/pip install --no-cache-dir --no-binary=actiondesk . \
-    && /opt/actiondesk/bin/pip uninstall --yes pip \
-    && /opt/actiondesk/bin/python -m compileall -q /opt/actiondesk/lib
+    && /opt/actiondesk/bin/pip uninstall --yes setuptools pip
 
 # Stage 2: the runtime. The same slim base, the virtual environment, a non-root user; no compiler, no pip.
 FROM ${PYTHON_IMAGE}

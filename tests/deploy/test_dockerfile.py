@@ -4,6 +4,7 @@ the base image at hand), the built image answers `actiondesk --help`."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -106,19 +107,13 @@ def test_the_image_builds_and_answers_help() -> None:
                 f"cannot build here: the base image {base} is not in local storage and cannot be pulled ({reason})"
             )
     isolation = ["--isolation", "chroot"]  # this machine kind refuses the rlimits and cgroups of a runc container
-    build = [
-        *engine,
-        "bud" if buildah else "build",
-        *isolation,
-        "--layers",
-        "-t",
-        IMAGE,
-        "-f",
-        str(DOCKERFILE),
-        str(ROOT),
-    ]
-    built = _run(build, 1200)
+    build = [*engine, "bud" if buildah else "build", *isolation, "--format", "docker", "--layers", "-t", IMAGE]
+    built = _run([*build, "-f", str(DOCKERFILE), str(ROOT)], 1200)
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    config = json.loads(_run([*engine, "inspect", *(["--type", "image"] if buildah else []), IMAGE], 60).stdout)
+    docker = config["Docker"]["config"] if buildah else config[0]["Config"]
+    assert docker["Healthcheck"]["Test"] == ["CMD", "actiondesk", "healthcheck"]
+    assert docker["User"] == "10001:10001"
     if buildah:
         container = _run([*engine, "from", IMAGE], 120).stdout.strip()
         try:
