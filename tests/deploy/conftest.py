@@ -25,18 +25,22 @@ NODE_MODULES = TOOLS / "node_modules"
 
 def missing(what: str) -> None:
     """Skip (or, in CI, fail) a test whose validator is not installed."""
-    message = f"{what} is not installed (bash .ci/run installs it into .tools/)"
+    message = f"{what} is not installed (`make deploy-tools` installs it)"
     if os.environ.get("ACTIONDESK_REQUIRE_DEPLOY_TOOLS") == "1":
         pytest.fail(message)
     pytest.skip(message)
 
 
+def on_path(command: str, what: str) -> str:
+    found = shutil.which(command)
+    if found is None:
+        missing(what)
+    return str(found)
+
+
 @pytest.fixture(scope="session")
 def node() -> str:
-    found = shutil.which("node")
-    if found is None:
-        missing("node (Debian's nodejs)")
-    return str(found)
+    return on_path("node", "node (Debian's nodejs)")
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +56,7 @@ def node_package(node: str):
 
 @pytest.fixture(scope="session")
 def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        missing("promtool (Debian's prometheus package)")
-    return str(found)
+    return on_path("promtool", "promtool (Debian's prometheus package)")
 
 
 @pytest.fixture(scope="session")
