@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from actiondesk.bot.actions_cli import AsJson, By, RunKey, actions_app, rollback_command
-from actiondesk.bot.logs import configure_logging
+from actiondesk.bot.logs import announce, configure_logging
 from actiondesk.bot.outbox_cli import outbox_app
 from actiondesk.bot.policy_cli import policy_app
 from actiondesk.bot.teams.cli import teams_app
@@ -114,8 +114,8 @@ def db_upgrade() -> None:
     try:
         upgrade(settings.database_url)
     except ActionDeskError as exc:
-        raise _fail(exc) from None
-    typer.echo(f"database at revision {current_revision(settings.database_url)}")
+        raise _fail(exc, settings) from None
+    announce(settings, f"database at revision {current_revision(settings.database_url)}")
 
 
 @audit_app.command("verify")

@@ -273,3 +273,20 @@ def test_logs_of_a_json_server_are_one_object_per_line_even_for_a_failed_start(t
     assert all(line.keys() >= LOG_KEYS for line in lines)
     assert "actiondesk db upgrade" in lines[-1]["message"]
     assert lines[-1]["level"] == "ERROR"
+
+
+def test_the_migration_job_writes_json_lines_too(tmp_path: Path) -> None:
+    for url, code in [(f"sqlite:///{tmp_path / 'm.db'}", 0), ("postgresql+psycopg://nobody@127.0.0.1:1/none", 2)]:
+        done = subprocess.run(
+            [sys.executable, "-m", "actiondesk", "db", "upgrade"],
+            cwd=ROOT,
+            env=server_env(url, ACTIONDESK_LOG_FORMAT="json"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == code, done.stderr
+        lines = [json.loads(line) for line in (done.stdout + done.stderr).splitlines()]
+        assert all(line.keys() >= LOG_KEYS for line in lines)
+        last = lines[-1]["message"]
+        assert last.startswith("database at revision" if code == 0 else "cannot migrate the database")
