@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench scenarios clean
+.PHONY: run test lint bench scenarios clean deploy-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,11 @@ test: lint
 scenarios: $(STAMP)
 	$(BIN)/actiondesk scenario run scenarios --summary
 
+deploy-tools:
+	bash .ci/deploy-tools
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache actiondesk.db actiondesk.db-wal actiondesk.db-shm
+	rm -rf $(VENV) .tools .pytest_cache .ruff_cache actiondesk.db actiondesk.db-wal actiondesk.db-shm

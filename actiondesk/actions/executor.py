@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from opentelemetry.trace import Status, StatusCode
 from pydantic import JsonValue
 
 from actiondesk.actions.catalog import AnySpec, Catalog
@@ -19,6 +20,7 @@ from actiondesk.core.errors import ActionDeskError, ActionFailedError, ScopeErro
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Store, UnitOfWork
 from actiondesk.core.runs import ActionRun, RunStatus
+from actiondesk.core.tracing import span
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,10 @@ class Executor:
 
     def probe(self, call: ActionCall, case_id: str | None) -> ActionOutput:
         """Run a read-only action and record what it observed."""
+        with span("action.probe", {"actiondesk.action": call.action}):
+            return self._probe(call, case_id)
+
+    def _probe(self, call: ActionCall, case_id: str | None) -> ActionOutput:
         spec, params = self._validated(call, case_id, None)
         if spec.mutating:
             raise ActionFailedError(f"{call.action} changes state; it cannot run as a probe")
@@ -105,6 +111,15 @@ class Executor:
         Raises UnknownActionError, InvalidParametersError or ScopeError before anything is claimed, and
         StateDriftError when the re-observed state no longer warrants the action.
         """
+        with span("action.run", {"actiondesk.action": call.action, "actiondesk.run_key": key}) as current:
+            execution = self._execute(call, case_id=case_id, key=key)
+            current.set_attribute("actiondesk.run_status", execution.run.status.value)
+            current.set_attribute("actiondesk.replayed", execution.replayed)
+            if not execution.succeeded:
+                current.set_status(Status(StatusCode.ERROR, execution.run.error or execution.run.status.value))
+            return execution
+
+    def _execute(self, call: ActionCall, *, case_id: str | None, key: str) -> Execution:
         spec, params = self._validated(call, case_id, key)
         now = self._ctx.clock.now()
         with self._store.transaction() as uow:

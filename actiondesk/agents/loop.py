@@ -33,6 +33,7 @@ from actiondesk.core.governance import Outcome
 from actiondesk.core.plan import ActionCall, Plan, PlanStep, StepStatus
 from actiondesk.core.ports import UnitOfWork
 from actiondesk.core.redact import redact_text
+from actiondesk.core.tracing import case_scope, span
 
 log = logging.getLogger(__name__)
 
@@ -223,17 +224,23 @@ class CaseLoop:
 
     def run(self, case_id: str) -> Case:
         """Advance the case until it waits for a person or ends. Safe to call from any replica."""
-        if not self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds):
-            log.info("case %s: leased by another worker", case_id)
-            return self.store.get_case(case_id)
-        try:
-            case = self.store.get_case(case_id)
-            while self.due(case):
-                self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds)
-                case = self.advance(case)
-            return case
-        finally:
-            self.store.release_lease(case_id, self.owner)
+        with case_scope(case_id), span("case.run"):  # logs and spans of this work carry the case id
+            if not self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds):
+                log.info("case %s: leased by another worker", case_id)
+                return self.store.get_case(case_id)
+            try:
+                case = self.store.get_case(case_id)
+                while self.due(case):
+                    self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds)
+                    before = case.status
+                    with span("case.step", {"actiondesk.case.status": before.value}) as step:
+                        case = self.advance(case)
+                        step.set_attribute("actiondesk.case.next_status", case.status.value)
+                    if case.status is not before:
+                        log.info("case %s: %s -> %s", case_id, before.value, case.status.value)
+                return case
+            finally:
+                self.store.release_lease(case_id, self.owner)
 
     def due(self, case: Case) -> bool:
         """Whether the case has work to do now: not ended, not waiting for a person, its wake time reached."""

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from actiondesk.bot.actions_cli import AsJson, By, RunKey, actions_app, rollback_command
+from actiondesk.bot.logs import announce, configure_logging
 from actiondesk.bot.outbox_cli import outbox_app
 from actiondesk.bot.policy_cli import policy_app
 from actiondesk.bot.teams.cli import teams_app
@@ -45,14 +46,15 @@ def _settings(**overrides: object) -> Settings:
         raise typer.Exit(2) from None
     update = {k: v for k, v in overrides.items() if v is not None}
     settings = settings.model_copy(update=update)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    configure_logging(settings)
     return settings
 
 
-def _fail(exc: ActionDeskError) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
+def _fail(exc: ActionDeskError, settings: Settings | None = None) -> typer.Exit:
+    if settings is not None and settings.log_format == "json":
+        log.error("%s", exc)  # a JSON line like every other one the process writes
+    else:
+        typer.echo(f"error: {exc}", err=True)
     return typer.Exit(2)
 
 
@@ -63,14 +65,44 @@ def serve(
 ) -> None:
     """Run the server: web console, API and background jobs. Upgrades the database first."""
     from actiondesk.bot.serve import run_server
+    from actiondesk.bot.telemetry import configure_tracing, shutdown_tracing
 
     settings = _settings(host=host, port=port)
     try:
+        provider = configure_tracing(settings)
+    except ActionDeskError as exc:
+        raise _fail(exc, settings) from None
+    try:
         asyncio.run(run_server(settings))
     except ActionDeskError as exc:
-        raise _fail(exc) from None
+        raise _fail(exc, settings) from None
     except KeyboardInterrupt:
         pass
+    finally:
+        shutdown_tracing(provider)  # sends the spans still batched
+
+
+@app.command()
+def healthcheck(
+    path: Annotated[str, typer.Option(help="/healthz (alive) or /readyz (ready to take traffic).")] = "/healthz",
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 4.0,
+) -> None:
+    """Ask the server running here (ACTIONDESK_HOST/PORT) whether it is healthy; exit 0 if so, else 1.
+
+    For a container's HEALTHCHECK: no curl needed in the image.
+    """
+    import httpx
+
+    settings = _settings()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host  # noqa: S104 - names "any"
+    url = f"http://{host if ':' not in host else f'[{host}]'}:{settings.port}{path}"
+    try:
+        answer = httpx.get(url, timeout=timeout)
+    except httpx.HTTPError as exc:
+        typer.echo(f"unhealthy: {url}: {type(exc).__name__}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{answer.status_code} {answer.text.strip()}")
+    raise typer.Exit(0 if answer.status_code == 200 else 1)
 
 
 @db_app.command("upgrade")
@@ -82,8 +114,8 @@ def db_upgrade() -> None:
     try:
         upgrade(settings.database_url)
     except ActionDeskError as exc:
-        raise _fail(exc) from None
-    typer.echo(f"database at revision {current_revision(settings.database_url)}")
+        raise _fail(exc, settings) from None
+    announce(settings, f"database at revision {current_revision(settings.database_url)}")
 
 
 @audit_app.command("verify")

@@ -15,6 +15,7 @@ from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.metrics import CaseFacts, Report, compute
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.ports import Clock
+from actiondesk.core.tickets import OutboxStatus
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -145,7 +146,16 @@ class DeskCollector(Collector):
             "actiondesk_approval_wait_seconds", "Mean approval wait over the window.", labels=["window"]
         )
         wait.add_metric([label], window.approval_wait.mean or 0.0)
+        backlog = GaugeMetricFamily(
+            "actiondesk_outbox_rows",
+            "Ticket-mirror writes by system and state: pending (not yet delivered) and dead (rejected by the ITSM).",
+            labels=["system", "state"],
+        )
+        for system, counts in sorted(self._store.outbox.counts().items()):
+            for state in (OutboxStatus.PENDING, OutboxStatus.DEAD):
+                backlog.add_metric([system, state.value], counts.get(state.value, 0))
         return [
+            backlog,
             cases,
             decisions,
             levels,

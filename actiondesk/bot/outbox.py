@@ -23,6 +23,7 @@ from actiondesk.adapters.store.outbox import SqlOutbox
 from actiondesk.core.errors import TicketRejectedError, TicketUnavailableError
 from actiondesk.core.ports import Clock, TicketSystem
 from actiondesk.core.tickets import OutboxRow, OutboxStatus, TicketRef, UpdateKind
+from actiondesk.core.tracing import case_scope, span
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class OutboxWorker:
                 continue  # this pass already found the system down
             claimed = self.outbox.claim(row.id, self.owner, now, LEASE_SECONDS)
             if claimed is not None:
-                finished += self._deliver(claimed)
+                with case_scope(claimed.case_id), span("outbox.deliver", {"actiondesk.ticket_system": row.system}):
+                    finished += self._deliver(claimed)
         return finished
 
     def _deliver(self, row: OutboxRow) -> int:

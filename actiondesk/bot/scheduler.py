@@ -243,6 +243,11 @@ class Scheduler:
         for index, _ in self.due_chaos(self.runtime.clock.now()):
             asyncio.get_running_loop().create_task(self._chaos(index))
 
+    @property
+    def running(self) -> bool:
+        """Whether the jobs are scheduled (between ``start`` and ``stop``)."""
+        return self._aps is not None and self._aps.running
+
     def stop(self) -> None:
         if self._aps is not None:
             self._aps.shutdown(wait=False)

@@ -13,6 +13,8 @@ from actiondesk.bot.boot import serve_estate
 from actiondesk.bot.checkpoints import Publisher, load_private
 from actiondesk.bot.console.routes import WORKER
 from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.health import BACKGROUND, require_current_schema
+from actiondesk.bot.logs import announce
 from actiondesk.bot.outbox_setup import start_mirroring
 from actiondesk.bot.scenario import scenario_policy
 from actiondesk.bot.server import make_app
@@ -25,7 +27,9 @@ log = logging.getLogger(__name__)
 
 async def run_server(settings: Settings) -> None:
     clock = SystemClock()
-    store = await asyncio.to_thread(open_store, settings)
+    store = await asyncio.to_thread(open_store, settings, migrate=settings.migrate_on_start)
+    if not settings.migrate_on_start:
+        await asyncio.to_thread(require_current_schema, store)
     estate, scenario = await asyncio.to_thread(serve_estate, settings, store, clock)
     publisher = None  # checked before listening: a bad key stops the start with a clear error
     if settings.audit_signing_key is not None and settings.audit_checkpoint_file is not None:
@@ -38,15 +42,16 @@ async def run_server(settings: Settings) -> None:
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     host, port = runner.addresses[0][:2]
-    print(f"ActionDesk serving on http://{host}:{port}", flush=True)
+    announce(settings, f"ActionDesk serving on http://{host}:{port}")
     teams_warning = banner(TeamsConfig.from_settings(settings))
     if teams_warning:
-        print(teams_warning, flush=True)
+        announce(settings, teams_warning, logging.WARNING)
     publishing = None
     if publisher is not None:
         publishing = asyncio.get_running_loop().create_task(publisher.run(settings.audit_checkpoint_minutes))
     # ticket mirroring: outbox delivery and comments read back (asyncio tasks; see outbox_setup.py)
     mirroring = start_mirroring(runtime, runtime.loop.owner, app[WORKER].kick, feed.publish)
+    app[BACKGROUND].extend(mirroring)  # /readyz reports a background task that died
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,9 +11,11 @@ from actiondesk.bot.alerts import add_alert_routes
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.health import add_health_routes
 from actiondesk.bot.scheduler import Scheduler
 from actiondesk.bot.slack import mount_slack
 from actiondesk.bot.teams.routes import mount_teams
+from actiondesk.bot.telemetry import trace_requests
 from actiondesk.bot.worker import CaseWorker
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,10 @@ def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
     # approvals expiry and escalation, chaos schedules, calendar and policy re-reads, resuming cases;
     # built here so that a bad schedule stops the start before the server listens
     app[SCHEDULER] = Scheduler(runtime, resume=app[WORKER].resume)
+    if runtime.settings.tracing:
+        app.middlewares.append(trace_requests)  # a server span per request; none at all without an endpoint
     add_routes(app)
+    add_health_routes(app)  # /healthz (liveness), /readyz (readiness)
     add_alert_routes(app)  # POST /api/alerts: Alertmanager's webhook
     mount_slack(app)  # only when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set
     mount_teams(app)  # /api/messages; without MICROSOFT_APP_ID in local development mode only

@@ -15,6 +15,12 @@ class CaseWorker:
         self._loop = loop
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._closed = False
+
+    @property
+    def running(self) -> bool:
+        """Whether cases are still taken on (until ``close``)."""
+        return not self._closed
 
     def kick(self, case_id: str) -> None:
         """Advance the case soon; if it is already running, once more after the current run."""
@@ -50,6 +56,7 @@ class CaseWorker:
             await asyncio.gather(*list(self._running.values()), return_exceptions=True)
 
     async def close(self) -> None:
+        self._closed = True
         for task in list(self._running.values()):
             task.cancel()
         await asyncio.gather(*list(self._running.values()), return_exceptions=True)

@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `actiondesk serve` listens on.")
     port: int = Field(default=8080, ge=0, le=65535, description="Port `actiondesk serve` listens on.")
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: one readable line per record; json: one JSON object per line (time, level, logger, "
+        "message, case_id, trace_id), for log collectors.",
+    )
+    migrate_on_start: bool = Field(
+        default=True,
+        description="`serve` upgrades the database before it listens; false: it refuses to start on an old "
+        "schema and `actiondesk db upgrade` (a Job, a one-shot container) migrates instead.",
+    )
     sandbox_scenario: Path | None = Field(
         default=None,
         description="Scenario file whose world and events before the first message `serve` starts from.",
@@ -304,6 +314,34 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Dollars per 1M tokens by model, JSON: {"gpt-4o-mini": {"prompt": 0.15, "completion": 0.6}}.',
     )
+
+    # Traces (issue 19): OpenTelemetry over OTLP/HTTP, on only when an endpoint is set. The standard OTEL_ names.
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        description="OTLP/HTTP base URL of a collector (http://collector:4318); spans go to its /v1/traces. "
+        "Empty: no tracing at all.",
+    )
+    otel_exporter_otlp_traces_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        description="Full URL spans are sent to, used as given; overrides the base URL for traces.",
+    )
+    otel_exporter_otlp_headers: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_HEADERS"),
+        description="Headers sent with every export, key=value pairs separated by commas (e.g. an API key).",
+    )
+    otel_service_name: str = Field(
+        default="actiondesk",
+        validation_alias=AliasChoices("OTEL_SERVICE_NAME"),
+        description="service.name of the spans.",
+    )
+
+    @property
+    def tracing(self) -> bool:
+        """Whether spans are exported: an OTLP endpoint is configured."""
+        return bool(self.otel_exporter_otlp_traces_endpoint or self.otel_exporter_otlp_endpoint)
 
     @property
     def planning(self) -> str:

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-READY = re.compile(r"ActionDesk serving on (http://\S+)")
+READY = re.compile(r"ActionDesk serving on (http://[^\s\"]+)")  # a text line, or a JSON log line's message
 START_TIMEOUT_SECONDS = 60.0
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
-    """A clean environment: nothing of the developer's ACTIONDESK_* or .env leaks in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACTIONDESK_") and k != "DATABASE_URL"}
+    """A clean environment: nothing of the developer's ACTIONDESK_*, OTEL_* or .env leaks in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTIONDESK_", "OTEL_")) and k != "DATABASE_URL"}
     env.update({"DATABASE_URL": database_url, "ACTIONDESK_VERIFY_INTERVAL_SECONDS": "0.2", **extra})
     return env
 

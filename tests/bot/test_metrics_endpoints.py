@@ -17,6 +17,7 @@ from actiondesk.bot.scenario import run_scenario
 from actiondesk.bot.server import make_app
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
+from actiondesk.core.tickets import OutboxDraft, TicketDraft, TicketUpdate, UpdateKind
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 PLAYED = ["bad-deploy-rollback.yaml", "low-risk-autonomous.yaml", "no-deploy-control.yaml"]
@@ -90,3 +91,33 @@ async def test_a_bad_period_is_a_clear_error(client):
         answer = await http.get(f"/api/metrics?days={days}")
         assert answer.status == 400
         assert "days" in (await answer.json())["error"]
+
+
+async def test_the_outbox_backlog_is_exported_per_system_and_state(client, store: SqlStore):
+    http, _ = client
+    now = datetime.now(UTC)
+    draft = TicketDraft(case_id=store.list_cases()[0].id, title="t", description="d")
+    with store.transaction() as uow:
+        uow.enqueue(
+            [
+                OutboxDraft(system=system, ticket=draft, update=TicketUpdate(kind=UpdateKind.NOTE, text=str(i)))
+                for i, system in enumerate(["servicenow", "servicenow", "servicenow", "jsm"])
+            ],
+            now,
+        )
+    rows = store.outbox.rows()
+    store.outbox.dead(rows[0].id, "400 rejected")
+    store.outbox.done(rows[3].id, now)
+    answer = await http.get("/metrics")
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(await answer.text())
+        for s in family.samples
+        if s.name == "actiondesk_outbox_rows"
+    }
+    assert samples == {
+        ("actiondesk_outbox_rows", (("state", "pending"), ("system", "servicenow"))): 2,
+        ("actiondesk_outbox_rows", (("state", "dead"), ("system", "servicenow"))): 1,
+        ("actiondesk_outbox_rows", (("state", "pending"), ("system", "jsm"))): 0,
+        ("actiondesk_outbox_rows", (("state", "dead"), ("system", "jsm"))): 0,
+    }

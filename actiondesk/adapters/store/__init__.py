@@ -7,7 +7,7 @@ Migrate once with ``upgrade(url)``, then build one ``SqlStore(make_engine(url))`
 from __future__ import annotations
 
 from actiondesk.adapters.store.engine import make_engine
-from actiondesk.adapters.store.migrate import current_revision, head_revision, upgrade
+from actiondesk.adapters.store.migrate import current_revision, head_revision, schema_state, upgrade
 from actiondesk.adapters.store.store import SqlStore
 
-__all__ = ["SqlStore", "current_revision", "head_revision", "make_engine", "upgrade"]
+__all__ = ["SqlStore", "current_revision", "head_revision", "make_engine", "schema_state", "upgrade"]

@@ -7,13 +7,16 @@ advisory lock so replicas starting together do not migrate twice.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from alembic.script.revision import ResolutionError
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
@@ -35,11 +38,39 @@ def _config(connection: Connection | None = None) -> Config:
     return config
 
 
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str:
     """The revision the shipped migrations lead to."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None
     return head
+
+
+def schema_state(revision: str | None) -> str:
+    """How a database at ``revision`` stands to this code: ``current`` (at head), ``behind`` (an upgrade is
+    due), ``ahead`` (a newer release migrated it: a revision these migrations do not know) or ``empty``."""
+    if revision is None:
+        return "empty"
+    if revision == head_revision():
+        return "current"
+    try:
+        known = _scripts().get_revision(revision)
+    except (CommandError, ResolutionError):
+        return "ahead"
+    return "behind" if known is not None else "ahead"
+
+
+def revision_of(engine: Engine) -> str | None:
+    """The revision of the database behind ``engine`` (None when it was never migrated)."""
+    try:
+        with reading(engine) as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise ConfigurationError(f"cannot read the database's revision: {exc.orig}") from exc
 
 
 def upgrade(url: str | URL) -> None:
@@ -64,9 +95,6 @@ def current_revision(url: str | URL) -> str | None:
     """The database's revision, or None when it was never migrated."""
     engine = make_engine(url)
     try:
-        with reading(engine) as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    except OperationalError as exc:
-        raise ConfigurationError(f"cannot read the database's revision: {exc.orig}") from exc
+        return revision_of(engine)
     finally:
         engine.dispose()

@@ -16,6 +16,7 @@ from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_t
 from actiondesk.adapters.store.engine import reading, writing
 from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
+from actiondesk.adapters.store.migrate import revision_of
 from actiondesk.adapters.store.outbox import SqlOutbox
 from actiondesk.adapters.store.tables import action_runs, approvals, cases, job_fires, state_blobs
 from actiondesk.adapters.store.unit import SqlUnitOfWork
@@ -29,6 +30,10 @@ from actiondesk.core.runs import ActionRun
 class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+
+    def schema_revision(self) -> str | None:
+        """The alembic revision the database is at (None: never migrated)."""
+        return revision_of(self._engine)
 
     @property
     def outbox(self) -> SqlOutbox:

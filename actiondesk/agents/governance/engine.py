@@ -31,6 +31,7 @@ from actiondesk.core.estate import Service
 from actiondesk.core.governance import AutonomyLevel, Decision, Outcome, Risk
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Inventory
+from actiondesk.core.tracing import span
 
 if TYPE_CHECKING:
     from actiondesk.agents.breaker import CircuitBreaker
@@ -290,6 +291,13 @@ class Governance:
     ) -> Decision:
         """Decide ``call`` at ``at``. ``fresh``: read the controls and the breaker from the store now (the
         time-of-use check before an action runs), not from their caches of up to a second."""
+        with span("governance.decide", {"actiondesk.action": call.action, "actiondesk.recheck": fresh}) as current:
+            decision = self._decide(call, at, requester=requester, requested=requested, fresh=fresh)
+            current.set_attribute("actiondesk.decision", decision.outcome.value)
+            current.set_attribute("actiondesk.policy_ids", list(decision.policy_ids))
+            return decision
+
+    def _decide(self, call: ActionCall, at: datetime, *, requester: str, requested: bool, fresh: bool) -> Decision:
         snapshot: PolicySnapshot | None = None
         try:
             snapshot = self.policies.current()  # one set for the whole decision, even if a reload lands now

@@ -87,16 +87,6 @@ async def dashboard(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC / "dashboard.html")
 
 
-async def healthz(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    try:
-        await asyncio.to_thread(runtime.store.list_cases, None, 1)
-    except Exception as exc:  # noqa: BLE001 - a health probe reports, it does not raise
-        log.warning("health check: database unreachable: %s", type(exc).__name__)
-        return web.json_response({"status": "unhealthy", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "database": "ok"})
-
-
 async def people(request: web.Request) -> web.Response:
     directory = request.app[RUNTIME].directory
     listed = [{"name": p.name, "groups": sorted(p.groups)} for p in directory.people()]
@@ -224,7 +214,6 @@ def add_routes(app: web.Application) -> None:
     app[REGISTRY] = registry
     app.router.add_get("/", index)
     app.router.add_get("/dashboard", dashboard)
-    app.router.add_get("/healthz", healthz)
     app.router.add_get("/api/people", people)
     app.router.add_get("/api/cases", list_cases)
     app.router.add_post("/api/cases", open_case)
