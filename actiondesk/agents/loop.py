@@ -18,6 +18,7 @@ from actiondesk.actions.executor import Executor
 from actiondesk.agents.governance import Governance
 from actiondesk.agents.intent import classify
 from actiondesk.agents.llm import LLM_RUNBOOK, LlmOutcome, LlmPlanner
+from actiondesk.agents.llm.guard import suspicions
 from actiondesk.agents.llm.investigator import Investigator
 from actiondesk.agents.planner import RunbookPlanner
 from actiondesk.agents.record import Note, Recorder, say
@@ -175,9 +176,16 @@ class CaseLoop:
         now = self.clock.now()
         note = (AuditKind.MESSAGE, {"text": text})
         new_service = self._new_service(case, text)
+        flagged: list[Note] = []
+        if self.llm is not None:  # a reply is untrusted text the model will read: say so when it talks to the model
+            flagged = [
+                (AuditKind.INJECTION_SUSPECTED, {"source": "reply", "why": why})
+                for why in suspicions(text, self.executor.catalog.names())
+            ]
         with self.store.transaction() as uow:
             self._first_delivery(uow, delivery, case.surface)
             self.recorder.append(uow, case.id, [note], actor=author)
+            self.recorder.append(uow, case.id, flagged)
             if case.status is CaseStatus.AWAITING_REPLY:
                 case = self.recorder.save(case.moved(CaseStatus.TRIAGING, now, wake_at=None), uow=uow)
             elif case.status.terminal and (classify(text) is CaseKind.INCIDENT or new_service):
@@ -398,7 +406,7 @@ class CaseLoop:
         """One pass of the model planner: a proposed step the loop governs, the model's final word, or a hand-off."""
         assert self.llm is not None
         assert case.finding is not None
-        out: LlmOutcome = self.llm.next(case)
+        out: LlmOutcome = self.llm.next(case, self.thread(case))
         now = self.clock.now()
         case = case.changed(
             now,

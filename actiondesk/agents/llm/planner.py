@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import JsonValue
@@ -99,7 +99,9 @@ class LlmPlanner:
 
     # One planning pass
 
-    def next(self, case: Case) -> LlmOutcome:
+    def next(self, case: Case, thread: Sequence[str] = ()) -> LlmOutcome:
+        """One planning pass; ``thread`` is every message people wrote in the case, oldest first (the model reads
+        the replies too, as untrusted data)."""
         assert case.finding is not None
         specs = {s.name: s for s in self.tools(case.finding)}
         schemas = [tool_schema(s) for s in specs.values()]
@@ -109,7 +111,7 @@ class LlmPlanner:
             plan = Plan(runbook=LLM_RUNBOOK, goal=case.finding.summary, steps=())
         if case.llm_calls == 0:
             self._scan(case, out)
-        messages = self._conversation(case, plan)
+        messages = self._conversation(case, plan, thread)
         sent = 0
         try:
             while True:
@@ -253,7 +255,7 @@ class LlmPlanner:
             for why in suspicions(text, self.catalog.names()):
                 out.notes.append((AuditKind.INJECTION_SUSPECTED, {"source": source, "why": why}))
 
-    def _conversation(self, case: Case, plan: Plan) -> list[Message]:
+    def _conversation(self, case: Case, plan: Plan, thread: Sequence[str] = ()) -> list[Message]:
         assert case.finding is not None
         finding = case.finding
         facts = {
@@ -273,6 +275,9 @@ class LlmPlanner:
             f"Triage finding: {json.dumps(facts)}\nTriage summary:\n{data('triage_summary', finding.summary)}\n"
             f"Evidence:\n{data('evidence', evidence or '(none)')}"
         )
+        later = list(thread)[1:]
+        if later:
+            user += "\nLater messages in the thread, oldest first:\n" + "\n".join(data("reply", t) for t in later)
         messages: list[Message] = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
         for step in plan.steps:
             call = ToolCall(id=f"step-{step.index}", name=step.call.action, arguments=json.dumps(step.call.params))
