@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from livesystems import LiveLdap, LiveScim, start_scim, start_slapd, stop
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
@@ -76,3 +77,35 @@ def store(database_url: str) -> Iterator[SqlStore]:
     engine = make_engine(database_url)
     yield SqlStore(engine)
     engine.dispose()
+
+
+def _required_or_skipped(variable: str, reason: str) -> None:
+    if os.environ.get(variable) == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def live_ldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLdap]:
+    """A real OpenLDAP (slapd), once per session; skipped without it unless ACTIONDESK_REQUIRE_SLAPD=1."""
+    try:
+        ldap = start_slapd(tmp_path_factory.mktemp("slapd"))
+    except FileNotFoundError as exc:
+        _required_or_skipped("ACTIONDESK_REQUIRE_SLAPD", str(exc))
+    try:
+        yield ldap
+    finally:
+        stop(ldap.proc)
+
+
+@pytest.fixture(scope="session")
+def live_scim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveScim]:
+    """A real scim2-server, once per session; skipped without it unless ACTIONDESK_REQUIRE_SCIM=1."""
+    try:
+        scim = start_scim(tmp_path_factory.mktemp("scim"))
+    except FileNotFoundError as exc:
+        _required_or_skipped("ACTIONDESK_REQUIRE_SCIM", str(exc))
+    try:
+        yield scim
+    finally:
+        stop(scim.proc)

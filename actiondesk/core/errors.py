@@ -12,6 +12,7 @@ ActionDeskError
 │   ├── ScopeError                the action's pack is not granted the scope the action needs
 │   ├── StateDriftError           the re-observed state no longer warrants a destructive action
 │   └── ActionFailedError         the managed system answered with a failure
+│       └── SystemUnavailableError    unreachable, 5xx or 429: the same call may succeed later
 ├── GovernanceError           an approval or decision was refused
 │   ├── ApprovalConflictError     the approval was already decided (double click, second approver)
 │   ├── ApprovalExpiredError      the approval's time ran out before it was decided
@@ -74,6 +75,15 @@ class StateDriftError(ActionError):
 
 class ActionFailedError(ActionError):
     """Raised when the managed system answers an action with a failure."""
+
+
+class SystemUnavailableError(ActionFailedError):
+    """Raised when a managed system (SCIM, LDAP, procurement) is unreachable, busy or failing; the same call may
+    succeed later. ``retry_after`` is the system's own hint, in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class GovernanceError(ActionDeskError):

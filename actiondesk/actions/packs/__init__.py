@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from actiondesk.actions.catalog import Pack
 from actiondesk.actions.packs.access import IDENTITY, VPN
+from actiondesk.actions.packs.accounts import ACCOUNTS
 from actiondesk.actions.packs.argocd import ARGOCD
 from actiondesk.actions.packs.deployments import DEPLOYMENTS
+from actiondesk.actions.packs.groups import GROUPS
+from actiondesk.actions.packs.hardware import HARDWARE
 from actiondesk.actions.packs.hosts import HOSTS
 from actiondesk.actions.packs.kubernetes import KUBERNETES
 from actiondesk.actions.packs.loki import LOKI
@@ -20,7 +23,7 @@ def builtin_packs() -> list[Pack]:
 
 def system_packs() -> list[Pack]:
     """The packs over the other ports; the composition root enables those whose system is configured."""
-    return [HOSTS, VPN, IDENTITY, KUBERNETES, ARGOCD, PROMETHEUS, LOKI]
+    return [HOSTS, VPN, IDENTITY, ACCOUNTS, HARDWARE, GROUPS, KUBERNETES, ARGOCD, PROMETHEUS, LOKI]
 
 
 __all__ = ["builtin_packs", "system_packs"]

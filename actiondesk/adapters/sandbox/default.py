@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from actiondesk.adapters.sandbox.timeline import digest
 from actiondesk.adapters.sandbox.world import (
+    AccountRecord,
     DeploymentRecord,
     EstateState,
     LogVolume,
@@ -125,6 +126,33 @@ _VPN = VpnState(
 )
 
 
+# The directory groups of the sandbox (what an LDAP server would hold): name -> members.
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "vpn-users": ("alice", "bob", "dave", "erin", "frank"),
+    "engineering": ("bob", "dave", "erin"),
+    "prod-db-admins": ("bob",),
+    "analytics": (),
+    "warehouse-readers": (),
+    "sales": ("frank",),
+    "crm-users": ("frank",),
+}
+
+
+def _accounts() -> dict[str, AccountRecord]:
+    """An identity-provider account for every person of the default directory."""
+    records = [
+        AccountRecord(
+            id=digest("account", name)[:16],
+            user_name=name,
+            display_name=name.title(),
+            email=person.email,
+            active=True,
+        )
+        for name, person in _PEOPLE.items()
+    ]
+    return {r.id: r for r in records}
+
+
 def seeded_deployment(service: str, version: str, commit: str, author: str, at: datetime) -> DeploymentRecord:
     return DeploymentRecord(
         id="dep-" + digest(service, version, commit, at.isoformat())[:10],
@@ -149,4 +177,6 @@ def default_estate(start: datetime) -> EstateState:
         volumes=_VOLUMES,
         vpn=_VPN,
         people=dict(_PEOPLE),
+        accounts=_accounts(),
+        groups=dict(_GROUPS),
     )

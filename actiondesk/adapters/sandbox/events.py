@@ -21,6 +21,7 @@ DEFAULT_FAULT_VALUE: dict[FaultKind, float] = {
     FaultKind.NETWORK_DELAY: 300.0,
     FaultKind.DISK_FULL: 100.0,
     FaultKind.ACCOUNT_LOCKED: 0.0,
+    FaultKind.UNAVAILABLE: 0.0,
 }
 SERVICE_FAULTS = frozenset({FaultKind.ERROR_RATE, FaultKind.LATENCY, FaultKind.CRASH_LOOP, FaultKind.NETWORK_DELAY})
 STATE_FAULTS = frozenset({FaultKind.DISK_FULL, FaultKind.ACCOUNT_LOCKED})
@@ -78,9 +79,14 @@ class FaultEvent(_Event):
     duration: float | None = Field(default=None, gt=0.0, description="Seconds after which the fault ends.")
     user: str | None = None
     host: str | None = None
+    system: Literal["identity", "procurement", "directory"] | None = Field(
+        default=None, description="The managed system an unavailable fault takes down."
+    )
 
     @model_validator(mode="after")
     def _fits_kind(self) -> FaultEvent:
+        if (self.kind is FaultKind.UNAVAILABLE) != (self.system is not None):
+            raise ValueError("an unavailable fault names a system (identity, procurement, directory), and only it")
         if self.kind in SERVICE_FAULTS and self.service is None:
             raise ValueError(f"a {self.kind} fault needs a service")
         if self.kind is FaultKind.ERROR_RATE and self.value is not None and self.value > 1.0:

@@ -121,6 +121,7 @@ def inject_fault(state: EstateState, event: FaultEvent, at: datetime) -> EstateS
         bound_version=bound,
         user=event.user,
         host=host,
+        system=event.system,
     )
     state = state.model_copy(update={"faults": (*state.faults, fault)})
     if event.kind is FaultKind.DISK_FULL:

@@ -35,6 +35,7 @@ class FaultKind(StrEnum):
     DISK_FULL = "disk_full"  # the host's log volume is at 100 %
     NETWORK_DELAY = "network_delay"  # value: ms added to the service and everything that depends on it
     ACCOUNT_LOCKED = "account_locked"  # the user's VPN session is locked
+    UNAVAILABLE = "unavailable"  # a managed system (identity, procurement, directory) answers nothing but errors
 
 
 class SessionStatus(StrEnum):
@@ -83,6 +84,7 @@ class FaultRecord(_Frozen):
     )
     user: str | None = None
     host: str | None = None
+    system: str | None = None  # for an unavailable fault: identity, procurement or directory
 
 
 class ChangeRecord(_Frozen):
@@ -121,6 +123,24 @@ class PurchaseRequest(_Frozen):
     quantity: int = Field(default=1, ge=1)
     status: str = "submitted"
     created_at: UtcDatetime
+    number: str = ""
+    reference: str = ""
+    kind: str = "order"  # order | return
+    requested_for: str = ""
+
+
+class AccountRecord(_Frozen):
+    """An account in the sandbox's identity provider (what a SCIM server would hold)."""
+
+    id: str
+    user_name: str
+    external_id: str | None = None
+    display_name: str = ""
+    email: str = ""
+    active: bool = True
+    manager: str | None = None
+    title: str | None = None
+    entitlements: tuple[str, ...] = ()
 
 
 class EstateState(_Frozen):
@@ -135,3 +155,5 @@ class EstateState(_Frozen):
     vpn: VpnState = Field(default_factory=VpnState)
     people: dict[str, PersonRecord] = Field(default_factory=dict)
     erp: tuple[PurchaseRequest, ...] = ()
+    accounts: dict[str, AccountRecord] = Field(default_factory=dict)  # by id
+    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # directory group -> member user names

@@ -29,6 +29,7 @@ STATUS_MARK = {
     CaseStatus.AWAITING_APPROVAL: ":raised_hand:",
     CaseStatus.ACTING: ":gear:",
     CaseStatus.VERIFYING: ":hourglass_flowing_sand:",
+    CaseStatus.SCHEDULED: ":calendar:",
     CaseStatus.RESOLVED: ":white_check_mark:",
     CaseStatus.ESCALATED: ":sos:",
     CaseStatus.FAILED: ":x:",

@@ -1,0 +1,1 @@
+"""The procurement API, bound to the OpenAPI document ActionDesk ships (procurement.openapi.yaml)."""
