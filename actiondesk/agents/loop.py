@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from actiondesk.actions.executor import Executor
 from actiondesk.actions.packs.telemetry import ErrorRateOutput
+from actiondesk.agents.fulfilment.checklist import confirmation, is_request_plan, stopped_report
 from actiondesk.agents.governance import Governance
 from actiondesk.agents.intent import classify
 from actiondesk.agents.llm import LLM_RUNBOOK, LlmOutcome, LlmPlanner
@@ -23,7 +24,7 @@ from actiondesk.agents.triage import Triage
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
-from actiondesk.core.errors import ActionError, DuplicateDeliveryError, StateDriftError
+from actiondesk.core.errors import ActionError, DuplicateDeliveryError, StateDriftError, SystemUnavailableError
 from actiondesk.core.governance import Outcome
 from actiondesk.core.plan import ActionCall, Plan, PlanStep, StepStatus
 from actiondesk.core.ports import UnitOfWork
@@ -32,7 +33,9 @@ from actiondesk.core.tracing import case_scope, span
 
 log = logging.getLogger(__name__)
 
-WAITING = frozenset({CaseStatus.AWAITING_APPROVAL})
+WAITING = frozenset({CaseStatus.AWAITING_APPROVAL, CaseStatus.SCHEDULED})
+# A request's intake: the plan a message asks for (onboarding, offboarding), what is wrong with it, or None.
+Intake = Callable[[Case], "Plan | str | None"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class CaseLoop:
         *,
         llm: LlmPlanner | None = None,
         planning: str = "runbook",
+        intake: Intake | None = None,
     ) -> None:
         self.recorder = recorder
         self.store = recorder.store
@@ -87,6 +91,7 @@ class CaseLoop:
         self._ids = ids
         self.llm = llm
         self.planning = planning if llm is not None else "runbook"  # runbook, llm or auto (runbooks first)
+        self.intake = intake
 
     # Opening and talking to cases
 
@@ -144,7 +149,24 @@ class CaseLoop:
                 self.recorder.append(uow, case.id, [(AuditKind.PLAN, plan.model_dump(mode="json"))])
         self.recorder.changed(case.id)
         log.info("case %s: opened by %s from %s", case.id, reporter, surface)
+        if plan is None and self.intake is not None:
+            case = self._take_in(case)
         return case
+
+    def _take_in(self, case: Case) -> Case:
+        """A request the intake recognises starts with its plan (every step still governed); a malformed one
+        goes to a person with what is wrong, the message kept in the case."""
+        found = self.intake(case) if self.intake is not None else None
+        if found is None:
+            return case
+        if isinstance(found, str):
+            return self._escalate(case.changed(self.clock.now(), kind=CaseKind.REQUEST), found)
+        steps = "; ".join(shown(s.call) for s in found.steps)
+        return self.recorder.save(
+            case.moved(CaseStatus.ACTING, self.clock.now(), plan=found, kind=CaseKind.REQUEST),
+            (AuditKind.PLAN, found.model_dump(mode="json")),
+            say(f"Plan ({found.runbook}): {found.goal}. Steps: {steps}"),
+        )
 
     def add_message(self, case_id: str, author: str, text: str, *, delivery: str | None = None) -> Case:
         """A reply in the case's thread. A new complaint on a closed case reopens it.
@@ -392,6 +414,11 @@ class CaseLoop:
             return self.recorder.save(case.moved(CaseStatus.VERIFYING, self.clock.now()))
         if step.status is StepStatus.PROPOSED:
             return self._govern(case)
+        if step.not_before is not None and step.status is not StepStatus.RUNNING and self.clock.now() < step.not_before:
+            return self.recorder.save(
+                case.moved(CaseStatus.SCHEDULED, self.clock.now()),
+                say(f"{step.call.action} waits until {step.not_before:%Y-%m-%d %H:%M} UTC."),
+            )
         recheck = self._recheck(case, step)
         if recheck is not None:
             return recheck
@@ -403,6 +430,8 @@ class CaseLoop:
             execution = self.executor.execute(step.call, case_id=case.id, key=key)
         except StateDriftError as exc:
             return self._stop_step(case, step, StepStatus.REFUSED, f"aborted: {exc}")
+        except SystemUnavailableError as exc:
+            return self._stop_step(case, step, StepStatus.FAILED, str(exc), failed=True)
         except ActionError as exc:
             return self._stop_step(case, step, StepStatus.REFUSED, f"refused by the executor: {exc}")
         run = execution.run
@@ -411,9 +440,14 @@ class CaseLoop:
         if not execution.succeeded:
             return self._stop_step(case, step, StepStatus.FAILED, run.error or run.status.value, failed=True)
         done = step.model_copy(update={"status": StepStatus.SUCCEEDED, "result": run.result})
+        confirmed = confirmation(done)
         case = self.recorder.save(
             case.changed(self.clock.now(), plan=case.plan.with_step(done)),
-            say(f"{step.call.action} succeeded." + ("" if not execution.replayed else " (already done earlier)")),
+            say(
+                f"{step.call.action} succeeded."
+                + (f" Confirmation: {confirmed}." if confirmed else "")
+                + ("" if not execution.replayed else " (already done earlier)")
+            ),
         )
         return self._govern(case)
 
@@ -473,10 +507,13 @@ class CaseLoop:
         target = CaseStatus.FAILED if failed else CaseStatus.ESCALATED
         kind = AuditKind.CASE_FAILED if failed else AuditKind.CASE_ESCALATED
         notes = [(kind, {"reason": why, "step": step.index})] if note is None else [note, (kind, {"reason": why})]
+        plan = case.plan.with_step(stopped)
+        report = [say(stopped_report(plan, case.id))] if is_request_plan(plan) else []
         return self.recorder.save(
-            case.moved(target, self.clock.now(), plan=case.plan.with_step(stopped)),
+            case.moved(target, self.clock.now(), plan=plan),
             *notes,
             say(f"{step.call.action} {status.value}: {why}. A person needs to look at this."),
+            *report,
         )
 
     def _verify(self, case: Case) -> Case:
@@ -534,6 +571,26 @@ class CaseLoop:
             (AuditKind.CASE_RESOLVED, {"runbook": case.plan.runbook if case.plan else None}),
             say(text),
         )
+
+    def due(self) -> list[Case]:
+        """Scheduled cases whose next step's time has come."""
+        now = self.clock.now()
+        found = []
+        for case in self.store.list_cases(statuses=frozenset({CaseStatus.SCHEDULED}), limit=1000):
+            step = case.plan.next_step() if case.plan is not None else None
+            if step is None or step.not_before is None or step.not_before <= now:
+                found.append(case)
+        return found
+
+    def wake(self, case_id: str) -> Case:
+        """Move a scheduled case whose time has come back to acting, and run it."""
+        case = self.store.get_case(case_id)
+        if case.status is CaseStatus.SCHEDULED:
+            step = case.plan.next_step() if case.plan is not None else None
+            if step is not None and step.not_before is not None and self.clock.now() < step.not_before:
+                return case
+            self.recorder.save(case.moved(CaseStatus.ACTING, self.clock.now()))
+        return self.run(case_id)
 
     def resumable(self) -> list[Case]:
         """Cases a restarted worker should pick up: neither finished nor waiting for a person."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from actiondesk.adapters.sandbox import SandboxEstate, Scenario
 from actiondesk.adapters.store import SqlStore
+from actiondesk.agents.fulfilment.checklist import confirmation
 from actiondesk.agents.governance import PolicyData, Window
 from actiondesk.bot.app import Runtime, build_runtime
 from actiondesk.bot.outbox_setup import deliver_before_exit
@@ -41,6 +42,7 @@ class ActionReport(BaseModel):
     params: dict[str, JsonValue]
     decision: str | None
     result: Literal["succeeded", "failed", "refused", "not_run", "pending"]
+    confirmation: str | None = None  # the id the system confirmed a request's step with (SCIM id, request number…)
 
 
 class RootCause(BaseModel):
@@ -129,8 +131,20 @@ def _play_event(play: _Play, scenario: Scenario, event: object) -> None:
         _answer(play, event.approve.user, True, None, event.approve.delay)  # type: ignore[attr-defined]
     elif kind == "reject":
         _answer(play, event.reject.user, False, event.reject.reason)  # type: ignore[attr-defined]
+    elif kind == "wait":
+        until = event.wait.until  # type: ignore[attr-defined]
+        if until is not None:
+            play.clock.set(until)
     else:
         play.runtime.estate.apply(event)
+
+
+def _wake(play: _Play) -> None:
+    """Scheduled steps whose date has come run (what the scheduler does in ``serve``)."""
+    due = {c.id for c in play.runtime.loop.due()}
+    for case_id in play.cases:
+        if case_id in due:
+            play.runtime.loop.wake(case_id)
 
 
 def _actions(case: Case) -> list[ActionReport]:
@@ -142,6 +156,7 @@ def _actions(case: Case) -> list[ActionReport]:
             params=dict(s.call.params),
             decision=s.decision.outcome.value if s.decision else None,
             result=RESULTS.get(s.status, "pending"),  # type: ignore[arg-type]
+            confirmation=confirmation(s),
         )
         for s in case.plan.steps
     ]
@@ -178,6 +193,7 @@ def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> Sce
         if event.at is not None:
             clock.set(scenario.start + timedelta(seconds=event.at))
         _play_event(play, scenario, event)
+        _wake(play)
     undelivered = deliver_before_exit(runtime, runtime.loop.owner)  # ticket mirroring, when it is on
     if undelivered:
         play.notes.append(f"{undelivered} ticket updates still queued after {settings.outbox_drain_seconds:g}s")

@@ -39,7 +39,7 @@ TERMINAL = frozenset({CaseStatus.RESOLVED, CaseStatus.ESCALATED, CaseStatus.FAIL
 
 _S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    _S.OPEN: frozenset({_S.TRIAGING, _S.ESCALATED, _S.FAILED}),
+    _S.OPEN: frozenset({_S.TRIAGING, _S.ACTING, _S.ESCALATED, _S.FAILED}),  # ACTING: a request's plan is known
     _S.TRIAGING: frozenset({_S.PLANNING, _S.ESCALATED, _S.FAILED}),
     _S.PLANNING: frozenset({_S.AWAITING_APPROVAL, _S.ACTING, _S.ESCALATED, _S.FAILED}),
     _S.AWAITING_APPROVAL: frozenset({_S.ACTING, _S.PLANNING, _S.ESCALATED, _S.FAILED}),
@@ -51,7 +51,7 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     # A human reply on a closed case reopens it for triage.
     _S.RESOLVED: frozenset({_S.TRIAGING}),
     _S.ESCALATED: frozenset({_S.TRIAGING, _S.RESOLVED}),
-    _S.FAILED: frozenset({_S.TRIAGING}),
+    _S.FAILED: frozenset({_S.TRIAGING, _S.ESCALATED}),  # ESCALATED: a person takes a failed request over
 }
 
 

@@ -23,7 +23,8 @@ ActionDeskError
 ├── TicketError               the ticket system (ServiceNow, JSM) did not take a mirror write
 │   ├── TicketUnavailableError    unreachable, 5xx, 408, 409 or 429: the same write may succeed later
 │   └── TicketRejectedError       a 4xx it will answer again: retrying the same write cannot help
-└── ScenarioError             a scenario file is malformed
+├── ScenarioError             a scenario file is malformed
+└── InvalidRequestError       a service request (onboarding, offboarding) lacks a field or has a bad one
 """
 
 from __future__ import annotations
@@ -140,6 +141,15 @@ class TicketRejectedError(TicketError):
 
 class ScenarioError(ActionDeskError):
     """Raised when a scenario file is malformed."""
+
+
+class InvalidRequestError(ActionDeskError):
+    """Raised when an onboarding or offboarding request lacks a field or has a bad one; ``fields`` says which
+    (field name → what is wrong), so a form can show each problem next to its field."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
 
 
 class ModelError(ActionDeskError):

@@ -74,6 +74,36 @@ class GetGroupMembers(ActionSpec[GroupInput, MembersOutput]):
         return MembersOutput(group=params.group, members=tuple(sorted(members)))
 
 
+class UserInput(ActionInput):
+    user: UserName
+
+
+class UserGroupsOutput(ActionOutput):
+    user: str
+    groups: tuple[str, ...]
+
+    def summary(self) -> str:
+        return f"{self.user} is in {len(self.groups)} groups: {', '.join(self.groups) or 'none'}"
+
+
+class GetUserGroups(ActionSpec[UserInput, UserGroupsOutput]):
+    name = "get_user_groups"
+    description = "The directory groups a person is a member of."
+    pack = "groups"
+    scope = "groups:read"
+    risk = Risk.READ
+    target_kind = "person"
+    input_model = UserInput
+    output_model = UserGroupsOutput
+
+    def target(self, params: UserInput) -> str:
+        return params.user
+
+    def run(self, ctx: ActionContext, params: UserInput) -> UserGroupsOutput:
+        groups = with_retries(ctx, "directory", lambda: _groups(ctx).groups_of(params.user))
+        return UserGroupsOutput(user=params.user, groups=tuple(groups))
+
+
 class _Membership(ActionSpec[MembershipInput, MembershipOutput]):
     pack = "groups"
     scope = "groups:write"
@@ -138,7 +168,7 @@ class RemoveFromGroup(_Membership):
 GROUPS = Pack(
     name="groups",
     scopes=frozenset({"groups:read", "groups:write"}),
-    actions=(GetGroupMembers(), AddToGroup(), RemoveFromGroup()),
+    actions=(GetGroupMembers(), GetUserGroups(), AddToGroup(), RemoveFromGroup()),
     service_account="actiondesk-ldap",
     description="Membership of directory groups (LDAP / Active Directory): the Access agent.",
 )

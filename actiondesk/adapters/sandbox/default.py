@@ -11,6 +11,7 @@ from actiondesk.adapters.sandbox.world import (
     EstateState,
     LogVolume,
     PersonRecord,
+    PurchaseRequest,
     ServiceRecord,
     SessionStatus,
     VpnState,
@@ -138,6 +139,24 @@ _GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _orders(day: datetime) -> tuple[PurchaseRequest, ...]:
+    """Hardware people were given when they joined (what an offboarding returns)."""
+    given = (("frank", "laptop-light", 0), ("dave", "laptop-dev", 1))
+    return tuple(
+        PurchaseRequest(
+            id=digest("order", person, item)[:16],
+            requester="it",
+            item=item,
+            status="fulfilled",
+            created_at=day - timedelta(days=400),
+            number=f"PO-{901 + i}",
+            reference=f"{person}-joined/{item}",
+            requested_for=person,
+        )
+        for person, item, i in given
+    )
+
+
 def _accounts() -> dict[str, AccountRecord]:
     """An identity-provider account for every person of the default directory."""
     records = [
@@ -178,5 +197,6 @@ def default_estate(start: datetime) -> EstateState:
         vpn=_VPN,
         people=dict(_PEOPLE),
         accounts=_accounts(),
+        erp=_orders(day),
         groups=dict(_GROUPS),
     )

@@ -142,9 +142,17 @@ class RejectEvent(_Event):
     reason: ScalarText | None = None
 
 
+class WaitEvent(_Event):
+    """Time passes (to ``until``, or to the event's ``at``): scheduled steps whose date has come run."""
+
+    until: UtcDatetime | None = None
+
+
 WorldEvent = DeployEvent | ConfigChangeEvent | ScaleEvent | FaultEvent
-ConversationEvent = MessageEvent | AlertEvent | ApproveEvent | RejectEvent
-EVENT_KINDS: tuple[str, ...] = ("deploy", "config_change", "scale", "fault", "message", "alert", "approve", "reject")
+ConversationEvent = MessageEvent | AlertEvent | ApproveEvent | RejectEvent | WaitEvent
+EVENT_KINDS: tuple[str, ...] = (
+    "deploy", "config_change", "scale", "fault", "message", "alert", "approve", "reject", "wait"
+)  # fmt: skip
 WORLD_KINDS = frozenset({"deploy", "config_change", "scale", "fault"})
 
 
@@ -160,6 +168,7 @@ class ScenarioEvent(_Event):
     alert: AlertEvent | None = None
     approve: ApproveEvent | None = None
     reject: RejectEvent | None = None
+    wait: WaitEvent | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScenarioEvent:
