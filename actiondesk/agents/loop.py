@@ -201,7 +201,7 @@ class CaseLoop:
                 log.info("case %s: leased by another worker", case_id)
                 return self.store.get_case(case_id)
             try:
-                case = self.store.get_case(case_id)
+                case = self._awake(self.store.get_case(case_id))
                 while not case.status.terminal and case.status not in WAITING:
                     self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds)
                     before = case.status
@@ -582,14 +582,17 @@ class CaseLoop:
                 found.append(case)
         return found
 
+    def _awake(self, case: Case) -> Case:
+        """A scheduled case whose next step's time has come goes back to acting; any other case is left as is."""
+        if case.status is not CaseStatus.SCHEDULED:
+            return case
+        step = case.plan.next_step() if case.plan is not None else None
+        if step is not None and step.not_before is not None and self.clock.now() < step.not_before:
+            return case
+        return self.recorder.save(case.moved(CaseStatus.ACTING, self.clock.now()))
+
     def wake(self, case_id: str) -> Case:
-        """Move a scheduled case whose time has come back to acting, and run it."""
-        case = self.store.get_case(case_id)
-        if case.status is CaseStatus.SCHEDULED:
-            step = case.plan.next_step() if case.plan is not None else None
-            if step is not None and step.not_before is not None and self.clock.now() < step.not_before:
-                return case
-            self.recorder.save(case.moved(CaseStatus.ACTING, self.clock.now()))
+        """Run a scheduled case whose time has come (``run`` does the same; this name says why it is called)."""
         return self.run(case_id)
 
     def resumable(self) -> list[Case]:
