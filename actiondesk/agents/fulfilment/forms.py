@@ -109,13 +109,15 @@ def check_hire(form: HireForm, roles: RoleCatalog, directory: Directory, today: 
         )
     given, family = (parts[0], " ".join(parts[1:])) if len(parts) >= 2 else ("", "")
     user = form.user.strip().lower() or re.sub(r"[^a-z0-9]", "", _ascii(given[:1] + family))
-    if not _USER.match(user):
+    if not user and "name" in problems:
+        pass  # derived from the name, which is already said to be wrong
+    elif not _USER.match(user):
         problems["user"] = f"{user!r} is not a user name (lower case letters, digits, . _ -)"
     elif manager is not None and user == manager.name:
         problems["user"] = f"{user} is the manager's own user name"
     domain = manager.email.split("@", 1)[1] if manager is not None and "@" in manager.email else "example.com"
     email = form.email.strip() or f"{_ascii(given)}.{re.sub(r'[^a-z0-9]', '', _ascii(family))}@{domain}"
-    if not _EMAIL.match(email):
+    if not _EMAIL.match(email) and (form.email or "name" not in problems):
         problems["email"] = f"{email!r} is not an email address"
     if problems:
         listed = "; ".join(f"{k}: {v}" for k, v in problems.items())
