@@ -17,6 +17,9 @@ import pytest
 from livesystems import LiveLdap, LiveScim
 from procurementfake import FakeProcurement, procurement_api
 from ticketfake_jsm import DESK, EMAIL, REQUEST_TYPE, TOKEN, FakeJsm, fake_jsm
+from ticketfake_snow import PASSWORD as SNOW_PASSWORD
+from ticketfake_snow import USER as SNOW_USER
+from ticketfake_snow import fake_servicenow
 
 from actiondesk.adapters.ldap import LdapGroups
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
@@ -212,3 +215,47 @@ def test_offboarding_reverses_all_three(world: World):
     assert world.ldap.groups_of("jdoe") == []
     thread = world.thread(leaving)
     assert all(r["number"] in thread for r in returns)
+
+
+def test_with_servicenow_the_laptop_is_ordered_from_the_service_catalog_and_the_incident_has_the_ids(
+    live_scim: LiveScim, live_ldap: LiveLdap, store: SqlStore, database_url: str, tmp_path
+):
+    laptop = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    roles = tmp_path / "roles.yaml"
+    roles.write_text(f"roles:\n  analyst:\n    groups: [analytics]\n    hardware: [{{item: {laptop}}}]\n")
+    groups_base, template = live_ldap.tree({"analytics": ("bob",)})
+    with fake_servicenow() as (server, snow):
+        snow.catalog_items.add(laptop)
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            database_url=database_url,
+            autonomy={"tier:3": 3},
+            roles_file=roles,
+            scim_url=live_scim.tenant(),
+            scim_token=live_scim.token,
+            ldap_url=live_ldap.url,
+            ldap_bind_dn=live_ldap.admin_dn,
+            ldap_password=live_ldap.password,
+            ldap_groups_base=groups_base,
+            ldap_user_dn=template,
+            servicenow_instance_url=server.url,
+            servicenow_username=SNOW_USER,
+            servicenow_password=SNOW_PASSWORD,
+            outbox_drain_seconds=20.0,
+        )
+        clock = SimulatedClock(T0)
+        runtime = build_runtime(
+            settings, store, SandboxEstate(default_estate(T0), clock), clock, policy_from_settings(settings)
+        )
+        case = runtime.loop.open_case("onboard Jane Doe as analyst, starting today, manager bob", "bob")
+        assert runtime.loop.run(case.id).status is CaseStatus.RESOLVED
+        (request,) = snow.tables["sc_request"].values()
+        assert (request["correlation_id"], snow.ordered) == (f"jdoe-20261102/{laptop}", [(laptop, "1")])
+        assert deliver_before_exit(runtime, "test") == 0
+        (incident,) = snow.tables["incident"].values()
+        notes = "\n".join(e["value"] for e in snow.journal(incident["sys_id"]))
+        assert request["number"] in notes
+        account = ScimAccounts(settings.scim_url or "", live_scim.token).find_account(user_name="jdoe")
+        assert account is not None
+        assert account.active, "starting today: active at once"
+        assert account.id in notes

@@ -108,7 +108,8 @@ def check_hire(form: HireForm, roles: RoleCatalog, directory: Directory, today: 
             f"no person {form.manager!r} in the directory" if form.manager else "name the manager (a directory name)"
         )
     given, family = (parts[0], " ".join(parts[1:])) if len(parts) >= 2 else ("", "")
-    user = form.user.strip().lower() or re.sub(r"[^a-z0-9]", "", _ascii(given[:1] + family))
+    last = parts[-1] if len(parts) >= 2 else ""
+    user = form.user.strip().lower() or re.sub(r"[^a-z0-9]", "", _ascii(given[:1] + last))
     if not user and "name" in problems:
         pass  # derived from the name, which is already said to be wrong
     elif not _USER.match(user):
@@ -116,7 +117,7 @@ def check_hire(form: HireForm, roles: RoleCatalog, directory: Directory, today: 
     elif manager is not None and user == manager.name:
         problems["user"] = f"{user} is the manager's own user name"
     domain = manager.email.split("@", 1)[1] if manager is not None and "@" in manager.email else "example.com"
-    email = form.email.strip() or f"{_ascii(given)}.{re.sub(r'[^a-z0-9]', '', _ascii(family))}@{domain}"
+    email = form.email.strip() or f"{_ascii(given)}.{re.sub(r'[^a-z0-9]', '', _ascii(last))}@{domain}"
     if not _EMAIL.match(email) and (form.email or "name" not in problems):
         problems["email"] = f"{email!r} is not an email address"
     if problems:
@@ -142,7 +143,7 @@ def read_offboarding(text: str, today: date) -> Leaver:
     when = _grab(r"\blast\s+(?:working\s+)?day(?:\s+is)?\s+(.+?)", text)
     problems: dict[str, str] = {}
     words = who.split()
-    user = words[0].lower() if len(words) == 1 else (_ascii(words[0][:1] + "".join(words[1:])) if words else "")
+    user = words[0].lower() if len(words) == 1 else (_ascii(words[0][:1] + words[-1]) if words else "")
     user = re.sub(r"[^a-z0-9._-]", "", user)
     if not user or not _USER.match(user):
         problems["user"] = "name the person leaving (their user name, like jdoe)"
