@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from livesystems import LiveLdap, LiveScim, start_scim, start_slapd, stop
@@ -20,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 
+T = TypeVar("T")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -85,27 +87,25 @@ def _required_or_skipped(variable: str, reason: str) -> None:
     pytest.skip(reason)
 
 
+def _live(start: Callable[[Path], T], home: Path, variable: str, stop_it: Callable[[T], None]) -> Iterator[T]:
+    """Start a real server once per session; skip without it, or fail when ``variable`` is 1 (CI)."""
+    try:
+        server = start(home)
+    except FileNotFoundError as exc:
+        _required_or_skipped(variable, str(exc))
+    try:
+        yield server
+    finally:
+        stop_it(server)
+
+
 @pytest.fixture(scope="session")
 def live_ldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLdap]:
     """A real OpenLDAP (slapd), once per session; skipped without it unless ACTIONDESK_REQUIRE_SLAPD=1."""
-    try:
-        ldap = start_slapd(tmp_path_factory.mktemp("slapd"))
-    except FileNotFoundError as exc:
-        _required_or_skipped("ACTIONDESK_REQUIRE_SLAPD", str(exc))
-    try:
-        yield ldap
-    finally:
-        stop(ldap.proc)
+    yield from _live(start_slapd, tmp_path_factory.mktemp("slapd"), "ACTIONDESK_REQUIRE_SLAPD", lambda s: stop(s.proc))
 
 
 @pytest.fixture(scope="session")
 def live_scim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveScim]:
     """A real scim2-server, once per session; skipped without it unless ACTIONDESK_REQUIRE_SCIM=1."""
-    try:
-        scim = start_scim(tmp_path_factory.mktemp("scim"))
-    except FileNotFoundError as exc:
-        _required_or_skipped("ACTIONDESK_REQUIRE_SCIM", str(exc))
-    try:
-        yield scim
-    finally:
-        stop(scim.proc)
+    yield from _live(start_scim, tmp_path_factory.mktemp("scim"), "ACTIONDESK_REQUIRE_SCIM", lambda s: stop(s.proc))

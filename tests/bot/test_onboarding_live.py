@@ -63,6 +63,26 @@ class World:
         return "\n".join(c["body"] for issue in self.jsm.issues.values() for c in issue["comments"])
 
 
+def live_settings(
+    database_url: str, scim_url: str, scim_token: str, ldap: LiveLdap, groups_base: str, template: str, **more: object
+) -> Settings:
+    """People's accounts run on their own (tier 3 at level 3); SCIM and LDAP are the live servers."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url=database_url,
+        autonomy={"tier:3": 3},
+        scim_url=scim_url,
+        scim_token=scim_token,
+        ldap_url=ldap.url,
+        ldap_bind_dn=ldap.admin_dn,
+        ldap_password=ldap.password,
+        ldap_groups_base=groups_base,
+        ldap_user_dn=template,
+        outbox_drain_seconds=20.0,
+        **more,
+    )
+
+
 @pytest.fixture
 def world(live_scim: LiveScim, live_ldap: LiveLdap, store: SqlStore, database_url: str) -> Iterator[World]:
     scim_url = live_scim.tenant()
@@ -75,17 +95,13 @@ def world(live_scim: LiveScim, live_ldap: LiveLdap, store: SqlStore, database_ur
         {g: ("bob",) for g in ("vpn-users", "analytics", "warehouse-readers", "engineering", "prod-db-admins")}
     )
     with procurement_api() as procurement, fake_jsm() as (jsm_server, jsm):
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            database_url=database_url,
-            autonomy={"tier:3": 3},
-            scim_url=scim_url,
-            scim_token=live_scim.token,
-            ldap_url=live_ldap.url,
-            ldap_bind_dn=live_ldap.admin_dn,
-            ldap_password=live_ldap.password,
-            ldap_groups_base=groups_base,
-            ldap_user_dn=template,
+        settings = live_settings(
+            database_url,
+            scim_url,
+            live_scim.token,
+            live_ldap,
+            groups_base,
+            template,
             procurement_url=procurement.url,
             procurement_token=procurement.token,
             jsm_base_url=jsm_server.url,
@@ -93,7 +109,6 @@ def world(live_scim: LiveScim, live_ldap: LiveLdap, store: SqlStore, database_ur
             jsm_api_token=TOKEN,
             jsm_service_desk_id=DESK,
             jsm_request_type_id=REQUEST_TYPE,
-            outbox_drain_seconds=20.0,
         )
         clock = SimulatedClock(T0)
         estate = SandboxEstate(default_estate(T0), clock)
@@ -226,22 +241,17 @@ def test_with_servicenow_the_laptop_is_ordered_from_the_service_catalog_and_the_
     groups_base, template = live_ldap.tree({"analytics": ("bob",)})
     with fake_servicenow() as (server, snow):
         snow.catalog_items.add(laptop)
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            database_url=database_url,
-            autonomy={"tier:3": 3},
+        settings = live_settings(
+            database_url,
+            live_scim.tenant(),
+            live_scim.token,
+            live_ldap,
+            groups_base,
+            template,
             roles_file=roles,
-            scim_url=live_scim.tenant(),
-            scim_token=live_scim.token,
-            ldap_url=live_ldap.url,
-            ldap_bind_dn=live_ldap.admin_dn,
-            ldap_password=live_ldap.password,
-            ldap_groups_base=groups_base,
-            ldap_user_dn=template,
             servicenow_instance_url=server.url,
             servicenow_username=SNOW_USER,
             servicenow_password=SNOW_PASSWORD,
-            outbox_drain_seconds=20.0,
         )
         clock = SimulatedClock(T0)
         runtime = build_runtime(

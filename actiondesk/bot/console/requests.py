@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -66,34 +67,29 @@ def add_request_routes(
         request.app[worker_key].kick(case.id)
         return web.json_response(case_summary(case), status=201)
 
-    async def compensate(request: web.Request) -> web.Response:
-        body = await _read(request, ByBody)
-        if isinstance(body, web.Response):
-            return body
-        assert isinstance(body, ByBody)
-        case_id = request.match_info["case_id"]
-        try:
-            case = await asyncio.to_thread(request.app[runtime_key].fulfilment.compensate, case_id, body.user)
-        except CaseNotFoundError:
-            return web.json_response({"error": f"no case {case_id}"}, status=404)
-        except ActionError as exc:
-            return web.json_response({"error": str(exc)}, status=409)
-        request.app[worker_key].kick(case.id)
-        return web.json_response(case_summary(case), status=201)
+    def on_stopped(verb: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """compensate (a new, governed case of the inverses: 201) or handoff (the case escalated: 200)."""
 
-    async def handoff(request: web.Request) -> web.Response:
-        body = await _read(request, ByBody)
-        if isinstance(body, web.Response):
-            return body
-        assert isinstance(body, ByBody)
-        case_id = request.match_info["case_id"]
-        try:
-            case = await asyncio.to_thread(request.app[runtime_key].fulfilment.hand_off, case_id, body.user)
-        except CaseNotFoundError:
-            return web.json_response({"error": f"no case {case_id}"}, status=404)
-        except ActionError as exc:
-            return web.json_response({"error": str(exc)}, status=409)
-        return web.json_response(case_summary(case))
+        async def handle(request: web.Request) -> web.Response:
+            body = await _read(request, ByBody)
+            if isinstance(body, web.Response):
+                return body
+            assert isinstance(body, ByBody)
+            case_id = request.match_info["case_id"]
+            desk = request.app[runtime_key].fulfilment
+            act = desk.compensate if verb == "compensate" else desk.hand_off
+            try:
+                case = await asyncio.to_thread(act, case_id, body.user)
+            except CaseNotFoundError:
+                return web.json_response({"error": f"no case {case_id}"}, status=404)
+            except ActionError as exc:
+                return web.json_response({"error": str(exc)}, status=409)
+            if verb == "compensate":
+                request.app[worker_key].kick(case.id)
+                return web.json_response(case_summary(case), status=201)
+            return web.json_response(case_summary(case))
+
+        return handle
 
     async def roles(request: web.Request) -> web.Response:
         catalog = request.app[runtime_key].fulfilment.roles
@@ -106,5 +102,5 @@ def add_request_routes(
 
     app.router.add_get("/api/roles", roles)
     app.router.add_post("/api/requests/onboarding", onboard)
-    app.router.add_post("/api/cases/{case_id}/compensate", compensate)
-    app.router.add_post("/api/cases/{case_id}/handoff", handoff)
+    app.router.add_post("/api/cases/{case_id}/compensate", on_stopped("compensate"))
+    app.router.add_post("/api/cases/{case_id}/handoff", on_stopped("handoff"))

@@ -26,6 +26,7 @@ from actiondesk.bot.teams.identity import identify
 from actiondesk.bot.teams.threads import TeamsThread, Threads, card_digest, delivery_key
 from actiondesk.bot.worker import CaseWorker
 from actiondesk.core.approval import Approval
+from actiondesk.core.case import Case
 from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,
@@ -124,15 +125,19 @@ class DeskBot(ActivityHandler):
         case = await asyncio.to_thread(
             partial(self.desk.loop.open_case, text, who, surface="teams", thread=thread, delivery=key)
         )
+        await self._follow(context, case, conversation_id)
+        log.info("case %s: opened from Teams by %s", case.id, who)
+
+    async def _follow(self, context: TurnContext, case: Case, conversation_id: str) -> None:
+        """Post the case card in this conversation, remember where it lives, and start the case."""
         card = case_card(case)
         sent = await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
-        reference = TurnContext.get_conversation_reference(activity).serialize()
+        reference = TurnContext.get_conversation_reference(context.activity).serialize()
         saved = TeamsThread(case_id=case.id, reference=reference, card_id=sent.id if sent else "")
         saved.card_hash = card_digest(card)
         await asyncio.to_thread(self.desk.threads.save, saved)
         await asyncio.to_thread(self.desk.threads.bind, conversation_id, case.id)
         self.desk.worker.kick(case.id)
-        log.info("case %s: opened from Teams by %s", case.id, who)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Added to a team: its channel becomes where alert-opened cases start their threads."""
@@ -176,14 +181,7 @@ class DeskBot(ActivityHandler):
             case = await asyncio.to_thread(onboard)
         except InvalidRequestError as exc:
             return card_response(onboarding_card(roles, today, values, exc.fields))
-        card = case_card(case)
-        sent = await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
-        reference = TurnContext.get_conversation_reference(activity).serialize()
-        saved = TeamsThread(case_id=case.id, reference=reference, card_id=sent.id if sent else "")
-        saved.card_hash = card_digest(card)
-        await asyncio.to_thread(self.desk.threads.save, saved)
-        await asyncio.to_thread(self.desk.threads.bind, conversation_id, case.id)
-        self.desk.worker.kick(case.id)
+        await self._follow(context, case, conversation_id)
         log.info("case %s: onboarding opened from a Teams card by %s", case.id, who)
         return card_response(case_card(case))
 
