@@ -322,6 +322,11 @@ class CaseLoop:
             return self.recorder.save(case.moved(CaseStatus.PLANNING, now))  # the model refines after each step
         if step is None:
             return self.recorder.save(case.moved(CaseStatus.VERIFYING, now))
+        if step.not_before is not None and now < step.not_before:  # decided when its date comes, not before
+            return self.recorder.save(
+                case.moved(CaseStatus.SCHEDULED, now),
+                say(f"{step.call.action} waits until {step.not_before:%Y-%m-%d %H:%M} UTC."),
+            )
         decision = self.governance.decide(
             step.call, now, requester=case.reporter, requested=case.kind is CaseKind.REQUEST
         )
@@ -414,11 +419,6 @@ class CaseLoop:
             return self.recorder.save(case.moved(CaseStatus.VERIFYING, self.clock.now()))
         if step.status is StepStatus.PROPOSED:
             return self._govern(case)
-        if step.not_before is not None and step.status is not StepStatus.RUNNING and self.clock.now() < step.not_before:
-            return self.recorder.save(
-                case.moved(CaseStatus.SCHEDULED, self.clock.now()),
-                say(f"{step.call.action} waits until {step.not_before:%Y-%m-%d %H:%M} UTC."),
-            )
         recheck = self._recheck(case, step)
         if recheck is not None:
             return recheck

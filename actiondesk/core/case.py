@@ -41,7 +41,7 @@ _S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     _S.OPEN: frozenset({_S.TRIAGING, _S.ACTING, _S.ESCALATED, _S.FAILED}),  # ACTING: a request's plan is known
     _S.TRIAGING: frozenset({_S.PLANNING, _S.ESCALATED, _S.FAILED}),
-    _S.PLANNING: frozenset({_S.AWAITING_APPROVAL, _S.ACTING, _S.ESCALATED, _S.FAILED}),
+    _S.PLANNING: frozenset({_S.AWAITING_APPROVAL, _S.ACTING, _S.SCHEDULED, _S.ESCALATED, _S.FAILED}),
     _S.AWAITING_APPROVAL: frozenset({_S.ACTING, _S.PLANNING, _S.ESCALATED, _S.FAILED}),
     _S.ACTING: frozenset(
         {_S.PLANNING, _S.AWAITING_APPROVAL, _S.ACTING, _S.VERIFYING, _S.SCHEDULED, _S.ESCALATED, _S.FAILED}
