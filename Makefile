@@ -23,6 +23,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# Each scenario of the folder plays on a database of its own (one's breaker history must not count in the next).
 scenarios: $(STAMP)
 	$(BIN)/actiondesk scenario run scenarios --summary
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from livesystems import LiveLdap, LiveScim, start_scim, start_slapd, stop
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
@@ -19,6 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 
+T = TypeVar("T")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -76,3 +79,33 @@ def store(database_url: str) -> Iterator[SqlStore]:
     engine = make_engine(database_url)
     yield SqlStore(engine)
     engine.dispose()
+
+
+def _required_or_skipped(variable: str, reason: str) -> None:
+    if os.environ.get(variable) == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _live(start: Callable[[Path], T], home: Path, variable: str, stop_it: Callable[[T], None]) -> Iterator[T]:
+    """Start a real server once per session; skip without it, or fail when ``variable`` is 1 (CI)."""
+    try:
+        server = start(home)
+    except FileNotFoundError as exc:
+        _required_or_skipped(variable, str(exc))
+    try:
+        yield server
+    finally:
+        stop_it(server)
+
+
+@pytest.fixture(scope="session")
+def live_ldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLdap]:
+    """A real OpenLDAP (slapd), once per session; skipped without it unless ACTIONDESK_REQUIRE_SLAPD=1."""
+    yield from _live(start_slapd, tmp_path_factory.mktemp("slapd"), "ACTIONDESK_REQUIRE_SLAPD", lambda s: stop(s.proc))
+
+
+@pytest.fixture(scope="session")
+def live_scim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveScim]:
+    """A real scim2-server, once per session; skipped without it unless ACTIONDESK_REQUIRE_SCIM=1."""
+    yield from _live(start_scim, tmp_path_factory.mktemp("scim"), "ACTIONDESK_REQUIRE_SCIM", lambda s: stop(s.proc))

@@ -49,11 +49,17 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "comments": "", "risk": "3", "priority": "4", "active": "true", "sys_mod_count": "0",
         "sys_created_by": "", "sys_created_on": "", "sys_updated_on": "", "sys_class_name": "change_request",
     },
+    "sc_request": {
+        "number": "", "request_state": "requested", "state": "1", "correlation_id": "", "correlation_display": "",
+        "special_instructions": "", "requested_for": "", "active": "true", "sys_mod_count": "0",
+        "sys_created_by": "", "sys_created_on": "", "sys_updated_on": "", "sys_class_name": "sc_request",
+    },
     "sys_journal_field": {
         "element": "", "element_id": "", "name": "", "value": "", "sys_created_by": "", "sys_created_on": "",
     },
 }  # fmt: skip
-PREFIX = {"incident": "INC", "change_request": "CHG"}
+PREFIX = {"incident": "INC", "change_request": "CHG", "sc_request": "REQ"}
+CATALOG = "/api/sn_sc/servicecatalog/"
 
 
 def _error(status: int, message: str, detail: str | None = None) -> web.Response:
@@ -67,6 +73,10 @@ class FakeServiceNow:
     requests: list[tuple[str, str, dict[str, str], Any]] = field(default_factory=list)
     faults: deque[tuple[int, dict[str, str], str | None]] = field(default_factory=deque)
     tokens: set[str] = field(default_factory=set)
+    catalog_items: set[str] = field(default_factory=set)  # sys_ids of the Service Catalog's orderable items
+    two_step: bool = False  # the instance's checkout: order_now puts the item in a cart, submit_order orders it
+    cart: list[tuple[str, str]] = field(default_factory=list)
+    ordered: list[tuple[str, str]] = field(default_factory=list)  # (catalog item, quantity) of each request
     ticks: int = 0
     base_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -135,11 +145,45 @@ class FakeServiceNow:
                 return _error(401, "User Not Authenticated", "Required to provide Auth information")
             if request.headers.get("Accept") != "application/json":
                 return _error(406, "Not Acceptable")
+            if request.path.startswith(CATALOG):
+                return self._catalog(request, parsed, user)
             parts = request.path.strip("/").split("/")
             if parts[:3] != ["api", "now", "table"] or len(parts) not in (4, 5) or parts[3] not in self.tables:
                 return _error(400, "Invalid table", request.path)
             table, sys_id = parts[3], (parts[4] if len(parts) == 5 else None)
             return self._table(request, table, sys_id, parsed, user)
+
+    def _catalog(self, request: web.Request, body: Any, user: str) -> web.Response:
+        """The Service Catalog API's Buy Item (order_now) and, for two-step checkout, the cart's submit_order."""
+        rest = request.path.removeprefix(CATALOG).strip("/").split("/")
+        if request.method != "POST":
+            return _error(405, "Method not allowed")
+        if rest == ["cart", "submit_order"]:
+            if not self.cart:
+                return _error(400, "Cart is empty")
+            item, quantity = self.cart.pop(0)
+            return web.json_response({"result": self._request(item, quantity, user)})
+        if len(rest) != 3 or rest[0] != "items" or rest[2] != "order_now":
+            return _error(400, "Invalid catalog path", request.path)
+        if rest[1] not in self.catalog_items:
+            return _error(404, "No Record found", f"no catalog item {rest[1]}")
+        quantity = body.get("sysparm_quantity") if isinstance(body, dict) else None
+        if not isinstance(quantity, str) or not quantity.isdigit() or not isinstance(body.get("variables", {}), dict):
+            return _error(400, "Invalid request", "sysparm_quantity is a string of digits; variables an object")
+        if self.two_step:
+            self.cart.append((rest[1], quantity))
+            return web.json_response({"result": {"cart_id": secrets.token_hex(16)}})
+        return web.json_response({"result": self._request(rest[1], quantity, user)})
+
+    def _request(self, item: str, quantity: str, user: str) -> dict[str, str]:
+        rows = self.tables["sc_request"]
+        sys_id, now = secrets.token_hex(16), self.now()
+        number = f"REQ{10001 + len(rows):07d}"
+        rows[sys_id] = {**TEMPLATES["sc_request"], "sys_id": sys_id, "number": number, "sys_created_by": user,
+                        "sys_created_on": now, "sys_updated_on": now}  # fmt: skip
+        self.ordered.append((item, quantity))
+        return {"sys_id": sys_id, "number": number, "request_number": number, "request_id": sys_id,
+                "table": "sc_request"}  # fmt: skip
 
     def _token(self, request: web.Request, body: str) -> web.Response:
         from urllib.parse import parse_qs
@@ -260,7 +304,7 @@ def _filter(rows: list[dict[str, str]], query: str, known: dict[str, str]) -> li
         if clause.startswith("ORDERBY"):
             order.append((clause[7:], False))
             continue
-        for op in ("!=", ">=", "<=", "LIKE", "IN", "=", ">", "<"):
+        for op in ("STARTSWITH", "!=", ">=", "<=", "LIKE", "IN", "=", ">", "<"):
             name, found, value = clause.partition(op)
             if found and name.isidentifier():
                 break
@@ -279,6 +323,7 @@ def _match(actual: str, op: str, value: str) -> bool:
         "=": actual == value,
         "!=": actual != value,
         "LIKE": value in actual,
+        "STARTSWITH": actual.startswith(value),
         "IN": actual in value.split(","),
         ">=": actual >= value,
         "<=": actual <= value,

@@ -16,7 +16,13 @@ from pydantic import JsonValue
 from actiondesk.actions.catalog import AnySpec, Catalog
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput
 from actiondesk.core.audit import AuditDraft, AuditKind
-from actiondesk.core.errors import ActionDeskError, ActionFailedError, ScopeError, StateDriftError
+from actiondesk.core.errors import (
+    ActionDeskError,
+    ActionFailedError,
+    ScopeError,
+    StateDriftError,
+    SystemUnavailableError,
+)
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Store, UnitOfWork
 from actiondesk.core.runs import ActionRun, RunStatus
@@ -150,6 +156,8 @@ class Executor:
             observed = spec.observe(self._ctx, params)
         except ActionDeskError as exc:  # e.g. the target does not exist: the claimed run must not stay open
             self._finish(run, RunStatus.FAILED, None, error=f"could not observe the target: {exc}")
+            if isinstance(exc, SystemUnavailableError):  # the system is down: a failure, not a refusal
+                raise SystemUnavailableError(f"{call.action}: {exc}", exc.retry_after) from None
             raise ActionFailedError(f"{call.action}: could not observe the target: {exc}") from None
         if not created and spec.already_done(observed, params):
             # A previous attempt reached the system but crashed before recording its result.

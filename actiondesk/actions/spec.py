@@ -13,6 +13,8 @@ from actiondesk.core.errors import ActionFailedError
 from actiondesk.core.governance import Risk
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import (
+    AccessGroups,
+    Accounts,
     Clock,
     Cluster,
     Configurator,
@@ -22,6 +24,7 @@ from actiondesk.core.ports import (
     Inventory,
     LogSearch,
     Metrics,
+    Procurement,
     Releases,
     Telemetry,
     Volumes,
@@ -46,6 +49,9 @@ class ActionContext:
     vpn: VpnSessions | None = None
     identity: Identity | None = None
     http: HttpOperations | None = None
+    accounts: Accounts | None = None
+    procurement: Procurement | None = None
+    groups: AccessGroups | None = None
 
 
 P = TypeVar("P")
@@ -95,6 +101,11 @@ class ActionSpec(ABC, Generic[In, Out]):
     def target(self, params: In) -> str:
         """The managed object the call acts on (a service, a host, a person)."""
         return str(getattr(params, "service", ""))
+
+    def access_group(self, params: In) -> str | None:
+        """The directory group the call grants membership of, if it grants access (governance asks whether that
+        group is privileged, and then its owner group approves)."""
+        return None
 
     @abstractmethod
     def run(self, ctx: ActionContext, params: In) -> Out:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pydantic import JsonValue
 
 from actiondesk.actions.executor import Executor
+from actiondesk.agents.fulfilment.checklist import confirmation, is_request_plan, stopped_report
 from actiondesk.agents.governance import Governance
 from actiondesk.agents.intent import classify
 from actiondesk.agents.llm import LLM_RUNBOOK, LlmOutcome, LlmPlanner
@@ -28,7 +29,7 @@ from actiondesk.agents.triage.signals import LABELS, RULES, limit
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
-from actiondesk.core.errors import ActionError, DuplicateDeliveryError, StateDriftError
+from actiondesk.core.errors import ActionError, DuplicateDeliveryError, StateDriftError, SystemUnavailableError
 from actiondesk.core.finding import Finding, FindingKind
 from actiondesk.core.governance import Outcome
 from actiondesk.core.plan import ActionCall, Plan, PlanStep, StepStatus
@@ -38,9 +39,11 @@ from actiondesk.core.tracing import case_scope, span
 
 log = logging.getLogger(__name__)
 
-WAITING = frozenset({CaseStatus.AWAITING_APPROVAL, CaseStatus.AWAITING_REPLY})
+WAITING = frozenset({CaseStatus.AWAITING_APPROVAL, CaseStatus.AWAITING_REPLY, CaseStatus.SCHEDULED})
 TIMED = frozenset({CaseStatus.WATCHING, CaseStatus.AWAITING_REPLY})  # waiting until ``wake_at``
 INVESTIGABLE = frozenset({FindingKind.UNKNOWN_SERVICE, FindingKind.UNEXPLAINED_ANOMALY, FindingKind.NO_ANOMALY})
+# A request's intake: the plan a message asks for (onboarding, offboarding), what is wrong with it, or None.
+Intake = Callable[[Case], "Plan | str | None"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class CaseLoop:
         llm: LlmPlanner | None = None,
         planning: str = "runbook",
         investigator: Investigator | None = None,
+        intake: Intake | None = None,
     ) -> None:
         self.recorder = recorder
         self.store = recorder.store
@@ -100,6 +104,7 @@ class CaseLoop:
         self.llm = llm
         self.planning = planning if llm is not None else "runbook"  # runbook, llm or auto (runbooks first)
         self.investigator = investigator  # the model investigates when triage's rules cannot conclude
+        self.intake = intake
 
     # Opening and talking to cases
 
@@ -157,7 +162,24 @@ class CaseLoop:
                 self.recorder.append(uow, case.id, [(AuditKind.PLAN, plan.model_dump(mode="json"))])
         self.recorder.changed(case.id)
         log.info("case %s: opened by %s from %s", case.id, reporter, surface)
+        if plan is None and self.intake is not None:
+            case = self._take_in(case)
         return case
+
+    def _take_in(self, case: Case) -> Case:
+        """A request the intake recognises starts with its plan (every step still governed); a malformed one
+        goes to a person with what is wrong, the message kept in the case."""
+        found = self.intake(case) if self.intake is not None else None
+        if found is None:
+            return case
+        if isinstance(found, str):
+            return self._escalate(case.changed(self.clock.now(), kind=CaseKind.REQUEST), found)
+        steps = "; ".join(shown(s.call) for s in found.steps)
+        return self.recorder.save(
+            case.moved(CaseStatus.ACTING, self.clock.now(), plan=found, kind=CaseKind.REQUEST),
+            (AuditKind.PLAN, found.model_dump(mode="json")),
+            say(f"Plan ({found.runbook}): {found.goal}. Steps: {steps}"),
+        )
 
     def add_message(
         self, case_id: str, author: str, text: str, *, delivery: str | None = None, answer: bool = True
@@ -237,8 +259,8 @@ class CaseLoop:
                 log.info("case %s: leased by another worker", case_id)
                 return self.store.get_case(case_id)
             try:
-                case = self.store.get_case(case_id)
-                while self.due(case):
+                case = self._awake(self.store.get_case(case_id))
+                while self.is_due(case):
                     self.store.claim_lease(case_id, self.owner, self.clock.now(), self.settings.lease_seconds)
                     before = case.status
                     with span("case.step", {"actiondesk.case.status": before.value}) as step:
@@ -250,7 +272,7 @@ class CaseLoop:
             finally:
                 self.store.release_lease(case_id, self.owner)
 
-    def due(self, case: Case) -> bool:
+    def is_due(self, case: Case) -> bool:
         """Whether the case has work to do now: not ended, not waiting for a person, its wake time reached."""
         if case.status.terminal:
             return False
@@ -454,6 +476,11 @@ class CaseLoop:
             return self.recorder.save(case.moved(CaseStatus.PLANNING, now))  # the model refines after each step
         if step is None:
             return self.recorder.save(case.moved(CaseStatus.VERIFYING, now))
+        if step.not_before is not None and now < step.not_before:  # decided when its date comes, not before
+            return self.recorder.save(
+                case.moved(CaseStatus.SCHEDULED, now),
+                say(f"{step.call.action} waits until {step.not_before:%Y-%m-%d %H:%M} UTC."),
+            )
         decision = self.governance.decide(
             step.call, now, requester=case.reporter, requested=case.kind is CaseKind.REQUEST
         )
@@ -557,6 +584,8 @@ class CaseLoop:
             execution = self.executor.execute(step.call, case_id=case.id, key=key)
         except StateDriftError as exc:
             return self._stop_step(case, step, StepStatus.REFUSED, f"aborted: {exc}")
+        except SystemUnavailableError as exc:
+            return self._stop_step(case, step, StepStatus.FAILED, str(exc), failed=True)
         except ActionError as exc:
             return self._stop_step(case, step, StepStatus.REFUSED, f"refused by the executor: {exc}")
         run = execution.run
@@ -565,9 +594,14 @@ class CaseLoop:
         if not execution.succeeded:
             return self._stop_step(case, step, StepStatus.FAILED, run.error or run.status.value, failed=True)
         done = step.model_copy(update={"status": StepStatus.SUCCEEDED, "result": run.result})
+        confirmed = confirmation(done)
         case = self.recorder.save(
             case.changed(self.clock.now(), plan=case.plan.with_step(done)),
-            say(f"{step.call.action} succeeded." + ("" if not execution.replayed else " (already done earlier)")),
+            say(
+                f"{step.call.action} succeeded."
+                + (f" Confirmation: {confirmed}." if confirmed else "")
+                + ("" if not execution.replayed else " (already done earlier)")
+            ),
         )
         return self._govern(case)
 
@@ -627,10 +661,13 @@ class CaseLoop:
         target = CaseStatus.FAILED if failed else CaseStatus.ESCALATED
         kind = AuditKind.CASE_FAILED if failed else AuditKind.CASE_ESCALATED
         notes = [(kind, {"reason": why, "step": step.index})] if note is None else [note, (kind, {"reason": why})]
+        plan = case.plan.with_step(stopped)
+        report = [say(stopped_report(plan, case.id))] if is_request_plan(plan) else []
         return self.recorder.save(
-            case.moved(target, self.clock.now(), plan=case.plan.with_step(stopped)),
+            case.moved(target, self.clock.now(), plan=plan),
             *notes,
             say(f"{step.call.action} {status.value}: {why}. A person needs to look at this."),
+            *report,
         )
 
     def _verify(self, case: Case) -> Case:
@@ -698,10 +735,33 @@ class CaseLoop:
             say(text),
         )
 
+    def due(self) -> list[Case]:
+        """Scheduled cases whose next step's time has come."""
+        now = self.clock.now()
+        found = []
+        for case in self.store.list_cases(statuses=frozenset({CaseStatus.SCHEDULED}), limit=1000):
+            step = case.plan.next_step() if case.plan is not None else None
+            if step is None or step.not_before is None or step.not_before <= now:
+                found.append(case)
+        return found
+
+    def _awake(self, case: Case) -> Case:
+        """A scheduled case whose next step's time has come goes back to acting; any other case is left as is."""
+        if case.status is not CaseStatus.SCHEDULED:
+            return case
+        step = case.plan.next_step() if case.plan is not None else None
+        if step is not None and step.not_before is not None and self.clock.now() < step.not_before:
+            return case
+        return self.recorder.save(case.moved(CaseStatus.ACTING, self.clock.now()))
+
+    def wake(self, case_id: str) -> Case:
+        """Run a scheduled case whose time has come (``run`` does the same; this name says why it is called)."""
+        return self.run(case_id)
+
     def resumable(self) -> list[Case]:
         """Cases a worker should pick up now: neither finished nor waiting for a person, nor for their wake time."""
         active = frozenset(CaseStatus) - frozenset(s for s in CaseStatus if s.terminal) - WAITING
-        return [c for c in self.store.list_cases(statuses=active | TIMED, limit=1000) if self.due(c)]
+        return [c for c in self.store.list_cases(statuses=active | TIMED, limit=1000) if self.is_due(c)]
 
 
 def _targets(finding: Finding | None) -> list[tuple[str, str, float]]:

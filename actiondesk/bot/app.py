@@ -20,6 +20,7 @@ from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.agents.approvals import ApprovalDesk, ApprovalSettings
 from actiondesk.agents.breaker import CircuitBreaker
 from actiondesk.agents.controls import Controls
+from actiondesk.agents.fulfilment import FulfilmentDesk, RoleCatalog
 from actiondesk.agents.governance import Governance, PolicyData, PolicyStore, Window
 from actiondesk.agents.governance.calendars import Calendars, sources
 from actiondesk.agents.llm import LlmBounds, LlmPlanner
@@ -55,6 +56,7 @@ class Runtime:
     approvals: ApprovalDesk
     directory: Directory
     controls: Controls
+    fulfilment: FulfilmentDesk
     tickets: dict[str, TicketSystem] = field(default_factory=dict)  # the ITSMs cases are mirrored into
 
 
@@ -92,7 +94,10 @@ def build_runtime(
     executor = Executor(catalog, ctx, store, settings.agent_identity)
     recorder = Recorder(store, clock, settings.agent_identity, notify, mirror=ticket_mirror(settings))
     controls = Controls(store, clock, settings.agent_identity, directory=directory)
+    roles = RoleCatalog.load(settings.roles_file)
+    policy = replace(policy, privileged_groups={**roles.privileged_groups(), **policy.privileged_groups})
     governance = build_governance(settings, store, clock, catalog, estate, policy, controls)
+    fulfilment = FulfilmentDesk(store, catalog, executor, recorder, roles, directory, clock)
     triage = Triage(
         executor,
         estate,
@@ -124,7 +129,9 @@ def build_runtime(
         llm=llm,
         planning=settings.planning,
         investigator=None if llm is None else build_investigator(settings, llm),
+        intake=fulfilment.intake,
     )
+    fulfilment.bind(loop.open_case)
     return Runtime(
         settings=settings,
         store=store,
@@ -138,6 +145,7 @@ def build_runtime(
         approvals=ApprovalDesk(recorder, directory, approval_settings(settings)),
         directory=directory,
         controls=controls,
+        fulfilment=fulfilment,
         tickets=ticket_systems(settings),
     )
 

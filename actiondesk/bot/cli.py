@@ -271,6 +271,22 @@ def rollback(run_key: RunKey, by: By = None, as_json: AsJson = False) -> None:
 
 
 @app.command()
+def compensate(case_id: Annotated[str, typer.Argument(help="The stopped request's case id.")], by: By = None) -> None:
+    """Undo the completed steps of a stopped onboarding or offboarding, each through governance."""
+    from actiondesk.bot.requests_cli import compensate_command
+
+    compensate_command(_settings(), case_id, by)
+
+
+@app.command()
+def handoff(case_id: Annotated[str, typer.Argument(help="The stopped request's case id.")], by: By = None) -> None:
+    """Hand a stopped onboarding or offboarding to a person: its ticket goes to the assignment group."""
+    from actiondesk.bot.requests_cli import handoff_command
+
+    handoff_command(_settings(), case_id, by)
+
+
+@app.command()
 def report(
     days: Annotated[float, typer.Option(help="The period: this many days back from now.")] = 7.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,

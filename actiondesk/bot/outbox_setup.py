@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 NAMES = {"servicenow": "ServiceNow", "jsm": "Jira Service Management"}
 
 
-def _servicenow(settings: Settings) -> ServiceNowTicketSystem:
+def servicenow_client(settings: Settings) -> ServiceNowClient:
+    """The Table API client with the configured credentials (ticket mirroring and the Service Catalog share it)."""
     url = settings.servicenow_instance_url or ""
     auth: BasicAuth | ClientCredentials | ApiKey
     if settings.servicenow_client_id and settings.servicenow_client_secret:
@@ -50,8 +51,12 @@ def _servicenow(settings: Settings) -> ServiceNowTicketSystem:
             "SERVICENOW_INSTANCE_URL is set but no credentials: set SERVICENOW_USERNAME and SERVICENOW_PASSWORD, "
             "SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET, or SERVICENOW_API_KEY"
         )
+    return ServiceNowClient(url, auth)
+
+
+def _servicenow(settings: Settings) -> ServiceNowTicketSystem:
     return ServiceNowTicketSystem(
-        ServiceNowClient(url, auth),
+        servicenow_client(settings),
         assignment_group=settings.servicenow_assignment_group,
         close_code=settings.servicenow_close_code,
         username=settings.servicenow_username,

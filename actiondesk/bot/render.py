@@ -109,7 +109,10 @@ def print_report(report: ScenarioReport, console: Console | None = None) -> None
     else:
         console.print("root cause: none named")
     for action in report.actions:
-        console.print(f"  action {action.name} {action.params} decision={action.decision} result={action.result}")
+        confirmed = f" confirmation={action.confirmation}" if action.confirmation else ""
+        console.print(
+            f"  action {action.name} {action.params} decision={action.decision} result={action.result}{confirmed}"
+        )
     console.print(f"probes: {', '.join(report.probes) or '-'}")
     if report.mttr_seconds is not None:
         console.print(f"MTTR: {report.mttr_seconds:.0f} s (simulated)")

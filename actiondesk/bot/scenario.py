@@ -19,9 +19,11 @@ from actiondesk.adapters.sandbox import (
     SandboxEstate,
     Scenario,
     ScenarioEvent,
+    WaitEvent,
 )
 from actiondesk.adapters.sandbox import RootCause as ExpectedCause
 from actiondesk.adapters.store import SqlStore
+from actiondesk.agents.fulfilment.checklist import confirmation
 from actiondesk.agents.governance import PolicyData, Window
 from actiondesk.bot.app import Runtime, build_runtime
 from actiondesk.bot.outbox_setup import deliver_before_exit
@@ -53,6 +55,7 @@ class ActionReport(BaseModel):
     params: dict[str, JsonValue]
     decision: str | None
     result: Result
+    confirmation: str | None = None  # the id the system confirmed a request's step with (SCIM id, request number…)
 
 
 class RootCause(BaseModel):
@@ -197,8 +200,19 @@ def _play_event(play: _Play, scenario: Scenario, event: ScenarioEvent) -> None:
         _answer(play, payload.user, True, None, payload.delay)
     elif isinstance(payload, RejectEvent):
         _answer(play, payload.user, False, payload.reason)
+    elif isinstance(payload, WaitEvent):
+        if payload.until is not None:
+            play.clock.set(payload.until)
     else:
         play.runtime.estate.apply(event)
+
+
+def _scheduled(play: _Play) -> None:
+    """Scheduled steps whose date has come run (what the scheduler does in ``serve``)."""
+    due = {c.id for c in play.runtime.loop.due()}
+    for case_id in play.cases:
+        if case_id in due:
+            play.runtime.loop.wake(case_id)
 
 
 def _actions(case: Case) -> list[ActionReport]:
@@ -210,6 +224,7 @@ def _actions(case: Case) -> list[ActionReport]:
             params=dict(s.call.params),
             decision=s.decision.outcome.value if s.decision else None,
             result=RESULTS.get(s.status, "pending"),
+            confirmation=confirmation(s),
         )
         for s in case.plan.steps
     ]
@@ -248,7 +263,9 @@ def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> Sce
         if at is not None:
             clock.set(max(clock.now(), at))
         _play_event(play, scenario, event)
+        _scheduled(play)
     _wake(play, None)
+    _scheduled(play)
     undelivered = deliver_before_exit(runtime, runtime.loop.owner)  # ticket mirroring, when it is on
     if undelivered:
         play.notes.append(f"{undelivered} ticket updates still queued after {settings.outbox_drain_seconds:g}s")

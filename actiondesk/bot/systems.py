@@ -18,11 +18,18 @@ from actiondesk.actions.packs import builtin_packs, system_packs
 from actiondesk.adapters.argocd import ArgoCd
 from actiondesk.adapters.identity import AccountBook
 from actiondesk.adapters.kubernetes import KubernetesCluster
+from actiondesk.adapters.ldap import LdapGroups
 from actiondesk.adapters.loki import LokiLogs
 from actiondesk.adapters.openapi import Document, OpenApiOperations
+from actiondesk.adapters.procurement import DOCUMENT, HttpProcurement
+from actiondesk.adapters.procurement import document as procurement_document
 from actiondesk.adapters.prometheus import PrometheusMetrics
 from actiondesk.adapters.sandbox import SandboxEstate
+from actiondesk.adapters.sandbox.fulfilment import SandboxFulfilment
 from actiondesk.adapters.sandbox.staples import SandboxStaples
+from actiondesk.adapters.scim import ScimAccounts
+from actiondesk.adapters.servicenow import ServiceNowProcurement
+from actiondesk.bot.outbox_setup import servicenow_client
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.ports import Clock, StateBlobs
 from actiondesk.core.settings import Settings
@@ -134,4 +141,55 @@ def build_systems(settings: Settings, estate: SandboxEstate, blobs: StateBlobs, 
         log.info("pack %s enabled (service account %s)", pack.name, pack.service_account)
     if documents:
         systems.ports["http"] = OpenApiOperations(documents)
+    systems.ports |= fulfilment_ports(settings, estate, clock)
     return systems
+
+
+def fulfilment_ports(settings: Settings, estate: SandboxEstate, clock: Clock) -> dict[str, object]:
+    """The identity provider (SCIM), procurement (ServiceNow's Service Catalog when ServiceNow is configured,
+    else the procurement API) and directory (LDAP) the request-fulfilment agents use; the sandbox's for each
+    one that is not configured."""
+    sandbox = SandboxFulfilment(estate, clock)
+    ports: dict[str, object] = {"accounts": sandbox, "procurement": sandbox, "groups": sandbox}
+    if settings.scim_url:
+        if settings.scim_token is None:
+            raise ConfigurationError("ACTIONDESK_SCIM_URL is set but ACTIONDESK_SCIM_TOKEN (its bearer token) is not")
+        ports["accounts"] = ScimAccounts(settings.scim_url, settings.scim_token.get_secret_value())
+        log.info("identity provider: SCIM at %s", settings.scim_url)
+    if settings.servicenow_instance_url:
+        ports["procurement"] = ServiceNowProcurement(
+            servicenow_client(settings), return_item=settings.servicenow_return_item
+        )
+        log.info("procurement: ServiceNow Service Catalog")
+    elif settings.procurement_url:
+        token = settings.procurement_token.get_secret_value() if settings.procurement_token else None
+        api = OpenApiOperations(
+            {DOCUMENT: Document(spec=procurement_document(), base_url=settings.procurement_url, token=token)}
+        )
+        ports["procurement"] = HttpProcurement(api)
+        log.info("procurement: the procurement API at %s", settings.procurement_url)
+    if settings.ldap_url:
+        missing = [
+            name
+            for name, value in (
+                ("ACTIONDESK_LDAP_BIND_DN", settings.ldap_bind_dn),
+                ("ACTIONDESK_LDAP_PASSWORD", settings.ldap_password),
+                ("ACTIONDESK_LDAP_GROUPS_BASE", settings.ldap_groups_base),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(f"ACTIONDESK_LDAP_URL is set but {', '.join(missing)} is not")
+        assert settings.ldap_password is not None
+        try:
+            ports["groups"] = LdapGroups(
+                settings.ldap_url,
+                settings.ldap_bind_dn or "",
+                settings.ldap_password.get_secret_value(),
+                settings.ldap_groups_base or "",
+                user_template=settings.ldap_user_dn,
+            )
+        except ValueError as exc:
+            raise ConfigurationError(f"ACTIONDESK_LDAP_USER_DN: {exc}") from None
+        log.info("directory: LDAP at %s, groups under %s", settings.ldap_url, settings.ldap_groups_base)
+    return ports

@@ -44,7 +44,9 @@ class CaseWorker:
             self._running.pop(case_id, None)
 
     async def resume(self) -> int:
+        """Kick the cases nobody is working on, and the scheduled ones whose date has come."""
         cases = await asyncio.to_thread(self._loop.resumable)
+        cases += await asyncio.to_thread(self._loop.due)
         fresh = [c for c in cases if c.id not in self._running]
         for case in fresh:
             log.info("case %s: resuming from %s", case.id, case.status.value)

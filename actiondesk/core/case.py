@@ -27,6 +27,7 @@ class CaseStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     ACTING = "acting"
     VERIFYING = "verifying"
+    SCHEDULED = "scheduled"  # the next step may not run before its date (a start date, a last day)
     RESOLVED = "resolved"
     ESCALATED = "escalated"
     FAILED = "failed"
@@ -40,18 +41,21 @@ TERMINAL = frozenset({CaseStatus.RESOLVED, CaseStatus.ESCALATED, CaseStatus.FAIL
 
 _S = CaseStatus
 TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    _S.OPEN: frozenset({_S.TRIAGING, _S.ESCALATED, _S.FAILED}),
+    _S.OPEN: frozenset({_S.TRIAGING, _S.ACTING, _S.ESCALATED, _S.FAILED}),  # ACTING: a request's plan is known
     _S.TRIAGING: frozenset({_S.PLANNING, _S.WATCHING, _S.AWAITING_REPLY, _S.ESCALATED, _S.FAILED}),
     _S.WATCHING: frozenset({_S.TRIAGING, _S.ESCALATED, _S.FAILED}),
     _S.AWAITING_REPLY: frozenset({_S.TRIAGING, _S.ESCALATED, _S.FAILED}),
-    _S.PLANNING: frozenset({_S.AWAITING_APPROVAL, _S.ACTING, _S.ESCALATED, _S.FAILED}),
+    _S.PLANNING: frozenset({_S.AWAITING_APPROVAL, _S.ACTING, _S.SCHEDULED, _S.ESCALATED, _S.FAILED}),
     _S.AWAITING_APPROVAL: frozenset({_S.ACTING, _S.PLANNING, _S.ESCALATED, _S.FAILED}),
-    _S.ACTING: frozenset({_S.PLANNING, _S.AWAITING_APPROVAL, _S.ACTING, _S.VERIFYING, _S.ESCALATED, _S.FAILED}),
+    _S.ACTING: frozenset(
+        {_S.PLANNING, _S.AWAITING_APPROVAL, _S.ACTING, _S.VERIFYING, _S.SCHEDULED, _S.ESCALATED, _S.FAILED}
+    ),
+    _S.SCHEDULED: frozenset({_S.ACTING, _S.ESCALATED, _S.FAILED}),
     _S.VERIFYING: frozenset({_S.RESOLVED, _S.PLANNING, _S.ESCALATED, _S.FAILED}),
     # A human reply on a closed case reopens it for triage.
     _S.RESOLVED: frozenset({_S.TRIAGING}),
     _S.ESCALATED: frozenset({_S.TRIAGING, _S.RESOLVED}),
-    _S.FAILED: frozenset({_S.TRIAGING}),
+    _S.FAILED: frozenset({_S.TRIAGING, _S.ESCALATED}),  # ESCALATED: a person takes a failed request over
 }
 
 

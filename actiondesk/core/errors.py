@@ -12,6 +12,7 @@ ActionDeskError
 │   ├── ScopeError                the action's pack is not granted the scope the action needs
 │   ├── StateDriftError           the re-observed state no longer warrants a destructive action
 │   └── ActionFailedError         the managed system answered with a failure
+│       └── SystemUnavailableError    unreachable, 5xx or 429: the same call may succeed later
 ├── GovernanceError           an approval or decision was refused
 │   ├── ApprovalConflictError     the approval was already decided (double click, second approver)
 │   ├── ApprovalExpiredError      the approval's time ran out before it was decided
@@ -22,7 +23,8 @@ ActionDeskError
 ├── TicketError               the ticket system (ServiceNow, JSM) did not take a mirror write
 │   ├── TicketUnavailableError    unreachable, 5xx, 408, 409 or 429: the same write may succeed later
 │   └── TicketRejectedError       a 4xx it will answer again: retrying the same write cannot help
-└── ScenarioError             a scenario file is malformed
+├── ScenarioError             a scenario file is malformed
+└── InvalidRequestError       a service request (onboarding, offboarding) lacks a field or has a bad one
 """
 
 from __future__ import annotations
@@ -74,6 +76,15 @@ class StateDriftError(ActionError):
 
 class ActionFailedError(ActionError):
     """Raised when the managed system answers an action with a failure."""
+
+
+class SystemUnavailableError(ActionFailedError):
+    """Raised when a managed system (SCIM, LDAP, procurement) is unreachable, busy or failing; the same call may
+    succeed later. ``retry_after`` is the system's own hint, in seconds."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class GovernanceError(ActionDeskError):
@@ -130,6 +141,15 @@ class TicketRejectedError(TicketError):
 
 class ScenarioError(ActionDeskError):
     """Raised when a scenario file is malformed."""
+
+
+class InvalidRequestError(ActionDeskError):
+    """Raised when an onboarding or offboarding request lacks a field or has a bad one; ``fields`` says which
+    (field name → what is wrong), so a form can show each problem next to its field."""
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
 
 
 class ModelError(ActionDeskError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -42,6 +43,8 @@ class PlanStep(BaseModel):
     run_key: str | None = None
     result: dict[str, JsonValue] | None = None
     error: str | None = None
+    agent: str | None = Field(default=None, description="The agent a request's step belongs to: identity, hardware…")
+    not_before: datetime | None = Field(default=None, description="The step does not run before this time.")
 
 
 class Plan(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -20,7 +21,14 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from pydantic import JsonValue
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from actiondesk.core.errors import ActionFailedError, ConfigurationError, InvalidParametersError, NotFoundError
+from actiondesk.core.errors import (
+    ActionFailedError,
+    ConfigurationError,
+    InvalidParametersError,
+    NotFoundError,
+    SystemUnavailableError,
+)
+from actiondesk.core.retry import retry_after_seconds
 from actiondesk.core.systems import HttpResult
 
 log = logging.getLogger(__name__)
@@ -136,13 +144,18 @@ class OpenApiOperations:
         try:
             response = self._client.send(request)
         except httpx.HTTPError as exc:
-            raise ActionFailedError(f"{document} unreachable: {type(exc).__name__}: {exc}") from None
+            raise SystemUnavailableError(f"{document} unreachable: {type(exc).__name__}: {exc}") from None
         try:
             answer: JsonValue = response.json() if response.content else None
         except ValueError:
             answer = response.text[:500]
         if response.status_code == 404:
             raise NotFoundError(f"{operation_id}: {response.text[:200]}")
+        if response.status_code == 429 or response.status_code >= 500:
+            raise SystemUnavailableError(
+                f"{operation_id}: {document} answered {response.status_code}: {response.text[:200]}",
+                retry_after_seconds(response.headers.get("Retry-After"), time.time()),
+            )
         if not response.is_success:
             raise ActionFailedError(
                 f"{operation_id}: {document} answered {response.status_code}: {response.text[:200]}"

@@ -22,6 +22,7 @@ from actiondesk.adapters.sandbox.events import (
     ReplyEvent,
     ScaleEvent,
     ScenarioEvent,
+    WaitEvent,
     WorldEvent,
 )
 from actiondesk.adapters.sandbox.loader import load_scenario, parse_scenario
@@ -89,6 +90,7 @@ __all__ = [
     "ServiceSpec",
     "SessionStatus",
     "VpnState",
+    "WaitEvent",
     "WorldEvent",
     "WorldSpec",
     "default_estate",

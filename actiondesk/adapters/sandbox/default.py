@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 
 from actiondesk.adapters.sandbox.timeline import digest
 from actiondesk.adapters.sandbox.world import (
+    AccountRecord,
     DeploymentRecord,
     EstateState,
     LogVolume,
     PersonRecord,
+    PurchaseRequest,
     ServiceRecord,
     SessionStatus,
     VpnState,
@@ -129,6 +131,51 @@ _VPN = VpnState(
 )
 
 
+# The directory groups of the sandbox (what an LDAP server would hold): name -> members.
+_GROUPS: dict[str, tuple[str, ...]] = {
+    "vpn-users": ("alice", "bob", "dave", "erin", "frank"),
+    "engineering": ("bob", "dave", "erin"),
+    "prod-db-admins": ("bob",),
+    "analytics": (),
+    "warehouse-readers": (),
+    "sales": ("frank",),
+    "crm-users": ("frank",),
+}
+
+
+def _orders(day: datetime) -> tuple[PurchaseRequest, ...]:
+    """Hardware people were given when they joined (what an offboarding returns)."""
+    given = (("frank", "laptop-light", 0), ("dave", "laptop-dev", 1))
+    return tuple(
+        PurchaseRequest(
+            id=digest("order", person, item)[:16],
+            requester="it",
+            item=item,
+            status="fulfilled",
+            created_at=day - timedelta(days=400),
+            number=f"PO-{901 + i}",
+            reference=f"{person}-joined/{item}",
+            requested_for=person,
+        )
+        for person, item, i in given
+    )
+
+
+def _accounts() -> dict[str, AccountRecord]:
+    """An identity-provider account for every person of the default directory."""
+    records = [
+        AccountRecord(
+            id=digest("account", name)[:16],
+            user_name=name,
+            display_name=name.title(),
+            email=person.email,
+            active=True,
+        )
+        for name, person in _PEOPLE.items()
+    ]
+    return {r.id: r for r in records}
+
+
 def seeded_deployment(service: str, version: str, commit: str, author: str, at: datetime) -> DeploymentRecord:
     return DeploymentRecord(
         id="dep-" + digest(service, version, commit, at.isoformat())[:10],
@@ -153,4 +200,7 @@ def default_estate(start: datetime) -> EstateState:
         volumes=_VOLUMES,
         vpn=_VPN,
         people=dict(_PEOPLE),
+        accounts=_accounts(),
+        erp=_orders(day),
+        groups=dict(_GROUPS),
     )

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from actiondesk.adapters.sandbox import mutations
 from actiondesk.adapters.sandbox.events import (
@@ -43,6 +44,8 @@ from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, 
 from actiondesk.core.ports import Clock
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def _service(record: ServiceRecord) -> Service:
@@ -107,6 +110,17 @@ class SandboxEstate:
         self._state = state
         if self._on_change is not None:
             self._on_change(state.model_dump_json())
+
+    def current(self) -> EstateState:
+        """The state as it stands (frozen: a mutation replaces it, never changes it)."""
+        return self._read()
+
+    def change(self, mutate: Callable[[EstateState], tuple[EstateState, T]]) -> T:
+        """Apply ``mutate`` under the lock and commit the state it returns; hand back its other result."""
+        with self._lock:
+            state, result = mutate(self._state)
+            self._commit(state)
+            return result
 
     def live_version(self, service: str, at: datetime) -> str:
         return _live_version(self._read(), service, at)

@@ -23,6 +23,7 @@ DEFAULT_FAULT_VALUE: dict[FaultKind, float] = {
     FaultKind.ACCOUNT_LOCKED: 0.0,
     FaultKind.CPU_SATURATION: 55.0,
     FaultKind.IMAGE_PULL: 1.0,
+    FaultKind.UNAVAILABLE: 0.0,
 }
 SERVICE_FAULTS = frozenset(
     {
@@ -103,9 +104,14 @@ class FaultEvent(_Event):
         default=False,
         description="True: no change caused it (it is not bound to the service's newest change; no revert ends it).",
     )
+    system: Literal["identity", "procurement", "directory"] | None = Field(
+        default=None, description="The managed system an unavailable fault takes down."
+    )
 
     @model_validator(mode="after")
     def _fits_kind(self) -> FaultEvent:
+        if (self.kind is FaultKind.UNAVAILABLE) != (self.system is not None):
+            raise ValueError("an unavailable fault names a system (identity, procurement, directory), and only it")
         if self.kind in SERVICE_FAULTS and self.service is None:
             raise ValueError(f"a {self.kind} fault needs a service")
         if self.kind in FRACTION_FAULTS and self.value is not None and self.value > 1.0:
@@ -168,8 +174,14 @@ class RejectEvent(_Event):
     reason: ScalarText | None = None
 
 
+class WaitEvent(_Event):
+    """Time passes (to ``until``, or to the event's ``at``): scheduled steps whose date has come run."""
+
+    until: UtcDatetime | None = None
+
+
 WorldEvent = DeployEvent | ConfigChangeEvent | FlagEvent | ScaleEvent | FaultEvent
-ConversationEvent = MessageEvent | ReplyEvent | AlertEvent | ApproveEvent | RejectEvent
+ConversationEvent = MessageEvent | ReplyEvent | AlertEvent | ApproveEvent | RejectEvent | WaitEvent
 EVENT_KINDS: tuple[str, ...] = (
     "deploy",
     "config_change",
@@ -181,6 +193,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "alert",
     "approve",
     "reject",
+    "wait",
 )
 WORLD_KINDS = frozenset({"deploy", "config_change", "flag", "scale", "fault"})
 
@@ -199,6 +212,7 @@ class ScenarioEvent(_Event):
     alert: AlertEvent | None = None
     approve: ApproveEvent | None = None
     reject: RejectEvent | None = None
+    wait: WaitEvent | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScenarioEvent:

@@ -192,6 +192,7 @@ def inject_fault(state: EstateState, event: FaultEvent, at: datetime) -> EstateS
         bound_change=bound[1],
         user=event.user,
         host=host,
+        system=event.system,
     )
     state = state.model_copy(update={"faults": (*state.faults, fault)})
     if event.kind is FaultKind.DISK_FULL:

@@ -104,7 +104,7 @@ class Expect(_Strict):
     root_cause: RootCause | None = None
     actions: tuple[str, ...] | None = None
     decisions: tuple[Outcome, ...] | None = None
-    status: Literal["resolved", "escalated", "failed", "awaiting_approval", "awaiting_reply"] | None = None
+    status: Literal["resolved", "escalated", "failed", "awaiting_approval", "awaiting_reply", "scheduled"] | None = None
 
     @property
     def checks_root_cause(self) -> bool:

@@ -37,6 +37,7 @@ class FaultKind(StrEnum):
     ACCOUNT_LOCKED = "account_locked"  # the user's VPN session is locked
     CPU_SATURATION = "cpu_saturation"  # value: CPU percentage points added (latency follows when it saturates)
     IMAGE_PULL = "image_pull"  # value: fraction of requests lost while the new pods cannot pull their image
+    UNAVAILABLE = "unavailable"  # a managed system (identity, procurement, directory) answers nothing but errors
 
 
 class SessionStatus(StrEnum):
@@ -97,6 +98,7 @@ class FaultRecord(_Frozen):
     )
     user: str | None = None
     host: str | None = None
+    system: str | None = None  # for an unavailable fault: identity, procurement or directory
 
 
 class ChangeKind(StrEnum):
@@ -143,6 +145,24 @@ class PurchaseRequest(_Frozen):
     quantity: int = Field(default=1, ge=1)
     status: str = "submitted"
     created_at: UtcDatetime
+    number: str = ""
+    reference: str = ""
+    kind: str = "order"  # order | return
+    requested_for: str = ""
+
+
+class AccountRecord(_Frozen):
+    """An account in the sandbox's identity provider (what a SCIM server would hold)."""
+
+    id: str
+    user_name: str
+    external_id: str | None = None
+    display_name: str = ""
+    email: str = ""
+    active: bool = True
+    manager: str | None = None
+    title: str | None = None
+    entitlements: tuple[str, ...] = ()
 
 
 class EstateState(_Frozen):
@@ -157,3 +177,5 @@ class EstateState(_Frozen):
     vpn: VpnState = Field(default_factory=VpnState)
     people: dict[str, PersonRecord] = Field(default_factory=dict)
     erp: tuple[PurchaseRequest, ...] = ()
+    accounts: dict[str, AccountRecord] = Field(default_factory=dict)  # by id
+    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # directory group -> member user names

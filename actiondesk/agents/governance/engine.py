@@ -56,6 +56,7 @@ class PolicyData:
     freeze_approvers: str = "cab"
     approval_ttl_seconds: int = 3600
     kill_switch: bool = False
+    privileged_groups: Mapping[str, str] = field(default_factory=dict)  # directory group → owner group (roles)
 
     def digest(self) -> str:
         body = json.dumps(
@@ -66,6 +67,7 @@ class PolicyData:
                 "approvers": [self.production_approvers, self.freeze_approvers],
                 "ttl": self.approval_ttl_seconds,
                 "kill_switch": self.kill_switch,
+                "privileged": dict(sorted(self.privileged_groups.items())),
             },
             sort_keys=True,
         )
@@ -126,6 +128,8 @@ class Facts:
     breaker_rule: str | None = None
     kill_switch: str | None = None  # why it is on
     requester: str = ""
+    access_group: str | None = None  # the directory group the call grants membership of
+    owner_group: str | None = None  # that group's owner, when the role catalog calls it privileged
 
     def context(self) -> dict[str, Any]:
         return {
@@ -141,6 +145,8 @@ class Facts:
             "breaker": self.breaker is not None,
             "killSwitch": self.kill_switch is not None,
             "requester": self.requester,
+            "privileged": self.owner_group is not None,
+            "ownerGroup": self.owner_group or "",
         }
 
 
@@ -234,9 +240,13 @@ class Governance:
         if spec.risk is Risk.READ:
             return None
         service = self.target(spec.target_kind, spec.target(params))
-        return self.facts_for(
+        facts = self.facts_for(
             call, spec.risk, bool(spec.destructive), service, at, requester=requester, undo=not requested, fresh=fresh
         )
+        group = spec.access_group(params)
+        if group is None:
+            return facts
+        return replace(facts, access_group=group, owner_group=self.policy.privileged_groups.get(group))
 
     def facts_for(
         self,
@@ -367,15 +377,18 @@ class Governance:
         if outcome is not Outcome.APPROVE:
             return self._decision(outcome, facts, snapshot, ids, reasons)
         asking = [p for p in determining if p.fallback == "approve"]
-        group = self._group(asking)
+        group = self._group(asking, facts)
         quorum = max(p.quorum for p in asking)
         ttl = min([p.expires for p in asking if p.expires] or [self.policy.approval_ttl_seconds])
         return self._decision(outcome, facts, snapshot, ids, reasons, group=group, quorum=quorum, ttl=ttl)
 
-    def _group(self, asking: list[PolicyMeta]) -> str:
-        """The approver group: a policy naming the freeze approvers or a group of its own wins over production."""
+    def _group(self, asking: list[PolicyMeta], facts: Facts) -> str:
+        """The approver group: a policy naming the freeze approvers or a group of its own wins over production;
+        ``owner`` is the owner group of the privileged directory group the call grants."""
         names = [p.approvers for p in asking]
         chosen = next((n for n in names if n != "production"), "production")
+        if chosen == "owner":
+            return facts.owner_group or ""  # no owner known: an empty group, which nobody can approve
         if chosen == "production":
             return self.policy.production_approvers
         if chosen == "freeze":
@@ -400,6 +413,8 @@ class Governance:
             return f"chaos day on {facts.service} until {facts.chaos.end:%Y-%m-%d %H:%M} UTC: suggest only"
         if p.id.startswith("breaker") and facts.breaker is not None:
             return f"circuit breaker open on {facts.service}: {facts.breaker}"
+        if p.id.startswith("access.privileged") and facts.owner_group is not None:
+            return f"{facts.access_group} is a privileged group: its owner group {facts.owner_group} approves"
         if p.id == "kill_switch" and facts.kill_switch is not None:
             return f"the kill switch is on: {facts.kill_switch}; no automated changes run"
         return p.reason or f"policy {p.id}"

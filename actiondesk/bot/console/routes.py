@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actiondesk.bot import metrics
 from actiondesk.bot.app import Runtime
+from actiondesk.bot.console.requests import add_request_routes
 from actiondesk.bot.console.views import case_detail, case_summary
 from actiondesk.bot.events import CLOSED, ChangeFeed
 from actiondesk.bot.scheduler import Scheduler
@@ -224,3 +225,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/metrics", metrics_json)
     app.router.add_get("/metrics", prometheus)
     app.router.add_static("/static/", STATIC)
+    add_request_routes(app, RUNTIME, WORKER)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import JsonValue
 
+from actiondesk.agents.fulfilment.checklist import checklist, is_request_plan
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditEntry
 from actiondesk.core.case import Case
@@ -59,6 +60,7 @@ def case_detail(case: Case, approvals: list[Approval], timeline: list[AuditEntry
         "text": case.text,
         "finding": case.finding.model_dump(mode="json") if case.finding else None,
         "plan": case.plan.model_dump(mode="json") if case.plan else None,
+        "checklist": checklist(case.plan) if case.plan is not None and is_request_plan(case.plan) else None,
         "approvals": [approval_view(a) for a in approvals],
         "timeline": [entry_view(e) for e in timeline],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from actiondesk.agents.fulfilment.checklist import line as checklist_line
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.plan import StepStatus
@@ -29,6 +30,7 @@ STATUS_MARK = {
     CaseStatus.AWAITING_APPROVAL: ":raised_hand:",
     CaseStatus.ACTING: ":gear:",
     CaseStatus.VERIFYING: ":hourglass_flowing_sand:",
+    CaseStatus.SCHEDULED: ":calendar:",
     CaseStatus.RESOLVED: ":white_check_mark:",
     CaseStatus.ESCALATED: ":sos:",
     CaseStatus.FAILED: ":x:",
@@ -78,7 +80,9 @@ def status_blocks(case: Case, latest: str | None) -> list[Block]:
         blocks.append(_section(f"*Finding:* {esc(case.finding.summary)}"))
     if case.plan is not None:
         lines = [
-            f"{STEP_MARK[s.status]} `{esc(call_text(s.call.action, dict(s.call.params)))}` — {s.status.value}"
+            f"{STEP_MARK[s.status]} {esc(checklist_line(s))}"  # a request's checklist, ticked in place
+            if s.agent
+            else f"{STEP_MARK[s.status]} `{esc(call_text(s.call.action, dict(s.call.params)))}` — {s.status.value}"
             for s in case.plan.steps
         ]
         blocks.append(_section(f"*Plan ({esc(case.plan.runbook)}):* {esc(case.plan.goal)}\n" + "\n".join(lines)))

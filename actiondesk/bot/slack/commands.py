@@ -16,6 +16,7 @@ from actiondesk.bot.outbox_setup import status_line as outbox_status
 from actiondesk.bot.render import describe, metrics_lines
 from actiondesk.bot.slack.blocks import status_line
 from actiondesk.bot.slack.desk import SlackDesk
+from actiondesk.bot.slack.requests import open_onboarding
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.errors import ActionDeskError
 
@@ -26,6 +27,7 @@ HELP = """*ActionDesk* — `/actiondesk <command>`
 • `status [7d|24h]` — open cases and the period's MTTR, first-contact resolution and cost · `status <case>`
 • `audit <case>` — the case's audit trail and whether the chain verifies
 • `rollback <action-id>` — undo a finished action run (its run key, e.g. `C-1a2b/step-0`); goes through policy
+• `onboard` — the onboarding form · `compensate <case>` · `handoff <case>` — for a request that stopped part-way
 • `freeze list` · `freeze add <name> <start> <end> [service …]` (ISO times, UTC if no zone) · `freeze end <name>`
 • `chaos start <service> [hours]` · `chaos stop <service>` — suggest-only automation for a service
 • `autonomy` · `autonomy <service|service@env|tier:N|env:NAME> <0-3>`
@@ -93,6 +95,21 @@ class Commands:
                 return await asyncio.to_thread(self._audit, _one(args, "audit <case>"))
             case "rollback":
                 return await self._rollback(_one(args, "rollback <action-id>"), person, body)
+            case "onboard":
+                await open_onboarding(self.desk, str(body.get("trigger_id", "")), str(body.get("channel_id", "")))
+                return "The onboarding form is open.", False
+            case "compensate":
+                case_id = _one(args, "compensate <case>")
+                case = await asyncio.to_thread(self.runtime.fulfilment.compensate, case_id, person, surface="slack")
+                self.desk.worker.kick(case.id)
+                return (
+                    f"{person} asked to undo the completed steps of {case_id}: case {case.id} (policy decides).",
+                    True,
+                )
+            case "handoff":
+                case_id = _one(args, "handoff <case>")
+                await asyncio.to_thread(self.runtime.fulfilment.hand_off, case_id, person)
+                return f"{person} handed {case_id} to a person.", True
             case "freeze" | "chaos" | "autonomy" | "kill":
                 return await asyncio.to_thread(self._control, verb, args, person)
             case _:

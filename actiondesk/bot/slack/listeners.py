@@ -16,6 +16,7 @@ from actiondesk.bot.slack.commands import COMMAND, Commands
 from actiondesk.bot.slack.conversations import on_mention, on_message
 from actiondesk.bot.slack.decisions import on_approve, on_reject, on_reject_confirm, on_reject_view
 from actiondesk.bot.slack.desk import SlackDesk
+from actiondesk.bot.slack.requests import ONBOARD_VIEW, on_onboard_submit
 
 log = logging.getLogger(__name__)
 
@@ -79,4 +80,13 @@ def register(app: AsyncApp, desk: SlackDesk) -> Registered:
         done.actions.append(action_id)
     app.view(REJECT_VIEW)(_clicked(desk, on_reject_view))
     done.views.append(REJECT_VIEW)
+
+    async def onboard_submitted(ack: Callable[..., Awaitable[Any]], body: dict[str, Any]) -> None:
+        try:
+            await on_onboard_submit(desk, ack, body)  # acks itself: with the fields' errors, or to close
+        except Exception:  # the edge of a surface handler
+            log.exception("slack: the onboarding form failed")
+
+    app.view(ONBOARD_VIEW)(onboard_submitted)
+    done.views.append(ONBOARD_VIEW)
     return done

@@ -18,17 +18,21 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 
 from actiondesk.agents.approvals import ApprovalDesk
+from actiondesk.agents.fulfilment import FulfilmentDesk
 from actiondesk.agents.loop import CaseLoop
 from actiondesk.bot.teams.cards import VERBS, approval_card, attachment, card_response, case_card, error_response
+from actiondesk.bot.teams.forms import ONBOARD, onboarding_card, submitted
 from actiondesk.bot.teams.identity import identify
 from actiondesk.bot.teams.threads import TeamsThread, Threads, card_digest, delivery_key
 from actiondesk.bot.worker import CaseWorker
 from actiondesk.core.approval import Approval
+from actiondesk.core.case import Case
 from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,
     ApprovalNotFoundError,
     DuplicateDeliveryError,
+    InvalidRequestError,
     NotAuthorizedError,
 )
 from actiondesk.core.ports import Clock, Directory, Store
@@ -36,6 +40,7 @@ from actiondesk.core.ports import Clock, Directory, Store
 log = logging.getLogger(__name__)
 
 AT = re.compile(r"</?at>")
+ASK_FORM = re.compile(r"(?i)^\W*(?:please\s+)?onboard\W*$")  # `onboard` alone: the form, not a request
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Desk:
     clock: Clock
     worker: CaseWorker
     threads: Threads
+    fulfilment: FulfilmentDesk | None = None
 
     def remember(self, key: str) -> bool:
         with self.store.transaction() as uow:
@@ -109,20 +115,29 @@ class DeskBot(ActivityHandler):
             return
         if not personal:
             await asyncio.to_thread(self.desk.threads.set_home, home_reference(activity))
+        if ASK_FORM.match(text) and self.desk.fulfilment is not None:
+            if await asyncio.to_thread(self.desk.remember, key):
+                card = onboarding_card(list(self.desk.fulfilment.roles.roles.values()), self.desk.clock.now().date())
+                await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
+            return
         who = await identify(context, self.desk.directory)
         thread = {"conversation_id": conversation_id, "activity_id": activity.id or ""}
         case = await asyncio.to_thread(
             partial(self.desk.loop.open_case, text, who, surface="teams", thread=thread, delivery=key)
         )
+        await self._follow(context, case, conversation_id)
+        log.info("case %s: opened from Teams by %s", case.id, who)
+
+    async def _follow(self, context: TurnContext, case: Case, conversation_id: str) -> None:
+        """Post the case card in this conversation, remember where it lives, and start the case."""
         card = case_card(case)
         sent = await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
-        reference = TurnContext.get_conversation_reference(activity).serialize()
+        reference = TurnContext.get_conversation_reference(context.activity).serialize()
         saved = TeamsThread(case_id=case.id, reference=reference, card_id=sent.id if sent else "")
         saved.card_hash = card_digest(card)
         await asyncio.to_thread(self.desk.threads.save, saved)
         await asyncio.to_thread(self.desk.threads.bind, conversation_id, case.id)
         self.desk.worker.kick(case.id)
-        log.info("case %s: opened from Teams by %s", case.id, who)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         """Added to a team: its channel becomes where alert-opened cases start their threads."""
@@ -142,8 +157,33 @@ class DeskBot(ActivityHandler):
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         verb = action.get("verb") or data.get("verb")
         fresh = await asyncio.to_thread(self.desk.remember, delivery_key("invoke", conversation_id, activity.id or ""))
+        if verb == ONBOARD:
+            return InvokeResponse(status=200, body=await self._onboard(turn_context, data, fresh=fresh))
         body = await self._click(turn_context, verb, data, fresh=fresh)
         return InvokeResponse(status=200, body=body)
+
+    async def _onboard(self, context: TurnContext, data: dict, *, fresh: bool) -> dict[str, Any]:
+        """Check the form's fields; a bad one comes back on the card, a good one opens the request's case here."""
+        fulfilment = self.desk.fulfilment
+        if fulfilment is None:
+            return error_response(400, "BadRequest", "onboarding is not available here")
+        if not fresh:
+            return error_response(409, "Conflict", "this form was already sent")
+        form, values = submitted(data)
+        roles = list(fulfilment.roles.roles.values())
+        today = self.desk.clock.now().date()
+        who = await identify(context, self.desk.directory)
+        activity = context.activity
+        conversation_id = activity.conversation.id if activity.conversation else ""
+        thread = {"conversation_id": conversation_id, "activity_id": activity.id or ""}
+        try:
+            onboard = partial(fulfilment.onboard, form, who, surface="teams", thread=thread)
+            case = await asyncio.to_thread(onboard)
+        except InvalidRequestError as exc:
+            return card_response(onboarding_card(roles, today, values, exc.fields))
+        await self._follow(context, case, conversation_id)
+        log.info("case %s: onboarding opened from a Teams card by %s", case.id, who)
+        return card_response(case_card(case))
 
     async def _click(self, context: TurnContext, verb: Any, data: dict, *, fresh: bool) -> dict[str, Any]:
         """Decide (or, for a repeated delivery, only show) the approval; the body of the invoke response."""

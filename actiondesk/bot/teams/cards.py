@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import JsonValue
 
+from actiondesk.agents.fulfilment.checklist import line as checklist_line
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.case import Case
 
@@ -50,7 +51,12 @@ def case_card(case: Case) -> dict[str, JsonValue]:
             params = ", ".join(f"{k}={v}" for k, v in step.call.params.items())
             mark = MARK.get(step.status.value, "•")
             note = f" — {step.error}" if step.error else ""
-            body.append(_text(f"{mark} {step.call.action} {params} ({step.status.value}){note}", spacing="None"))
+            text = (
+                checklist_line(step)
+                if step.agent
+                else f"{mark} {step.call.action} {params} ({step.status.value}){note}"
+            )
+            body.append(_text(text, spacing="None"))
     return _card(body)
 
 

@@ -93,6 +93,7 @@ def mount_teams(app: web.Application) -> None:
             clock=runtime.clock,
             worker=worker,
             threads=Threads(runtime.store),
+            fulfilment=runtime.fulfilment,
         )
         notifier = Notifier(desk, adapter, config.app_id)
         surface = TeamsSurface(config, session, adapter, auth, DeskBot(desk), notifier)

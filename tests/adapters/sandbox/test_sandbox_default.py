@@ -75,4 +75,7 @@ def test_log_volume_and_vpn(estate: SandboxEstate) -> None:
     state = estate.state
     assert state.vpn.sessions
     assert all(status is SessionStatus.ACTIVE for status in state.vpn.sessions.values())
-    assert state.erp == ()
+    assert {(o.requested_for, o.item, o.status) for o in state.erp} == {
+        ("frank", "laptop-light", "fulfilled"),
+        ("dave", "laptop-dev", "fulfilled"),
+    }

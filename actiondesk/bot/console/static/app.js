@@ -436,7 +436,7 @@
     section(() => renderHead(d));
     section(() => renderMessages(d));
     section(() => renderFinding(d && d.finding));
-    section(() => renderPlan(d && d.plan));
+    section(() => renderPlan(d && d.plan, d));
     section(() => renderTimeline(d ? d.timeline : []));
 
     restoreFocus(focus);
@@ -934,7 +934,7 @@
 
   // ---------------------------------------------------------------- plan
 
-  function renderPlan(plan) {
+  function renderPlan(plan, detail) {
     const body = $("plan-body");
     const runbook = $("plan-runbook");
     clear(body);
@@ -978,6 +978,9 @@
                   )
                 : null,
               s.error ? el("div", { class: "step-error", text: s.error }) : null,
+              s.result && s.result.confirmation
+                ? el("div", { class: "step-confirmation", testid: "plan-step-confirmation", text: `${s.agent || "step"} confirmed: ${s.result.confirmation}` })
+                : null,
               s.result && typeof s.result === "object"
                 ? el(
                     "div",
@@ -991,6 +994,8 @@
         }),
       ),
     );
+    const offer = stoppedRequestActions(detail);
+    if (offer) body.appendChild(offer);
   }
 
   // ---------------------------------------------------------------- timeline
@@ -1118,6 +1123,72 @@
     }
   }
 
+  // ---------------------------------------------------------------- request fulfilment: the form and what a stopped request offers
+
+  async function loadRoles() {
+    const select = document.querySelector('[data-testid="onboard-role"]');
+    try {
+      const roles = await api("GET", "/api/roles");
+      clear(select);
+      select.appendChild(el("option", { text: "Pick a role", attrs: { value: "" } }));
+      for (const r of roles || []) select.appendChild(el("option", { text: r.title || r.name, attrs: { value: r.name } }));
+    } catch (err) {
+      showBanner(describeError(err));
+    }
+  }
+
+  async function submitOnboarding(form) {
+    for (const small of form.querySelectorAll("[data-error]")) small.textContent = "";
+    if (!state.user) {
+      form.querySelector('[data-error="name"]').textContent = "Pick who you are first.";
+      return;
+    }
+    const body = { user: state.user };
+    for (const name of ["name", "role", "start", "manager", "username", "email"]) body[name] = form.elements[name].value.trim();
+    const response = await fetch("/api/requests/onboarding", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const fields = (data && data.fields) || {};
+      for (const [field, message] of Object.entries(fields)) {
+        const slot = form.querySelector(`[data-error="${field}"]`) || form.querySelector('[data-error="name"]');
+        slot.textContent = message;
+      }
+      if (!Object.keys(fields).length) form.querySelector('[data-error="name"]').textContent = data.error || response.statusText;
+      return;
+    }
+    form.reset();
+    state.cases = [data, ...state.cases.filter((c) => c.id !== data.id)];
+    selectCase(data.id);
+    refreshList();
+  }
+
+  async function requestAction(verb) {
+    if (!state.caseId || !state.user) return;
+    try {
+      const created = await api("POST", `/api/cases/${encodeURIComponent(state.caseId)}/${verb}`, { user: state.user });
+      if (verb === "compensate") selectCase(created.id);
+      else refreshCase();
+      refreshList();
+    } catch (err) {
+      showBanner(describeError(err));
+    }
+  }
+
+  function stoppedRequestActions(detail) {
+    const steps = (detail && detail.plan && detail.plan.steps) || [];
+    if (!detail || detail.status !== "failed" || !steps.some((s) => s.agent)) return null;
+    return el(
+      "div",
+      { class: "request-actions", testid: "request-actions" },
+      el("button", { class: "btn btn-sm", testid: "compensate", text: "Compensate", attrs: { type: "button" }, on: { click: () => requestAction("compensate") } }),
+      el("button", { class: "btn btn-sm", testid: "handoff", text: "Hand off", attrs: { type: "button" }, on: { click: () => requestAction("handoff") } }),
+    );
+  }
+
   // ---------------------------------------------------------------- live updates
 
   let source = null;
@@ -1196,6 +1267,10 @@
       renderCase();
     });
     $("new-case").addEventListener("click", () => selectCase(null));
+    document.querySelector('[data-testid="onboard-form"]').addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      submitOnboarding(ev.target).catch((err) => showBanner(describeError(err)));
+    });
     $("composer").addEventListener("submit", (ev) => {
       ev.preventDefault();
       sendMessage();
@@ -1224,6 +1299,7 @@
     wire();
     setLive("connecting");
     await loadPeople();
+    await loadRoles();
     const initial = caseFromHash();
     selectCase(initial);
     await refreshList();

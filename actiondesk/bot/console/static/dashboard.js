@@ -122,6 +122,21 @@ function patterns(canvas, costs) {
   canvas.dataset.points = String(entries.length);
 }
 
+function patternTable(table, byPattern) {
+  const body = table.querySelector("tbody");
+  body.replaceChildren();
+  for (const [name, s] of Object.entries(byPattern)) {
+    const row = document.createElement("tr");
+    row.dataset.pattern = name;
+    for (const text of [name, String(s.count), minutes(s.mean), minutes(s.p50), minutes(s.p90)]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    body.append(row);
+  }
+}
+
 async function load() {
   const days = $("#period").value;
   const error = $('[data-testid="dash-error"]');
@@ -151,6 +166,7 @@ async function load() {
     "mttr_minutes", BRAND, (v) => v.toFixed(1), "line");
   series($('[data-chart="fcr"]'), body.daily, "fcr", GREEN, (v) => `${Math.round(v * 100)}%`, "bars");
   patterns($('[data-chart="cost"]'), r.cost_per_resolved_by_pattern);
+  patternTable($('[data-testid="pattern-mttr"]'), r.mttr_by_pattern);
   document.body.dataset.loaded = days;
 }
 
