@@ -18,6 +18,7 @@ from ipaddress import ip_address
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.bot import jsonbody
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.routes import RUNTIME, WORKER
 from actiondesk.core.case import CaseKind
@@ -75,9 +76,7 @@ async def receive(request: web.Request) -> web.Response:
         log.warning("alert webhook: refused a request from %s", request.remote)
         return web.json_response({"error": "not authorised"}, status=401)
     try:
-        payload = Payload.model_validate(await request.json())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return web.json_response({"error": "body is not JSON"}, status=400)
+        payload = Payload.model_validate(await jsonbody.read(request))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return web.json_response({"error": problems}, status=400)

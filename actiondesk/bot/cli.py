@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from actiondesk.bot.actions_cli import AsJson, By, RunKey, actions_app, rollback_command
+from actiondesk.bot.auth.cli import token_app
 from actiondesk.bot.logs import announce, configure_logging
 from actiondesk.bot.outbox_cli import outbox_app
 from actiondesk.bot.policy_cli import policy_app
@@ -34,6 +35,7 @@ app.add_typer(actions_app, name="actions")
 app.add_typer(teams_app, name="teams")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(policy_app, name="policy")
+app.add_typer(token_app, name="token")
 
 log = logging.getLogger("actiondesk")
 

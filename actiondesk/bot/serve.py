@@ -9,6 +9,7 @@ import signal
 from aiohttp import web
 
 from actiondesk.bot.app import build_runtime, open_store
+from actiondesk.bot.auth.config import DEMO_BANNER, AccessConfig, Mode
 from actiondesk.bot.boot import serve_estate
 from actiondesk.bot.checkpoints import Publisher, load_private
 from actiondesk.bot.console.routes import WORKER
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 
 async def run_server(settings: Settings) -> None:
+    access = AccessConfig.from_settings(settings)
+    access.check_listen(settings.host)  # no unauthenticated console on a reachable address
     clock = SystemClock()
     store = await asyncio.to_thread(open_store, settings, migrate=settings.migrate_on_start)
     if not settings.migrate_on_start:
@@ -36,13 +39,15 @@ async def run_server(settings: Settings) -> None:
         publisher = Publisher(store, load_private(settings.audit_signing_key), settings.audit_checkpoint_file, clock)
     feed = ChangeFeed()
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
-    app = make_app(runtime, feed)
+    app = make_app(runtime, feed, access)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     host, port = runner.addresses[0][:2]
     announce(settings, f"ActionDesk serving on http://{host}:{port}")
+    if access.mode is Mode.DEMO:
+        announce(settings, DEMO_BANNER, logging.WARNING)
     teams_warning = banner(TeamsConfig.from_settings(settings))
     if teams_warning:
         announce(settings, teams_warning, logging.WARNING)

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from actiondesk.bot.alerts import add_alert_routes
 from actiondesk.bot.app import Runtime
+from actiondesk.bot.auth.config import AccessConfig
+from actiondesk.bot.auth.routes import add_auth
 from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.health import add_health_routes
@@ -21,9 +23,11 @@ from actiondesk.bot.worker import CaseWorker
 log = logging.getLogger(__name__)
 
 
-def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
+def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = None) -> web.Application:
     app = web.Application(client_max_size=256 * 1024)
     app[RUNTIME] = runtime
+    # who may call: OIDC sessions or the loopback demo, API tokens; CSRF, content type, security headers
+    add_auth(app, access or AccessConfig.from_settings(runtime.settings))
     app[FEED] = feed
     app[WORKER] = CaseWorker(runtime.loop)
     # approvals expiry and escalation, chaos schedules, calendar and policy re-reads, resuming cases;

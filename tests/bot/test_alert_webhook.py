@@ -79,8 +79,12 @@ async def test_a_request_without_the_token_is_refused(aiohttp_client, store, dat
 
 async def test_a_malformed_payload_is_a_clear_400(aiohttp_client, store, database_url):
     http, _ = await _client(aiohttp_client, store, database_url, None)  # loopback sender, no token configured
-    bad = await http.post("/api/alerts", data=b"{not json")
+    bad = await http.post("/api/alerts", data=b"{not json", headers={"Content-Type": "application/json"})
     assert bad.status == 400
+    form = await http.post(
+        "/api/alerts", data=b"alerts=1", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert form.status == 415
     empty = await http.post("/api/alerts", json={"version": "4", "alerts": []})
     assert empty.status == 400
     assert "alerts" in (await empty.json())["error"]

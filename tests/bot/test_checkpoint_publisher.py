@@ -8,8 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-from serverproc import ServerProcess, server_env
+from serverproc import ServerProcess, server_env, signed_in
 
 from actiondesk.adapters.store import SqlStore
 from actiondesk.bot.checkpoints import Publisher, generate_key, load_private, load_public, read_checkpoints
@@ -51,7 +50,7 @@ def test_serve_publishes_checkpoints_that_audit_verify_accepts(tmp_path: Path):
     )
     server = ServerProcess.start(env, tmp_path)
     try:
-        httpx.post(f"{server.url}/api/cases", json={"text": "search is returning errors", "user": "alice"})
+        signed_in(server.url, "alice").post("/api/cases", json={"text": "search is returning errors"})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # polling a file the server appends to
             lines = published.read_text().splitlines() if published.exists() else []

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from authn import bearer
 from prometheus_client.parser import text_string_to_metric_families
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate, load_scenario
@@ -39,7 +40,8 @@ async def client(aiohttp_client, store: SqlStore, settings: Settings):
     runtime = build_runtime(
         settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
     )
-    return await aiohttp_client(make_app(runtime, ChangeFeed())), reports
+    http = await aiohttp_client(make_app(runtime, ChangeFeed()), headers=bearer(runtime, "alice"))
+    return http, reports
 
 
 async def test_dashboard_json_agrees_with_the_scenario_reports(client, settings):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, and_, or_, select, update
 
 from actiondesk.adapters.store import ledger
+from actiondesk.adapters.store.access import SqlAccess
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
 from actiondesk.adapters.store.engine import reading, writing
 from actiondesk.adapters.store.errors import translated
@@ -39,6 +40,11 @@ class SqlStore:
     def outbox(self) -> SqlOutbox:
         """The ticket-mirror outbox on the same database."""
         return SqlOutbox(self._engine)
+
+    @property
+    def access(self) -> SqlAccess:
+        """Console sessions, pending sign-ins and API tokens on the same database."""
+        return SqlAccess(self._engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:

@@ -192,6 +192,48 @@ class TicketLinkRow(SQLModel, table=True):
     linked_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class WebSessionRow(SQLModel, table=True):
+    """A console session (migration 0005): the cookie holds a random id, the row only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_expires_at", "expires_at"),)
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    person: str = Field(max_length=255)
+    email: str | None = Field(default=None, max_length=320)
+    via: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UtcDateTime())
+    expires_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class PendingLoginRow(SQLModel, table=True):
+    """An authorization request waiting for the issuer's callback (migration 0005); used once."""
+
+    __tablename__ = "pending_logins"
+
+    state_hash: str = Field(primary_key=True, max_length=64)
+    code_verifier: str = Field(max_length=128)
+    nonce: str = Field(max_length=128)
+    next_path: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UtcDateTime())
+    expires_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """An API token (migration 0005): its public id, the person, the scopes, and only the secret's hash."""
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(primary_key=True, max_length=32)
+    person: str = Field(max_length=255)
+    scopes: str = Field(sa_type=Text)  # JSON array
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime())
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -209,6 +251,9 @@ job_fires = _table(JobFireRow)
 approval_votes = _table(ApprovalVoteRow)
 outbox = _table(OutboxRow)
 ticket_links = _table(TicketLinkRow)
+web_sessions = _table(WebSessionRow)
+pending_logins = _table(PendingLoginRow)
+api_tokens = _table(ApiTokenRow)
 
 TABLES: tuple[Table, ...] = (
     cases,
@@ -222,4 +267,7 @@ TABLES: tuple[Table, ...] = (
     approval_votes,
     outbox,
     ticket_links,
+    web_sessions,
+    pending_logins,
+    api_tokens,
 )
