@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 
 from aiohttp import web
 
@@ -39,10 +40,16 @@ async def run_server(settings: Settings) -> None:
         publisher = Publisher(store, load_private(settings.audit_signing_key), settings.audit_checkpoint_file, clock)
     feed = ChangeFeed()
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
-    app = make_app(runtime, feed, access)
+    # bound before the app is built: with port 0 the console's own URL (the sign-in callback's) is known only now
+    sock = socket.create_server(
+        (settings.host, settings.port), family=socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    )
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+    app = make_app(runtime, feed, access.listening_at(f"http://{shown_host}:{bound_port}"))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.SockSite(runner, sock)
     await site.start()
     host, port = runner.addresses[0][:2]
     announce(settings, f"ActionDesk serving on http://{host}:{port}")

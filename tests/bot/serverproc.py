@@ -33,9 +33,9 @@ class ServerProcess:
     output: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, env: dict[str, str], cwd: Path) -> ServerProcess:
+    def start(cls, env: dict[str, str], cwd: Path, host: str = "127.0.0.1") -> ServerProcess:
         process = subprocess.Popen(
-            [sys.executable, "-m", "actiondesk", "serve", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, "-m", "actiondesk", "serve", "--host", host, "--port", "0"],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,

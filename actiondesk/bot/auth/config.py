@@ -7,7 +7,7 @@ address; ``serve`` refuses to listen anywhere else without an issuer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -68,16 +68,8 @@ class AccessConfig:
             raise ConfigurationError(
                 f"ACTIONDESK_OIDC_ISSUER={issuer!r}: must be an https URL (plain http only on a loopback address)"
             )
-        missing = [
-            name
-            for name, value in (
-                ("ACTIONDESK_OIDC_CLIENT_ID", settings.oidc_client_id),
-                ("ACTIONDESK_PUBLIC_URL", public_url),
-            )
-            if not (value or "").strip()
-        ]
-        if missing:
-            raise ConfigurationError(f"ACTIONDESK_OIDC_ISSUER is set, so sign-in also needs {' and '.join(missing)}")
+        if not (settings.oidc_client_id or "").strip():
+            raise ConfigurationError("ACTIONDESK_OIDC_ISSUER is set, so sign-in also needs ACTIONDESK_OIDC_CLIENT_ID")
         if "openid" not in settings.oidc_scopes.split():
             raise ConfigurationError("ACTIONDESK_OIDC_SCOPES must include openid")
         secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else ""
@@ -93,10 +85,20 @@ class AccessConfig:
         )
 
     def check_listen(self, host: str) -> None:
-        """Refuse to serve the unauthenticated demo on anything but a loopback address."""
+        """Refuse to serve the unauthenticated demo on anything but a loopback address; off loopback, sign-in
+        needs the public URL people reach the console at."""
         if self.mode is Mode.DEMO and not is_loopback(host):
             raise ConfigurationError(
                 f"refusing to serve on {host}: without sign-in anyone who reaches the port could act as anyone. "
                 f"Set {SIGN_IN_SETTINGS} to sign people in through your OpenID Connect issuer, "
                 "or listen on 127.0.0.1 for the local demo"
             )
+        if self.mode is Mode.OIDC and not self.public_url and not is_loopback(host):
+            raise ConfigurationError(
+                f"serving on {host} with sign-in needs ACTIONDESK_PUBLIC_URL: the https URL people open the console "
+                "at (the issuer redirects back to PUBLIC_URL/auth/callback)"
+            )
+
+    def listening_at(self, url: str) -> AccessConfig:
+        """On loopback without ACTIONDESK_PUBLIC_URL, the public URL is where the server listens."""
+        return self if self.public_url else replace(self, public_url=url.rstrip("/"))

@@ -1,10 +1,11 @@
 """OpenID Connect sign-in through any standard issuer (Entra ID, Okta, Google, Keycloak, Dex), with Authlib.
 
 Authlib does the protocol: discovery (``/.well-known/openid-configuration``), the authorization URL with a PKCE
-S256 challenge, state and nonce, the code exchange, and the ID token's signature (the issuer's JWKS, its
-advertised algorithms) and claims (``iss`` = the configured issuer, ``aud`` = our client id, ``exp``, ``iat``,
-``nonce``, ``azp``). ActionDesk keeps each pending sign-in (verifier, nonce, where to go next) in the
-database, hashed by its state, so the callback may land on any replica, and uses it once.
+S256 challenge, state and nonce, the code exchange, the ID token's signature (the issuer's JWKS, its advertised
+algorithms) and claims (``iss`` = the configured issuer, ``aud`` = our client id, ``exp``, ``iat``, ``nonce``,
+``azp``), and the userinfo request when the email is not in the ID token (its ``sub`` must match). ActionDesk
+keeps each pending sign-in (verifier, nonce, where to go next) in the database, hashed by its state, so the
+callback may land on any replica, and uses it once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,22 @@ from actiondesk.core.errors import ActionDeskError
 log = logging.getLogger(__name__)
 
 LEEWAY_SECONDS = 60
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """What Authlib's HTTP client raises when the issuer is unreachable or answers an error status: Authlib uses
+    the httpx2 package when it is installed (the openai package brings it), else httpx."""
+    errors: list[type[Exception]] = [httpx.HTTPError, ValueError]
+    try:
+        import httpx2
+
+        errors.append(httpx2.HTTPError)
+    except ImportError:  # Authlib falls back to httpx, already listed
+        pass
+    return tuple(errors)
+
+
+TRANSPORT = _transport_errors()
 
 
 class SignInError(ActionDeskError):
@@ -74,7 +91,7 @@ class OidcSignIn:
         """Read the issuer's metadata; the issuer it names must be the one configured."""
         try:
             metadata = await self._issuer.load_server_metadata()
-        except (httpx.HTTPError, ValueError) as exc:
+        except TRANSPORT as exc:
             self._issuer.server_metadata.clear()
             raise IssuerUnavailableError(f"cannot read {self._config.issuer}'s OpenID configuration: {exc}") from None
         if str(metadata.get("issuer", "")).rstrip("/") != self._config.issuer:
@@ -114,7 +131,7 @@ class OidcSignIn:
             )
         except OAuthError as exc:
             raise SignInError(f"the issuer refused the sign-in: {exc.error}") from None
-        except (httpx.HTTPError, ValueError) as exc:
+        except TRANSPORT as exc:
             raise IssuerUnavailableError(f"the issuer's token endpoint failed: {exc}") from None
         if "id_token" not in token:
             raise SignInError("the issuer returned no ID token (is the openid scope allowed for this client?)")
@@ -129,9 +146,24 @@ class OidcSignIn:
         except (JoseError, ValueError) as exc:
             log.warning("oidc: an ID token did not verify: %s", type(exc).__name__)
             raise SignInError(f"the ID token did not verify ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
+        except TRANSPORT as exc:
             raise IssuerUnavailableError(f"cannot read the issuer's keys: {exc}") from None
-        return self._identity(dict(claims)), login.next_path
+        found = dict(claims)
+        if self._config.email_claim not in found:  # many issuers put profile claims in userinfo only
+            found = {**await self._userinfo(token, str(found.get("sub"))), **found}
+        return self._identity(found), login.next_path
+
+    async def _userinfo(self, token: dict[str, object], subject: str) -> dict[str, object]:
+        """The userinfo endpoint's claims, for the ID token's subject only (OIDC Core 5.3.2)."""
+        try:
+            info = dict(await self._issuer.userinfo(token=token))
+        except TRANSPORT as exc:
+            raise IssuerUnavailableError(f"the issuer's userinfo endpoint failed: {exc}") from None
+        except KeyError:
+            return {}  # no userinfo endpoint: the ID token is all there is
+        if info.get("sub") != subject:
+            raise SignInError("the userinfo answer is about another subject than the ID token")
+        return info
 
     def _identity(self, claims: dict[str, object]) -> Identity:
         email = claims.get(self._config.email_claim)
