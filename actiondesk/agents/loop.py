@@ -106,9 +106,11 @@ class CaseLoop:
         kind: CaseKind | None = None,
         plan: Plan | None = None,
         delivery: str | None = None,
+        alert: str | None = None,
     ) -> Case:
         """Open a case from a message. With ``plan`` (a rollback, a person's own request) triage and planning are
-        skipped: the case starts acting and every step still goes through governance."""
+        skipped: the case starts acting and every step still goes through governance. ``alert`` (a fingerprint)
+        links the case to its alert in the same transaction (ConcurrencyError if the alert already has one)."""
         text = redact_text(text.strip())
         now = self.clock.now()
         case = Case(
@@ -128,6 +130,8 @@ class CaseLoop:
         with self.store.transaction() as uow:
             self._first_delivery(uow, delivery, surface)
             case = uow.add_case(case)
+            if alert is not None:
+                uow.link_alert(alert, case.id, now)
             for draft in self.recorder.drafts(
                 case.id,
                 [

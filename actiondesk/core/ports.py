@@ -312,6 +312,10 @@ class UnitOfWork(Protocol):
         """The people who voted to approve, oldest vote first."""
         ...
 
+    def link_alert(self, fingerprint: str, case_id: str, at: datetime) -> None:
+        """Record the case an alert opened; ConcurrencyError if that alert already has one."""
+        ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
 from actiondesk.bot.app import build_runtime, policy_from_settings
+from actiondesk.bot.console.routes import WORKER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.server import make_app
 from actiondesk.core.audit import AuditKind
@@ -100,3 +102,31 @@ async def test_the_recorded_alertmanager_payload_is_accepted(aiohttp_client, sto
     assert answer.status == 200, await answer.text()
     firing = [a for a in body["alerts"] if a["status"] == "firing"]
     assert len((await answer.json())["cases"]) == len(firing)
+
+
+def _alert(n: int, status: str) -> dict:
+    body = json.loads(json.dumps(FIRING))
+    alert = body["alerts"][0]
+    body["status"] = alert["status"] = status
+    alert["fingerprint"] = f"fp{n:014d}"
+    alert["labels"] = {**alert["labels"], "instance": f"pod-{n}"}
+    return body
+
+
+async def test_twenty_concurrent_alerts_keep_twenty_mappings_and_every_resolution_lands(
+    aiohttp_client, store, database_url
+):
+    """Defect: the fingerprint → case map was one JSON blob read and rewritten per delivery, so concurrent
+    deliveries overwrote each other (20 alerts kept 1 mapping, the other 19 resolutions were dropped)."""
+    http, runtime = await _client(aiohttp_client, store, database_url, None)
+    fired = await asyncio.gather(*(http.post("/api/alerts", json=_alert(n, "firing")) for n in range(20)))
+    opened = [(await r.json())["cases"] for r in fired]
+    assert all(len(c) == 1 for c in opened)
+    resolved = await asyncio.gather(*(http.post("/api/alerts", json=_alert(n, "resolved")) for n in range(20)))
+    for n, answer in enumerate(resolved):
+        assert (await answer.json())["cases"] == opened[n], n  # each resolution reaches the case its alert opened
+    for (case_id,) in opened:
+        notes = [e.payload["text"] for e in runtime.store.audit(case_id) if e.kind is AuditKind.MESSAGE]
+        assert any(str(t).startswith("[alert HighErrorRate resolved]") for t in notes), case_id
+    assert len(runtime.store.list_cases()) == 20
+    await http.server.app[WORKER].idle()  # the 20 cases run in worker threads: let them settle before teardown

@@ -19,7 +19,7 @@ from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
 from actiondesk.adapters.store.migrate import revision_of
 from actiondesk.adapters.store.outbox import SqlOutbox
-from actiondesk.adapters.store.tables import action_runs, approvals, cases, job_fires, state_blobs
+from actiondesk.adapters.store.tables import action_runs, alert_cases, approvals, cases, job_fires, state_blobs
 from actiondesk.adapters.store.unit import SqlUnitOfWork
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditEntry, AuditKind, VerifyReport
@@ -157,6 +157,12 @@ class SqlStore:
                 .returning(job_fires.c.job)
             )
             return connection.execute(query).first() is not None
+
+    def alert_case(self, fingerprint: str) -> str | None:
+        """The case the alert with this fingerprint opened, if any."""
+        query = select(alert_cases.c.case_id).where(alert_cases.c.fingerprint == fingerprint)
+        with translated(), reading(self._engine) as connection:
+            return connection.execute(query).scalar_one_or_none()
 
     def get_blob(self, name: str) -> str | None:
         query = select(state_blobs.c.text).where(state_blobs.c.name == name)

@@ -234,6 +234,16 @@ class ApiTokenRow(SQLModel, table=True):
     last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
 
 
+class AlertCaseRow(SQLModel, table=True):
+    """The case an Alertmanager alert opened, by its fingerprint (migration 0006): one case per fingerprint."""
+
+    __tablename__ = "alert_cases"
+
+    fingerprint: str = Field(primary_key=True, max_length=255)
+    case_id: str = Field(foreign_key="cases.id")
+    opened_at: datetime = Field(sa_type=UtcDateTime())
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -254,6 +264,7 @@ ticket_links = _table(TicketLinkRow)
 web_sessions = _table(WebSessionRow)
 pending_logins = _table(PendingLoginRow)
 api_tokens = _table(ApiTokenRow)
+alert_cases = _table(AlertCaseRow)
 
 TABLES: tuple[Table, ...] = (
     cases,
@@ -270,4 +281,5 @@ TABLES: tuple[Table, ...] = (
     web_sessions,
     pending_logins,
     api_tokens,
+    alert_cases,
 )

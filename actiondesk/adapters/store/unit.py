@@ -20,7 +20,7 @@ from actiondesk.adapters.store.mapping import (
     run_from,
     run_row,
 )
-from actiondesk.adapters.store.tables import action_runs, approval_votes, approvals, cases, deliveries
+from actiondesk.adapters.store.tables import action_runs, alert_cases, approval_votes, approvals, cases, deliveries
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditDraft, AuditEntry
 from actiondesk.core.case import Case
@@ -167,6 +167,18 @@ class SqlUnitOfWork:
         )
         with translated():
             return list(self._connection.execute(query).scalars())
+
+    def link_alert(self, fingerprint: str, case_id: str, at: datetime) -> None:
+        """Record the case an alert opened (ConcurrencyError when the fingerprint already has one)."""
+        with translated():
+            try:
+                with self._connection.begin_nested():
+                    self._connection.execute(
+                        insert(alert_cases).values(fingerprint=fingerprint, case_id=case_id, opened_at=at)
+                    )
+            except IntegrityError as exc:
+                _raise_meaningful(exc, f"alert {fingerprint}", case_id)
+                raise
 
     def enqueue(self, drafts: Sequence[OutboxDraft], at: datetime) -> None:
         """Queue ticket-mirror writes in this transaction (see adapters/store/outbox.py)."""
