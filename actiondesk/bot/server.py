@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from actiondesk.agents.retries import RetryPolicy
 from actiondesk.bot.alerts import add_alert_routes
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.auth.config import AccessConfig
@@ -29,7 +30,8 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
     # who may call: OIDC sessions or the loopback demo, API tokens; CSRF, content type, security headers
     add_auth(app, access or AccessConfig.from_settings(runtime.settings))
     app[FEED] = feed
-    app[WORKER] = CaseWorker(runtime.loop)
+    settings = runtime.settings
+    app[WORKER] = CaseWorker(runtime.loop, RetryPolicy(settings.step_attempts, settings.step_retry_seconds))
     # approvals expiry and escalation, chaos schedules, calendar and policy re-reads, resuming cases;
     # built here so that a bad schedule stops the start before the server listens
     app[SCHEDULER] = Scheduler(runtime, resume=app[WORKER].resume)

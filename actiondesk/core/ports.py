@@ -316,9 +316,23 @@ class UnitOfWork(Protocol):
         """Record the case an alert opened; ConcurrencyError if that alert already has one."""
         ...
 
+    def failed_attempts(self, case_id: str) -> int:
+        """How many attempts at the case's current step raised (0 when none did)."""
+        ...
+
+    def record_attempt(self, case_id: str, attempts: int, next_at: datetime, error: str, at: datetime) -> None:
+        """Save the failed-attempt count of a case and when it may run again."""
+        ...
+
+    def clear_attempts(self, case_id: str) -> None: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def deferred(self, now: datetime) -> set[str]:
+        """Cases whose step raised and whose retry backoff has not run out at ``now``."""
+        ...
 
     def get_case(self, case_id: str) -> Case: ...
 

@@ -381,6 +381,12 @@ class Settings(BaseSettings):
         "is PUBLIC_URL/auth/callback and writes must come from its origin.",
     )
     session_hours: float = Field(default=12.0, gt=0, le=720, description="How long a console session lasts.")
+    step_attempts: int = Field(
+        default=5, ge=1, description="Attempts at a case step that raises before the case goes to a human."
+    )
+    step_retry_seconds: float = Field(
+        default=5.0, gt=0, description="First pause after a step raised; it doubles per attempt, at most 10 min."
+    )
 
     @property
     def planning(self) -> str:

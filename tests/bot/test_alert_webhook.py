@@ -130,3 +130,23 @@ async def test_twenty_concurrent_alerts_keep_twenty_mappings_and_every_resolutio
         assert any(str(t).startswith("[alert HighErrorRate resolved]") for t in notes), case_id
     assert len(runtime.store.list_cases()) == 20
     await http.server.app[WORKER].idle()  # the 20 cases run in worker threads: let them settle before teardown
+
+
+async def test_an_alert_for_an_unknown_service_is_escalated_after_bounded_retries(aiohttp_client, store, database_url):
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, database_url=database_url, step_attempts=3, step_retry_seconds=0.01
+    )
+    clock = SystemClock()
+    runtime = build_runtime(
+        settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
+    )
+    http = await aiohttp_client(make_app(runtime, ChangeFeed()))
+    body = _alert(1, "firing")
+    body["alerts"][0]["labels"]["service"] = "flux-capacitor"
+    body["alerts"][0]["annotations"] = {"summary": "flux-capacitor 5xx rate above 5%"}
+    (case_id,) = (await (await http.post("/api/alerts", json=body)).json())["cases"]
+    await http.server.app[WORKER].idle()  # three attempts with backoff, then the escalation
+    case = runtime.store.get_case(case_id)
+    assert case.status.value == "escalated"
+    (reason,) = [e.payload["reason"] for e in runtime.store.audit(case_id) if e.kind is AuditKind.CASE_ESCALATED]
+    assert "failed 3 times" in str(reason)

@@ -19,7 +19,15 @@ from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
 from actiondesk.adapters.store.migrate import revision_of
 from actiondesk.adapters.store.outbox import SqlOutbox
-from actiondesk.adapters.store.tables import action_runs, alert_cases, approvals, cases, job_fires, state_blobs
+from actiondesk.adapters.store.tables import (
+    action_runs,
+    alert_cases,
+    approvals,
+    case_attempts,
+    cases,
+    job_fires,
+    state_blobs,
+)
 from actiondesk.adapters.store.unit import SqlUnitOfWork
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditEntry, AuditKind, VerifyReport
@@ -157,6 +165,12 @@ class SqlStore:
                 .returning(job_fires.c.job)
             )
             return connection.execute(query).first() is not None
+
+    def deferred(self, now: datetime) -> set[str]:
+        """Cases whose last attempt raised and whose backoff has not run out yet."""
+        query = select(case_attempts.c.case_id).where(case_attempts.c.next_attempt_at > now)
+        with translated(), reading(self._engine) as connection:
+            return set(connection.execute(query).scalars())
 
     def alert_case(self, fingerprint: str) -> str | None:
         """The case the alert with this fingerprint opened, if any."""

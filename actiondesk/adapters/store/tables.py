@@ -244,6 +244,18 @@ class AlertCaseRow(SQLModel, table=True):
     opened_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class CaseAttemptRow(SQLModel, table=True):
+    """Failed attempts at a case's current step (migration 0007): the retry backoff, persisted."""
+
+    __tablename__ = "case_attempts"
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.id")
+    attempts: int
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime())
+    last_error: str = Field(sa_type=Text)
+    updated_at: datetime = Field(sa_type=UtcDateTime())
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -265,6 +277,7 @@ web_sessions = _table(WebSessionRow)
 pending_logins = _table(PendingLoginRow)
 api_tokens = _table(ApiTokenRow)
 alert_cases = _table(AlertCaseRow)
+case_attempts = _table(CaseAttemptRow)
 
 TABLES: tuple[Table, ...] = (
     cases,
@@ -282,4 +295,5 @@ TABLES: tuple[Table, ...] = (
     pending_logins,
     api_tokens,
     alert_cases,
+    case_attempts,
 )
