@@ -6,12 +6,12 @@ Thread-safe: the engine is shared, every call or transaction takes its own poole
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, and_, or_, select, update
 
-from actiondesk.adapters.store import ledger
+from actiondesk.adapters.store import blobs, ledger
 from actiondesk.adapters.store.access import SqlAccess
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
 from actiondesk.adapters.store.engine import reading, writing
@@ -177,6 +177,17 @@ class SqlStore:
         query = select(alert_cases.c.case_id).where(alert_cases.c.fingerprint == fingerprint)
         with translated(), reading(self._engine) as connection:
             return connection.execute(query).scalar_one_or_none()
+
+    def blob_version(self, name: str) -> int | None:
+        """The version of a blob changed through ``locked_blob`` (None: no such blob)."""
+        return blobs.version(self._engine, name)
+
+    def versioned_blob(self, name: str) -> tuple[int, str] | None:
+        return blobs.read(self._engine, name)
+
+    def locked_blob(self, name: str) -> AbstractContextManager[blobs.LockedBlob]:
+        """Hold the blob's row for one transaction: re-read it, change it, write ``version + 1``."""
+        return blobs.locked(self._engine, name)
 
     def get_blob(self, name: str) -> str | None:
         query = select(state_blobs.c.text).where(state_blobs.c.name == name)

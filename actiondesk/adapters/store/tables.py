@@ -122,6 +122,7 @@ class BlobRow(SQLModel, table=True):
     name: str = Field(primary_key=True)
     text: str = Field(sa_type=Text)
     updated_at: datetime = Field(sa_type=UtcDateTime())
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # migration 0008
 
 
 class DeliveryRow(SQLModel, table=True):

@@ -99,7 +99,11 @@ def test_the_alert_map_blob_becomes_rows_of_alert_cases(database_url: str) -> No
         store = SqlStore(engine)
         with store.transaction() as uow:
             uow.add_case(a_case("C-kept"))
-        store.put_blob("alert-cases", '{"fp-kept": "C-kept", "fp-gone": "C-deleted"}')
+        with engine.begin() as connection:  # the blob as revision 0005 stored it (no version column yet)
+            connection.execute(
+                text("INSERT INTO state_blobs (name, text, updated_at) VALUES ('alert-cases', :t, CURRENT_TIMESTAMP)"),
+                {"t": '{"fp-kept": "C-kept", "fp-gone": "C-deleted"}'},
+            )
         upgrade(database_url)
         assert store.alert_case("fp-kept") == "C-kept"
         assert store.alert_case("fp-gone") is None
