@@ -145,6 +145,11 @@ class SqlStore:
         """Entries of one kind written at or after ``since``, in seq order."""
         return ledger.entries_of_kind(self._engine, kind.value, since)
 
+    def audit_counts(self, kinds: frozenset[AuditKind]) -> dict[AuditKind, int]:
+        """Entries of each kind in the whole chain."""
+        counts = ledger.kind_counts(self._engine, (k.value for k in kinds))
+        return {AuditKind(kind): count for kind, count in counts.items()}
+
     def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]:
         """Entries in seq order, streamed in batches."""
         return ledger.entries(self._engine, case_id, after_seq)
