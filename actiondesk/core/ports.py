@@ -393,7 +393,9 @@ class TicketSystem(Protocol):
         """A work note / internal comment, or (``public``) a comment the requester sees."""
         ...
 
-    def resolve(self, ticket: TicketRef, notes: str) -> None: ...
+    def resolve(self, ticket: TicketRef, notes: str) -> str | None:
+        """Resolve the ticket with ``notes``; what the case thread should hear about how, when it is not obvious."""
+        ...
 
     def escalate(self, ticket: TicketRef, reason: str) -> None:
         """Hand the ticket to its people (the assignment group), saying why."""
