@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
 from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
 from actiondesk.bot.auth.config import AccessConfig
+from actiondesk.bot.console.routes import WORKER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.server import make_app
 from actiondesk.core.clock import SystemClock
@@ -37,7 +38,11 @@ class Console:
 
 
 @pytest.fixture
-def console_factory(aiohttp_client, store: SqlStore, database_url: str) -> Callable[..., Awaitable[Console]]:
+async def console_factory(
+    aiohttp_client, store: SqlStore, database_url: str
+) -> AsyncIterator[Callable[..., Awaitable[Console]]]:
+    made: list[Console] = []
+
     async def make(access: AccessConfig | None = None, **settings_fields: Any) -> Console:
         settings = Settings(_env_file=None, database_url=database_url, **settings_fields)  # type: ignore[call-arg]
         clock = SystemClock()
@@ -45,9 +50,12 @@ def console_factory(aiohttp_client, store: SqlStore, database_url: str) -> Calla
             settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
         )
         client = await aiohttp_client(make_app(runtime, ChangeFeed(), access), cookie_jar=DummyCookieJar())
-        return Console(client, runtime)
+        made.append(Console(client, runtime))
+        return made[-1]
 
-    return make
+    yield make
+    for console in made:  # cases the tests opened run in worker threads: let them settle before the schema goes
+        await console.http.server.app[WORKER].idle()
 
 
 @pytest.fixture
