@@ -38,6 +38,7 @@ FEED = web.AppKey("feed", ChangeFeed)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 
+ID = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
 STATIC = Path(str(resources.files("actiondesk.bot.console") / "static"))
 
 
@@ -218,9 +219,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/people", people)
     app.router.add_get("/api/cases", list_cases)
     app.router.add_post("/api/cases", open_case)
-    app.router.add_get("/api/cases/{case_id}", get_case)
-    app.router.add_post("/api/cases/{case_id}/messages", reply)
-    app.router.add_post("/api/approvals/{approval_id}", decide)
+    # ids are what the loop makes (C-…, A-…): anything else is a 404 before it reaches a query (a NUL byte, which
+    # PostgreSQL cannot hold in a string, made a 500)
+    app.router.add_get("/api/cases/{case_id:" + ID + "}", get_case)
+    app.router.add_post("/api/cases/{case_id:" + ID + "}/messages", reply)
+    app.router.add_post("/api/approvals/{approval_id:" + ID + "}", decide)
     app.router.add_get("/api/changes", changes)
     app.router.add_get("/api/metrics", metrics_json)
     app.router.add_get("/metrics", prometheus)
