@@ -39,15 +39,21 @@ def test_the_publisher_signs_each_new_head_once(store: SqlStore, tmp_path: Path)
     assert store.verify_audit(checkpoints).ok
 
 
-def test_serve_publishes_checkpoints_that_audit_verify_accepts(tmp_path: Path):
+def _signing(tmp_path: Path, minutes: str) -> tuple[dict[str, str], Path]:
+    """A server environment with a fresh signing key and its checkpoint file, published every ``minutes``."""
     key, published = tmp_path / "audit.key", tmp_path / "checkpoints.jsonl"
     generate_key(key)
     env = server_env(
         f"sqlite:///{tmp_path / 'a.db'}",
         ACTIONDESK_AUDIT_SIGNING_KEY=str(key),
         ACTIONDESK_AUDIT_CHECKPOINT_FILE=str(published),
-        ACTIONDESK_AUDIT_CHECKPOINT_MINUTES="0.01",
+        ACTIONDESK_AUDIT_CHECKPOINT_MINUTES=minutes,
     )
+    return env, published
+
+
+def test_serve_publishes_checkpoints_that_audit_verify_accepts(tmp_path: Path):
+    env, published = _signing(tmp_path, minutes="0.01")
     server = ServerProcess.start(env, tmp_path)
     try:
         signed_in(server.url, "alice").post("/api/cases", json={"text": "search is returning errors"})
@@ -71,14 +77,7 @@ def test_serve_publishes_checkpoints_that_audit_verify_accepts(tmp_path: Path):
 def test_a_graceful_shutdown_publishes_the_last_head_and_verify_counts_what_came_after(tmp_path: Path):
     """Defect: checkpoints came only every ACTIONDESK_AUDIT_CHECKPOINT_MINUTES, so a stop left the newest entries
     unsigned, and `audit verify` did not say that entries after the last checkpoint cannot be proven."""
-    key, published = tmp_path / "audit.key", tmp_path / "checkpoints.jsonl"
-    generate_key(key)
-    env = server_env(
-        f"sqlite:///{tmp_path / 'a.db'}",
-        ACTIONDESK_AUDIT_SIGNING_KEY=str(key),
-        ACTIONDESK_AUDIT_CHECKPOINT_FILE=str(published),
-        ACTIONDESK_AUDIT_CHECKPOINT_MINUTES="600",
-    )
+    env, published = _signing(tmp_path, minutes="600")
     server = ServerProcess.start(env, tmp_path)
     try:
         signed_in(server.url, "alice").post("/api/cases", json={"text": "search is returning errors"})
