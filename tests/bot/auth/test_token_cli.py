@@ -4,27 +4,30 @@ enforced; a revoked token is refused; bad input is a clear error (exit 2) that c
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from contextlib import chdir
 from pathlib import Path
 
 import httpx
+from click.testing import Result
 from serverproc import ServerProcess, server_env
+from typer.testing import CliRunner
 
 from actiondesk.adapters.store import SqlStore, make_engine
+from actiondesk.bot.cli import app
 
 
-def _cli(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "actiondesk", "token", *args], env=env, cwd=cwd, capture_output=True, text=True
-    )
+def _cli(env: dict[str, str], cwd: Path, *args: str) -> Result:
+    """`actiondesk token ARGS` in this process (CliRunner sets the environment for the call), from ``cwd``."""
+    settings_env = {k: v for k, v in env.items() if k.startswith("ACTIONDESK_") or k == "DATABASE_URL"}
+    with chdir(cwd):
+        return CliRunner().invoke(app, ["token", *args], env=settings_env)
 
 
 def test_create_list_use_revoke(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     env = server_env(url)
     made = _cli(env, tmp_path, "create", "--person", "bob", "--scopes", "cases:read,approve", "--expires", "30d")
-    assert made.returncode == 0, made.stderr
+    assert made.exit_code == 0, made.stderr
     token = made.stdout.strip()
     assert token.startswith("adt_")
     assert "shown once" in made.stderr
@@ -56,12 +59,12 @@ def test_create_list_use_revoke(tmp_path: Path) -> None:
         assert httpx.get(f"{server.url}/api/cases", headers=auth, timeout=10).status_code == 200
         write = httpx.post(f"{server.url}/api/cases", json={"text": "hello"}, headers=auth, timeout=10)
         assert write.status_code == 403  # no cases:write in this token
-        assert _cli(env, tmp_path, "revoke", token_id).returncode == 0
+        assert _cli(env, tmp_path, "revoke", token_id).exit_code == 0
         assert httpx.get(f"{server.url}/api/cases", headers=auth, timeout=10).status_code == 401
     finally:
         server.stop()
     again = _cli(env, tmp_path, "revoke", token_id)
-    assert again.returncode == 2
+    assert again.exit_code == 2
     assert "no active token" in again.stderr
 
 
@@ -74,7 +77,7 @@ def test_bad_input_is_a_clear_error_and_creates_nothing(tmp_path: Path) -> None:
         (["--person", "bob", "--scopes", "approve", "--expires", "forever"], "--expires"),
     ):
         made = _cli(env, tmp_path, "create", *args)
-        assert made.returncode == 2, args
+        assert made.exit_code == 2, args
         assert message in made.stderr, (args, made.stderr)
         assert made.stdout == ""
     assert json.loads(_cli(env, tmp_path, "list", "--json").stdout) == []
