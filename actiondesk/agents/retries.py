@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from actiondesk.agents.loop import CaseLoop
+from actiondesk.agents.loop import WAITING, CaseLoop
 from actiondesk.agents.record import say
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseStatus
@@ -65,7 +65,7 @@ class StepRetries:
         error = redact_text(f"{type(exc).__name__}: {exc}")[:500]
         with loop.store.transaction() as uow:
             case = uow.get_case(case_id)
-            if case.status.terminal or case.status is CaseStatus.AWAITING_APPROVAL:
+            if case.status.terminal or case.status in WAITING:  # a person or a date moves it on, not a retry
                 uow.clear_attempts(case_id)
                 return None
             attempts = uow.failed_attempts(case_id) + 1
