@@ -7,6 +7,8 @@
 "use strict";
 
 window.ActionDeskSession = (function () {
+  let leaving = false; // once signing in or out, a poll that meets a 401 does not start another navigation
+
   async function json(method, path, body) {
     const init = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
     if (body !== undefined) {
@@ -40,6 +42,8 @@ window.ActionDeskSession = (function () {
   }
 
   function signIn() {
+    if (leaving) return;
+    leaving = true;
     const next = window.location.pathname + window.location.search + window.location.hash;
     window.location.assign(`/auth/login?next=${encodeURIComponent(next)}`);
   }
@@ -71,6 +75,7 @@ window.ActionDeskSession = (function () {
   }
 
   async function signOut() {
+    leaving = true; // the page's polls will meet 401s from here on: they must not sign in again
     await json("POST", "/auth/logout", {});
     window.location.assign("/auth/signed-out");
   }
