@@ -101,6 +101,7 @@ class FakeJsm:
     validators: list[OpenAPI] | None = None
     base_url: str = ""
     comment_ids: int = 10000
+    workflow: list[tuple[str, str, str]] = field(default_factory=lambda: list(WORKFLOW))  # (id, name, category)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
@@ -240,7 +241,7 @@ class FakeJsm:
 
     def _transitions(self, key: str) -> web.Response:
         issue = self.issues[key]
-        available = [] if issue["category"] == "done" else WORKFLOW
+        available = [] if issue["category"] == "done" else self.workflow
         return web.json_response({"expand": "transitions", "transitions": [
             {"id": i, "name": n, "to": {"name": n, "statusCategory": {"key": c}}, "hasScreen": False, "isGlobal": True,
              "isInitial": False, "isAvailable": True, "isConditional": False, "isLooped": False}
@@ -250,7 +251,7 @@ class FakeJsm:
     def _transition(self, key: str, body: dict[str, Any]) -> web.Response:
         issue = self.issues[key]
         wanted = (body.get("transition") or {}).get("id")
-        match = next(((i, n, c) for i, n, c in WORKFLOW if i == wanted), None)
+        match = next(((i, n, c) for i, n, c in self.workflow if i == wanted), None)
         if match is None or issue["category"] == "done":
             return _error(400, f"Transition id '{wanted}' is not valid for this issue.")
         for item in (body.get("update") or {}).get("comment", []):

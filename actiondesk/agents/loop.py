@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 WAITING = frozenset({CaseStatus.AWAITING_APPROVAL, CaseStatus.AWAITING_REPLY, CaseStatus.SCHEDULED})
 TIMED = frozenset({CaseStatus.WATCHING, CaseStatus.AWAITING_REPLY})  # waiting until ``wake_at``
+ALERT_SURFACE = "alert"  # cases Alertmanager opened: nobody there to answer a question
 INVESTIGABLE = frozenset({FindingKind.UNKNOWN_SERVICE, FindingKind.UNEXPLAINED_ANOMALY, FindingKind.NO_ANOMALY})
 # A request's intake: the plan a message asks for (onboarding, offboarding), what is wrong with it, or None.
 Intake = Callable[[Case], "Plan | str | None"]
@@ -119,9 +120,11 @@ class CaseLoop:
         kind: CaseKind | None = None,
         plan: Plan | None = None,
         delivery: str | None = None,
+        alert: str | None = None,
     ) -> Case:
         """Open a case from a message. With ``plan`` (a rollback, a person's own request) triage and planning are
-        skipped: the case starts acting and every step still goes through governance."""
+        skipped: the case starts acting and every step still goes through governance. ``alert`` (a fingerprint)
+        links the case to its alert in the same transaction (ConcurrencyError if the alert already has one)."""
         text = redact_text(text.strip())
         now = self.clock.now()
         case = Case(
@@ -141,6 +144,8 @@ class CaseLoop:
         with self.store.transaction() as uow:
             self._first_delivery(uow, delivery, surface)
             case = uow.add_case(case)
+            if alert is not None:
+                uow.link_alert(alert, case.id, now)
             for draft in self.recorder.drafts(
                 case.id,
                 [
@@ -334,7 +339,7 @@ class CaseLoop:
             return self.recorder.save(
                 case.moved(CaseStatus.PLANNING, now, finding=finding, service=service, wake_at=None), *notes
             )
-        if finding.question is not None:
+        if finding.question is not None and case.surface != ALERT_SURFACE:  # a person can answer; an alert cannot
             return self.recorder.save(
                 case.moved(
                     CaseStatus.AWAITING_REPLY,

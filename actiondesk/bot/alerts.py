@@ -18,14 +18,13 @@ from ipaddress import ip_address
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.bot import jsonbody
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.routes import RUNTIME, WORKER
 from actiondesk.core.case import CaseKind
-from actiondesk.core.errors import CaseNotFoundError
+from actiondesk.core.errors import CaseNotFoundError, ConcurrencyError, DuplicateDeliveryError
 
 log = logging.getLogger(__name__)
-
-BLOB = "alert-cases"  # fingerprint → case id
 
 
 class Alert(BaseModel):
@@ -75,9 +74,7 @@ async def receive(request: web.Request) -> web.Response:
         log.warning("alert webhook: refused a request from %s", request.remote)
         return web.json_response({"error": "not authorised"}, status=401)
     try:
-        payload = Payload.model_validate(await request.json())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return web.json_response({"error": "body is not JSON"}, status=400)
+        payload = Payload.model_validate(await jsonbody.read(request))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return web.json_response({"error": problems}, status=400)
@@ -88,25 +85,36 @@ async def receive(request: web.Request) -> web.Response:
 
 
 def _apply(runtime: Runtime, payload: Payload) -> list[str]:
-    store, loop = runtime.store, runtime.loop
-    cases: dict[str, str] = json.loads(store.get_blob(BLOB) or "{}")
     touched: list[str] = []
     for alert in payload.alerts:
-        delivery = f"alert:{alert.key}:{alert.starts_at.isoformat()}:{alert.status}"
-        with store.transaction() as uow:
-            if not uow.remember(delivery, "alertmanager", runtime.clock.now()):
-                continue  # Alertmanager re-sends firing alerts on every group interval
-        known = cases.get(alert.key)
+        case_id = _deliver(runtime, alert)
+        if case_id is not None:
+            touched.append(case_id)
+    return touched
+
+
+def _deliver(runtime: Runtime, alert: Alert) -> str | None:
+    """The case this alert reached (None: a repeat, or a resolution of nothing open). The delivery key and the
+    fingerprint → case row are written in the transaction of the case or note they lead to."""
+    store, loop = runtime.store, runtime.loop
+    delivery = f"alert:{alert.key}:{alert.starts_at.isoformat()}:{alert.status}"
+    for _ in range(2):  # a second pass when another delivery opened this alert's case under us
+        known = store.alert_case(alert.key)
         case = None
         if known is not None:
             try:
                 case = store.get_case(known)
             except CaseNotFoundError:
                 case = None
-        if case is not None and (not case.status.terminal or alert.status == "resolved"):
-            loop.add_message(case.id, "alertmanager", alert.text, answer=False)
-            touched.append(case.id)
-        elif alert.status == "firing":
+        try:
+            if case is not None and (not case.status.terminal or alert.status == "resolved"):
+                loop.add_message(case.id, "alertmanager", alert.text, delivery=delivery, answer=False)
+                return case.id
+            if alert.status != "firing" or known is not None:
+                with store.transaction() as uow:  # nothing to open: remember the delivery all the same
+                    if not uow.remember(delivery, "alertmanager", runtime.clock.now()):
+                        return None
+                return None
             service = alert.labels.get("service") or alert.labels.get("job")
             opened = loop.open_case(
                 alert.text,
@@ -115,12 +123,16 @@ def _apply(runtime: Runtime, payload: Payload) -> list[str]:
                 service=service,
                 kind=CaseKind.INCIDENT,
                 thread={"alert_fingerprint": alert.key},
+                delivery=delivery,
+                alert=alert.key,
             )
-            cases[alert.key] = opened.id
-            touched.append(opened.id)
-            log.info("case %s: opened by alert %s", opened.id, alert.labels.get("alertname"))
-    store.put_blob(BLOB, json.dumps(cases))
-    return touched
+        except DuplicateDeliveryError:
+            return None  # Alertmanager re-sends firing alerts on every group interval
+        except ConcurrencyError:
+            continue  # the same alert's case was opened by a concurrent delivery: reach that one
+        log.info("case %s: opened by alert %s", opened.id, alert.labels.get("alertname"))
+        return opened.id
+    return None
 
 
 def add_alert_routes(app: web.Application) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 from actiondesk.adapters.sandbox import EstateState, SandboxEstate, Scenario, load_scenario, parse_scenario
 from actiondesk.adapters.store import SqlStore
+from actiondesk.adapters.store.blobs import LockedBlob
 from actiondesk.core.clock import SimulatedClock
 from actiondesk.core.ports import Clock
 from actiondesk.core.settings import Settings
@@ -59,12 +61,29 @@ def serve_estate(settings: Settings, store: SqlStore, clock: Clock) -> tuple[San
         scenario = load_scenario(settings.sandbox_scenario)
     else:
         scenario = parse_scenario(DEFAULT_WORLD, "built-in default world")
-    saved = store.get_blob(ESTATE_BLOB)
-    if saved is not None:
-        state = EstateState.model_validate_json(saved)
-        log.info("sandbox estate restored from the database")
-    else:
-        state = trouble(scenario, clock)
-        store.put_blob(ESTATE_BLOB, state.model_dump_json())
-        log.info("sandbox estate started in trouble from %s", scenario.name)
-    return SandboxEstate(state, clock, on_change=lambda text: store.put_blob(ESTATE_BLOB, text)), scenario
+    with store.locked_blob(ESTATE_BLOB) as held:  # replicas starting together: the first one seeds it
+        if held.text:
+            state = EstateState.model_validate_json(held.text)
+            log.info("sandbox estate restored from the database")
+        else:
+            state = trouble(scenario, clock)
+            held.write(state.model_dump_json())
+            log.info("sandbox estate started in trouble from %s", scenario.name)
+    return SandboxEstate(state, clock, shared=StoredEstate(store, ESTATE_BLOB)), scenario
+
+
+class StoredEstate:
+    """The estate shared by every replica on the database: the store's versioned state blob (SharedState)."""
+
+    def __init__(self, store: SqlStore, name: str) -> None:
+        self._store = store
+        self._name = name
+
+    def version(self) -> int | None:
+        return self._store.blob_version(self._name)
+
+    def read(self) -> tuple[int, str] | None:
+        return self._store.versioned_blob(self._name)
+
+    def locked(self) -> AbstractContextManager[LockedBlob]:
+        return self._store.locked_blob(self._name)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from actiondesk.bot.actions_cli import AsJson, By, RunKey, actions_app, rollback_command
+from actiondesk.bot.auth.cli import token_app
 from actiondesk.bot.logs import announce, configure_logging
 from actiondesk.bot.outbox_cli import outbox_app
 from actiondesk.bot.policy_cli import policy_app
@@ -34,6 +35,7 @@ app.add_typer(actions_app, name="actions")
 app.add_typer(teams_app, name="teams")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(policy_app, name="policy")
+app.add_typer(token_app, name="token")
 
 log = logging.getLogger("actiondesk")
 
@@ -152,6 +154,7 @@ def audit_verify(
     if report.ok:
         against = f", {len(published)} signed checkpoints matched" if published else ""
         typer.echo(f"audit trail verified: {report.checked} entries, head {report.head_hash[:16]}{against}")
+        typer.echo(unsigned_tail(report.checked, max(published, default=0)))
         return
     typer.echo(
         f"audit trail BROKEN at entry {report.first_bad_seq}: {report.problem} "
@@ -159,6 +162,21 @@ def audit_verify(
         err=True,
     )
     raise typer.Exit(1)
+
+
+def unsigned_tail(head_seq: int, last_signed: int) -> str:
+    """What no signed checkpoint covers: entries there could be rewritten or cut without `verify` noticing."""
+    if head_seq == 0:
+        return "the chain is empty"
+    if last_signed == 0:
+        return f"no signed checkpoint: none of the {head_seq} entries can be proven against a signature"
+    after = head_seq - last_signed
+    if after <= 0:
+        return "every entry is covered by a signed checkpoint"
+    return (
+        f"{after} entries after the last signed checkpoint (entry {last_signed}): "
+        "changes to them cannot be proven until the next checkpoint"
+    )
 
 
 @audit_app.command("keygen")

@@ -86,6 +86,15 @@ def period(clock: Clock, days: float) -> tuple[datetime, datetime]:
     return end - timedelta(days=days), end
 
 
+# The audit entry that marks a case entering a state, and the state it names.
+TRANSITIONS = {
+    AuditKind.CASE_OPENED: "open",
+    AuditKind.CASE_RESOLVED: "resolved",
+    AuditKind.CASE_ESCALATED: "escalated",
+    AuditKind.CASE_FAILED: "failed",
+}
+
+
 class DeskCollector(Collector):
     """Computed on every scrape from the store; names follow Prometheus conventions (base units, _total)."""
 
@@ -99,7 +108,7 @@ class DeskCollector(Collector):
         everything = report(self._store, EPOCH, self._clock.now() + timedelta(seconds=1), 0.0)
         start, end = period(self._clock, self._window)
         window = report(self._store, start, end, self._infra)
-        cases = CounterMetricFamily("actiondesk_cases", "Cases opened, by current status.", labels=["status"])
+        cases = GaugeMetricFamily("actiondesk_cases", "Cases by their current status.", labels=["status"])
         for status, count in (
             ("resolved", everything.resolved),
             ("escalated", everything.escalated),
@@ -107,6 +116,12 @@ class DeskCollector(Collector):
             ("open", everything.open),
         ):
             cases.add_metric([status], count)
+        transitions = CounterMetricFamily(
+            "actiondesk_case_transitions", "Cases entering a state, since the first case.", labels=["to"]
+        )
+        for kind, count in self._store.audit_counts(frozenset(TRANSITIONS)).items():
+            transitions.add_metric([TRANSITIONS[kind]], count)
+        transitions.add_metric(["reopened"], everything.reopened)
         decisions = CounterMetricFamily(
             "actiondesk_decisions", "Governance outcomes of proposed calls.", labels=["outcome"]
         )
@@ -123,29 +138,36 @@ class DeskCollector(Collector):
             "Mean time to verified resolution over the window.",
             labels=["window", "approval_wait"],
         )
-        mttr.add_metric([label, "included"], window.mttr.mean or 0.0)
-        mttr.add_metric([label, "excluded"], window.mttr_without_approval.mean or 0.0)
+        # A figure with no data yet (nothing resolved, no approval decided) is absent, never a flattering 0.
+        if window.mttr.mean is not None:
+            mttr.add_metric([label, "included"], window.mttr.mean)
+        if window.mttr_without_approval.mean is not None:
+            mttr.add_metric([label, "excluded"], window.mttr_without_approval.mean)
         by_pattern = GaugeMetricFamily(
             "actiondesk_pattern_mttr_seconds", "Mean time to resolution per runbook.", labels=["window", "pattern"]
         )
         for pattern, summary in window.mttr_by_pattern.items():
-            by_pattern.add_metric([label, pattern], summary.mean or 0.0)
+            if summary.mean is not None:
+                by_pattern.add_metric([label, pattern], summary.mean)
         fcr = GaugeMetricFamily(
             "actiondesk_first_contact_resolution_ratio",
             "Closed cases resolved with no hand-off and no reopen.",
             labels=["window"],
         )
-        fcr.add_metric([label], window.fcr if window.fcr is not None else 0.0)
+        if window.fcr is not None:
+            fcr.add_metric([label], window.fcr)
         cost = GaugeMetricFamily(
             "actiondesk_cost_per_resolved_request_dollars",
             "(token cost + infrastructure cost) / resolved cases over the window.",
             labels=["window"],
         )
-        cost.add_metric([label], window.cost_per_resolved_usd or 0.0)
+        if window.cost_per_resolved_usd is not None:
+            cost.add_metric([label], window.cost_per_resolved_usd)
         wait = GaugeMetricFamily(
             "actiondesk_approval_wait_seconds", "Mean approval wait over the window.", labels=["window"]
         )
-        wait.add_metric([label], window.approval_wait.mean or 0.0)
+        if window.approval_wait.mean is not None:
+            wait.add_metric([label], window.approval_wait.mean)
         backlog = GaugeMetricFamily(
             "actiondesk_outbox_rows",
             "Ticket-mirror writes by system and state: pending (not yet delivered) and dead (rejected by the ITSM).",
@@ -157,6 +179,7 @@ class DeskCollector(Collector):
         return [
             backlog,
             cases,
+            transitions,
             decisions,
             levels,
             mttr,

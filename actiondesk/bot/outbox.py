@@ -46,6 +46,7 @@ class OutboxWorker:
         *,
         owner: str,
         on_dead: Callable[[OutboxRow, str], None] | None = None,
+        on_note: Callable[[OutboxRow, str], None] | None = None,
         base_delay: float = 2.0,
         max_delay: float = 600.0,
     ) -> None:
@@ -54,6 +55,7 @@ class OutboxWorker:
         self.clock = clock
         self.owner = owner
         self._on_dead = on_dead
+        self._on_note = on_note
         self._base = base_delay
         self._cap = max_delay
         self.paused: dict[str, datetime] = {}
@@ -81,7 +83,9 @@ class OutboxWorker:
             if row.attempts > 1 and system.has_entry(ticket, row.marker):
                 log.info("case %s: outbox row %d had already reached %s", row.case_id, row.id, ticket.number)
             else:
-                self._apply(system, ticket, row)
+                said = self._apply(system, ticket, row)
+                if said is not None and self._on_note is not None:
+                    self._on_note(row, said)
         except TicketUnavailableError as exc:
             delay = exc.retry_after if exc.retry_after is not None else backoff(row.attempts, self._base, self._cap)
             until = self.clock.now() + timedelta(seconds=delay)
@@ -106,14 +110,15 @@ class OutboxWorker:
             self.outbox.save_link(row.case_id, ticket, self.clock.now())
         return ticket
 
-    def _apply(self, system: TicketSystem, ticket: TicketRef, row: OutboxRow) -> None:
+    def _apply(self, system: TicketSystem, ticket: TicketRef, row: OutboxRow) -> str | None:
+        """Send the row's write; what the case thread should hear about it, if anything."""
         update = row.update
         text = f"{update.text}\n\n{row.marker}"
         match update.kind:
             case UpdateKind.NOTE:
                 system.add_note(ticket, text, public=update.public)
             case UpdateKind.RESOLVE:
-                system.resolve(ticket, text)
+                return system.resolve(ticket, text)
             case UpdateKind.ESCALATE:
                 system.escalate(ticket, text)
             case UpdateKind.CHANGE:
@@ -121,6 +126,7 @@ class OutboxWorker:
                 change = update.change.model_copy(update={"description": f"{update.change.description}\n{row.marker}"})
                 number = system.open_change(ticket, change)
                 log.info("case %s: change %s for CAB linked to %s", row.case_id, number, ticket.number)
+        return None
 
     def pending(self) -> int:
         return sum(

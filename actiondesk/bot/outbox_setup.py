@@ -113,11 +113,25 @@ def dead_letter_notice(
     """Say in the case thread that a ticket write was rejected (written straight to the audit trail: a
     notice about mirroring is itself never mirrored)."""
 
+    say = thread_notice(store, clock, agent, notify)
+
     def notice(row: OutboxRow, error: str) -> None:
-        text = redact_text(
+        say(
+            row,
             f"{NAMES.get(row.system, row.system)} rejected an update of this case's ticket ({error}). "
-            f"It is kept as dead letter {row.id}: fix the cause, then run `actiondesk outbox retry {row.id}`."
+            f"It is kept as dead letter {row.id}: fix the cause, then run `actiondesk outbox retry {row.id}`.",
         )
+
+    return notice
+
+
+def thread_notice(
+    store: SqlStore, clock: Clock, agent: str, notify: Callable[[str], None] | None
+) -> Callable[[OutboxRow, str], None]:
+    """Say something about a ticket write in the case thread (straight to the audit trail: never mirrored)."""
+
+    def notice(row: OutboxRow, said: str) -> None:
+        text = redact_text(said)
         payload = {"text": text, "outbox_id": row.id, "system": row.system}
         with store.transaction() as uow:
             uow.append_audit(
@@ -143,6 +157,7 @@ def outbox_worker(
         clock,
         owner=owner,
         on_dead=dead_letter_notice(store, clock, settings.agent_identity, notify),
+        on_note=thread_notice(store, clock, settings.agent_identity, notify),
     )
 
 

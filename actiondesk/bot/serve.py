@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 
 from aiohttp import web
 
 from actiondesk.bot.app import build_runtime, open_store
+from actiondesk.bot.auth.config import DEMO_BANNER, AccessConfig, Mode
 from actiondesk.bot.boot import serve_estate
 from actiondesk.bot.checkpoints import Publisher, load_private
 from actiondesk.bot.console.routes import WORKER
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 
 async def run_server(settings: Settings) -> None:
+    access = AccessConfig.from_settings(settings)
+    access.check_listen(settings.host)  # no unauthenticated console on a reachable address
     clock = SystemClock()
     store = await asyncio.to_thread(open_store, settings, migrate=settings.migrate_on_start)
     if not settings.migrate_on_start:
@@ -36,13 +40,21 @@ async def run_server(settings: Settings) -> None:
         publisher = Publisher(store, load_private(settings.audit_signing_key), settings.audit_checkpoint_file, clock)
     feed = ChangeFeed()
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
-    app = make_app(runtime, feed)
+    # bound before the app is built: with port 0 the console's own URL (the sign-in callback's) is known only now
+    sock = socket.create_server(
+        (settings.host, settings.port), family=socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    )
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+    app = make_app(runtime, feed, access.listening_at(f"http://{shown_host}:{bound_port}"))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
+    site = web.SockSite(runner, sock)
     await site.start()
     host, port = runner.addresses[0][:2]
     announce(settings, f"ActionDesk serving on http://{host}:{port}")
+    if access.mode is Mode.DEMO:
+        announce(settings, DEMO_BANNER, logging.WARNING)
     teams_warning = banner(TeamsConfig.from_settings(settings))
     if teams_warning:
         announce(settings, teams_warning, logging.WARNING)
@@ -65,3 +77,11 @@ async def run_server(settings: Settings) -> None:
         for task in mirroring:
             task.cancel()
         await runner.cleanup()
+        if publisher is not None:
+            # a case step still running in a worker thread finishes first (the process would wait for it anyway),
+            # then the head as the stop leaves it is signed: nothing waits for the next interval
+            await loop.shutdown_default_executor()
+            try:
+                publisher.publish_once()
+            except Exception:  # the edge of shutdown: say so, and stop all the same
+                log.exception("publishing the shutdown audit checkpoint failed")

@@ -7,8 +7,11 @@ import logging
 
 from aiohttp import web
 
+from actiondesk.agents.retries import RetryPolicy
 from actiondesk.bot.alerts import add_alert_routes
 from actiondesk.bot.app import Runtime
+from actiondesk.bot.auth.config import AccessConfig
+from actiondesk.bot.auth.routes import add_auth
 from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.health import add_health_routes
@@ -21,11 +24,14 @@ from actiondesk.bot.worker import CaseWorker
 log = logging.getLogger(__name__)
 
 
-def make_app(runtime: Runtime, feed: ChangeFeed) -> web.Application:
+def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = None) -> web.Application:
     app = web.Application(client_max_size=256 * 1024)
     app[RUNTIME] = runtime
+    # who may call: OIDC sessions or the loopback demo, API tokens; CSRF, content type, security headers
+    add_auth(app, access or AccessConfig.from_settings(runtime.settings))
     app[FEED] = feed
-    app[WORKER] = CaseWorker(runtime.loop)
+    settings = runtime.settings
+    app[WORKER] = CaseWorker(runtime.loop, RetryPolicy(settings.step_attempts, settings.step_retry_seconds))
     # approvals expiry and escalation, chaos schedules, calendar and policy re-reads, resuming cases;
     # built here so that a bad schedule stops the start before the server listens
     app[SCHEDULER] = Scheduler(runtime, resume=app[WORKER].resume)

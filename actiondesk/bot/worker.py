@@ -1,4 +1,5 @@
-"""Runs cases off the event loop: each case advances in a worker thread, one run per case at a time."""
+"""Runs cases off the event loop: each case advances in a worker thread, one run per case at a time; a run
+whose step raised is tried again after the backoff StepRetries gives (agents/retries.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import asyncio
 import logging
 
 from actiondesk.agents.loop import CaseLoop
+from actiondesk.agents.retries import RetryPolicy, StepRetries
 
 log = logging.getLogger(__name__)
 
 
 class CaseWorker:
-    def __init__(self, loop: CaseLoop) -> None:
+    def __init__(self, loop: CaseLoop, policy: RetryPolicy | None = None) -> None:
         self._loop = loop
+        self._retries = StepRetries(loop, policy or RetryPolicy())
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._closed = False
@@ -35,9 +38,13 @@ class CaseWorker:
             while True:
                 self._again.discard(case_id)
                 try:
-                    await asyncio.to_thread(self._loop.run, case_id)
-                except Exception:  # the edge of a background job: log with the case id, keep serving
+                    wait = await asyncio.to_thread(self._retries.run, case_id)
+                except Exception:  # the edge of a background job (the database itself failing): the sweep retries
                     log.exception("case %s: run failed", case_id)
+                    wait = None
+                if wait is not None:
+                    await asyncio.sleep(wait)  # the backoff is saved too: after a restart the sweep honours it
+                    self._again.add(case_id)
                 if case_id not in self._again:
                     return
         finally:
@@ -47,7 +54,8 @@ class CaseWorker:
         """Kick the cases nobody is working on, and the scheduled ones whose date has come."""
         cases = await asyncio.to_thread(self._loop.resumable)
         cases += await asyncio.to_thread(self._loop.due)
-        fresh = [c for c in cases if c.id not in self._running]
+        deferred = await asyncio.to_thread(self._loop.store.deferred, self._loop.clock.now())
+        fresh = [c for c in cases if c.id not in self._running and c.id not in deferred]
         for case in fresh:
             log.info("case %s: resuming from %s", case.id, case.status.value)
             self.kick(case.id)

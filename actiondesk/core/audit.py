@@ -39,6 +39,11 @@ class AuditKind(StrEnum):
     CASE_FAILED = "case_failed"
     INJECTION_SUSPECTED = "injection_suspected"
     SETTING_CHANGED = "setting_changed"
+    # who may use the console and its API (issue 13)
+    SIGNED_IN = "signed_in"
+    ACCESS_REFUSED = "access_refused"
+    TOKEN_CREATED = "token_created"  # noqa: S105 - an entry kind, not a secret
+    TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an entry kind, not a secret
 
 
 class AuditDraft(BaseModel):

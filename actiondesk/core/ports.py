@@ -347,9 +347,27 @@ class UnitOfWork(Protocol):
         """The people who voted to approve, oldest vote first."""
         ...
 
+    def link_alert(self, fingerprint: str, case_id: str, at: datetime) -> None:
+        """Record the case an alert opened; ConcurrencyError if that alert already has one."""
+        ...
+
+    def failed_attempts(self, case_id: str) -> int:
+        """How many attempts at the case's current step raised (0 when none did)."""
+        ...
+
+    def record_attempt(self, case_id: str, attempts: int, next_at: datetime, error: str, at: datetime) -> None:
+        """Save the failed-attempt count of a case and when it may run again."""
+        ...
+
+    def clear_attempts(self, case_id: str) -> None: ...
+
 
 class Store(Protocol):
     def transaction(self) -> AbstractContextManager[UnitOfWork]: ...
+
+    def deferred(self, now: datetime) -> set[str]:
+        """Cases whose step raised and whose retry backoff has not run out at ``now``."""
+        ...
 
     def get_case(self, case_id: str) -> Case: ...
 
@@ -410,7 +428,9 @@ class TicketSystem(Protocol):
         """A work note / internal comment, or (``public``) a comment the requester sees."""
         ...
 
-    def resolve(self, ticket: TicketRef, notes: str) -> None: ...
+    def resolve(self, ticket: TicketRef, notes: str) -> str | None:
+        """Resolve the ticket with ``notes``; what the case thread should hear about how, when it is not obvious."""
+        ...
 
     def escalate(self, ticket: TicketRef, reason: str) -> None:
         """Hand the ticket to its people (the assignment group), saying why."""

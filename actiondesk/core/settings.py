@@ -373,6 +373,32 @@ class Settings(BaseSettings):
         """Whether spans are exported: an OTLP endpoint is configured."""
         return bool(self.otel_exporter_otlp_traces_endpoint or self.otel_exporter_otlp_endpoint)
 
+    # Sign-in and request security (issue 13): OpenID Connect for the console and its API, sessions, tokens.
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL (Entra ID, Okta, Google, Keycloak, Dex...); empty: the loopback demo.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="ActionDesk's client id at the issuer.")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="ActionDesk's client secret at the issuer; empty: a public client (PKCE only)."
+    )
+    oidc_scopes: str = Field(default="openid email profile", description="Scopes asked for at sign-in.")
+    oidc_email_claim: str = Field(
+        default="email", description="ID-token claim holding the email the directory is searched by."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The URL people open the console at (https; http only on loopback); the sign-in callback "
+        "is PUBLIC_URL/auth/callback and writes must come from its origin.",
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=720, description="How long a console session lasts.")
+    step_attempts: int = Field(
+        default=5, ge=1, description="Attempts at a case step that raises before the case goes to a human."
+    )
+    step_retry_seconds: float = Field(
+        default=5.0, gt=0, description="First pause after a step raised; it doubles per attempt, at most 10 min."
+    )
+
     @property
     def planning(self) -> str:
         """The planner in effect: ACTIONDESK_PLANNER, else auto when a key is configured, else runbook."""

@@ -117,17 +117,19 @@ MakeDesk = Callable[..., Desk]
 
 @pytest.fixture
 def make_desk(store: SqlStore, database_url: str) -> MakeDesk:
-    """``make_desk(policy=..., world=..., state=..., **settings)``: a fresh runtime on the test's store."""
+    """``make_desk(policy=..., world=..., state=..., estate_type=..., **settings)``: a fresh runtime on the test's
+    store (``estate_type``: a SandboxEstate subclass that breaks on purpose)."""
 
     def build(
         *,
         policy: PolicyData | None = None,
         world: dict[str, JsonValue] | None = None,
         state: EstateState | None = None,
+        estate_type: type[SandboxEstate] = SandboxEstate,
         **settings: object,
     ) -> Desk:
         clock = SimulatedClock(START)
-        estate = SandboxEstate(state if state is not None else world_state(world), clock)
+        estate = estate_type(state if state is not None else world_state(world), clock)
         runtime = build_runtime(make_settings(database_url, **settings), store, estate, clock, policy or PolicyData())
         return Desk(runtime, store, estate, clock)
 

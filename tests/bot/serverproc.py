@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 READY = re.compile(r"ActionDesk serving on (http://[^\s\"]+)")  # a text line, or a JSON log line's message
 START_TIMEOUT_SECONDS = 60.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,9 +33,9 @@ class ServerProcess:
     output: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, env: dict[str, str], cwd: Path) -> ServerProcess:
+    def start(cls, env: dict[str, str], cwd: Path, host: str = "127.0.0.1") -> ServerProcess:
         process = subprocess.Popen(
-            [sys.executable, "-m", "actiondesk", "serve", "--host", "127.0.0.1", "--port", "0"],
+            [sys.executable, "-m", "actiondesk", "serve", "--host", host, "--port", "0"],
             cwd=cwd,
             env=env,
             stdout=subprocess.PIPE,
@@ -82,3 +84,13 @@ def wait_for(probe: Callable[[], object], what: str, timeout: float = 30.0) -> o
             return value
         time.sleep(0.05)  # polling a condition, not waiting for time to pass
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def signed_in(url: str, person: str) -> httpx.Client:
+    """A client of the loopback demo signed in as ``person``: its session cookie, and the console's own Origin
+    (the guard refuses cookie-authenticated writes from any other). The cookie is sent by hand: it is Secure,
+    and httpx's jar keeps Secure cookies for https only."""
+    answer = httpx.post(f"{url}/auth/demo", json={"person": person}, headers={"Origin": url}, timeout=10)
+    answer.raise_for_status()
+    cookie = answer.headers["set-cookie"].split(";", 1)[0]
+    return httpx.Client(base_url=url, headers={"Cookie": cookie, "Origin": url}, timeout=10)

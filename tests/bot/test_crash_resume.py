@@ -7,9 +7,8 @@ import json
 import subprocess
 import sys
 
-import httpx
 import pytest
-from serverproc import ROOT, ServerProcess, server_env, wait_for
+from serverproc import ROOT, ServerProcess, server_env, signed_in, wait_for
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.postgres
 
 
 def _case(url: str, case_id: str) -> dict:
-    return httpx.get(f"{url}/api/cases/{case_id}", timeout=10).json()
+    return signed_in(url, "alice").get(f"/api/cases/{case_id}").json()
 
 
 def test_sigkill_between_approval_and_action_runs_it_exactly_once(postgres_url: str, tmp_path):
@@ -26,9 +25,11 @@ def test_sigkill_between_approval_and_action_runs_it_exactly_once(postgres_url: 
     db = create_engine(postgres_url, poolclass=NullPool)
     blocker = db.connect()
     try:
-        opened = httpx.post(
-            f"{server.url}/api/cases", json={"text": "the payment gateway is throwing 500s", "user": "alice"}
-        ).json()
+        opened = (
+            signed_in(server.url, "alice")
+            .post("/api/cases", json={"text": "the payment gateway is throwing 500s"})
+            .json()
+        )
         case_id = opened["id"]
         detail = wait_for(
             lambda: (d := _case(server.url, case_id))["status"] == "awaiting_approval" and d, "the approval request"
@@ -37,9 +38,7 @@ def test_sigkill_between_approval_and_action_runs_it_exactly_once(postgres_url: 
         # Hold the action-run table so the server cannot claim the run: the approval is recorded, the action is not.
         blocker.execute(text("BEGIN"))
         blocker.execute(text("LOCK TABLE action_runs IN EXCLUSIVE MODE"))
-        answer = httpx.post(
-            f"{server.url}/api/approvals/{approval_id}", json={"decision": "approve", "user": "bob"}, timeout=10
-        )
+        answer = signed_in(server.url, "bob").post(f"/api/approvals/{approval_id}", json={"decision": "approve"})
         assert answer.status_code == 200, answer.text
 
         def blocked() -> int:  # a fresh transaction per look: pg_stat_activity is a per-transaction snapshot

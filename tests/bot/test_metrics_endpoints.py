@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from authn import bearer
 from prometheus_client.parser import text_string_to_metric_families
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate, load_scenario
@@ -39,7 +40,8 @@ async def client(aiohttp_client, store: SqlStore, settings: Settings):
     runtime = build_runtime(
         settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
     )
-    return await aiohttp_client(make_app(runtime, ChangeFeed())), reports
+    http = await aiohttp_client(make_app(runtime, ChangeFeed()), headers=bearer(runtime, "alice"))
+    return http, reports
 
 
 async def test_dashboard_json_agrees_with_the_scenario_reports(client, settings):
@@ -80,8 +82,9 @@ async def test_prometheus_exposition_agrees_with_the_scenario_reports(client):
     assert mttr == pytest.approx(statistics.fmean(resolved))
     assert samples[("actiondesk_llm_calls_total", ())] == sum(r.llm_calls for r in reports)
     assert samples[("actiondesk_llm_tokens_total", ())] == sum(r.tokens for r in reports)
-    assert samples[("actiondesk_cases_total", (("status", "resolved"),))] == 2
-    assert samples[("actiondesk_cases_total", (("status", "escalated"),))] == 1
+    assert samples[("actiondesk_cases", (("status", "resolved"),))] == 2
+    assert samples[("actiondesk_cases", (("status", "escalated"),))] == 1
+    assert samples[("actiondesk_case_transitions_total", (("to", "resolved"),))] == 2
     assert samples[("actiondesk_escalations_total", ())] == 1
 
 
@@ -121,3 +124,42 @@ async def test_the_outbox_backlog_is_exported_per_system_and_state(client, store
         ("actiondesk_outbox_rows", (("state", "pending"), ("system", "jsm"))): 0,
         ("actiondesk_outbox_rows", (("state", "dead"), ("system", "jsm"))): 0,
     }
+
+
+async def _families(http) -> dict:  # type: ignore[no-untyped-def]
+    answer = await http.get("/metrics")
+    return {f.name: f for f in text_string_to_metric_families(await answer.text())}
+
+
+async def test_no_data_yet_means_absent_not_zero_and_cases_by_status_is_a_gauge(aiohttp_client, store, settings):
+    """Defect: with nothing resolved yet MTTR, FCR, cost and approval wait read 0 (a perfect score), and
+    actiondesk_cases_total was a counter of cases by *current* status, which goes down as cases move on."""
+    clock = SystemClock()
+    runtime = build_runtime(
+        settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
+    )
+    http = await aiohttp_client(make_app(runtime, ChangeFeed()))
+    families = await _families(http)
+    for name in (
+        "actiondesk_mttr_seconds",
+        "actiondesk_first_contact_resolution_ratio",
+        "actiondesk_cost_per_resolved_request_dollars",
+        "actiondesk_approval_wait_seconds",
+    ):
+        assert name not in families or families[name].samples == [], name
+    assert families["actiondesk_cases"].type == "gauge"
+    assert "actiondesk_cases_total" not in {s.name for f in families.values() for s in f.samples}
+
+    case = runtime.loop.open_case("search is returning errors", "alice")
+    opened = await _families(http)
+    transitions = {s.labels["to"]: s.value for s in opened["actiondesk_case_transitions"].samples}
+    assert opened["actiondesk_case_transitions"].type == "counter"
+    assert transitions["open"] == 1
+    assert {s.labels["status"]: s.value for s in opened["actiondesk_cases"].samples}["open"] == 1
+
+    runtime.loop.run(case.id)  # triage abstains: the case is escalated
+    moved = await _families(http)
+    now = {s.labels["to"]: s.value for s in moved["actiondesk_case_transitions"].samples}
+    assert now["open"] == 1
+    assert now["escalated"] == 1
+    assert {s.labels["status"]: s.value for s in moved["actiondesk_cases"].samples}["open"] == 0  # a gauge may fall

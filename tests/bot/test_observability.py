@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -26,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
-from serverproc import ROOT, ServerProcess, server_env, wait_for
+from serverproc import ROOT, ServerProcess, server_env, signed_in, wait_for
 from ticketfake_http import serving
 from ticketfake_snow import PASSWORD, USER, FakeServiceNow
 
@@ -131,21 +130,19 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         )
         server = ServerProcess.start(env, ROOT)
         try:
-            opened = httpx.post(
-                f"{server.url}/api/cases",
-                json={"text": "the payment gateway is throwing 500s", "user": "alice"},
+            alice, bob = signed_in(server.url, "alice"), signed_in(server.url, "bob")
+            opened = alice.post(
+                "/api/cases",
+                json={"text": "the payment gateway is throwing 500s"},
                 headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
-                timeout=10,
             ).json()
             case_id = opened["id"]
 
             def approvals() -> list[dict]:
-                return httpx.get(f"{server.url}/api/cases/{case_id}", timeout=10).json()["approvals"]
+                return alice.get(f"/api/cases/{case_id}").json()["approvals"]
 
             approval_id = str(wait_for(lambda: (a := approvals()) and a[0]["id"], "the approval request", 60.0))
-            httpx.post(
-                f"{server.url}/api/approvals/{approval_id}", json={"decision": "approve", "user": "bob"}, timeout=10
-            ).raise_for_status()
+            bob.post(f"/api/approvals/{approval_id}", json={"decision": "approve"}).raise_for_status()
 
             def mirrored_resolution() -> bool:
                 with snow.lock:

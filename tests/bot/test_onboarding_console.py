@@ -4,6 +4,8 @@ request case, and compensate / hand off answer for stopped requests only."""
 
 from __future__ import annotations
 
+from authn import bearer
+
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
 from actiondesk.bot.app import build_runtime, policy_from_settings
@@ -21,22 +23,26 @@ async def _client(aiohttp_client, store: SqlStore, database_url: str):
     runtime = build_runtime(
         settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
     )
-    return await aiohttp_client(make_app(runtime, ChangeFeed())), runtime
+    return await aiohttp_client(make_app(runtime, ChangeFeed()), headers=bearer(runtime, "bob")), runtime
 
 
 async def test_a_form_with_bad_fields_names_each_and_opens_nothing(aiohttp_client, store, database_url):
     http, runtime = await _client(aiohttp_client, store, database_url)
     answer = await http.post(
         "/api/requests/onboarding",
-        json={"user": "bob", "name": "Jane", "role": "astronaut", "start": "2001-01-01", "manager": "nobody"},
+        json={"name": "Jane", "role": "astronaut", "start": "2001-01-01", "manager": "nobody"},
     )
     assert answer.status == 400
     body = await answer.json()
     assert set(body["fields"]) == {"name", "role", "start", "manager"}
     assert "data-analyst" in body["fields"]["role"]
     assert runtime.store.list_cases() == []
-    assert (await http.post("/api/requests/onboarding", data=b"not json")).status == 400
-    assert (await http.post("/api/requests/onboarding", json={"user": "bob", "shoe_size": 9})).status == 400
+    not_json = {"Content-Type": "application/json"}
+    assert (await http.post("/api/requests/onboarding", data=b"not json", headers=not_json)).status == 400
+    assert (await http.post("/api/requests/onboarding", json={"shoe_size": 9})).status == 400
+    named = await http.post("/api/requests/onboarding", json={"user": "alice", "name": "Jane"})  # who asks: the token's
+    assert named.status == 400
+    assert "signed in" in (await named.json())["error"]
 
 
 async def test_a_valid_form_opens_one_request_case_that_runs(aiohttp_client, store, database_url):
@@ -45,7 +51,7 @@ async def test_a_valid_form_opens_one_request_case_that_runs(aiohttp_client, sto
     assert {r["name"] for r in roles} == {"data-analyst", "sales-rep", "sre"}
     answer = await http.post(
         "/api/requests/onboarding",
-        json={"user": "bob", "name": "Ann Lee", "role": "Sales Rep", "start": "today", "manager": "frank",
+        json={"name": "Ann Lee", "role": "Sales Rep", "start": "today", "manager": "frank",
               "username": "annl"},
     )  # fmt: skip
     assert answer.status == 201
@@ -57,6 +63,6 @@ async def test_a_valid_form_opens_one_request_case_that_runs(aiohttp_client, sto
     assert case.plan.runbook == "onboarding"
     assert [s.call.action for s in case.plan.steps][:1] == ["create_account"]
     assert "annl" in runtime.estate.current().groups["sales"]
-    assert (await http.post(f"/api/cases/{case_id}/compensate", json={"user": "bob"})).status == 201
-    assert (await http.post(f"/api/cases/{case_id}/handoff", json={"user": "bob"})).status == 409
-    assert (await http.post("/api/cases/C-none/handoff", json={"user": "bob"})).status == 404
+    assert (await http.post(f"/api/cases/{case_id}/compensate", json={})).status == 201
+    assert (await http.post(f"/api/cases/{case_id}/handoff", json={})).status == 409
+    assert (await http.post("/api/cases/C-none/handoff", json={})).status == 404

@@ -108,3 +108,22 @@ def test_the_mapping_mirrors_the_agents_steps_not_peoples_messages() -> None:
         [_draft(AuditKind.APPROVAL_REQUESTED, "actiondesk", id="A-2", group="sre", target="x", call={}, reasons=[])]
     )
     assert sre == []  # an ordinary approval is a step, not a change for CAB
+
+
+def test_a_resolution_through_jsms_default_workflow_lands_and_the_thread_says_which_transition(
+    desks: tuple[ThreadedServer, FakeServiceNow, ThreadedServer, FakeJsm], store: SqlStore, database_url: str
+) -> None:
+    _, _, jsm_server, jsm = desks
+    jsm.workflow = [
+        ("761", "In Progress", "indeterminate"),
+        ("811", "Resolve this issue", "done"),
+        ("951", "Cancel", "done"),
+    ]
+    settings = mirrored(database_url, jsm=jsm_server.url, drain=30.0)  # JSM_RESOLVE_TRANSITION left at "Resolve"
+    report = run_scenario(load_scenario(ROOT / "scenarios" / "low-risk-autonomous.yaml"), settings, store)
+    assert report.passed, report.mismatches
+    (issue,) = jsm.issues.values()
+    assert (issue["status"], issue["category"]) == ("Resolve this issue", "done")
+    assert store.outbox.rows(OutboxStatus.DEAD) == []
+    said = [str(e.payload.get("text")) for e in store.audit(report.cases[0]) if e.kind is AuditKind.MESSAGE]
+    assert any("resolved with 'Resolve this issue'" in text for text in said)

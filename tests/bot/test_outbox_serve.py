@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-from serverproc import ROOT, ServerProcess, server_env, wait_for
+from serverproc import ROOT, ServerProcess, server_env, signed_in, wait_for
 from ticketfake_snow import PASSWORD, USER, fake_servicenow
 
 
@@ -21,9 +20,8 @@ def test_serve_mirrors_the_case_and_reads_comments_back(tmp_path: Path) -> None:
         )
         server = ServerProcess.start(env, ROOT)
         try:
-            opened = httpx.post(
-                f"{server.url}/api/cases", json={"text": "the payment gateway is throwing 500s", "user": "alice"}
-            ).json()
+            alice, bob = signed_in(server.url, "alice"), signed_in(server.url, "bob")
+            opened = alice.post("/api/cases", json={"text": "the payment gateway is throwing 500s"}).json()
             case_id = opened["id"]
 
             def incident() -> dict[str, str] | None:
@@ -39,9 +37,9 @@ def test_serve_mirrors_the_case_and_reads_comments_back(tmp_path: Path) -> None:
             wait_for(
                 lambda: journal_says("Approval needed from sre"), "the approval request on the incident", timeout=60.0
             )
-            detail = httpx.get(f"{server.url}/api/cases/{case_id}", timeout=10).json()
+            detail = alice.get(f"/api/cases/{case_id}").json()
             approval_id = detail["approvals"][0]["id"]
-            httpx.post(f"{server.url}/api/approvals/{approval_id}", json={"decision": "approve", "user": "bob"})
+            bob.post(f"/api/approvals/{approval_id}", json={"decision": "approve"})
             wait_for(lambda: (i := incident()) is not None and i["state"] == "6", "the incident resolved", timeout=60.0)
 
             record = incident()
@@ -49,7 +47,7 @@ def test_serve_mirrors_the_case_and_reads_comments_back(tmp_path: Path) -> None:
             fake.add_comment(record["sys_id"], "Merchants confirm charges go through.")
 
             def commented() -> bool:
-                timeline = httpx.get(f"{server.url}/api/cases/{case_id}", timeout=10).json()["timeline"]
+                timeline = alice.get(f"/api/cases/{case_id}").json()["timeline"]
                 return any(
                     e["kind"] == "message" and e["payload"].get("text") == "Merchants confirm charges go through."
                     for e in timeline

@@ -21,6 +21,14 @@ OWN_MARK = "[ActionDesk "
 REQUESTS = "/rest/servicedeskapi/request"
 
 
+def _resolves(transition: dict) -> bool:
+    """A transition into a done-category status whose name (or its status's) says resolve."""
+    target = transition.get("to") or {}
+    if (target.get("statusCategory") or {}).get("key") != "done":
+        return False
+    return any("resolv" in str(name).casefold() for name in (transition.get("name"), target.get("name")))
+
+
 def _summary(case_id: str, title: str) -> str:
     return f"[{case_id}] {title}"[:250]
 
@@ -70,21 +78,33 @@ class JsmTicketSystem:
     def add_note(self, ticket: TicketRef, text: str, *, public: bool) -> None:
         self._client.request("POST", f"{REQUESTS}/{ticket.key}/comment", json={"body": text, "public": public})
 
-    def resolve(self, ticket: TicketRef, notes: str) -> None:
+    def resolve(self, ticket: TicketRef, notes: str) -> str | None:
+        """Take the transition named JSM_RESOLVE_TRANSITION; when the workflow has none, the one into a
+        done-category status whose name says resolve (say which, in the case thread); fail only without either."""
         path = f"/rest/api/3/issue/{ticket.key}/transitions"
         transitions = self._client.request("GET", path).json().get("transitions") or []
         wanted = self._resolve.casefold()
         match = next((t for t in transitions if str(t.get("name", "")).casefold() == wanted), None)
+        said = None
+        if match is None:
+            match = next((t for t in transitions if _resolves(t)), None)
+            if match is not None:
+                said = (
+                    f"JSM: {ticket.key}'s workflow has no {self._resolve!r} transition, so it was resolved with "
+                    f"{match.get('name')!r} (set JSM_RESOLVE_TRANSITION to name it)."
+                )
+                log.warning("%s: resolved with %r instead of %r", ticket.key, match.get("name"), self._resolve)
         if match is None:
             issue = self._client.request("GET", f"/rest/api/3/issue/{ticket.key}", params={"fields": "status"}).json()
             category = issue.get("fields", {}).get("status", {}).get("statusCategory", {}).get("key")
             if category == "done":
                 self.add_note(ticket, notes, public=True)  # already resolved by someone: say how it ended
-                return
+                return None
             names = ", ".join(str(t.get("name")) for t in transitions) or "none"
             raise TicketRejectedError(f"{ticket.key} has no transition named {self._resolve!r} (it has: {names})")
         body = {"transition": {"id": str(match["id"])}, "update": {"comment": [{"add": {"body": adf(notes)}}]}}
         self._client.request("POST", path, json=body)
+        return said
 
     def escalate(self, ticket: TicketRef, reason: str) -> None:
         self.add_note(ticket, reason, public=False)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
+from types import TracebackType
 from typing import TypeVar
 
 from actiondesk.adapters.sandbox import mutations
@@ -21,6 +23,7 @@ from actiondesk.adapters.sandbox.events import (
     WorldEvent,
 )
 from actiondesk.adapters.sandbox.logs import generate_logs
+from actiondesk.adapters.sandbox.shared import HeldState, SharedState
 from actiondesk.adapters.sandbox.signals import (
     cpu_series,
     error_rate_series,
@@ -82,33 +85,107 @@ def _person(name: str, record: PersonRecord) -> Person:
     )
 
 
+class _WriteLock:
+    """``SandboxEstate._lock``, the estate's write lock; every mutation runs as
+    ``with self._lock: self._commit(mutations.f(self._state, ...))``.
+
+    In one process it is a re-entrant lock. With a ``SharedState`` (several replicas on one database) entering it
+    (the outermost entry) also opens a transaction that holds the stored estate and reloads ``_state`` from it,
+    so whatever mutation the block computes starts from what every replica last wrote, and ``_commit`` writes
+    the result in that same transaction, committed when the block ends. This works for any mutation, present or
+    future, without knowing which.
+    """
+
+    def __init__(self, estate: SandboxEstate) -> None:
+        self._estate = estate
+        self.rlock = threading.RLock()
+        self._depth = 0
+        self._stack: ExitStack | None = None
+        self.held: HeldState | None = None
+
+    def __enter__(self) -> _WriteLock:
+        self.rlock.acquire()
+        self._depth += 1
+        shared = self._estate._shared
+        if self._depth == 1 and shared is not None:
+            stack = ExitStack()
+            try:
+                held = stack.enter_context(shared.locked())
+                self._estate._load(held.version, held.text)
+            except BaseException:
+                stack.close()
+                self._depth -= 1
+                self.rlock.release()
+                raise
+            self._stack, self.held = stack, held
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        try:
+            if self._depth == 1 and self._stack is not None:
+                stack, self._stack, self.held = self._stack, None, None
+                try:
+                    stack.__exit__(kind, exc, tb)  # commit, or roll back when the block raised
+                except BaseException:
+                    self._estate._version = None  # what we hold may not be what is stored: re-read next time
+                    raise
+                if kind is not None:
+                    self._estate._version = None
+        finally:
+            self._depth -= 1
+            self.rlock.release()
+
+
 class SandboxEstate:
     """Implements Inventory, Telemetry, Deployer, Configurator and Directory over an ``EstateState``.
 
-    Thread-safe. Time comes only from ``clock``. After every mutation ``on_change`` receives the new state
-    as JSON (called under the lock, so snapshots arrive in the order the mutations happened).
+    Thread-safe. Time comes only from ``clock``. With ``shared`` (see shared.py) the estate lives in the
+    database, shared by replicas: changes are serialised there and reads see the other replicas' changes.
+    Without it, ``on_change`` (if given) receives the new state as JSON after every mutation.
     """
 
-    def __init__(self, state: EstateState, clock: Clock, on_change: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        state: EstateState,
+        clock: Clock,
+        on_change: Callable[[str], None] | None = None,
+        *,
+        shared: SharedState | None = None,
+    ) -> None:
         self._state = state
         self._clock = clock
         self._on_change = on_change
-        self._lock = threading.RLock()
+        self._shared = shared
+        self._version: int | None = None  # the stored version _state was read at (shared only)
+        self._lock = _WriteLock(self)
 
     # -- state ------------------------------------------------------------------------------------------
     @property
     def state(self) -> EstateState:
-        with self._lock:
-            return self._state.model_copy(deep=True)
+        return self._read().model_copy(deep=True)
+
+    def _load(self, version: int, text: str | None) -> None:
+        if text and version != self._version:
+            self._state = EstateState.model_validate_json(text)
+        if text:
+            self._version = version
 
     def _read(self) -> EstateState:
-        with self._lock:
+        with self._lock.rlock:
+            if self._shared is not None and self._lock.held is None:
+                stored = self._shared.version()
+                if stored is not None and stored != self._version:
+                    found = self._shared.read()
+                    if found is not None:
+                        self._load(*found)
             return self._state
 
     def _commit(self, state: EstateState) -> None:
         """Callers hold the lock."""
         self._state = state
-        if self._on_change is not None:
+        if self._lock.held is not None:
+            self._version = self._lock.held.write(state.model_dump_json())
+        elif self._on_change is not None:
             self._on_change(state.model_dump_json())
 
     def current(self) -> EstateState:

@@ -88,10 +88,11 @@ class ServiceNowTicketSystem:
     def add_note(self, ticket: TicketRef, text: str, *, public: bool) -> None:
         self._patch(ticket, {"comments" if public else "work_notes": text})
 
-    def resolve(self, ticket: TicketRef, notes: str) -> None:
+    def resolve(self, ticket: TicketRef, notes: str) -> str | None:
         self._patch(
             ticket, {"state": RESOLVED, "close_code": self._close_code, "close_notes": notes, "comments": notes}
         )
+        return None
 
     def escalate(self, ticket: TicketRef, reason: str) -> None:
         body = {"state": IN_PROGRESS, "work_notes": reason}

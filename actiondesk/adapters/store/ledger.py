@@ -7,10 +7,22 @@ writer's ``BEGIN IMMEDIATE`` already holds the database's one write lock.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, DateTime, Engine, Select, String, bindparam, insert, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Select,
+    String,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
 from actiondesk.adapters.store.engine import reading
 from actiondesk.adapters.store.errors import NOT_MIGRATED, translated
@@ -130,6 +142,19 @@ def entries(engine: Engine, case_id: str | None, after_seq: int) -> Iterator[Aud
         if len(rows) < BATCH:
             return
         last = rows[-1]["seq"]
+
+
+def kind_counts(engine: Engine, kinds: Iterable[str]) -> dict[str, int]:
+    """How many entries of each kind the chain holds (it only grows, so these only grow)."""
+    wanted = sorted(kinds)
+    query = (
+        select(audit_entries.c.kind, func.count())
+        .where(audit_entries.c.kind.in_(wanted))
+        .group_by(audit_entries.c.kind)
+    )
+    with translated(), reading(engine) as connection:
+        found = {str(kind): int(count) for kind, count in connection.execute(query)}
+    return {kind: found.get(kind, 0) for kind in wanted}
 
 
 def entries_of_kind(engine: Engine, kind: str, since: datetime) -> Iterator[AuditEntry]:

@@ -24,14 +24,19 @@ def _load_optional(text: str | None) -> JsonValue:
     return None if text is None else json.loads(text)
 
 
+def _text(value: str) -> str:
+    """PostgreSQL's text cannot hold NUL; a reported text may (a paste, a hostile message): store U+FFFD there."""
+    return value.replace("\x00", "\ufffd")
+
+
 def case_row(case: Case, version: int) -> CaseRow:
     return CaseRow(
         id=case.id,
         kind=case.kind.value,
         status=case.status.value,
-        title=case.title,
-        text=case.text,
-        reporter=case.reporter,
+        title=_text(case.title),
+        text=_text(case.text),
+        reporter=_text(case.reporter),
         surface=case.surface,
         thread=_dump(dict(case.thread)),
         service=case.service,

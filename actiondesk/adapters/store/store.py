@@ -6,19 +6,28 @@ Thread-safe: the engine is shared, every call or transaction takes its own poole
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, and_, or_, select, update
 
-from actiondesk.adapters.store import ledger
+from actiondesk.adapters.store import blobs, ledger
+from actiondesk.adapters.store.access import SqlAccess
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
 from actiondesk.adapters.store.engine import reading, writing
 from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
 from actiondesk.adapters.store.migrate import revision_of
 from actiondesk.adapters.store.outbox import SqlOutbox
-from actiondesk.adapters.store.tables import action_runs, approvals, cases, job_fires, state_blobs
+from actiondesk.adapters.store.tables import (
+    action_runs,
+    alert_cases,
+    approvals,
+    case_attempts,
+    cases,
+    job_fires,
+    state_blobs,
+)
 from actiondesk.adapters.store.unit import SqlUnitOfWork
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditEntry, AuditKind, VerifyReport
@@ -39,6 +48,11 @@ class SqlStore:
     def outbox(self) -> SqlOutbox:
         """The ticket-mirror outbox on the same database."""
         return SqlOutbox(self._engine)
+
+    @property
+    def access(self) -> SqlAccess:
+        """Console sessions, pending sign-ins and API tokens on the same database."""
+        return SqlAccess(self._engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:
@@ -131,6 +145,11 @@ class SqlStore:
         """Entries of one kind written at or after ``since``, in seq order."""
         return ledger.entries_of_kind(self._engine, kind.value, since)
 
+    def audit_counts(self, kinds: frozenset[AuditKind]) -> dict[AuditKind, int]:
+        """Entries of each kind in the whole chain."""
+        counts = ledger.kind_counts(self._engine, (k.value for k in kinds))
+        return {AuditKind(kind): count for kind, count in counts.items()}
+
     def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]:
         """Entries in seq order, streamed in batches."""
         return ledger.entries(self._engine, case_id, after_seq)
@@ -151,6 +170,29 @@ class SqlStore:
                 .returning(job_fires.c.job)
             )
             return connection.execute(query).first() is not None
+
+    def deferred(self, now: datetime) -> set[str]:
+        """Cases whose last attempt raised and whose backoff has not run out yet."""
+        query = select(case_attempts.c.case_id).where(case_attempts.c.next_attempt_at > now)
+        with translated(), reading(self._engine) as connection:
+            return set(connection.execute(query).scalars())
+
+    def alert_case(self, fingerprint: str) -> str | None:
+        """The case the alert with this fingerprint opened, if any."""
+        query = select(alert_cases.c.case_id).where(alert_cases.c.fingerprint == fingerprint)
+        with translated(), reading(self._engine) as connection:
+            return connection.execute(query).scalar_one_or_none()
+
+    def blob_version(self, name: str) -> int | None:
+        """The version of a blob changed through ``locked_blob`` (None: no such blob)."""
+        return blobs.version(self._engine, name)
+
+    def versioned_blob(self, name: str) -> tuple[int, str] | None:
+        return blobs.read(self._engine, name)
+
+    def locked_blob(self, name: str) -> AbstractContextManager[blobs.LockedBlob]:
+        """Hold the blob's row for one transaction: re-read it, change it, write ``version + 1``."""
+        return blobs.locked(self._engine, name)
 
     def get_blob(self, name: str) -> str | None:
         query = select(state_blobs.c.text).where(state_blobs.c.name == name)

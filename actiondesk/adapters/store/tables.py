@@ -124,6 +124,7 @@ class BlobRow(SQLModel, table=True):
     name: str = Field(primary_key=True)
     text: str = Field(sa_type=Text)
     updated_at: datetime = Field(sa_type=UtcDateTime())
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # migration 0008
 
 
 class DeliveryRow(SQLModel, table=True):
@@ -194,6 +195,70 @@ class TicketLinkRow(SQLModel, table=True):
     linked_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class WebSessionRow(SQLModel, table=True):
+    """A console session (migration 0005): the cookie holds a random id, the row only its SHA-256."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_expires_at", "expires_at"),)
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    person: str = Field(max_length=255)
+    email: str | None = Field(default=None, max_length=320)
+    via: str = Field(max_length=16)
+    created_at: datetime = Field(sa_type=UtcDateTime())
+    expires_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class PendingLoginRow(SQLModel, table=True):
+    """An authorization request waiting for the issuer's callback (migration 0005); used once."""
+
+    __tablename__ = "pending_logins"
+
+    state_hash: str = Field(primary_key=True, max_length=64)
+    code_verifier: str = Field(max_length=128)
+    nonce: str = Field(max_length=128)
+    next_path: str = Field(sa_type=Text)
+    created_at: datetime = Field(sa_type=UtcDateTime())
+    expires_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """An API token (migration 0005): its public id, the person, the scopes, and only the secret's hash."""
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(primary_key=True, max_length=32)
+    person: str = Field(max_length=255)
+    scopes: str = Field(sa_type=Text)  # JSON array
+    secret_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime())
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+    last_used_at: datetime | None = Field(default=None, sa_type=UtcDateTime())
+
+
+class AlertCaseRow(SQLModel, table=True):
+    """The case an Alertmanager alert opened, by its fingerprint (migration 0006): one case per fingerprint."""
+
+    __tablename__ = "alert_cases"
+
+    fingerprint: str = Field(primary_key=True, max_length=255)
+    case_id: str = Field(foreign_key="cases.id")
+    opened_at: datetime = Field(sa_type=UtcDateTime())
+
+
+class CaseAttemptRow(SQLModel, table=True):
+    """Failed attempts at a case's current step (migration 0007): the retry backoff, persisted."""
+
+    __tablename__ = "case_attempts"
+
+    case_id: str = Field(primary_key=True, foreign_key="cases.id")
+    attempts: int
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime())
+    last_error: str = Field(sa_type=Text)
+    updated_at: datetime = Field(sa_type=UtcDateTime())
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -211,6 +276,11 @@ job_fires = _table(JobFireRow)
 approval_votes = _table(ApprovalVoteRow)
 outbox = _table(OutboxRow)
 ticket_links = _table(TicketLinkRow)
+web_sessions = _table(WebSessionRow)
+pending_logins = _table(PendingLoginRow)
+api_tokens = _table(ApiTokenRow)
+alert_cases = _table(AlertCaseRow)
+case_attempts = _table(CaseAttemptRow)
 
 TABLES: tuple[Table, ...] = (
     cases,
@@ -224,4 +294,9 @@ TABLES: tuple[Table, ...] = (
     approval_votes,
     outbox,
     ticket_links,
+    web_sessions,
+    pending_logins,
+    api_tokens,
+    alert_cases,
+    case_attempts,
 )

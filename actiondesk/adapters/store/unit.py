@@ -6,11 +6,11 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from actiondesk.adapters.store import ledger, outbox
-from actiondesk.adapters.store.dialect import insert_ignoring_conflict
+from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
 from actiondesk.adapters.store.errors import FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, sqlstate, translated
 from actiondesk.adapters.store.mapping import (
     approval_from,
@@ -20,7 +20,15 @@ from actiondesk.adapters.store.mapping import (
     run_from,
     run_row,
 )
-from actiondesk.adapters.store.tables import action_runs, approval_votes, approvals, cases, deliveries
+from actiondesk.adapters.store.tables import (
+    action_runs,
+    alert_cases,
+    approval_votes,
+    approvals,
+    case_attempts,
+    cases,
+    deliveries,
+)
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditDraft, AuditEntry
 from actiondesk.core.case import Case
@@ -167,6 +175,33 @@ class SqlUnitOfWork:
         )
         with translated():
             return list(self._connection.execute(query).scalars())
+
+    def link_alert(self, fingerprint: str, case_id: str, at: datetime) -> None:
+        """Record the case an alert opened (ConcurrencyError when the fingerprint already has one)."""
+        with translated():
+            try:
+                with self._connection.begin_nested():
+                    self._connection.execute(
+                        insert(alert_cases).values(fingerprint=fingerprint, case_id=case_id, opened_at=at)
+                    )
+            except IntegrityError as exc:
+                _raise_meaningful(exc, f"alert {fingerprint}", case_id)
+                raise
+
+    def failed_attempts(self, case_id: str) -> int:
+        query = select(case_attempts.c.attempts).where(case_attempts.c.case_id == case_id)
+        with translated():
+            return int(self._connection.execute(query).scalar_one_or_none() or 0)
+
+    def record_attempt(self, case_id: str, attempts: int, next_at: datetime, error: str, at: datetime) -> None:
+        values = {"attempts": attempts, "next_attempt_at": next_at, "last_error": error, "updated_at": at}
+        query = upsert_target(self._connection, case_attempts).values(case_id=case_id, **values)
+        with translated():
+            self._connection.execute(query.on_conflict_do_update(index_elements=["case_id"], set_=values))
+
+    def clear_attempts(self, case_id: str) -> None:
+        with translated():
+            self._connection.execute(delete(case_attempts).where(case_attempts.c.case_id == case_id))
 
     def enqueue(self, drafts: Sequence[OutboxDraft], at: datetime) -> None:
         """Queue ticket-mirror writes in this transaction (see adapters/store/outbox.py)."""

@@ -4,23 +4,25 @@ problem returned next to its field), and what a stopped request offers (compensa
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actiondesk.agents.fulfilment import HireForm
+from actiondesk.bot import jsonbody
 from actiondesk.bot.app import Runtime
+from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.views import case_summary
 from actiondesk.bot.worker import CaseWorker
 from actiondesk.core.errors import ActionError, CaseNotFoundError, InvalidRequestError
 
 
 class OnboardingBody(BaseModel):
+    """Who asks is the signed-in person (or the token's), never a field here."""
+
     model_config = ConfigDict(extra="forbid")
 
-    user: str = Field(min_length=1, max_length=64, description="Who asks (the signed-in person).")
     name: str = Field(default="", max_length=200)
     role: str = Field(default="", max_length=100)
     start: str = Field(default="", max_length=40)
@@ -30,9 +32,9 @@ class OnboardingBody(BaseModel):
 
 
 class ByBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Compensate or hand off: nothing but who clicked, and that is the signed-in person."""
 
-    user: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(extra="forbid")
 
 
 def _bad(message: str, fields: dict[str, str] | None = None) -> web.Response:
@@ -40,10 +42,11 @@ def _bad(message: str, fields: dict[str, str] | None = None) -> web.Response:
 
 
 async def _read(request: web.Request, model: type[BaseModel]) -> BaseModel | web.Response:
+    data = await jsonbody.read(request)  # 400 for a body that is not JSON or is nested too deeply
+    if isinstance(data, dict) and "user" in data:
+        return _bad("user: the person is whoever is signed in (or owns the token); remove it", {"user": "not allowed"})
     try:
-        return model.model_validate(await request.json())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _bad("body is not JSON")
+        return model.model_validate(data)
     except ValidationError as exc:
         fields = {".".join(str(p) for p in e["loc"]) or "body": e["msg"] for e in exc.errors()}
         return _bad("; ".join(f"{k}: {v}" for k, v in fields.items()), fields)
@@ -61,7 +64,7 @@ def add_request_routes(
             name=body.name, role=body.role, start=body.start, manager=body.manager, user=body.username, email=body.email
         )
         try:
-            case = await asyncio.to_thread(request.app[runtime_key].fulfilment.onboard, form, body.user)
+            case = await asyncio.to_thread(request.app[runtime_key].fulfilment.onboard, form, principal(request).person)
         except InvalidRequestError as exc:
             return _bad(str(exc), exc.fields)
         request.app[worker_key].kick(case.id)
@@ -79,7 +82,7 @@ def add_request_routes(
             desk = request.app[runtime_key].fulfilment
             act = desk.compensate if verb == "compensate" else desk.hand_off
             try:
-                case = await asyncio.to_thread(act, case_id, body.user)
+                case = await asyncio.to_thread(act, case_id, principal(request).person)
             except CaseNotFoundError:
                 return web.json_response({"error": f"no case {case_id}"}, status=404)
             except ActionError as exc:

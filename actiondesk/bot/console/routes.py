@@ -14,8 +14,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from actiondesk.bot import metrics
+from actiondesk.bot import jsonbody, metrics
 from actiondesk.bot.app import Runtime
+from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.requests import add_request_routes
 from actiondesk.bot.console.views import case_detail, case_summary
 from actiondesk.bot.events import CLOSED, ChangeFeed
@@ -37,25 +38,24 @@ FEED = web.AppKey("feed", ChangeFeed)
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 
+ID = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
 STATIC = Path(str(resources.files("actiondesk.bot.console") / "static"))
 
 
+# No body names a person: the person is the signed-in principal (see bot/auth/guard.py).
 class NewCase(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4000)
-    user: str = Field(min_length=1, max_length=64)
 
 
 class Reply(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4000)
-    user: str = Field(min_length=1, max_length=64)
 
 
 class ApprovalClick(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: str = Field(pattern="^(approve|reject)$")
-    user: str = Field(min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -67,12 +67,12 @@ T = TypeVar("T", bound=BaseModel)
 
 
 async def _body(request: web.Request, model: type[T]) -> T:
-    try:
-        data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    data = await jsonbody.read(request)
+    if isinstance(data, dict) and "user" in data:
         raise web.HTTPBadRequest(
-            text=json.dumps({"error": "body is not JSON"}), content_type="application/json"
-        ) from None
+            text=json.dumps({"error": "user: the person is whoever is signed in (or owns the token); remove it"}),
+            content_type="application/json",
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -102,7 +102,8 @@ async def list_cases(request: web.Request) -> web.Response:
 async def open_case(request: web.Request) -> web.Response:
     body = await _body(request, NewCase)
     runtime = request.app[RUNTIME]
-    case = await asyncio.to_thread(runtime.loop.open_case, body.text, body.user, surface="console")
+    who = principal(request)
+    case = await asyncio.to_thread(runtime.loop.open_case, body.text, who.person, surface="console")
     request.app[WORKER].kick(case.id)
     return web.json_response(case_summary(case), status=201)
 
@@ -126,7 +127,7 @@ async def reply(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     case_id = request.match_info["case_id"]
     try:
-        case = await asyncio.to_thread(runtime.loop.add_message, case_id, body.user, body.text)
+        case = await asyncio.to_thread(runtime.loop.add_message, case_id, principal(request).person, body.text)
     except CaseNotFoundError:
         return _error(404, f"no case {case_id}")
     request.app[WORKER].kick(case.id)
@@ -139,7 +140,7 @@ async def decide(request: web.Request) -> web.Response:
     approval_id = request.match_info["approval_id"]
     try:
         approval = await asyncio.to_thread(
-            runtime.approvals.decide, approval_id, body.user, body.decision == "approve", body.reason
+            runtime.approvals.decide, approval_id, principal(request).person, body.decision == "approve", body.reason
         )
     except ApprovalNotFoundError:
         return _error(404, f"no approval {approval_id}")
@@ -218,9 +219,11 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/people", people)
     app.router.add_get("/api/cases", list_cases)
     app.router.add_post("/api/cases", open_case)
-    app.router.add_get("/api/cases/{case_id}", get_case)
-    app.router.add_post("/api/cases/{case_id}/messages", reply)
-    app.router.add_post("/api/approvals/{approval_id}", decide)
+    # ids are what the loop makes (C-…, A-…): anything else is a 404 before it reaches a query (a NUL byte, which
+    # PostgreSQL cannot hold in a string, made a 500)
+    app.router.add_get("/api/cases/{case_id:" + ID + "}", get_case)
+    app.router.add_post("/api/cases/{case_id:" + ID + "}/messages", reply)
+    app.router.add_post("/api/approvals/{approval_id:" + ID + "}", decide)
     app.router.add_get("/api/changes", changes)
     app.router.add_get("/api/metrics", metrics_json)
     app.router.add_get("/metrics", prometheus)

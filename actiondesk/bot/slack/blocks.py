@@ -92,14 +92,14 @@ def status_blocks(case: Case, latest: str | None) -> list[Block]:
 
 
 def status_text(case: Case, latest: str | None) -> str:
-    """The notification and fallback text of the status message."""
-    head = f"{case.id} ({case.status.value.replace('_', ' ')}): {case.title}"
-    return f"{head}. {latest}" if latest else head
+    """The notification and fallback text of the status message, escaped like the blocks (it is mrkdwn too)."""
+    head = f"{case.id} ({case.status.value.replace('_', ' ')}): {esc(case.title)}"
+    return f"{head}. {esc(latest)}" if latest else head
 
 
 def card_text(approval: Approval) -> str:
     call = call_text(approval.call.action, dict(approval.call.params))
-    return f"Approval {approval.status.value}: {call} on {approval.target}"
+    return esc(f"Approval {approval.status.value}: {call} on {approval.target}")
 
 
 def card_blocks(approval: Approval) -> list[Block]:

@@ -12,8 +12,10 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER
+from actiondesk.bot.slack import ingress
 from actiondesk.bot.slack.client import make_client
 from actiondesk.bot.slack.config import SlackConfig
 from actiondesk.bot.slack.desk import SlackDesk
@@ -32,6 +34,7 @@ class SlackSurface:
     def __init__(self, app: web.Application, config: SlackConfig, pacing: Pacing) -> None:
         runtime = app[RUNTIME]
         self.config = config
+        self.verifier = SignatureVerifier(config.signing_secret)
         self.feed = app[FEED]
         self.client = make_client(config)
         threads = Threads(runtime.store)
@@ -48,7 +51,19 @@ class SlackSurface:
         self._socket: AsyncSocketModeHandler | None = None
 
     async def handle(self, request: web.Request) -> web.Response:
-        """Bolt verifies the signature on the raw body before any listener (or any write) runs."""
+        """The headers, the signature and the body's shape are checked (ingress.py), then Bolt verifies the
+        signature again on the raw body before any listener (or any write) runs."""
+        try:
+            ingress.check(
+                self.verifier,
+                await request.read(),
+                request.headers.get("X-Slack-Request-Timestamp"),
+                request.headers.get("X-Slack-Signature"),
+                request.content_type,
+            )
+        except ingress.Refusal as refused:  # a security log line, nothing written (TESTPLAN A.1)
+            log.warning("slack: refused a request from %s (%d): %s", request.remote, refused.status, refused.reason)
+            return web.json_response({"error": "invalid request"}, status=refused.status)
         response = await self.bolt.async_dispatch(await to_bolt_request(request))
         if response.status == 401:
             log.warning("slack: refused a request from %s: bad signature or stale timestamp", request.remote)

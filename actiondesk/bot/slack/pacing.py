@@ -1,6 +1,7 @@
 """Outbound pacing: Slack counts chat.update per app per workspace (about 50 a minute, across all
 messages), so progress edits are coalesced: at most one edit per message every few seconds, and never more
-edits in a minute than the workspace budget allows."""
+edits in a minute than the workspace budget allows. chat.postMessage is allowed about one message a second
+per channel, so posts to one channel are spaced by ``post_interval_seconds`` (other channels are not held)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class Pacing:
     min_edit_seconds: float = 3.0
     updates_per_minute: int = 50
     window_seconds: float = 60.0
+    post_interval_seconds: float = 1.0
 
 
 class UpdateBudget:
@@ -25,6 +27,7 @@ class UpdateBudget:
         self._clock = clock
         self._spent: deque[float] = deque()
         self._last_edit: dict[str, float] = {}
+        self._last_post: dict[str, float] = {}
 
     def _trim(self, now: float) -> None:
         while self._spent and now - self._spent[0] >= self.pacing.window_seconds:
@@ -51,6 +54,16 @@ class UpdateBudget:
     def posted(self, message: str) -> None:
         """A message was just posted: its first edit waits the per-message spacing too."""
         self._last_edit[message] = self._clock()
+
+    def post_wait(self, channel: str) -> float:
+        """Seconds until one more chat.postMessage to ``channel`` keeps to one a ``post_interval_seconds``."""
+        last = self._last_post.get(channel)
+        if last is None:
+            return 0.0
+        return max(0.0, last + self.pacing.post_interval_seconds - self._clock())
+
+    def post_spend(self, channel: str) -> None:
+        self._last_post[channel] = self._clock()
 
     def spent_in_window(self) -> int:
         self._trim(self._clock())

@@ -116,12 +116,19 @@ class Progress:
         await self._fits(message)
         self._budget.spend(message)
 
+    async def _post_slot(self, channel: str) -> None:
+        """Wait until one more post to ``channel`` keeps to Slack's one message a second there, then take it."""
+        while (delay := self._budget.post_wait(channel)) > 0:
+            await asyncio.sleep(delay)
+        self._budget.post_spend(channel)
+
     async def _publish(self, snap: Snapshot, posted: Posted) -> None:
         case = snap.case
         channel, thread_ts = thread_of(case) or ("", "")
         text = status_text(case, snap.latest)
         changed = False
         if posted.status_ts is None:
+            await self._post_slot(channel)
             answer = await self._client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text=text, blocks=status_blocks(case, snap.latest)
             )
@@ -141,6 +148,7 @@ class Progress:
                 continue
             ts = posted.cards.get(approval.id)
             if ts is None:
+                await self._post_slot(channel)
                 answer = await self._client.chat_postMessage(
                     channel=channel, thread_ts=thread_ts, text=card_text(approval), blocks=card_blocks(approval)
                 )

@@ -84,5 +84,5 @@ def banner(config: TeamsConfig) -> str | None:
         return None
     return (
         "WARNING: MICROSOFT_APP_ID is empty: Teams /api/messages runs in LOCAL DEVELOPMENT MODE. "
-        "No token is checked and only loopback serviceUrls are accepted. Never expose this server."
+        "No token is checked: only requests from this machine with loopback serviceUrls are answered."
     )

@@ -8,7 +8,6 @@ pass; then botbuilder's CloudAdapter runs the turn.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass
 
@@ -17,10 +16,11 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
+from actiondesk.bot import jsonbody
 from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER
 from actiondesk.bot.teams.adapter import TeamsAuthentication, build_adapter
 from actiondesk.bot.teams.bot import Desk, DeskBot
-from actiondesk.bot.teams.config import TeamsConfig, banner
+from actiondesk.bot.teams.config import TeamsConfig, banner, is_loopback
 from actiondesk.bot.teams.keys import SigningKeys
 from actiondesk.bot.teams.notifier import Notifier, stop
 from actiondesk.bot.teams.threads import Threads
@@ -51,12 +51,16 @@ def _refuse(status: int, message: str) -> web.Response:
 
 async def messages(request: web.Request) -> web.Response:
     surface = request.app[SURFACE]
+    if surface.config.development and not is_loopback(request.remote):
+        # no token is checked in this mode, so the peer must be this machine, whatever serviceUrl the body claims
+        log.warning("teams: local development mode refused a request from %s", request.remote)
+        return _refuse(403, "local development mode answers only requests from this machine")
     if "application/json" not in request.headers.get("Content-Type", ""):
         return _refuse(415, "expected application/json")
     try:
-        body = json.loads(await request.read())
+        body = jsonbody.parse(await request.read())
         activity = Activity().deserialize(body)
-    except (ValueError, UnicodeDecodeError, TypeError, AttributeError):
+    except (TypeError, AttributeError, ValueError):
         return _refuse(400, "body is not an activity")
     if not isinstance(body, dict) or not activity.type:
         return _refuse(400, "body is not an activity")

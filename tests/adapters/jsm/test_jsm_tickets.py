@@ -70,8 +70,9 @@ def test_resolve_looks_the_transition_up_by_name_and_comments_in_adf(jsm) -> Non
     system.resolve(ticket, "again")  # already done: no transition, a comment says how it ended
     assert issue["comments"][-1]["body"] == "again"
     other = system.create(DRAFT.model_copy(update={"case_id": "C-2"}))
-    with pytest.raises(TicketRejectedError, match=r"no transition named 'Close'.*In Progress, Resolve, Cancel"):
-        _system(system._client.base_url, "Close").resolve(other, "x")
+    said = _system(system._client.base_url, "Close").resolve(other, "x")  # no "Close": the done one saying resolve
+    assert said is not None
+    assert "'Resolve'" in said
 
 
 def test_escalation_and_cab_changes_are_internal_comments(jsm) -> None:
@@ -149,3 +150,35 @@ def test_requests_that_break_the_openapi_documents_are_caught() -> None:
         assert refused.status_code == 400
         assert len(fake.invalid) == 2
         assert "serviceDeskId" in fake.invalid[0] or "type" in fake.invalid[0]
+
+
+DEFAULT_DESK_WORKFLOW = [
+    ("761", "In Progress", "indeterminate"),
+    ("811", "Resolve this issue", "done"),
+    ("951", "Cancel", "done"),
+]
+
+
+def test_without_the_named_transition_the_done_transition_that_says_resolve_is_taken_and_said(jsm) -> None:
+    """Defect: JSM's default workflow names it "Resolve this issue"; the default setting looked for "Resolve",
+    found nothing, and the resolution was dropped."""
+    system, fake, _ = jsm
+    fake.workflow = list(DEFAULT_DESK_WORKFLOW)
+    ticket = system.create(DRAFT)
+    said = system.resolve(ticket, "Verified: the session is active.")
+    issue = fake.issues[ticket.key]
+    assert (issue["status"], issue["category"]) == ("Resolve this issue", "done")  # not "Cancel", also done
+    (_, _, body) = next(w for w in fake.writes() if w[1].endswith("/transitions"))
+    assert body["transition"] == {"id": "811"}
+    assert said is not None
+    assert "'Resolve this issue'" in said
+    assert "JSM_RESOLVE_TRANSITION" in said
+
+
+def test_with_no_done_transition_that_says_resolve_it_fails_loudly(jsm) -> None:
+    system, fake, _ = jsm
+    fake.workflow = [("761", "In Progress", "indeterminate"), ("951", "Cancel", "done")]
+    ticket = system.create(DRAFT)
+    with pytest.raises(TicketRejectedError, match=r"no transition named 'Resolve'.*In Progress, Cancel"):
+        system.resolve(ticket, "x")
+    assert fake.issues[ticket.key]["category"] != "done"

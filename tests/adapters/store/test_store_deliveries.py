@@ -4,15 +4,14 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
-import actiondesk.adapters.store
-from actiondesk.adapters.store import SqlStore, current_revision, head_revision
+from actiondesk.adapters.store import SqlStore, current_revision, head_revision, migrate
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+VERSIONS = Path(migrate.__file__).parent / "migrations" / "versions"
 
 
 def test_migrations_reach_the_head(store: SqlStore, database_url: str):
-    versions = Path(actiondesk.adapters.store.__file__).parent / "migrations" / "versions"
-    newest = max(p.name.split("_")[0] for p in versions.glob("0*.py"))
+    newest = max(p.name[:4] for p in VERSIONS.glob("0*.py"))  # revisions are numbered 0001, 0002, ...
     assert current_revision(database_url) == head_revision() == newest
 
 

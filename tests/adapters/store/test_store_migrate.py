@@ -83,3 +83,37 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path)
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
     finally:
         engine.dispose()
+
+
+def test_the_alert_map_blob_becomes_rows_of_alert_cases(database_url: str) -> None:
+    """Migration 0006 carries the old JSON blob's mappings over (those whose case exists) and drops the blob."""
+    from alembic import command
+
+    from actiondesk.adapters.store.engine import writing
+    from actiondesk.adapters.store.migrate import _config
+
+    engine = make_engine(database_url)
+    try:
+        with writing(engine) as connection:
+            command.upgrade(_config(connection), "0005")
+        store = SqlStore(engine)
+        with engine.begin() as connection:  # a case as revision 0005's table holds it (later columns do not exist)
+            connection.execute(
+                text(
+                    "INSERT INTO cases (id, kind, status, title, text, reporter, surface, thread, steps_taken, tags,"
+                    " created_at, updated_at, reopened, llm_calls, tokens, cost_usd, version) VALUES ('C-kept',"
+                    " 'incident', 'open', 't', 't', 'jane', 'console', '{}', 0, '[]', CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP, 0, 0, 0, 0.0, 1)"
+                )
+            )
+        with engine.begin() as connection:  # the blob as revision 0005 stored it (no version column yet)
+            connection.execute(
+                text("INSERT INTO state_blobs (name, text, updated_at) VALUES ('alert-cases', :t, CURRENT_TIMESTAMP)"),
+                {"t": '{"fp-kept": "C-kept", "fp-gone": "C-deleted"}'},
+            )
+        upgrade(database_url)
+        assert store.alert_case("fp-kept") == "C-kept"
+        assert store.alert_case("fp-gone") is None
+        assert store.get_blob("alert-cases") is None
+    finally:
+        engine.dispose()

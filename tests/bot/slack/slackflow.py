@@ -8,7 +8,9 @@ from slackfake import BOT_USER, Call, FakeSlack
 
 from actiondesk.bot.slack import Pacing
 
-FAST = Pacing(min_edit_seconds=0.3, updates_per_minute=50)  # spacing kept visible, tests stay quick
+FAST = Pacing(
+    min_edit_seconds=0.3, updates_per_minute=50, post_interval_seconds=0.3
+)  # spacing kept visible, tests stay quick
 
 MENTION = {
     "type": "app_mention",

@@ -58,3 +58,11 @@ def test_every_method_the_scopes_cover_is_one_the_code_calls():
     source = "".join(p.read_text() for p in (ROOT / "actiondesk" / "bot" / "slack").glob("*.py"))
     for method in set(METHOD_SCOPES) - SDK_CALLS:
         assert f"{method.replace('.', '_')}(" in source, method
+
+
+def test_direct_messages_work_because_the_app_home_messages_tab_is_on():
+    """Defect: message.im was subscribed but the App Home messages tab was off, so people could not DM the bot."""
+    for name in ("manifest.yml", "manifest.socket.yml"):
+        home = _load(name)["features"].get("app_home", {})
+        assert home.get("messages_tab_enabled") is True, name
+        assert home.get("messages_tab_read_only_enabled") is False, name

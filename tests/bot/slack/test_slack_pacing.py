@@ -84,3 +84,24 @@ async def test_a_429_is_waited_out_and_other_channels_keep_flowing(desk):
     assert ops.at - limited.at >= 2  # waited Retry-After, no tight loop
     assert len([c for c in posts if c.method.endswith("#429")]) == 1
     assert web.at < ops.at  # the other channel was not held up
+
+
+def test_posts_to_one_channel_are_paced_to_one_a_second_and_other_channels_are_not_held():
+    """Defect: chat.postMessage had no per-channel pacing; Slack allows about one message a second per channel."""
+    clock = Tick()
+    budget = UpdateBudget(Pacing(), clock)
+    assert budget.post_wait("C0OPS") == 0
+    budget.post_spend("C0OPS")
+    assert budget.post_wait("C0OPS") == 1.0
+    assert budget.post_wait("C0WEB") == 0
+    clock.now = 0.4
+    assert budget.post_wait("C0OPS") == 0.6
+    clock.now = 1.0
+    assert budget.post_wait("C0OPS") == 0
+
+
+async def test_the_status_message_and_the_card_in_one_channel_are_spaced(desk):
+    await case_with_card(desk)
+    posts = [c for c in desk.fake.named("chat.postMessage") if c.args["channel"] == "C0OPS"]
+    assert len(posts) >= 2
+    assert all(b.at - a.at >= FAST.post_interval_seconds * 0.99 for a, b in pairwise(posts))

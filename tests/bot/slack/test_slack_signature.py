@@ -82,3 +82,43 @@ async def test_the_url_verification_challenge_is_answered_only_when_signed(desk)
     assert (status, json.loads(text)) == (200, {"challenge": "c-123"})
     forged = signed(body, secret="x", content_type="application/json")
     assert (await post(desk.session, desk.events_url, body, forged))[0] == 401
+
+
+def _malformed_headers() -> list[tuple[str, dict[str, str]]]:
+    now = str(int(time.time()))
+    valid = "v0=" + "0" * 64
+    arabic = "\u0661\u0667" + "\u0660" * 8  # Arabic-Indic digits: int() accepts them
+    return [
+        ("non-numeric timestamp", {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": valid}),
+        ("fractional timestamp", {"X-Slack-Request-Timestamp": now + ".5", "X-Slack-Signature": valid}),
+        ("non-ASCII timestamp", {"X-Slack-Request-Timestamp": arabic, "X-Slack-Signature": valid}),
+        ("non-ASCII signature", {"X-Slack-Request-Timestamp": now, "X-Slack-Signature": "v0=é" + "0" * 63}),
+        ("huge timestamp", {"X-Slack-Request-Timestamp": "9" * 400, "X-Slack-Signature": valid}),
+    ]
+
+
+@pytest.mark.parametrize(("name", "headers"), _malformed_headers(), ids=[n for n, _ in _malformed_headers()])
+async def test_malformed_signature_headers_get_401_not_500(desk, name, headers):
+    body = event_body(MENTION, f"Ev-{name}")
+    async with desk.session.post(
+        desk.events_url, data=body.encode("utf-8"), headers={**headers, "Content-Type": "application/json"}
+    ) as response:
+        assert response.status == 401, (name, await response.text())
+    assert desk.runtime.store.list_cases() == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", '{"type": "event_callback", "event": '),
+        ("application/json", "[" * 100_000),
+        ("application/json", '["not", "an", "envelope"]'),
+        ("application/x-www-form-urlencoded", "payload=%7Bnot%20json"),
+        ("application/x-www-form-urlencoded", "payload=" + "%5B" * 50_000),
+    ],
+    ids=["truncated JSON", "deeply nested JSON", "a JSON array", "form with a broken payload", "form, nested payload"],
+)
+async def test_signed_bodies_that_are_not_what_they_claim_get_400(desk, content_type, body):
+    status, text, _ = await post(desk.session, desk.events_url, body, signed(body, content_type=content_type))
+    assert status == 400, text
+    assert desk.runtime.store.list_cases() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from authn import bearer
 from slackdesk import start_desk
 from slackfake import FakeSlack
 from slackflow import MENTION, card
@@ -27,7 +28,7 @@ async def test_slack_settings_mount_it_and_without_them_the_console_still_works(
             assert response.status == 404
         async with off.session.get(off.url + "/healthz") as response:
             assert response.status == 200
-        async with off.session.get(off.url + "/api/cases") as response:
+        async with off.session.get(off.url + "/api/cases", headers=bearer(off.runtime, "alice")) as response:
             assert len(await response.json()) == 1
     finally:
         await off.session.close()

@@ -15,6 +15,7 @@
   const RECONNECT_MAX_MS = 15000;
 
   const state = {
+    mode: null, // "oidc" (signed in through the issuer) or "demo" (loopback, "You are")
     people: [],
     user: null,
     cases: [],
@@ -196,6 +197,7 @@
         data = null;
       }
     }
+    if (response.status === 401 && state.mode === "oidc") window.ActionDeskSession.signIn(); // session ended
     if (!response.ok) {
       const message = data && typeof data.error === "string" ? data.error : `${response.status} ${response.statusText}`;
       throw new ApiError(response.status, message);
@@ -243,30 +245,28 @@
     if (state.user) select.value = state.user;
   }
 
-  async function loadPeople() {
+  /** Who is using the page: the signed-in person, or in the demo the person picked in "You are". */
+  async function loadIdentity() {
+    let session;
     try {
-      state.people = await api("GET", "/api/people");
+      session = await window.ActionDeskSession.ensure();
     } catch (err) {
-      showBanner(`Could not load the directory: ${describeError(err)}`);
-      state.people = [];
+      showBanner(`Could not start a session: ${describeError(err)}`);
+      session = { mode: "demo", me: null, people: [] };
     }
-    const stored = safeStorage("get", "actiondesk.user");
-    const support = state.people.find((p) => (p.groups || []).includes("support"));
-    if (stored && personByName(stored)) state.user = stored;
-    else if (support) state.user = support.name;
-    else state.user = state.people.length ? state.people[0].name : null;
+    state.mode = session.mode;
+    state.user = session.me ? session.me.person : null;
+    if (session.mode === "demo") {
+      state.people = session.people;
+      $("demo-banner").hidden = false;
+      $("demo-whoami").hidden = false;
+    } else {
+      state.people = session.me ? [{ name: session.me.person, groups: session.me.groups }] : [];
+      $("signed-in-as").textContent = state.user || "";
+      $("signed-in").hidden = false;
+    }
     renderPeople();
     renderComposer();
-  }
-
-  function safeStorage(op, key, value) {
-    try {
-      if (op === "get") return window.localStorage.getItem(key);
-      window.localStorage.setItem(key, value);
-    } catch (_e) {
-      /* storage may be disabled; the selector still works for this page */
-    }
-    return null;
   }
 
   // ---------------------------------------------------------------- case list
@@ -784,7 +784,7 @@
     state.ui.busy[id] = true;
     delete state.ui.errors[id];
     renderCase();
-    const body = { decision, user: state.user };
+    const body = { decision };
     if (reason) body.reason = reason;
     try {
       await api("POST", `/api/approvals/${encodeURIComponent(id)}`, body);
@@ -1104,11 +1104,11 @@
     renderComposer();
     try {
       if (state.caseId) {
-        await api("POST", `/api/cases/${encodeURIComponent(state.caseId)}/messages`, { text, user: state.user });
+        await api("POST", `/api/cases/${encodeURIComponent(state.caseId)}/messages`, { text });
         input.value = "";
         refreshCase();
       } else {
-        const created = await api("POST", "/api/cases", { text, user: state.user });
+        const created = await api("POST", "/api/cases", { text });
         input.value = "";
         state.cases = [created, ...state.cases.filter((c) => c.id !== created.id)];
         selectCase(created.id);
@@ -1143,7 +1143,7 @@
       form.querySelector('[data-error="name"]').textContent = "Pick who you are first.";
       return;
     }
-    const body = { user: state.user };
+    const body = {};
     for (const name of ["name", "role", "start", "manager", "username", "email"]) body[name] = form.elements[name].value.trim();
     const response = await fetch("/api/requests/onboarding", {
       method: "POST",
@@ -1169,7 +1169,7 @@
   async function requestAction(verb) {
     if (!state.caseId || !state.user) return;
     try {
-      const created = await api("POST", `/api/cases/${encodeURIComponent(state.caseId)}/${verb}`, { user: state.user });
+      const created = await api("POST", `/api/cases/${encodeURIComponent(state.caseId)}/${verb}`, {});
       if (verb === "compensate") selectCase(created.id);
       else refreshCase();
       refreshList();
@@ -1258,14 +1258,21 @@
   // ---------------------------------------------------------------- wiring
 
   function wire() {
-    $("user-select").addEventListener("change", (ev) => {
-      state.user = ev.target.value;
-      safeStorage("set", "actiondesk.user", state.user);
+    $("user-select").addEventListener("change", async (ev) => {
+      const wanted = ev.target.value;
+      try {
+        const me = await window.ActionDeskSession.demoAs(wanted);
+        state.user = me ? me.person : null;
+      } catch (err) {
+        showBanner(`Could not switch to ${wanted}: ${describeError(err)}`);
+      }
       state.ui.errors = {};
       setComposerError(null);
+      renderPeople();
       renderComposer();
       renderCase();
     });
+    $("sign-out").addEventListener("click", () => window.ActionDeskSession.signOut());
     $("new-case").addEventListener("click", () => selectCase(null));
     document.querySelector('[data-testid="onboard-form"]').addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -1298,7 +1305,7 @@
   async function start() {
     wire();
     setLive("connecting");
-    await loadPeople();
+    await loadIdentity();
     await loadRoles();
     const initial = caseFromHash();
     selectCase(initial);

@@ -179,4 +179,8 @@ if (initial) {
   $("#period").value = initial;
 }
 $("#period").addEventListener("change", load);
-load();
+window.ActionDeskSession.ensure().then(load, (exc) => {
+  const error = $('[data-testid="dash-error"]');
+  error.textContent = `Could not sign in: ${exc.message}`;
+  error.hidden = false;
+});

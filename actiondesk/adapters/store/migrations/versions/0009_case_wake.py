@@ -1,7 +1,7 @@
 """Cases that wait for a moment: an early report being watched, a question waiting for its answer.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-05
 
 ``wake_at`` is when a watching case re-reads its signals (or an unanswered question gives up); ``watch_until``
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
