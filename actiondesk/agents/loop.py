@@ -325,8 +325,8 @@ class CaseLoop:
     def advance(self, case: Case) -> Case:
         now = self.clock.now()
         if case.status is CaseStatus.AWAITING_REPLY:  # due: nobody answered in time
-            minutes = round(self.settings.clarify_timeout_seconds / 60)
-            return self._escalate(case.changed(now, wake_at=None), f"no answer to my question in {minutes} min")
+            waited = _span(self.settings.clarify_timeout_seconds)
+            return self._escalate(case.changed(now, wake_at=None), f"no answer to my question in {waited}")
         if case.status is CaseStatus.WATCHING:  # a re-read costs no step: the watch is bounded by its own deadline
             return self._triage(case.moved(CaseStatus.TRIAGING, now, wake_at=None))
         if case.steps_taken >= self.settings.max_steps:
@@ -804,6 +804,11 @@ class CaseLoop:
         """Cases a worker should pick up now: neither finished nor waiting for a person, nor for their wake time."""
         active = frozenset(CaseStatus) - frozenset(s for s in CaseStatus if s.terminal) - WAITING
         return [c for c in self.store.list_cases(statuses=active | TIMED, limit=1000) if self.is_due(c)]
+
+
+def _span(seconds: float) -> str:
+    """``30 min``, or ``45 s`` under a minute."""
+    return f"{round(seconds / 60)} min" if seconds >= 60 else f"{round(seconds)} s"
 
 
 def _targets(finding: Finding | None) -> list[tuple[str, str, float]]:

@@ -2,9 +2,9 @@
 "something is broken" on an estate with two unrelated chains of trouble → a question with the candidates as
 buttons → a click on checkout → the finding names payment-gateway's deploy → bob approves → resolved.
 
-The server starts in the world of a scenario file written here: payment-gateway's bad deploy (its errors reach
-checkout, which calls it) and, at the same moment, errors on search with no change before them. Nothing in
-"something is broken" names a service, so triage has two chains to choose from and asks.
+The server starts in the world of a scenario file the tests write (``two_chains`` in conftest.py):
+payment-gateway's bad deploy (its errors reach checkout, which calls it) and, at the same moment, errors on
+search with no change before them. Nothing in "something is broken" names a service, so triage asks.
 """
 
 from __future__ import annotations
@@ -25,22 +25,11 @@ pytestmark = pytest.mark.browser
 UI_TIMEOUT_MS = 30_000
 RESOLVE_TIMEOUT_MS = 90_000
 
-TWO_CHAINS = """
-name: two-chains-of-trouble
-events:
-  - {at: 0, deploy: {service: payment-gateway, version: v2.5.0, commit: 9f3c2ab, author: dana}}
-  - {at: 60, fault: {service: payment-gateway, kind: error_rate, value: 0.35}}
-  - {at: 60, fault: {service: search, kind: error_rate, value: 0.25}}
-  - {at: 120, message: {user: alice, text: "something is broken"}}
-"""
-
 
 @pytest.fixture(scope="module")
-def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory, two_chains: Path) -> Iterator[ServerProcess]:
     workdir = tmp_path_factory.mktemp("clarify")
-    scenario = workdir / "two-chains.yaml"
-    scenario.write_text(TWO_CHAINS)
-    env = server_env(f"sqlite:///{workdir / 'a.db'}", ACTIONDESK_SANDBOX_SCENARIO=str(scenario))
+    env = server_env(f"sqlite:///{workdir / 'a.db'}", ACTIONDESK_SANDBOX_SCENARIO=str(two_chains))
     started = ServerProcess.start(env, cwd=workdir)
     started.url = started.url.rstrip("/")
     yield started
