@@ -18,7 +18,7 @@ import pytest
 from serverproc import ServerProcess, server_env, wait_for
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Request, Route
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -34,29 +34,6 @@ def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory, two_chain
     started.url = started.url.rstrip("/")
     yield started
     started.stop()
-
-
-@pytest.fixture
-def page(browser: Browser, server: ServerProcess) -> Iterator[Page]:
-    """A browser context that may only talk to the server."""
-    context = browser.new_context(viewport={"width": 1440, "height": 960})
-    outside: list[str] = []
-    errors: list[str] = []
-
-    def only_local(route: Route, request: Request) -> None:
-        if request.url.startswith(server.url) or request.url.startswith("data:"):
-            route.continue_()
-        else:
-            outside.append(request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    opened = context.new_page()
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield opened
-    context.close()
-    assert outside == [], f"the page tried to load from outside the server: {outside}"
-    assert errors == [], f"uncaught errors in the page: {errors}"
 
 
 def test_an_ambiguous_report_is_asked_about_and_the_clicked_answer_leads_to_the_fix(

@@ -80,8 +80,8 @@ def _approval_facts(approval: Approval) -> dict[str, JsonValue]:
     )
 
 
-def _button(title: str, verb: str, approval: Approval) -> dict[str, JsonValue]:
-    data: dict[str, JsonValue] = {"approval_id": approval.id}
+def _button(title: str, verb: str, data: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """An ``Action.Execute`` with an ``Action.Submit`` fallback that carries the verb in its data."""
     return {
         "type": "Action.Execute",
         "title": title,
@@ -97,7 +97,8 @@ def approval_card(approval: Approval) -> dict[str, JsonValue]:
     body: list[JsonValue] = [_text(title, weight="Bolder", size="Medium"), _approval_facts(approval)]
     if approval.status is ApprovalStatus.PENDING:
         body.append({"type": "Input.Text", "id": "reason", "placeholder": "Reason (optional)", "maxLength": 500})
-        return _card(body, [_button("Approve", "approve", approval), _button("Reject", "reject", approval)])
+        data: dict[str, JsonValue] = {"approval_id": approval.id}
+        return _card(body, [_button("Approve", "approve", data), _button("Reject", "reject", data)])
     if approval.status is ApprovalStatus.EXPIRED:
         body.append(_text("Expired: nobody decided in time; this action will not run.", color="Warning"))
     else:
@@ -130,17 +131,6 @@ class Choice(BaseModel):
     choice: str = Field(min_length=1, max_length=200)
 
 
-def _answer_button(question: Question, choice: str) -> dict[str, JsonValue]:
-    data: dict[str, JsonValue] = {"case_id": question.case_id, "question": question.seq, "choice": choice}
-    return {
-        "type": "Action.Execute",
-        "title": choice,
-        "verb": ANSWER,
-        "data": data,
-        "fallback": {"type": "Action.Submit", "title": choice, "data": {**data, "verb": ANSWER}},
-    }
-
-
 def question_card(question: Question) -> dict[str, JsonValue]:
     """Open: the question and one button per choice. Answered or closed: the question and how it ended."""
     body: list[JsonValue] = [_text(question.text, weight="Bolder")]
@@ -148,7 +138,10 @@ def question_card(question: Question) -> dict[str, JsonValue]:
         color = "Good" if question.answered_by is not None else "Warning"
         body.append(_text(question.outcome(), color=color))
         return _card(body)
-    buttons = [_answer_button(question, choice) for choice in question.choices]
+    buttons = [
+        _button(choice, ANSWER, {"case_id": question.case_id, "question": question.seq, "choice": choice})
+        for choice in question.choices
+    ]
     for start in range(0, len(buttons), ACTIONS_PER_SET):
         body.append({"type": "ActionSet", "actions": list(buttons[start : start + ACTIONS_PER_SET])})
     body.append(_text("Or answer in this conversation in your own words.", isSubtle=True, size="Small"))
