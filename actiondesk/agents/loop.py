@@ -29,7 +29,13 @@ from actiondesk.agents.triage.signals import LABELS, RULES, limit
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
-from actiondesk.core.errors import ActionError, DuplicateDeliveryError, StateDriftError, SystemUnavailableError
+from actiondesk.core.errors import (
+    ActionError,
+    ConcurrencyError,
+    DuplicateDeliveryError,
+    StateDriftError,
+    SystemUnavailableError,
+)
 from actiondesk.core.finding import Finding, FindingKind
 from actiondesk.core.governance import Outcome
 from actiondesk.core.plan import ActionCall, Plan, PlanStep, StepStatus
@@ -45,6 +51,7 @@ ALERT_SURFACE = "alert"  # cases Alertmanager opened: nobody there to answer a q
 INVESTIGABLE = frozenset({FindingKind.UNKNOWN_SERVICE, FindingKind.UNEXPLAINED_ANOMALY, FindingKind.NO_ANOMALY})
 # A request's intake: the plan a message asks for (onboarding, offboarding), what is wrong with it, or None.
 Intake = Callable[[Case], "Plan | str | None"]
+REPLY_ATTEMPTS = 3  # a reply that meets the worker's concurrent save is recorded again, this many times at most
 
 
 @dataclass(frozen=True)
@@ -187,18 +194,49 @@ class CaseLoop:
         )
 
     def add_message(
-        self, case_id: str, author: str, text: str, *, delivery: str | None = None, answer: bool = True
+        self,
+        case_id: str,
+        author: str,
+        text: str,
+        *,
+        delivery: str | None = None,
+        answer: bool = True,
+        check: Callable[[Case], None] | None = None,
     ) -> Case:
         """A reply in the case's thread, and the answer it gets (a reply in chat never meets silence).
 
         An answer to a question resumes triage; a new complaint, or a service the case has not looked at, on a
         closed case reopens it; while the case is watching, a service it has not looked at is looked at now.
         Anything else is noted, with where the case stands (unless ``answer`` is False: a ticket comment or an
-        alert's update is recorded without a reply). The planners read the whole thread either way.
+        alert's update is recorded without a reply). The planners read the whole thread either way. The agent's
+        answer carries ``reply_to`` (the author), so the chat surfaces post it as a reply of its own.
         ``delivery`` (a chat event's id) is recorded in the same transaction: a retried delivery raises
-        DuplicateDeliveryError and changes nothing.
+        DuplicateDeliveryError and changes nothing. ``check`` is called with the case the reply is about to be
+        saved against, after the delivery is recorded; whatever it raises refuses the reply, with nothing written.
+        A reply that meets a concurrent change of the case (the worker advancing it) is checked and recorded again
+        against the case as it now is, a few times, before ConcurrencyError.
         """
-        case = self.store.get_case(case_id)
+        attempt = 1
+        while True:
+            case = self.store.get_case(case_id)
+            try:
+                return self._add_message(case, author, text, delivery=delivery, answer=answer, check=check)
+            except ConcurrencyError:
+                if attempt >= REPLY_ATTEMPTS:
+                    raise
+                attempt += 1
+                log.info("case %s: changed while a reply was recorded; recording it again", case_id)
+
+    def _add_message(
+        self,
+        case: Case,
+        author: str,
+        text: str,
+        *,
+        delivery: str | None,
+        answer: bool,
+        check: Callable[[Case], None] | None,
+    ) -> Case:
         text = redact_text(text.strip())
         now = self.clock.now()
         note = (AuditKind.MESSAGE, {"text": text})
@@ -211,6 +249,8 @@ class CaseLoop:
             ]
         with self.store.transaction() as uow:
             self._first_delivery(uow, delivery, case.surface)
+            if check is not None:
+                check(case)
             self.recorder.append(uow, case.id, [note], actor=author)
             self.recorder.append(uow, case.id, flagged)
             if case.status is CaseStatus.AWAITING_REPLY:
@@ -219,13 +259,15 @@ class CaseLoop:
                 reopened = case.moved(
                     CaseStatus.TRIAGING, now, finding=None, plan=None, steps_taken=0, wake_at=None, watch_until=None
                 )
-                case = self.recorder.save(reopened, say("Reopening the case: triaging again."), uow=uow)
+                case = self.recorder.save(
+                    reopened, say("Reopening the case: triaging again.", reply_to=author), uow=uow
+                )
             elif case.status is CaseStatus.WATCHING and new_service:
                 case = self.recorder.save(
-                    case.changed(now, wake_at=now), say(f"Looking at {new_service} now."), uow=uow
+                    case.changed(now, wake_at=now), say(f"Looking at {new_service} now.", reply_to=author), uow=uow
                 )
             elif answer:
-                case = self.recorder.save(case.changed(now), say(self._where(case)), uow=uow)
+                case = self.recorder.save(case.changed(now), say(self._where(case), reply_to=author), uow=uow)
         self.recorder.changed(case.id)
         return case
 
@@ -288,8 +330,8 @@ class CaseLoop:
     def advance(self, case: Case) -> Case:
         now = self.clock.now()
         if case.status is CaseStatus.AWAITING_REPLY:  # due: nobody answered in time
-            minutes = round(self.settings.clarify_timeout_seconds / 60)
-            return self._escalate(case.changed(now, wake_at=None), f"no answer to my question in {minutes} min")
+            waited = _span(self.settings.clarify_timeout_seconds)
+            return self._escalate(case.changed(now, wake_at=None), f"no answer to my question in {waited}")
         if case.status is CaseStatus.WATCHING:  # a re-read costs no step: the watch is bounded by its own deadline
             return self._triage(case.moved(CaseStatus.TRIAGING, now, wake_at=None))
         if case.steps_taken >= self.settings.max_steps:
@@ -767,6 +809,11 @@ class CaseLoop:
         """Cases a worker should pick up now: neither finished nor waiting for a person, nor for their wake time."""
         active = frozenset(CaseStatus) - frozenset(s for s in CaseStatus if s.terminal) - WAITING
         return [c for c in self.store.list_cases(statuses=active | TIMED, limit=1000) if self.is_due(c)]
+
+
+def _span(seconds: float) -> str:
+    """``30 min``, or ``45 s`` under a minute."""
+    return f"{round(seconds / 60)} min" if seconds >= 60 else f"{round(seconds)} s"
 
 
 def _targets(finding: Finding | None) -> list[tuple[str, str, float]]:

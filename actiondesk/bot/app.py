@@ -27,6 +27,7 @@ from actiondesk.agents.llm import LlmBounds, LlmPlanner
 from actiondesk.agents.llm.investigator import Investigator
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
+from actiondesk.agents.questions import QuestionDesk
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
@@ -54,6 +55,7 @@ class Runtime:
     rollbacks: RollbackDesk
     loop: CaseLoop
     approvals: ApprovalDesk
+    questions: QuestionDesk
     directory: Directory
     controls: Controls
     fulfilment: FulfilmentDesk
@@ -143,6 +145,7 @@ def build_runtime(
         rollbacks=RollbackDesk(store, catalog, loop),
         loop=loop,
         approvals=ApprovalDesk(recorder, directory, approval_settings(settings)),
+        questions=QuestionDesk(loop),
         directory=directory,
         controls=controls,
         fulfilment=fulfilment,

@@ -17,6 +17,7 @@ ActionDeskError
 │   ├── ApprovalConflictError     the approval was already decided (double click, second approver)
 │   ├── ApprovalExpiredError      the approval's time ran out before it was decided
 │   └── NotAuthorizedError        the person may not decide this approval
+├── StaleAnswerError          a clicked answer is not one the case's open question offers (answered, timed out, forged)
 ├── InvalidTransitionError    a case was asked to move to a state its current state does not lead to
 ├── ConcurrencyError          a row changed under us (optimistic version check, lost lease)
 ├── AuditIntegrityError       the audit chain does not verify
@@ -101,6 +102,11 @@ class ApprovalExpiredError(GovernanceError):
 
 class NotAuthorizedError(GovernanceError):
     """Raised when a person may not decide an approval (not in the group, or separation of duties)."""
+
+
+class StaleAnswerError(ActionDeskError):
+    """Raised when a clicked answer is not one the case's open question offers: the question was already
+    answered, timed out or replaced by a newer one, or the choice was never offered (a forged button)."""
 
 
 class InvalidTransitionError(ActionDeskError):

@@ -17,7 +17,7 @@ import pytest
 from serverproc import ServerProcess, server_env
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Request, Route
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
@@ -39,29 +39,6 @@ def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     except subprocess.TimeoutExpired:
         warnings.warn(f"the server did not stop within {STOP_TIMEOUT_SECONDS:.0f}s of SIGTERM", stacklevel=1)
         started.kill()
-
-
-@pytest.fixture
-def page(browser: Browser, server: ServerProcess) -> Iterator[Page]:
-    """A fresh browser context that may only talk to the server: anything else (a CDN, a web font) fails."""
-    context = browser.new_context(viewport={"width": 1440, "height": 960})
-    outside: list[str] = []
-    page_errors: list[str] = []
-
-    def only_local(route: Route, request: Request) -> None:
-        if request.url.startswith(server.url) or request.url.startswith("data:"):
-            route.continue_()
-        else:
-            outside.append(request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    opened = context.new_page()
-    opened.on("pageerror", lambda exc: page_errors.append(str(exc)))
-    yield opened
-    context.close()
-    assert outside == [], f"the page tried to load from outside the server: {outside}"
-    assert page_errors == [], f"uncaught errors in the page: {page_errors}"
 
 
 def test_reporter_cannot_approve_then_sre_approves_and_the_case_resolves(

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -14,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.agents.questions import questions
 from actiondesk.bot import jsonbody, metrics
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.auth.caller import principal
@@ -28,6 +30,7 @@ from actiondesk.core.errors import (
     ApprovalNotFoundError,
     CaseNotFoundError,
     NotAuthorizedError,
+    StaleAnswerError,
 )
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,14 @@ class NewCase(BaseModel):
 class Reply(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4000)
+
+
+class Answer(BaseModel):
+    """A click on one of a question's choices; ``question`` is the seq of the question the button belonged to."""
+
+    model_config = ConfigDict(extra="forbid")
+    choice: str = Field(min_length=1, max_length=200)
+    question: int | None = Field(default=None, ge=1)
 
 
 class ApprovalClick(BaseModel):
@@ -114,7 +125,9 @@ async def get_case(request: web.Request) -> web.Response:
 
     def read() -> dict:
         case = runtime.store.get_case(case_id)
-        return case_detail(case, runtime.store.approvals(case_id), list(runtime.store.audit(case_id)))
+        timeline = list(runtime.store.audit(case_id))
+        asked = questions(case, timeline, runtime.settings.agent_identity)
+        return case_detail(case, runtime.store.approvals(case_id), timeline, asked)
 
     try:
         return web.json_response(await asyncio.to_thread(read))
@@ -130,6 +143,23 @@ async def reply(request: web.Request) -> web.Response:
         case = await asyncio.to_thread(runtime.loop.add_message, case_id, principal(request).person, body.text)
     except CaseNotFoundError:
         return _error(404, f"no case {case_id}")
+    request.app[WORKER].kick(case.id)
+    return web.json_response(case_summary(case))
+
+
+async def answer(request: web.Request) -> web.Response:
+    """A choice clicked under a question: a reply by the user, taken only while the question is open."""
+    body = await _body(request, Answer)
+    runtime = request.app[RUNTIME]
+    case_id = request.match_info["case_id"]
+    try:
+        case = await asyncio.to_thread(
+            partial(runtime.questions.answer, case_id, principal(request).person, body.choice, question=body.question)
+        )
+    except CaseNotFoundError:
+        return _error(404, f"no case {case_id}")
+    except StaleAnswerError as exc:
+        return _error(409, str(exc))
     request.app[WORKER].kick(case.id)
     return web.json_response(case_summary(case))
 
@@ -224,6 +254,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/cases/{case_id:" + ID + "}", get_case)
     app.router.add_post("/api/cases/{case_id:" + ID + "}/messages", reply)
     app.router.add_post("/api/approvals/{approval_id:" + ID + "}", decide)
+    app.router.add_post("/api/cases/{case_id:" + ID + "}/answers", answer)
     app.router.add_get("/api/changes", changes)
     app.router.add_get("/api/metrics", metrics_json)
     app.router.add_get("/metrics", prometheus)

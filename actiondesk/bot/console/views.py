@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import JsonValue
 
 from actiondesk.agents.fulfilment.checklist import checklist, is_request_plan
+from actiondesk.agents.questions import Question
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditEntry
 from actiondesk.core.case import Case
@@ -22,6 +23,8 @@ def case_summary(case: Case) -> dict[str, JsonValue]:
         "created_at": case.created_at.isoformat(),
         "updated_at": case.updated_at.isoformat(),
         "resolved_at": case.resolved_at.isoformat() if case.resolved_at else None,
+        "wake_at": case.wake_at.isoformat() if case.wake_at else None,
+        "watch_until": case.watch_until.isoformat() if case.watch_until else None,
     }
 
 
@@ -54,7 +57,21 @@ def entry_view(entry: AuditEntry) -> dict[str, JsonValue]:
     }
 
 
-def case_detail(case: Case, approvals: list[Approval], timeline: list[AuditEntry]) -> dict[str, JsonValue]:
+def question_view(question: Question) -> dict[str, JsonValue]:
+    return {
+        "seq": question.seq,
+        "text": question.text,
+        "choices": list(question.choices),
+        "open": question.open,
+        "answer": question.answer,
+        "answered_by": question.answered_by,
+        "outcome": question.outcome(),
+    }
+
+
+def case_detail(
+    case: Case, approvals: list[Approval], timeline: list[AuditEntry], asked: list[Question]
+) -> dict[str, JsonValue]:
     return {
         **case_summary(case),
         "text": case.text,
@@ -62,5 +79,6 @@ def case_detail(case: Case, approvals: list[Approval], timeline: list[AuditEntry
         "plan": case.plan.model_dump(mode="json") if case.plan else None,
         "checklist": checklist(case.plan) if case.plan is not None and is_request_plan(case.plan) else None,
         "approvals": [approval_view(a) for a in approvals],
+        "questions": [question_view(q) for q in asked],
         "timeline": [entry_view(e) for e in timeline],
     }

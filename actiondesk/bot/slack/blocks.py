@@ -1,15 +1,20 @@
-"""Block Kit for the status message and the approval cards.
+"""Block Kit for the status message, the approval cards and the agent's questions.
 
 Everything on a card is computed from the stored Approval (action, target, parameters, policy reasons and
-ids, approver group, expiry); nothing a model wrote is shown as fact.
+ids, approver group, expiry); nothing a model wrote is shown as fact. A question's buttons carry the case, the
+question and the choice; the server checks all three against the case before taking the click.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from actiondesk.agents.fulfilment.checklist import line as checklist_line
+from actiondesk.agents.questions import Question
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.plan import StepStatus
@@ -22,10 +27,15 @@ REJECT_CONFIRM = "reject_confirm"
 REJECT_VIEW = "reject_reason"
 REASON_BLOCK = "reason"
 REASON_INPUT = "reason_input"
+# A question's buttons: choose:0, choose:1, ... (Block Kit wants action ids unique within a block).
+CHOOSE = re.compile(r"^choose:\d+$")
+BUTTONS_PER_BLOCK = 25  # Block Kit's limit for one actions block
 
 STATUS_MARK = {
     CaseStatus.OPEN: ":inbox_tray:",
     CaseStatus.TRIAGING: ":mag:",
+    CaseStatus.WATCHING: ":eyes:",
+    CaseStatus.AWAITING_REPLY: ":speech_balloon:",
     CaseStatus.PLANNING: ":memo:",
     CaseStatus.AWAITING_APPROVAL: ":raised_hand:",
     CaseStatus.ACTING: ":gear:",
@@ -194,3 +204,41 @@ def reject_prompt(approval: Approval) -> list[Block]:
             "elements": [_button("Reject with this reason", REJECT_CONFIRM, approval.id, "danger")],
         },
     ]
+
+
+class Choice(BaseModel):
+    """What a question's button carries (its ``value``): untrusted until checked against the case."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    case: str = Field(min_length=1, max_length=64)
+    question: int = Field(ge=1)
+    choice: str = Field(min_length=1, max_length=200)
+
+
+def question_text(question: Question) -> str:
+    return question.text if question.open else f"{question.text} {question.outcome()}"
+
+
+def question_blocks(question: Question) -> list[Block]:
+    """Open: the question and one button per choice. Closed: the question and how it ended, no buttons."""
+    blocks = [_section(f":speech_balloon: {esc(question.text)}")]
+    if not question.open:
+        return [*blocks, _context(esc(question.outcome()))]
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": choice[:75]},
+            "action_id": f"choose:{i}",
+            "value": Choice(case=question.case_id, question=question.seq, choice=choice).model_dump_json(),
+        }
+        for i, choice in enumerate(question.choices)
+    ]
+    for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"question-{question.seq}-{start // BUTTONS_PER_BLOCK}",
+                "elements": buttons[start : start + BUTTONS_PER_BLOCK],
+            }
+        )
+    return [*blocks, _context("Or answer in this thread in your own words.")]

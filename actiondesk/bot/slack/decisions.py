@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from actiondesk.bot.slack.blocks import REASON_BLOCK, REASON_INPUT, reject_modal, reject_prompt
-from actiondesk.bot.slack.desk import SlackDesk
+from actiondesk.bot.slack.desk import SlackDesk, Where, origin
 from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,
@@ -21,14 +21,6 @@ from actiondesk.core.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-Where = tuple[str, str | None]  # channel, thread ts: where refusals are shown
-
-
-def _where(body: dict[str, Any]) -> Where:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
-    return str(channel), container.get("thread_ts")
 
 
 def _reason(state: dict[str, Any]) -> str:
@@ -77,7 +69,7 @@ async def on_approve(desk: SlackDesk, body: dict[str, Any]) -> None:
     if not await _first_click(desk, body, "action"):
         return
     approval_id = str((body.get("actions") or [{}])[0].get("value", ""))
-    await decide(desk, approval_id, str(body["user"]["id"]), True, None, _where(body))
+    await decide(desk, approval_id, str(body["user"]["id"]), True, None, origin(body))
 
 
 async def on_reject(desk: SlackDesk, body: dict[str, Any]) -> None:
@@ -86,7 +78,7 @@ async def on_reject(desk: SlackDesk, body: dict[str, Any]) -> None:
         return
     approval_id = str((body.get("actions") or [{}])[0].get("value", ""))
     user = str(body["user"]["id"])
-    channel, thread_ts = _where(body)
+    channel, thread_ts = origin(body)
     person = await desk.identity.person(user)
 
     def look() -> Any:
@@ -120,7 +112,7 @@ async def on_reject_confirm(desk: SlackDesk, body: dict[str, Any]) -> None:
         return
     approval_id = str((body.get("actions") or [{}])[0].get("value", ""))
     reason = _reason(body.get("state") or {}) or None
-    await decide(desk, approval_id, str(body["user"]["id"]), False, reason, _where(body))
+    await decide(desk, approval_id, str(body["user"]["id"]), False, reason, origin(body))
 
 
 async def on_reject_view(desk: SlackDesk, body: dict[str, Any]) -> None:

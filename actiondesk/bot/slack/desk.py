@@ -18,6 +18,15 @@ from actiondesk.bot.worker import CaseWorker
 
 log = logging.getLogger(__name__)
 
+Where = tuple[str, str | None]  # channel, thread ts: where a click happened, and where refusals are shown
+
+
+def origin(body: dict[str, Any]) -> Where:
+    """The channel and thread of the message a click (block_actions) came from."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id") or ""
+    return str(channel), container.get("thread_ts")
+
 
 @dataclass
 class SlackDesk:

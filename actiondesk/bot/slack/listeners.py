@@ -11,7 +11,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from actiondesk.bot.slack.blocks import APPROVE, REJECT, REJECT_CONFIRM, REJECT_VIEW
+from actiondesk.bot.slack.answers import on_choose
+from actiondesk.bot.slack.blocks import APPROVE, CHOOSE, REJECT, REJECT_CONFIRM, REJECT_VIEW
 from actiondesk.bot.slack.commands import COMMAND, Commands
 from actiondesk.bot.slack.conversations import on_mention, on_message
 from actiondesk.bot.slack.decisions import on_approve, on_reject, on_reject_confirm, on_reject_view
@@ -78,6 +79,8 @@ def register(app: AsyncApp, desk: SlackDesk) -> Registered:
     for action_id, handle in ((APPROVE, on_approve), (REJECT, on_reject), (REJECT_CONFIRM, on_reject_confirm)):
         app.action(action_id)(_clicked(desk, handle))
         done.actions.append(action_id)
+    app.action(CHOOSE)(_clicked(desk, on_choose))  # a question's buttons: choose:0, choose:1, ...
+    done.actions.append(CHOOSE.pattern)
     app.view(REJECT_VIEW)(_clicked(desk, on_reject_view))
     done.views.append(REJECT_VIEW)
 

@@ -1,4 +1,6 @@
-"""Live progress: one status message per case, edited in place as the case advances, and one card per approval.
+"""Live progress: one status message per case, edited in place as the case advances, one card per approval, one
+message per question (its buttons removed once it is answered or closed), and the agent's answer to each
+reply posted as a reply of its own.
 
 Changes arrive from the ChangeFeed (published by worker threads). Each case syncs in its own task, so a
 rate-limited call (429, Retry-After) for one case never holds up the others. Edits are coalesced: a case
@@ -14,8 +16,17 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from actiondesk.agents.questions import Question, questions
 from actiondesk.bot.events import CLOSED
-from actiondesk.bot.slack.blocks import card_blocks, card_text, status_blocks, status_text
+from actiondesk.bot.slack.blocks import (
+    card_blocks,
+    card_text,
+    esc,
+    question_blocks,
+    question_text,
+    status_blocks,
+    status_text,
+)
 from actiondesk.bot.slack.client import FAILURES
 from actiondesk.bot.slack.pacing import UpdateBudget
 from actiondesk.bot.slack.threads import Posted, Threads, thread_of
@@ -35,6 +46,8 @@ class Snapshot:
     case: Case
     approvals: list[Approval]
     latest: str | None
+    questions: list[Question]
+    replies: list[tuple[int, str]]  # (seq, text) of the agent's answers to people's replies
 
 
 class Progress:
@@ -87,10 +100,15 @@ class Progress:
         if case.surface != "slack" or thread_of(case) is None:
             return None
         latest = None
-        for entry in self._store.audit(case_id):
+        replies: list[tuple[int, str]] = []
+        entries = list(self._store.audit(case_id))
+        for entry in entries:
             if entry.kind is AuditKind.MESSAGE and entry.actor == self._agent:
                 latest = str(entry.payload.get("text", ""))
-        return Snapshot(case, self._store.approvals(case_id), latest)
+                if entry.payload.get("reply_to"):
+                    replies.append((entry.seq, latest))
+        asked = questions(case, entries, self._agent)
+        return Snapshot(case, self._store.approvals(case_id), latest, asked, replies)
 
     async def _sync(self, case_id: str) -> None:
         try:
@@ -165,8 +183,49 @@ class Progress:
                 }
             )
             changed = True
-        if changed:
+        posted, asked = await self._questions(snap, posted, channel, thread_ts)
+        posted, replied = await self._replies(snap, posted, channel, thread_ts)
+        if changed or asked or replied:
             await asyncio.to_thread(self._threads.save_posted, case.id, posted)
+
+    async def _questions(self, snap: Snapshot, posted: Posted, channel: str, thread_ts: str) -> tuple[Posted, bool]:
+        """Post an open question with its buttons; once it is answered or closed, edit the buttons away."""
+        changed = False
+        for question in snap.questions:
+            key, state = str(question.seq), "open" if question.open else "closed"
+            if posted.question_states.get(key) == state:
+                continue
+            ts = posted.questions.get(key)
+            text, blocks = question_text(question), question_blocks(question)
+            if ts is None:
+                if not question.open:
+                    continue  # closed before it was ever shown: nothing left to ask
+                answer = await self._client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, text=text, blocks=blocks
+                )
+                ts = answer["ts"]
+            else:
+                await self._slot(None)
+                await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            posted = posted.model_copy(
+                update={
+                    "questions": {**posted.questions, key: ts},
+                    "question_states": {**posted.question_states, key: state},
+                }
+            )
+            changed = True
+        return posted, changed
+
+    async def _replies(self, snap: Snapshot, posted: Posted, channel: str, thread_ts: str) -> tuple[Posted, bool]:
+        """The agent's answer to each reply, as a message of its own in the thread: a reply never meets silence."""
+        changed = False
+        for seq, text in snap.replies:
+            if seq <= posted.replied:
+                continue
+            await self._client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=esc(text))
+            posted = posted.model_copy(update={"replied": seq})
+            changed = True
+        return posted, changed
 
 
 def _why(exc: BaseException) -> str:

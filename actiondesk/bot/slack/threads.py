@@ -1,7 +1,8 @@
 """Where each case lives in Slack, kept in the store's named JSON documents (state blobs).
 
 ``case.thread`` holds the channel and thread the case was opened in. The blob ``slack/case/<id>`` holds what
-the bot posted there (the status message's ts and each approval card's ts), so edits use ``chat.update``
+the bot posted there (the status message's ts, each approval card's and each question's ts, the newest answer
+to a reply posted), so edits use ``chat.update``
 with the stored channel and ts, never a ``response_url`` that dies after 30 minutes. The blob
 ``slack/thread/<channel>/<ts>`` maps a thread back to its case, so replies reach it.
 """
@@ -23,6 +24,9 @@ class Posted(BaseModel):
     status_text: str | None = None
     cards: dict[str, str] = Field(default_factory=dict, description="approval id -> ts of its card")
     card_states: dict[str, str] = Field(default_factory=dict, description="approval id -> status shown")
+    questions: dict[str, str] = Field(default_factory=dict, description="question seq -> ts of its message")
+    question_states: dict[str, str] = Field(default_factory=dict, description="question seq -> open or closed")
+    replied: int = Field(default=0, description="seq of the newest answer to a reply posted in the thread")
 
 
 def thread_of(case: Case) -> tuple[str, str] | None:

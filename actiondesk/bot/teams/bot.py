@@ -1,7 +1,8 @@
-"""The Teams activity handler: messages open or continue cases, card clicks decide approvals.
+"""The Teams activity handler: messages open or continue cases, card clicks decide approvals or answer questions.
 
-It translates and does not decide: cases go to the case loop, clicks to the approval desk (approver group,
-separation of duties, expiry, compare-and-set), exactly as from the console and Slack. Every inbound
+It translates and does not decide: cases go to the case loop, approval clicks to the approval desk (approver
+group, separation of duties, expiry, compare-and-set), answer clicks to the question desk (the clicker's reply,
+taken only for a choice the case's open question offers), exactly as from the console and Slack. Every inbound
 activity is deduplicated by ``uow.remember`` before it has any effect, so a retried delivery does nothing.
 """
 
@@ -16,11 +17,23 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
+from pydantic import ValidationError
 
 from actiondesk.agents.approvals import ApprovalDesk
 from actiondesk.agents.fulfilment import FulfilmentDesk
 from actiondesk.agents.loop import CaseLoop
-from actiondesk.bot.teams.cards import VERBS, approval_card, attachment, card_response, case_card, error_response
+from actiondesk.agents.questions import Question, QuestionDesk
+from actiondesk.bot.teams.cards import (
+    ANSWER,
+    VERBS,
+    Choice,
+    approval_card,
+    attachment,
+    card_response,
+    case_card,
+    error_response,
+    question_card,
+)
 from actiondesk.bot.teams.forms import ONBOARD, onboarding_card, submitted
 from actiondesk.bot.teams.identity import identify
 from actiondesk.bot.teams.threads import TeamsThread, Threads, card_digest, delivery_key
@@ -31,9 +44,12 @@ from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,
     ApprovalNotFoundError,
+    CaseNotFoundError,
+    ConcurrencyError,
     DuplicateDeliveryError,
     InvalidRequestError,
     NotAuthorizedError,
+    StaleAnswerError,
 )
 from actiondesk.core.ports import Clock, Directory, Store
 
@@ -47,6 +63,7 @@ ASK_FORM = re.compile(r"(?i)^\W*(?:please\s+)?onboard\W*$")  # `onboard` alone: 
 class Desk:
     loop: CaseLoop
     approvals: ApprovalDesk
+    questions: QuestionDesk
     store: Store
     directory: Directory
     clock: Clock
@@ -82,7 +99,7 @@ class DeskBot(ActivityHandler):
         activity = turn_context.activity
         conversation_id = activity.conversation.id if activity.conversation else ""
         key = delivery_key("activity", conversation_id, activity.id or "")
-        if isinstance(activity.value, dict) and activity.value.get("verb") in VERBS:
+        if isinstance(activity.value, dict) and activity.value.get("verb") in (*VERBS, ANSWER):
             if not await asyncio.to_thread(self.desk.remember, key):
                 log.info("teams: activity %s delivered again; ignored", activity.id)
                 return
@@ -156,7 +173,10 @@ class DeskBot(ActivityHandler):
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         verb = action.get("verb") or data.get("verb")
-        fresh = await asyncio.to_thread(self.desk.remember, delivery_key("invoke", conversation_id, activity.id or ""))
+        key = delivery_key("invoke", conversation_id, activity.id or "")
+        if verb == ANSWER:  # the delivery is recorded in the same transaction as the answer
+            return InvokeResponse(status=200, body=await self._answer(turn_context, data, delivery=key))
+        fresh = await asyncio.to_thread(self.desk.remember, key)
         if verb == ONBOARD:
             return InvokeResponse(status=200, body=await self._onboard(turn_context, data, fresh=fresh))
         body = await self._click(turn_context, verb, data, fresh=fresh)
@@ -185,6 +205,42 @@ class DeskBot(ActivityHandler):
         log.info("case %s: onboarding opened from a Teams card by %s", case.id, who)
         return card_response(case_card(case))
 
+    async def _answer(self, context: TurnContext, data: dict, *, delivery: str | None) -> dict[str, Any]:
+        """A click on a question's choice: the clicker's reply (unmapped people may answer; answering is not
+        approving). Stale, forged or misplaced: an error for the clicker, nothing changed. The body of the invoke
+        response: the question card as it now is."""
+        try:
+            clicked = Choice.model_validate(data)
+        except ValidationError:
+            return error_response(400, "BadRequest", "this card action is not one ActionDesk knows")
+        who = await identify(context, self.desk.directory)
+        conversation = context.activity.conversation.id if context.activity.conversation else ""
+
+        def answer() -> Case:
+            thread = self.desk.threads.load(clicked.case_id)
+            home = (thread.reference.get("conversation") or {}).get("id") if thread is not None else None
+            if home != conversation:
+                raise StaleAnswerError(f"that button does not belong to case {clicked.case_id}'s conversation")
+            questions = self.desk.questions
+            return questions.answer(clicked.case_id, who, clicked.choice, question=clicked.question, delivery=delivery)
+
+        try:
+            case = await asyncio.to_thread(answer)
+        except DuplicateDeliveryError:
+            log.info("teams: answer %s delivered again; showing the card as it is", delivery)
+        except (StaleAnswerError, CaseNotFoundError) as exc:
+            log.info("case %s: %s's answer %r refused: %s", clicked.case_id, who, clicked.choice, exc)
+            return error_response(400, "BadRequest", f"Not taken: {exc}")
+        except ConcurrencyError:
+            return error_response(400, "BadRequest", "Not taken: the case changed meanwhile; try again")
+        else:
+            log.info("case %s: %s answered %r from Teams", case.id, who, clicked.choice)
+            self.desk.worker.kick(case.id)
+        shown = await asyncio.to_thread(_question, self.desk.questions, clicked)
+        if shown is None:
+            return error_response(400, "BadRequest", f"case {clicked.case_id} asked no such question")
+        return card_response(question_card(shown))
+
     async def _click(self, context: TurnContext, verb: Any, data: dict, *, fresh: bool) -> dict[str, Any]:
         """Decide (or, for a repeated delivery, only show) the approval; the body of the invoke response."""
         approval_id = data.get("approval_id")
@@ -212,8 +268,12 @@ class DeskBot(ActivityHandler):
         return card_response(approval_card(decided))
 
     async def _submit(self, context: TurnContext, value: dict) -> None:
-        """Action.Submit from a client without Universal Actions: decide, then edit the card it came from."""
-        body = await self._click(context, value.get("verb"), value, fresh=True)
+        """Action.Submit from a client without Universal Actions: decide or answer, then edit the card it came from."""
+        verb = value.get("verb")
+        if verb == ANSWER:
+            body = await self._answer(context, value, delivery=None)  # the activity was remembered already
+        else:
+            body = await self._click(context, verb, value, fresh=True)
         if body.get("type") == "application/vnd.microsoft.error":
             message = body["value"]["message"]
             await context.send_activity(f"Not done: {message}")
@@ -222,6 +282,10 @@ class DeskBot(ActivityHandler):
         if card_id:
             update = Activity(type=ActivityTypes.message, id=card_id, attachments=[attachment(body["value"])])
             await context.update_activity(update)
+
+
+def _question(desk: QuestionDesk, clicked: Choice) -> Question | None:
+    return next((q for q in desk.asked(clicked.case_id) if q.seq == clicked.question), None)
 
 
 def _approval(store: Store, approval_id: str) -> Approval:

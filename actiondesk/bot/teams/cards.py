@@ -1,21 +1,25 @@
-"""Adaptive Cards for Teams: the case card (updated in place) and the approval card (Universal Actions).
+"""Adaptive Cards for Teams: the case card (updated in place), the approval card and the question card
+(Universal Actions).
 
 Everything shown is computed from stored data — the exact call, target, parameters, policy reasons and
-expiry — never from a model's words. Approve and Reject are ``Action.Execute`` (an ``adaptiveCard/action``
-invoke) with an ``Action.Submit`` fallback for clients without Universal Actions.
+expiry — never from a model's words. Approve, Reject and each answer to a question are ``Action.Execute`` (an
+``adaptiveCard/action`` invoke) with an ``Action.Submit`` fallback for clients without Universal Actions.
 """
 
 from __future__ import annotations
 
-from pydantic import JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from actiondesk.agents.fulfilment.checklist import line as checklist_line
+from actiondesk.agents.questions import Question
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.case import Case
 
 CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERBS = ("approve", "reject")
+ANSWER = "answer"  # the verb of a question's buttons
+ACTIONS_PER_SET = 5  # Teams shows at most 6 actions in one set; more choices go in further sets
 MARK = {"succeeded": "✔", "failed": "✖", "refused": "✖", "running": "…", "awaiting_approval": "⏳"}
 
 
@@ -76,8 +80,8 @@ def _approval_facts(approval: Approval) -> dict[str, JsonValue]:
     )
 
 
-def _button(title: str, verb: str, approval: Approval) -> dict[str, JsonValue]:
-    data: dict[str, JsonValue] = {"approval_id": approval.id}
+def _button(title: str, verb: str, data: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """An ``Action.Execute`` with an ``Action.Submit`` fallback that carries the verb in its data."""
     return {
         "type": "Action.Execute",
         "title": title,
@@ -93,7 +97,8 @@ def approval_card(approval: Approval) -> dict[str, JsonValue]:
     body: list[JsonValue] = [_text(title, weight="Bolder", size="Medium"), _approval_facts(approval)]
     if approval.status is ApprovalStatus.PENDING:
         body.append({"type": "Input.Text", "id": "reason", "placeholder": "Reason (optional)", "maxLength": 500})
-        return _card(body, [_button("Approve", "approve", approval), _button("Reject", "reject", approval)])
+        data: dict[str, JsonValue] = {"approval_id": approval.id}
+        return _card(body, [_button("Approve", "approve", data), _button("Reject", "reject", data)])
     if approval.status is ApprovalStatus.EXPIRED:
         body.append(_text("Expired: nobody decided in time; this action will not run.", color="Warning"))
     else:
@@ -115,3 +120,29 @@ def error_response(status: int, code: str, message: str) -> dict[str, JsonValue]
         "type": "application/vnd.microsoft.error",
         "value": {"code": code, "message": message},
     }
+
+
+class Choice(BaseModel):
+    """The data of a question's button, merged into the invoke: untrusted until checked against the case."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    case_id: str = Field(min_length=1, max_length=64)
+    question: int = Field(ge=1)
+    choice: str = Field(min_length=1, max_length=200)
+
+
+def question_card(question: Question) -> dict[str, JsonValue]:
+    """Open: the question and one button per choice. Answered or closed: the question and how it ended."""
+    body: list[JsonValue] = [_text(question.text, weight="Bolder")]
+    if not question.open:
+        color = "Good" if question.answered_by is not None else "Warning"
+        body.append(_text(question.outcome(), color=color))
+        return _card(body)
+    buttons = [
+        _button(choice, ANSWER, {"case_id": question.case_id, "question": question.seq, "choice": choice})
+        for choice in question.choices
+    ]
+    for start in range(0, len(buttons), ACTIONS_PER_SET):
+        body.append({"type": "ActionSet", "actions": list(buttons[start : start + ACTIONS_PER_SET])})
+    body.append(_text("Or answer in this conversation in your own words.", isSubtle=True, size="Small"))
+    return _card(body)

@@ -1,6 +1,7 @@
 """Keeps Teams in step with the cases: one subscriber of the change feed that, for each changed case,
-updates its card in place, posts approval cards (and edits them once decided or expired) and posts the
-outcomes people wait for — verification results, resolution, escalation, expiry — proactively, from the
+updates its card in place, posts approval cards (and edits them once decided or expired), posts question cards
+(and edits their buttons away once answered or closed) and posts what people wait for — the answer to their
+reply, verification results, resolution, escalation, expiry — proactively, from the
 conversation reference stored when the case was opened. Cases opened by alerts start a thread in the
 channel the bot was last addressed in.
 
@@ -19,9 +20,10 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
+from actiondesk.agents.questions import Question
 from actiondesk.bot.events import CLOSED, ChangeFeed
 from actiondesk.bot.teams.bot import Desk
-from actiondesk.bot.teams.cards import approval_card, attachment, case_card
+from actiondesk.bot.teams.cards import approval_card, attachment, case_card, question_card
 from actiondesk.bot.teams.threads import TeamsThread, card_digest
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditEntry, AuditKind
@@ -34,6 +36,8 @@ def notice(entry: AuditEntry) -> str | None:
     """What an audit entry tells the thread, computed from its data (None: nothing to say)."""
     p = entry.payload
     match entry.kind:
+        case AuditKind.MESSAGE if p.get("reply_to"):  # the agent's answer to someone's reply: never silence
+            return str(p.get("text", ""))
         case AuditKind.VERIFICATION if p.get("signal") == "error_rate":
             state = "back to" if p.get("ok") else "still at"
             return (
@@ -88,9 +92,11 @@ class Notifier:
                 return
         approvals = await asyncio.to_thread(self.desk.store.approvals, case_id)
         entries = await asyncio.to_thread(lambda: list(self.desk.store.audit(case_id, thread.seq)))
+        asked = await asyncio.to_thread(self.desk.questions.asked, case_id)
 
         async def turn(context: TurnContext) -> None:
             await self._sync(context, thread, case, approvals, entries)
+            await self._questions(context, thread, asked)
 
         reference = ConversationReference().deserialize(thread.reference)
         await self.adapter.continue_conversation(reference, turn, bot_app_id=self.app_id)
@@ -132,6 +138,24 @@ class Notifier:
                 lines.append(text)
         if lines:
             await post(context, Activity(type=ActivityTypes.message, text="\n\n".join(lines)))
+
+    async def _questions(self, context: TurnContext, thread: TeamsThread, asked: list[Question]) -> None:
+        """Post an open question's card; once it is answered or closed, replace it by one without buttons."""
+        for question in asked:
+            key, state = str(question.seq), "open" if question.open else "closed"
+            if thread.question_states.get(key) == state:
+                continue
+            card = attachment(question_card(question))
+            known = thread.question_cards.get(key)
+            if known is None:
+                if not question.open:
+                    continue  # closed before it was ever shown: nothing left to ask
+                thread.question_cards[key] = await post(
+                    context, Activity(type=ActivityTypes.message, attachments=[card])
+                )
+            else:
+                await context.update_activity(Activity(type=ActivityTypes.message, id=known, attachments=[card]))
+            thread.question_states[key] = state
 
     async def _start_thread(self, case: Case) -> TeamsThread | None:
         """A case opened by an alert: a new thread in the home channel, if the bot has one."""

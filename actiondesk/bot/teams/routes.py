@@ -92,6 +92,7 @@ def mount_teams(app: web.Application) -> None:
         desk = Desk(
             loop=runtime.loop,
             approvals=runtime.approvals,
+            questions=runtime.questions,
             store=runtime.store,
             directory=runtime.directory,
             clock=runtime.clock,

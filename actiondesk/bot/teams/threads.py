@@ -33,6 +33,8 @@ class TeamsThread(BaseModel):
     card_hash: str = ""
     approval_cards: dict[str, str] = Field(default_factory=dict)
     approval_states: dict[str, str] = Field(default_factory=dict)
+    question_cards: dict[str, str] = Field(default_factory=dict, description="question seq -> activity id")
+    question_states: dict[str, str] = Field(default_factory=dict, description="question seq -> open or closed")
     seq: int = 0
 
 

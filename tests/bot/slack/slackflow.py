@@ -24,11 +24,8 @@ MENTION = {
 
 
 def card(fake: FakeSlack) -> Call | None:
-    for call in fake.named("chat.postMessage"):
-        for block in call.args.get("blocks") or []:
-            if block.get("type") == "actions":
-                return call
-    return None
+    """The first approval card posted (a question's buttons are not an approval)."""
+    return next((call for call in fake.named("chat.postMessage") if is_card(call)), None)
 
 
 async def case_with_card(desk):
@@ -56,4 +53,9 @@ async def wait_runs(desk, case_id: str, want: int = 1):
 
 
 def is_card(call: Call) -> bool:
-    return any(b.get("type") == "actions" for b in call.args.get("blocks") or [])
+    return any(
+        element.get("action_id") == "approve"
+        for block in call.args.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block.get("elements") or []
+    )

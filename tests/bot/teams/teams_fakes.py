@@ -10,11 +10,13 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -273,16 +275,18 @@ def mention(service_url: str, text: str, **kw: Any) -> dict[str, Any]:
     return body
 
 
-def execute(
-    service_url: str, approval_id: str, verb: str, *, user: str, conversation: str, **data: Any
-) -> dict[str, Any]:
-    value = {
-        "action": {"type": "Action.Execute", "id": verb, "verb": verb, "data": {"approval_id": approval_id, **data}},
-        "trigger": "manual",
-    }
+def invoke(service_url: str, verb: str, data: dict[str, Any], *, user: str, conversation: str) -> dict[str, Any]:
+    """An Action.Execute click: the adaptiveCard/action invoke with the button's verb and data."""
+    value = {"action": {"type": "Action.Execute", "id": verb, "verb": verb, "data": data}, "trigger": "manual"}
     return activity(
         "invoke", service_url, user=user, conversation=conversation, name="adaptiveCard/action", value=value
     )
+
+
+def execute(
+    service_url: str, approval_id: str, verb: str, *, user: str, conversation: str, **data: Any
+) -> dict[str, Any]:
+    return invoke(service_url, verb, {"approval_id": approval_id, **data}, user=user, conversation=conversation)
 
 
 def settings_for(tmp: Path, token_service: TokenService | None, **extra: Any) -> Settings:
@@ -325,3 +329,50 @@ async def start_desk(settings: Settings) -> Desk:
     await site.start()
     host, port = runner.addresses[0][:2]
     return Desk(f"http://{host}:{port}", runner, runtime)
+
+
+@dataclass
+class World:
+    """The server, its token service and Bot Connector, and a client that posts signed activities to it."""
+
+    desk: Desk
+    tokens: TokenService
+    connector: Connector
+    http: httpx.AsyncClient
+
+    async def post(self, body: dict[str, Any]) -> httpx.Response:
+        token = self.tokens.mint(body["serviceUrl"])
+        return await self.http.post(
+            f"{self.desk.url}/api/messages", json=body, headers={"Authorization": f"Bearer {token}"}
+        )
+
+    async def approval_card(self) -> tuple[str, str]:
+        """Wait for the approval card; return (approval id, its activity id)."""
+
+        def found(calls: list) -> tuple[str, str] | None:
+            for call in calls:
+                for card in cards(call):
+                    for action in card.get("actions", []):
+                        if action.get("type") == "Action.Execute" and action.get("verb") == "approve":
+                            return action["data"]["approval_id"], call
+            return None
+
+        approval_id, call = await self.connector.wait_for(found)
+        index = self.connector.calls.index(call)
+        return approval_id, self.connector.ids[index]
+
+
+@asynccontextmanager
+async def started_world(tmp: Path, **settings: Any) -> AsyncIterator[World]:
+    """A World on fresh local servers; ``settings`` overrides fields of the server's Settings."""
+    tokens, connector = TokenService(), Connector()
+    await tokens.start_service()
+    await connector.start_connector()
+    desk = await start_desk(settings_for(tmp, tokens, **settings))
+    try:
+        async with httpx.AsyncClient(timeout=30) as http:
+            yield World(desk, tokens, connector, http)
+    finally:
+        await desk.runner.cleanup()
+        await connector.stop()
+        await tokens.stop()

@@ -5,70 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from teams_fakes import (
-    Connector,
-    Desk,
-    TokenService,
-    activity,
-    card_text,
-    cards,
-    execute,
-    mention,
-    replay,
-    settings_for,
-    start_desk,
-)
-
-
-@dataclass
-class World:
-    desk: Desk
-    tokens: TokenService
-    connector: Connector
-    http: httpx.AsyncClient
-
-    async def post(self, body: dict[str, Any]) -> httpx.Response:
-        token = self.tokens.mint(body["serviceUrl"])
-        return await self.http.post(
-            f"{self.desk.url}/api/messages", json=body, headers={"Authorization": f"Bearer {token}"}
-        )
-
-    async def approval_card(self) -> tuple[str, str]:
-        """Wait for the approval card; return (approval id, its activity id)."""
-
-        def found(calls: list) -> tuple[str, str] | None:
-            for call in calls:
-                for card in cards(call):
-                    for action in card.get("actions", []):
-                        if action.get("type") == "Action.Execute" and action.get("verb") == "approve":
-                            return action["data"]["approval_id"], call
-            return None
-
-        approval_id, call = await self.connector.wait_for(found)
-        index = self.connector.calls.index(call)
-        return approval_id, self._ids[index]
-
-    @property
-    def _ids(self) -> dict[int, str]:
-        return self.connector.ids
+from teams_fakes import World, activity, card_text, cards, execute, mention, replay, started_world
 
 
 @pytest.fixture
 async def world(tmp_path) -> AsyncIterator[World]:
-    tokens, connector = TokenService(), Connector()
-    await tokens.start_service()
-    await connector.start_connector()
-    desk = await start_desk(settings_for(tmp_path, tokens))
-    async with httpx.AsyncClient(timeout=30) as http:
-        yield World(desk, tokens, connector, http)
-    await desk.runner.cleanup()
-    await connector.stop()
-    await tokens.stop()
+    async with started_world(tmp_path) as world:
+        yield world
 
 
 async def open_case(world: World, user: str = "alice") -> tuple[str, str]:

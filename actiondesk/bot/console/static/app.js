@@ -72,6 +72,8 @@
   const STATUS_LABELS = {
     open: "open",
     triaging: "triaging",
+    watching: "watching",
+    awaiting_reply: "awaiting reply",
     planning: "planning",
     awaiting_approval: "awaiting approval",
     acting: "acting",
@@ -362,6 +364,7 @@
           if (state.caseId === id) {
             state.detail = detail;
             renderCase();
+            renderComposer();
           }
         } catch (err) {
           if (state.caseId !== id) continue;
@@ -511,11 +514,14 @@
       return;
     }
     const approvals = new Map((d.approvals || []).map((a) => [a.id, a]));
+    const questions = new Map((d.questions || []).map((q) => [q.seq, q]));
     const placed = new Set();
     for (const entry of d.timeline || []) {
       if (entry.kind !== "message") continue;
       const payload = entry.payload || {};
       list.appendChild(messageBubble(entry, payload));
+      const question = questions.get(entry.seq);
+      if (question) list.appendChild(el("li", { class: "msg-attachment" }, choicesBox(question)));
       const approvalId = typeof payload.approval_id === "string" ? payload.approval_id : null;
       if (approvalId && approvals.has(approvalId) && !placed.has(approvalId)) {
         placed.add(approvalId);
@@ -525,7 +531,9 @@
     for (const a of d.approvals || []) {
       if (!placed.has(a.id)) list.appendChild(el("li", { class: "msg-attachment" }, approvalCard(a)));
     }
-    if (!d.status || !["resolved", "escalated", "failed", "awaiting_approval"].includes(d.status)) {
+    if (d.status === "awaiting_reply" || d.status === "watching") {
+      list.appendChild(waitingNote(d));
+    } else if (!d.status || !["resolved", "escalated", "failed", "awaiting_approval"].includes(d.status)) {
       list.appendChild(
         el(
           "li",
@@ -570,6 +578,82 @@
         el("div", { class: "bubble-text", testid: "message-text", text: payload.text || "" }),
       ),
     );
+  }
+
+  /** A case that waits for a moment: the answer to a question, or the next reading of an early report. */
+  function waitingNote(d) {
+    const until = d.status === "watching" ? d.watch_until : d.wake_at;
+    const when = until ? ` until ${fmtTime(until, true)}` : "";
+    const text =
+      d.status === "watching"
+        ? `ActionDesk is watching the signals${when}…`
+        : `Waiting for an answer${when}; after that a person takes the case.`;
+    return el(
+      "li",
+      { class: "msg msg-agent msg-working msg-waiting", testid: "waiting", data: { status: d.status } },
+      el("div", { class: "avatar avatar-agent", text: "AD", attrs: { "aria-hidden": "true" } }),
+      el("div", { class: "bubble bubble-typing" }, el("span", { class: "working-text", text, title: fmtFull(until) })),
+    );
+  }
+
+  // ---------------------------------------------------------------- questions
+
+  /** The choices under a question: buttons while it is open, how it ended once it is not. */
+  function choicesBox(q) {
+    const key = `q-${q.seq}`;
+    const busy = Boolean(state.ui.busy[key]);
+    const error = state.ui.errors[key];
+    const box = el("div", {
+      class: `choices${q.open ? " choices-open" : ""}`,
+      testid: "question",
+      data: { seq: q.seq, open: q.open },
+    });
+    if (q.open) {
+      append(box, [
+        el(
+          "div",
+          { class: "btn-row" },
+          q.choices.map((choice) =>
+            el("button", {
+              class: "btn btn-choice",
+              text: choice,
+              testid: "choice-button",
+              data: { choice },
+              attrs: { type: "button", disabled: busy },
+              on: { click: () => choose(q.seq, choice) },
+            }),
+          ),
+        ),
+        el("div", { class: "choices-hint muted", text: `as ${state.user || "nobody"} · or type another answer below` }),
+      ]);
+    } else {
+      box.appendChild(el("div", { class: "choices-outcome muted", testid: "question-outcome", text: q.outcome }));
+    }
+    if (error) box.appendChild(el("div", { class: "inline-error", testid: "error", attrs: { role: "alert" }, text: error }));
+    return box;
+  }
+
+  async function choose(seq, choice) {
+    const key = `q-${seq}`;
+    if (!state.user) {
+      state.ui.errors[key] = "Sign in first.";
+      renderCase();
+      return;
+    }
+    state.ui.busy[key] = true;
+    delete state.ui.errors[key];
+    renderCase();
+    try {
+      await api("POST", `/api/cases/${encodeURIComponent(state.caseId)}/answers`, { choice, question: seq });
+    } catch (err) {
+      // 409: the question was answered, timed out or replaced meanwhile (nothing changed on the server)
+      state.ui.errors[key] = err instanceof ApiError && err.status === 409 ? `Not taken: ${err.message}` : describeError(err);
+    } finally {
+      delete state.ui.busy[key];
+    }
+    renderCase();
+    refreshCase();
+    refreshList();
   }
 
   // ---------------------------------------------------------------- approvals
@@ -1068,7 +1152,11 @@
     const input = $("chat-input");
     const hint = $("composer-hint");
     const send = $("chat-send");
-    if (state.caseId) {
+    const asking = state.detail && state.detail.id === state.caseId && state.detail.status === "awaiting_reply";
+    if (asking) {
+      input.placeholder = `Answer the question, or say more, in case ${state.caseId}`;
+      send.textContent = state.sending ? "Sending…" : "Reply";
+    } else if (state.caseId) {
       input.placeholder = `Reply in case ${state.caseId}`;
       send.textContent = state.sending ? "Sending…" : "Reply";
     } else {
