@@ -25,7 +25,7 @@ from actiondesk.agents.planner import RunbookPlanner
 from actiondesk.agents.record import Note, Recorder, say
 from actiondesk.agents.triage import Triage
 from actiondesk.agents.triage.reader import Reader
-from actiondesk.agents.triage.signals import LABELS, RULES, limit
+from actiondesk.agents.triage.signals import check_text, limit
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
@@ -831,11 +831,4 @@ def _targets(finding: Finding | None) -> list[tuple[str, str, float]]:
 
 
 def _check(check: dict[str, JsonValue]) -> str:
-    """``checkout's 5xx rate is 0.31% (baseline 0.30%)``."""
-    signal = str(check["signal"])
-    rule = RULES[signal]
-    current, baseline = check["current"], check["baseline"]
-    now = rule.shown(float(current)) if isinstance(current, int | float) else "unreadable"
-    base = rule.shown(float(baseline)) if isinstance(baseline, int | float) else "?"
-    verb = "is back to" if check["ok"] else "is still"
-    return f"{check['service']}'s {LABELS[signal]} {verb} {now} (baseline {base})"
+    return check_text(check)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import JsonValue
 
+from actiondesk.agents.triage.signals import verification_text
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.redact import redact_text
@@ -38,12 +39,7 @@ def _approval(p: dict[str, JsonValue]) -> str:
 
 
 def _verification(p: dict[str, JsonValue]) -> str:
-    if p.get("signal") == "error_rate":
-        return (
-            f"Verification: {p.get('service')} error rate {p.get('current')} "
-            f"(baseline {p.get('baseline')}, limit {p.get('limit')}): {'ok' if p.get('ok') else 'not ok'}"
-        )
-    return f"Verification: {p.get('signal')} {'ok' if p.get('ok') else 'not ok'}"
+    return verification_text(p)
 
 
 FACTS: dict[AuditKind, Callable[[dict[str, JsonValue]], str]] = {

@@ -54,7 +54,7 @@ def test_scenario_run_mirrors_a_cab_case_into_both_desks_before_it_reports(
     for expected in steps:
         assert expected in notes
     assert "refused by bob: bob is not in the approver group cab" in notes
-    assert incident["close_notes"].startswith("Verification: payment-gateway error rate")
+    assert incident["close_notes"].startswith("Verification: payment-gateway's 5xx rate is back to")
     (change,) = snow.tables["change_request"].values()
     assert change["parent"] == incident["sys_id"]
     assert incident["rfc"] == change["sys_id"]

@@ -13,10 +13,12 @@ above the threshold is a rise not yet confirmed. The baseline is the median of t
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+from pydantic import JsonValue
 
 
 class Sample(Protocol):
@@ -148,3 +150,26 @@ def limit(signal: str, baseline: float) -> float:
 def healthy(signal: str, value: float, baseline: float) -> bool:
     """Back to normal, for verification."""
     return value <= limit(signal, baseline)
+
+
+def check_text(check: Mapping[str, JsonValue]) -> str:
+    """One verification check as people read it: ``checkout's 5xx rate is back to 0.31% (baseline 0.30%)``."""
+    signal = str(check.get("signal") or "error_rate")
+    rule = RULES.get(signal, RULES["error_rate"])
+    current, baseline = check.get("current"), check.get("baseline")
+    now = rule.shown(float(current)) if isinstance(current, int | float) else "unreadable"
+    base = rule.shown(float(baseline)) if isinstance(baseline, int | float) else "?"
+    verb = "is back to" if check.get("ok") else "is still"
+    return f"{check.get('service')}'s {LABELS.get(signal, signal)} {verb} {now} (baseline {base})"
+
+
+def verification_text(result: Mapping[str, JsonValue]) -> str:
+    """A verification audit entry as people read it, every check of the chain or the actions' outcome."""
+    checks = result.get("checks")
+    if isinstance(checks, list) and checks:
+        said = "; ".join(check_text(c) for c in checks if isinstance(c, dict))
+    elif result.get("signal") in RULES:
+        said = check_text(result)
+    else:
+        said = "every step succeeded" if result.get("ok") else "a step did not succeed"
+    return f"Verification: {said}" + ("." if result.get("ok") else "; not yet.")

@@ -21,6 +21,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from actiondesk.agents.questions import Question
+from actiondesk.agents.triage.signals import verification_text
 from actiondesk.bot.events import CLOSED, ChangeFeed
 from actiondesk.bot.teams.bot import Desk
 from actiondesk.bot.teams.cards import approval_card, attachment, case_card, question_card
@@ -38,14 +39,8 @@ def notice(entry: AuditEntry) -> str | None:
     match entry.kind:
         case AuditKind.MESSAGE if p.get("reply_to"):  # the agent's answer to someone's reply: never silence
             return str(p.get("text", ""))
-        case AuditKind.VERIFICATION if p.get("signal") == "error_rate":
-            state = "back to" if p.get("ok") else "still at"
-            return (
-                f"Verification: {p.get('service')}'s error rate is {state} {float(p.get('current') or 0):.2%} "
-                f"(baseline {float(p.get('baseline') or 0):.2%})."
-            )
         case AuditKind.VERIFICATION:
-            return "Verification: every step succeeded." if p.get("ok") else "Verification failed."
+            return verification_text(p)
         case AuditKind.CASE_RESOLVED:
             return f"Case {entry.case_id} is resolved."
         case AuditKind.CASE_ESCALATED:

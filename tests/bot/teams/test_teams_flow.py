@@ -71,7 +71,7 @@ async def test_an_approvers_action_execute_runs_the_action_once_and_replaces_the
     resolved = await world.connector.wait_for(
         lambda calls: [c for c in calls if c.method == "POST" and "is resolved" in str((c.body or {}).get("text"))]
     )
-    assert "Verification: payment-gateway's error rate is back to" in resolved[0].body["text"]
+    assert "Verification: payment-gateway's 5xx rate is back to" in resolved[0].body["text"]
     case_id = world.desk.runtime.store.approvals()[0].case_id
     runs = [r for r in world.desk.runtime.store.runs(case_id) if r.action == "rollback_deployment"]
     assert len(runs) == 1

@@ -145,6 +145,22 @@
   }
 
   const pct = (x) => (typeof x === "number" ? `${(x * 100).toFixed(2)}%` : "—");
+  /** The name and the unit of a triage signal (error_rate when a finding predates signals). */
+  const SIGNALS = { error_rate: "5xx rate", latency: "p95 latency", cpu: "CPU", unready: "pods not ready", restarts: "restarts" };
+  const signalName = (signal) => SIGNALS[signal || "error_rate"] || signal;
+  function signalValue(signal, value) {
+    if (typeof value !== "number") return "—";
+    switch (signal || "error_rate") {
+      case "error_rate":
+        return pct(value);
+      case "latency":
+        return `${Math.round(value)} ms`;
+      case "cpu":
+        return `${Math.round(value)} %`;
+      default:
+        return `${Math.round(value)}`;
+    }
+  }
 
   function shortJson(value, max) {
     let text;
@@ -947,27 +963,46 @@
     }
     if (f.culprit) {
       const c = f.culprit;
-      parts.push(
-        el(
-          "div",
-          { class: "culprit", testid: "culprit" },
-          el("div", { class: "culprit-title", text: "Suspected change" }),
-          el(
-            "div",
-            { class: "culprit-main" },
-            el("span", { text: c.service }),
+      const deploy = c.kind === "deploy" || c.kind === "rollback" || !c.kind;
+      const what = deploy
+        ? [
             el("code", { class: "pill pill-strong mono", testid: "culprit-version", text: c.version }),
             el("span", { class: "muted", text: "commit" }),
             el("code", { class: "pill mono", testid: "culprit-commit", text: c.commit }),
-          ),
-          el(
-            "div",
-            { class: "culprit-sub muted" },
-            `deployed ${fmtFull(c.deployed_at)}`,
-            c.previous_version
-              ? ` · previously ${c.previous_version}${c.previous_commit ? ` (${c.previous_commit})` : ""}`
-              : "",
-          ),
+          ]
+        : c.kind === "scale"
+          ? [
+              el("span", { class: "muted", text: "scaled to" }),
+              el("code", { class: "pill pill-strong mono", testid: "culprit-replicas", text: `${c.replicas} replicas` }),
+            ]
+          : [
+              el("span", { class: "muted", text: c.kind === "flag" ? "feature flag" : "config" }),
+              el("code", { class: "pill pill-strong mono", testid: "culprit-key", text: `${c.key}=${c.value}` }),
+            ];
+      const before = deploy
+        ? c.previous_version
+          ? ` · previously ${c.previous_version}${c.previous_commit ? ` (${c.previous_commit})` : ""}`
+          : ""
+        : c.kind === "scale"
+          ? ` · previously ${c.previous_replicas} replicas`
+          : ` · previously ${c.previous_value ?? "unset"}`;
+      const verb = { deploy: "deployed", rollback: "rolled back", scale: "scaled" }[c.kind || "deploy"] || "changed";
+      parts.push(
+        el(
+          "div",
+          { class: "culprit", testid: "culprit", data: { kind: c.kind || "deploy" } },
+          el("div", { class: "culprit-title", text: "Suspected change" }),
+          el("div", { class: "culprit-main" }, el("span", { text: c.service }), ...what),
+          el("div", { class: "culprit-sub muted" }, `${verb} ${fmtFull(c.at || c.deployed_at)}`, before),
+        ),
+      );
+    }
+    if ((f.chain || []).length > 1) {
+      parts.push(
+        el(
+          "div",
+          { class: "chain muted", testid: "chain" },
+          f.chain.map((link) => `${link.service} (${signalName(link.signal)} from ${fmtTime(link.onset, true)})`).join(" ← "),
         ),
       );
     }
@@ -977,8 +1012,8 @@
           "div",
           { class: "stats" },
           stat("Onset", f.onset ? fmtTime(f.onset, true) : "—"),
-          stat("Baseline", pct(f.baseline)),
-          stat("Peak", pct(f.peak)),
+          stat("Baseline", signalValue(f.signal, f.baseline)),
+          stat("Peak", signalValue(f.signal, f.peak)),
         ),
       );
     }
@@ -1108,8 +1143,11 @@
       case "observation":
         return `${p.action || "?"}: ${p.summary || ""}`;
       case "verification":
-        if (p.signal === "error_rate") {
-          return `${p.ok ? "ok" : "not yet"}: ${p.service} error rate ${pct(p.current)} (baseline ${pct(p.baseline)})`;
+        if (p.signal && p.signal !== "actions") {
+          const checks = Array.isArray(p.checks) ? p.checks : [p];
+          return `${p.ok ? "ok" : "not yet"}: ${checks
+            .map((c) => `${c.service} ${signalName(c.signal)} ${signalValue(c.signal, c.current)} (baseline ${signalValue(c.signal, c.baseline)})`)
+            .join("; ")}`;
         }
         return p.ok ? "ok" : "failed";
       case "case_resolved":
