@@ -135,6 +135,7 @@ async def test_no_data_yet_means_absent_not_zero_and_cases_by_status_is_a_gauge(
     """Defect: with nothing resolved yet MTTR, FCR, cost and approval wait read 0 (a perfect score), and
     actiondesk_cases_total was a counter of cases by *current* status, which goes down as cases move on."""
     clock = SystemClock()
+    settings = settings.model_copy(update={"triage_watch_seconds": 0.0})  # abstain at once rather than watch
     runtime = build_runtime(
         settings, store, SandboxEstate(default_estate(clock.now()), clock), clock, policy_from_settings(settings)
     )
