@@ -201,6 +201,10 @@ def with_settings(policy: PolicyData, settings: Settings) -> PolicyData:
         freeze_approvers=settings.freeze_approvers
         if policy.freeze_approvers == defaults.freeze_approvers
         else policy.freeze_approvers,
+        confidence={**settings.confidence_thresholds, **policy.confidence},
+        confidence_default=settings.confidence_threshold
+        if policy.confidence_default == defaults.confidence_default
+        else policy.confidence_default,
     )
 
 
