@@ -25,15 +25,16 @@ from actiondesk.agents.governance import Governance, PolicyData, PolicyStore, Wi
 from actiondesk.agents.governance.calendars import Calendars, sources
 from actiondesk.agents.llm import LlmBounds, LlmPlanner
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
+from actiondesk.agents.ownership import OwnerBook, TakeOver
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
-from actiondesk.bot.outbox_setup import ticket_mirror, ticket_systems
+from actiondesk.bot.outbox_setup import pagers, ticket_mirror, ticket_systems
 from actiondesk.bot.systems import build_systems
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.llm import Price
-from actiondesk.core.ports import Clock, Directory, TicketSystem
+from actiondesk.core.ports import Clock, Directory, Pager, TicketSystem
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class Runtime:
     controls: Controls
     fulfilment: FulfilmentDesk
     tickets: dict[str, TicketSystem] = field(default_factory=dict)  # the ITSMs cases are mirrored into
+    pagers: dict[str, Pager] = field(default_factory=dict)  # where hand-offs of incidents page on-call
+    takeover: TakeOver | None = None  # owners, hand-offs, pick-ups, notices of lone actions, post-mortems
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
@@ -89,7 +92,17 @@ def build_runtime(
     catalog = Catalog([*builtin_packs(), *systems.packs], settings.granted_scopes)
     ctx = ActionContext(inventory=estate, telemetry=estate, deployer=estate, clock=clock, **systems.ports)  # type: ignore[arg-type]
     executor = Executor(catalog, ctx, store, settings.agent_identity)
-    recorder = Recorder(store, clock, settings.agent_identity, notify, mirror=ticket_mirror(settings))
+    paging = pagers(settings)
+    takeover = TakeOver(
+        OwnerBook.from_file(settings.owners_file, estate),
+        directory,
+        store,
+        clock,
+        agent=settings.agent_identity,
+        pagers=list(paging),
+        public_url=settings.public_url,
+    )
+    recorder = Recorder(store, clock, settings.agent_identity, notify, mirror=ticket_mirror(settings), hook=takeover)
     controls = Controls(store, clock, settings.agent_identity, directory=directory)
     roles = RoleCatalog.load(settings.roles_file)
     policy = replace(policy, privileged_groups={**roles.privileged_groups(), **policy.privileged_groups})
@@ -137,6 +150,8 @@ def build_runtime(
         controls=controls,
         fulfilment=fulfilment,
         tickets=ticket_systems(settings),
+        pagers=paging,
+        takeover=takeover,
     )
 
 

@@ -69,7 +69,8 @@ def test_check_confidence_gates_level_3(env: dict[str, str]) -> None:
     text = run(
         env, "policy", "check", "--action", "rollback_deployment", "--service", "payment-gateway", "--confidence", "0.6"
     ).output
-    assert text.startswith("approve by sre") and "ladder.autonomous.unsure" in text
+    assert text.startswith("approve by sre")
+    assert "ladder.autonomous.unsure" in text
     bad = CliRunner().invoke(app, [*args, "--confidence", "1.5"], env=env)
     assert bad.exit_code == 2
     assert "less than or equal to 1" in bad.output

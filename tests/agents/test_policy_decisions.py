@@ -1,6 +1,7 @@
 """The decision table (autonomy level x tier x risk x environment x freeze x chaos day x breaker x kill switch x
-the diagnosis' confidence against the threshold → outcome) and property tests: the Cedar policies agree with a plain-Python reference model of DESIGN.md §3,
-never allow what it denies, and a forbid always overrides a permit."""
+the diagnosis' confidence against the threshold → outcome) and property tests: the Cedar policies agree with a
+plain-Python reference model of DESIGN.md §3, never allow what it denies, and a forbid always overrides a
+permit."""
 
 from __future__ import annotations
 

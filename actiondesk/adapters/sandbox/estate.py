@@ -34,7 +34,7 @@ from actiondesk.adapters.sandbox.world import (
     SessionStatus,
 )
 from actiondesk.core.errors import NotFoundError, ScenarioError
-from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service
+from actiondesk.core.estate import Change, Deployment, LogLine, Owner, Person, Series, Service
 from actiondesk.core.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ def _service(record: ServiceRecord) -> Service:
         version=record.version,
         depends_on=record.depends_on,
         aliases=record.aliases,
+        owner=Owner(record.owner.team, record.owner.group) if record.owner is not None else None,
     )
 
 

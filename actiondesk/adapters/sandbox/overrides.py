@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from actiondesk.adapters.sandbox.default import seeded_deployment
 from actiondesk.adapters.sandbox.timeline import digest
-from actiondesk.adapters.sandbox.world import EstateState, PersonRecord, ServiceRecord
+from actiondesk.adapters.sandbox.world import EstateState, OwnerRecord, PersonRecord, ServiceRecord
 
 NEW_SERVICE_REQUIRES = ("tier", "environment", "version")
 
@@ -27,6 +27,7 @@ class ServiceSpec(BaseModel):
     baseline_error_rate: float | None = Field(default=None, ge=0.0, le=1.0)
     baseline_latency_ms: float | None = Field(default=None, gt=0.0)
     replicas: int | None = Field(default=None, ge=0)
+    owner: OwnerRecord | None = None
 
 
 class PersonSpec(BaseModel):

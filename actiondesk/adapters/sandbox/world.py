@@ -47,6 +47,13 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class OwnerRecord(_Frozen):
+    """The team a service belongs to and the directory group on call for it."""
+
+    team: str = Field(min_length=1)
+    group: str = Field(min_length=1)
+
+
 class ServiceRecord(_Frozen):
     name: str
     tier: int = Field(ge=0)
@@ -58,6 +65,7 @@ class ServiceRecord(_Frozen):
     baseline_latency_ms: float = Field(default=180.0, gt=0.0)
     replicas: int = Field(default=2, ge=0)
     config: dict[str, str] = Field(default_factory=dict)
+    owner: OwnerRecord | None = None
 
 
 class DeploymentRecord(_Frozen):
