@@ -54,8 +54,10 @@ class Desk:
             self.session, self.events_url, body, {**signed(body, content_type="application/json"), **headers}
         )
 
-    async def click(self, action_id: str, value: str, user: str, trigger: str) -> tuple[int, str, float]:
-        body = action_body(action_id, value, user, trigger)
+    async def click(
+        self, action_id: str, value: str, user: str, trigger: str, channel: str = "C0OPS"
+    ) -> tuple[int, str, float]:
+        body = action_body(action_id, value, user, trigger, channel)
         return await post(
             self.session, self.events_url, body, signed(body, content_type="application/x-www-form-urlencoded")
         )
@@ -68,18 +70,26 @@ class Desk:
 
 
 async def start_desk(
-    database_url: str, fake: FakeSlack, *, via_settings: bool = False, mount: bool = True, app_token: str | None = None
+    database_url: str,
+    fake: FakeSlack,
+    *,
+    via_settings: bool = False,
+    mount: bool = True,
+    app_token: str | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> tuple[Desk, web.AppRunner]:
-    """Slack from Settings (``via_settings``, as `serve` does), mounted with quick pacing, or not at all."""
-    extra: dict[str, Any] = {}
+    """Slack from Settings (``via_settings``, as `serve` does), mounted with quick pacing, or not at all;
+    ``settings`` adds to the test's settings."""
+    extra: dict[str, Any] = dict(settings or {})
     if via_settings:
-        extra = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "slack_api_url": fake.url}
-    settings = desk_settings(database_url, **extra)
-    store = open_store(settings)
+        extra |= {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "slack_api_url": fake.url}
+    configured = desk_settings(database_url, **extra)
+    store = open_store(configured)
     clock = SystemClock()
-    estate, scenario = serve_estate(settings, store, clock)
+    estate, scenario = serve_estate(configured, store, clock)
     feed = ChangeFeed()
-    runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
+    policy = scenario_policy(scenario, configured)
+    runtime = build_runtime(configured, store, estate, clock, policy, notify=feed.publish)
     app = make_app(runtime, feed)
     if mount and not via_settings:
         mount_slack(app, config=SlackConfig("xoxb-test", SECRET, api_url=fake.url, app_token=app_token), pacing=FAST)
