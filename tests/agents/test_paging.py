@@ -119,9 +119,9 @@ def test_an_escalated_incident_pages_pagerduty_once_with_the_documented_event(
     assert payload["severity"] == "critical"  # tier 1, production
     details = payload["custom_details"]
     assert (details["case"], details["team"], details["reason"]) == (case.id, "payments", "triage abstained")
-    assert details["console"] == f"https://desk.example.com/#case/{case.id}"
+    assert details["console"] == f"https://desk.example.com/#case={case.id}"
     assert event["links"] == [
-        {"href": f"https://desk.example.com/#case/{case.id}", "text": f"ActionDesk case {case.id}"}
+        {"href": f"https://desk.example.com/#case={case.id}", "text": f"ActionDesk case {case.id}"}
     ]
     assert ROUTING_KEY not in str(desk.audit(case.id)), "the routing key never reaches the audit trail"
 

@@ -97,7 +97,7 @@ class OpsgeniePager:
         raise PageRejectedError(f"Opsgenie answered {status}: {_why(response)}")
 
     def trigger(self, page: PageDraft) -> None:
-        link = f"{self._console}/#case/{page.dedup_key}" if self._console else None
+        link = f"{self._console}/#case={page.dedup_key}" if self._console else None
         self._post("/v2/alerts", create_body(page, link), page.dedup_key)
 
     def resolve(self, page: PageDraft) -> None:

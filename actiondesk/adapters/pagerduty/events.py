@@ -81,7 +81,7 @@ class PagerDutyPager:
         self._http.close()
 
     def _send(self, page: PageDraft) -> None:
-        link = f"{self._console}/#case/{page.dedup_key}" if self._console else None
+        link = f"{self._console}/#case={page.dedup_key}" if self._console else None
         try:
             response = self._http.post("/v2/enqueue", json=event(self._key, page, link))
         except httpx.HTTPError as exc:

@@ -190,7 +190,7 @@ class TakeOver:
         if case.service:
             details["service"] = case.service
         if self.public_url:
-            details["console"] = f"{self.public_url}/#case/{case.id}"
+            details["console"] = f"{self.public_url}/#case={case.id}"
         page = PageDraft(
             action=action,
             dedup_key=case.id,
@@ -232,7 +232,7 @@ class TakeOver:
                     AuditKind.MESSAGE,
                     {
                         "text": f"Post-mortem written: {pm.summary} Read it with `actiondesk postmortem {case.id}`"
-                        + (f" or at {self.public_url}/#case/{case.id}" if self.public_url else " or in the console")
+                        + (f" or at {self.public_url}/#case={case.id}" if self.public_url else " or in the console")
                         + ".",
                         "postmortem": True,
                     },

@@ -300,6 +300,8 @@ def _timeline(case: Case, facts: Sequence[Fact], root: RootCause | None, agent: 
         what = f"{case.finding.service}'s 5xx rate leaves its baseline{peak}"
         moments.append(Moment(at=case.finding.onset, actor="telemetry", kind="onset", what=what))
     for fact in facts:
+        if fact.kind is AuditKind.MESSAGE and fact.actor == case.reporter and fact.payload.get("text") == case.text:
+            continue  # the report itself: the case's opening already says it
         what = _describe(fact, agent)
         if what is not None:
             moments.append(Moment(at=fact.at, actor=fact.actor, kind=fact.kind.value, what=what))
@@ -330,7 +332,7 @@ def _summary(
         who = f"approved by {', '.join(action.approved_by)}" if action.approved_by else "on its own"
         parts.append(f"ActionDesk ran {action.action} ({action.params}), {who}.")
     if verified is not None and verified.get("ok"):
-        parts.append(f"The error rate was back to {_pct(verified.get('current'))} when it was verified.")
+        parts.append(f"The error rate was back to {_pct(verified.get('current'))} at verification.")
     if mttr is not None:
         parts.append(f"Resolved {took(mttr)} after it was reported.")
     return " ".join(parts)
