@@ -99,7 +99,6 @@ def test_the_ticket_gets_the_postmortem_and_a_hand_off_assigns_the_owner_group(
     assert incident["assignment_group"] == ""  # resolved by the agent: never handed to people
 
     from actiondesk.adapters.servicenow import BasicAuth, ServiceNowClient, ServiceNowTicketSystem
-    from actiondesk.agents.mirror import TicketMirror  # a hand-off, through the same adapter
     from actiondesk.core.tickets import TicketRef
 
     system = ServiceNowTicketSystem(ServiceNowClient(server.url, BasicAuth(USER, PASSWORD)))
