@@ -89,6 +89,18 @@ def metrics_lines(r: Report) -> list[str]:
         f"decisions: {mix}; approval wait {_duration(r.approval_wait.mean)}; breaker trips {r.breaker_trips}",
     ]
     lines += [f"  {name}: MTTR {_duration(s.mean)} over {s.count}" for name, s in r.mttr_by_pattern.items()]
+    if r.escalations_by_owner:
+        lines.append(
+            f"hand-offs to people: {sum(r.escalations_by_owner.values())}; picked up in {_duration(r.pickup.p50)} "
+            f"(p50), {_duration(r.pickup.p90)} (p90)"
+        )
+    for team, count in r.escalations_by_owner.items():
+        picked = r.pickup_by_owner.get(team)
+        waiting = r.waiting_for_pickup.get(team, 0)
+        lines.append(
+            f"  {team}: {count} hand-offs, picked up in {_duration(picked.p50 if picked else None)} (p50)"
+            + (f", {waiting} waiting" if waiting else "")
+        )
     return lines
 
 

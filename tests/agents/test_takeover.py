@@ -127,6 +127,16 @@ def test_take_it_picks_up_a_handed_off_case_and_only_people_can(desk: Desk) -> N
     desk.runtime.loop.add_message(case.id, "bob", "looking too")
     assert len(payloads(desk, case.id, K.PICKED_UP)) == 1, "picked up once per hand-off"
 
+    from actiondesk.bot import metrics
+    from actiondesk.bot.render import metrics_lines
+
+    figures = metrics.report(desk.store, case.created_at, desk.clock.now(), 0.0)
+    assert figures.escalations_by_owner == {"payments": 1}
+    assert (figures.pickup.count, figures.pickup.p50, figures.waiting_for_pickup) == (1, 240.0, {})
+    lines = metrics_lines(figures)  # what the weekly report and /actiondesk status say
+    assert "hand-offs to people: 1; picked up in 4.0 min (p50), 4.0 min (p90)" in lines
+    assert "  payments: 1 hand-offs, picked up in 4.0 min (p50)" in lines
+
 
 def test_the_reporter_replying_is_not_a_pick_up(desk: Desk) -> None:
     desk.fault("payment-gateway")
