@@ -27,6 +27,7 @@ from actiondesk.agents.llm import LlmBounds, LlmPlanner
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
 from actiondesk.agents.ownership import OwnerBook, TakeOver
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
+from actiondesk.agents.postmortem.summary import SummaryWriter
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
@@ -60,6 +61,7 @@ class Runtime:
     tickets: dict[str, TicketSystem] = field(default_factory=dict)  # the ITSMs cases are mirrored into
     pagers: dict[str, Pager] = field(default_factory=dict)  # where hand-offs of incidents page on-call
     takeover: TakeOver | None = None  # owners, hand-offs, pick-ups, notices of lone actions, post-mortems
+    summaries: SummaryWriter | None = None  # a model's paragraph for each post-mortem, when a model is configured
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
@@ -152,29 +154,42 @@ def build_runtime(
         tickets=ticket_systems(settings),
         pagers=paging,
         takeover=takeover,
+        summaries=build_summaries(settings, recorder, clock),
     )
 
 
-def build_llm_planner(settings: Settings, executor: Executor, clock: Clock) -> LlmPlanner | None:
-    """The model planner when ACTIONDESK_PLANNER (or a configured key) asks for one; None: runbooks only."""
-    if settings.planning == "runbook":
-        return None
+def chat_model(settings: Settings, clock: Clock) -> OpenAIChatModel | None:
+    """The configured OpenAI-compatible model (OPENAI_API_KEY or OPENAI_BASE_URL), or None."""
     if settings.openai_api_key is None and settings.openai_base_url is None:
-        raise ConfigurationError(
-            f"ACTIONDESK_PLANNER={settings.planning} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless endpoint)"
-        )
-    try:
-        prices = {model: Price.model_validate(price) for model, price in settings.llm_prices.items()}
-    except ValueError as exc:
-        raise ConfigurationError(f"ACTIONDESK_LLM_PRICES: {exc}") from None
+        return None
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else "unused"
-    model = OpenAIChatModel(
+    return OpenAIChatModel(
         model=settings.llm_model,
         api_key=key,
         base_url=settings.openai_base_url,
         timeout_seconds=settings.llm_timeout_seconds,
         clock=clock,
     )
+
+
+def build_summaries(settings: Settings, recorder: Recorder, clock: Clock) -> SummaryWriter | None:
+    model = chat_model(settings, clock)
+    return SummaryWriter(model, recorder) if model is not None else None
+
+
+def build_llm_planner(settings: Settings, executor: Executor, clock: Clock) -> LlmPlanner | None:
+    """The model planner when ACTIONDESK_PLANNER (or a configured key) asks for one; None: runbooks only."""
+    if settings.planning == "runbook":
+        return None
+    model = chat_model(settings, clock)
+    if model is None:
+        raise ConfigurationError(
+            f"ACTIONDESK_PLANNER={settings.planning} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless endpoint)"
+        )
+    try:
+        prices = {name: Price.model_validate(price) for name, price in settings.llm_prices.items()}
+    except ValueError as exc:
+        raise ConfigurationError(f"ACTIONDESK_LLM_PRICES: {exc}") from None
     bounds = LlmBounds(
         max_turns=settings.llm_max_turns, max_tokens=settings.llm_max_tokens, max_cost_usd=settings.llm_max_cost
     )

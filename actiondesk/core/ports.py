@@ -14,7 +14,7 @@ from typing import Protocol
 from pydantic import JsonValue
 
 from actiondesk.core.approval import Approval, ApprovalStatus
-from actiondesk.core.audit import AuditDraft, AuditEntry, VerifyReport
+from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service
 from actiondesk.core.fulfilment import HardwareOrder, NewAccount, OrderDraft, UserAccount
@@ -354,6 +354,10 @@ class Store(Protocol):
     def release_lease(self, case_id: str, owner: str) -> None: ...
 
     def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]: ...
+
+    def audit_of_kind(self, kind: AuditKind, since: datetime) -> Iterator[AuditEntry]:
+        """Entries of one kind written at or after ``since``, in seq order."""
+        ...
 
     def verify_audit(self, checkpoints: Mapping[int, str] | None = None) -> VerifyReport:
         """Walk the chain; ``checkpoints`` (seq → published hash) catch a chain rewritten with its head."""
