@@ -63,7 +63,7 @@ def previous_version(version: str) -> str | None:
 
 def _changed(record: ServiceRecord, spec: ServiceSpec) -> ServiceRecord:
     fields = spec.model_dump(exclude_none=True)
-    return record.model_copy(update=fields)
+    return ServiceRecord.model_validate({**record.model_dump(), **fields})  # validated: nested fields stay models
 
 
 def _new(name: str, spec: ServiceSpec) -> ServiceRecord:
