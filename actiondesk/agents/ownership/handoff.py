@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from pydantic import JsonValue
 
+from actiondesk.agents.mirror import ticket_of
 from actiondesk.agents.ownership.owners import OwnerBook
 from actiondesk.agents.postmortem import build_postmortem
 from actiondesk.agents.record import Recorder
@@ -33,7 +34,7 @@ from actiondesk.core.paging import PageAction, PageDraft, Severity
 from actiondesk.core.plan import PlanStep, StepStatus
 from actiondesk.core.ports import Clock, Directory, Store
 from actiondesk.core.redact import redact_text
-from actiondesk.core.tickets import OutboxDraft, TicketDraft, TicketUpdate, UpdateKind
+from actiondesk.core.tickets import OutboxDraft, TicketUpdate, UpdateKind
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +76,6 @@ def severity(service: Service | None) -> Severity:
     if service.production and service.tier <= 1:
         return Severity.CRITICAL
     return Severity.ERROR if service.production else Severity.WARNING
-
-
-def ticket_of(case: Case) -> TicketDraft:
-    return TicketDraft(
-        case_id=case.id,
-        title=redact_text(case.title),
-        description=redact_text(case.text),
-        kind=case.kind.value,
-        service=case.service,
-    )
 
 
 class TakeOver:

@@ -4,43 +4,23 @@ the on-call people when nothing paged them; the post-mortem is posted to the cas
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
 from teams_fakes import (
     AAD,
     DIRECTORY,
-    Connector,
-    TokenService,
     activity,
     card_text,
     cards,
     mention,
+    post_signed,
     settings_for,
     start_desk,
 )
 
 NOTIFY = "19:notify0000@thread.tacv2"
 GRACE = "00000000-0000-0000-0000-0000006ace00"
-
-
-@pytest.fixture
-async def parts() -> AsyncIterator[tuple[TokenService, Connector, httpx.AsyncClient]]:
-    tokens, connector = TokenService(), Connector()
-    await tokens.start_service()
-    await connector.start_connector()
-    async with httpx.AsyncClient(timeout=30) as http:
-        yield tokens, connector, http
-    await connector.stop()
-    await tokens.stop()
-
-
-async def _post(http: httpx.AsyncClient, url: str, tokens: TokenService, body: dict) -> httpx.Response:
-    token = tokens.mint(body["serviceUrl"])
-    return await http.post(f"{url}/api/messages", json=body, headers={"Authorization": f"Bearer {token}"})
 
 
 def roll_back(service_url: str, run_key: str, *, user: str, conversation: str) -> dict[str, Any]:
@@ -67,7 +47,7 @@ async def test_a_lone_action_is_announced_in_the_notify_channel_and_rolled_back_
     desk = await start_desk(settings)
     try:
         body = mention(connector.url, "payment gateway is throwing 500s")
-        assert (await _post(http, desk.url, tokens, body)).status_code == 201
+        assert (await post_signed(http, desk.url, tokens, body)).status_code == 201
         _call, card = await connector.wait_for(notice)
         (case,) = desk.runtime.store.list_cases()
         (step,) = case.plan.steps  # type: ignore[union-attr]
@@ -80,12 +60,12 @@ async def test_a_lone_action_is_announced_in_the_notify_channel_and_rolled_back_
 
         thread = f"{NOTIFY};messageid=1700000000000"
         stranger = roll_back(connector.url, str(step.run_key), user="mallory", conversation=thread)
-        refused = (await _post(http, desk.url, tokens, stranger)).json()
+        refused = (await post_signed(http, desk.url, tokens, stranger)).json()
         assert refused["statusCode"] == 403
         assert "only people in ActionDesk's directory" in refused["value"]["message"]
 
         click = roll_back(connector.url, str(step.run_key), user="bob", conversation=thread)
-        answer = (await _post(http, desk.url, tokens, click)).json()
+        answer = (await post_signed(http, desk.url, tokens, click)).json()
         assert answer["statusCode"] == 200
         assert "Roll back asked for by bob" in card_text(answer["value"])
         assert "Action.Execute" not in card_text(answer["value"])
@@ -96,7 +76,7 @@ async def test_a_lone_action_is_announced_in_the_notify_channel_and_rolled_back_
         assert (decided.payload["outcome"], decided.payload["confidence"]) == ("allow", 1.0)
 
         again = roll_back(connector.url, str(step.run_key), user="dave", conversation=thread)
-        twice = (await _post(http, desk.url, tokens, again)).json()
+        twice = (await post_signed(http, desk.url, tokens, again)).json()
         assert "already being rolled back" in card_text(twice["value"])
         assert len(desk.runtime.store.list_cases()) == 2
     finally:
@@ -114,7 +94,7 @@ async def test_a_hand_off_mentions_the_on_call_and_the_post_mortem_reaches_the_t
     try:
         body = mention(connector.url, "payment gateway is throwing 500s")
         conversation = body["conversation"]["id"]
-        assert (await _post(http, desk.url, tokens, body)).status_code == 201
+        assert (await post_signed(http, desk.url, tokens, body)).status_code == 201
         await connector.wait_for(lambda calls: desk.runtime.store.approvals())
         (approval,) = desk.runtime.store.approvals()
         desk.runtime.approvals.decide(approval.id, "bob", False, "not during the sale")
