@@ -22,6 +22,10 @@ STYLE = {
     AuditKind.CASE_RESOLVED: "bold green",
     AuditKind.CASE_ESCALATED: "bold red",
     AuditKind.CASE_FAILED: "bold red",
+    AuditKind.HANDED_OFF: "bold yellow",
+    AuditKind.PICKED_UP: "yellow",
+    AuditKind.ACTED_ALONE: "blue",
+    AuditKind.POSTMORTEM: "green",
 }
 
 
@@ -48,6 +52,19 @@ def describe(entry: AuditEntry) -> str:
             return f"{p.get('group')} asked to approve {p.get('target')}"
         case AuditKind.VERIFICATION:
             return "ok" if p.get("ok") else "not yet"
+        case AuditKind.HANDED_OFF:
+            people = ", ".join(str(x) for x in p.get("people") or []) or "nobody"  # type: ignore[union-attr]
+            return f"to {p.get('team')} on-call ({p.get('group')}: {people}), paged: {p.get('paged') or 'no'}"
+        case AuditKind.PAGE:
+            return f"{p.get('action')} {p.get('systems')}"
+        case AuditKind.PICKED_UP:
+            return f"by {p.get('by')} ({p.get('how')}) after {p.get('after_seconds')} s"
+        case AuditKind.ACTED_ALONE:
+            return f"{p.get('action')} at level {p.get('level')}: {p.get('status')} (announced to {p.get('team')})"
+        case AuditKind.POSTMORTEM:
+            return str(p.get("summary", ""))[:200]
+        case AuditKind.POSTMORTEM_SUMMARY:
+            return f"the model's summary: {str(p.get('text', ''))[:160]}"
         case _:
             return ", ".join(f"{k}={v}" for k, v in list(p.items())[:4])
 

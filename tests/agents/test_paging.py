@@ -204,34 +204,37 @@ def test_opsgenie_gets_an_alert_for_the_owner_team_closed_by_its_alias(
     assert body["source"] == "ActionDesk"
 
 
-def test_an_outage_delays_the_page_and_then_delivers_it_once(
-    make_desk: MakeDesk, pagerduty: tuple[ThreadedServer, FakePager]
-) -> None:
-    server, fake = pagerduty
-    desk = make_desk(pagerduty_routing_key=ROUTING_KEY, pagerduty_url=server.url)
-    server.down()
-    case = unexplained(desk)
-    out = worker(desk)
-    assert out.deliver_due() == 0  # connection refused: the pager pauses, the page waits
-    (row,) = desk.store.outbox.rows(OutboxStatus.PENDING)
-    assert row.system == "pagerduty"
-    server.up()
-    fake.fail(503)
-    desk.wait(5)
-    assert out.deliver_due() == 0
-    fake.fail(429, {"Retry-After": "120"})
-    desk.wait(10)
-    assert out.deliver_due() == 0
-    seen = len(fake.requests)
-    desk.wait(100)
-    assert out.deliver_due() == 0
-    assert len(fake.requests) == seen, "nothing is sent inside Retry-After"
-    desk.wait(25)
-    assert out.deliver_due() == 1
-    (alert,) = fake.alerts
-    assert (alert.key, alert.count) == (case.id, 1)
-    (done,) = desk.store.outbox.rows(OutboxStatus.DONE)
-    assert done.attempts == 4
+@pytest.mark.parametrize("kind", ["pagerduty", "opsgenie"])
+def test_an_outage_delays_the_page_and_then_delivers_it_once(make_desk: MakeDesk, kind: str) -> None:
+    with fake_pager(kind) as (server, fake):
+        keys = {
+            "pagerduty": {"pagerduty_routing_key": ROUTING_KEY, "pagerduty_url": server.url},
+            "opsgenie": {"opsgenie_api_key": GENIE_KEY, "opsgenie_url": server.url},
+        }
+        desk = make_desk(**keys[kind])
+        server.down()
+        case = unexplained(desk)
+        out = worker(desk)
+        assert out.deliver_due() == 0  # connection refused: the pager pauses, the page waits
+        (row,) = desk.store.outbox.rows(OutboxStatus.PENDING)
+        assert row.system == kind
+        server.up()
+        fake.fail(503)
+        desk.wait(5)
+        assert out.deliver_due() == 0
+        fake.fail(429, {"Retry-After": "120"})
+        desk.wait(10)
+        assert out.deliver_due() == 0
+        seen = len(fake.requests)
+        desk.wait(100)
+        assert out.deliver_due() == 0
+        assert len(fake.requests) == seen, "nothing is sent inside Retry-After"
+        desk.wait(25)
+        assert out.deliver_due() == 1
+        (alert,) = fake.alerts
+        assert (alert.key, alert.count) == (case.id, 1)
+        (done,) = desk.store.outbox.rows(OutboxStatus.DONE)
+        assert done.attempts == 4
 
 
 def test_a_page_the_pager_refuses_is_a_dead_letter_said_in_the_thread(

@@ -138,6 +138,16 @@ def test_take_it_picks_up_a_handed_off_case_and_only_people_can(desk: Desk) -> N
     assert "  payments: 1 hand-offs, picked up in 4.0 min (p50)" in lines
 
 
+def test_the_terminal_timeline_reads_the_new_entries(desk: Desk) -> None:
+    from actiondesk.bot.render import describe
+
+    desk.fault("payment-gateway")
+    desk.wait(120)
+    case = desk.report()
+    handed = next(e for e in desk.audit(case.id) if e.kind is K.HANDED_OFF)
+    assert describe(handed) == "to payments on-call (payments-oncall: grace), paged: no"
+
+
 def test_the_reporter_replying_is_not_a_pick_up(desk: Desk) -> None:
     desk.fault("payment-gateway")
     desk.wait(120)

@@ -34,6 +34,7 @@ class TeamSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     slack_channel: str | None = None
+    slack_usergroup: str | None = Field(default=None, description="Slack user group id (S...), mentioned at once.")
     teams_channel: str | None = None
     assignment_group: str | None = None
 

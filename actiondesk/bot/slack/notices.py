@@ -85,9 +85,12 @@ def acted_alone_blocks(p: dict[str, Any], case_id: str, outcome: str | None = No
     return blocks
 
 
-def hand_off_text(p: dict[str, Any], directory: Directory, *, mrkdwn: bool = False) -> str:
-    """Who has the case now; as mrkdwn, the on-call people are mentioned (<@id>) when no pager reached them."""
-    shown = []
+def hand_off_text(
+    p: dict[str, Any], directory: Directory, *, mrkdwn: bool = False, usergroup: str | None = None
+) -> str:
+    """Who has the case now; as mrkdwn, when no pager reached them, the team's Slack user group (<!subteam^id>)
+    and the on-call people (<@id>) are mentioned."""
+    shown = [f"<!subteam^{usergroup}>"] if mrkdwn and usergroup and p.get("mention") else []
     for name in (str(n) for n in p.get("people") or []):
         person = directory.person(name)
         mention = mrkdwn and p.get("mention") and person is not None and person.slack_user_id
@@ -102,8 +105,10 @@ def hand_off_text(p: dict[str, Any], directory: Directory, *, mrkdwn: bool = Fal
     )
 
 
-def hand_off_blocks(p: dict[str, Any], case_id: str, directory: Directory, taken_by: str | None = None) -> list[Block]:
-    blocks = [_section(hand_off_text(p, directory, mrkdwn=True))]
+def hand_off_blocks(
+    p: dict[str, Any], case_id: str, directory: Directory, taken_by: str | None = None, usergroup: str | None = None
+) -> list[Block]:
+    blocks = [_section(hand_off_text(p, directory, mrkdwn=True, usergroup=usergroup))]
     if taken_by:
         blocks.append(_context(f":raising_hand: {esc(taken_by)} has it."))
     else:
@@ -198,8 +203,10 @@ class Notices:
         elif where is None:
             return  # hand-offs and post-mortems belong in the case's own thread
         elif entry.kind is AuditKind.HANDED_OFF:
+            team = self._owners.team(str(p.get("team"))) if self._owners is not None else None
+            usergroup = team.slack_usergroup if team is not None else None
             text = hand_off_text(p, self._directory)
-            blocks = hand_off_blocks(p, case.id, self._directory)
+            blocks = hand_off_blocks(p, case.id, self._directory, usergroup=usergroup)
             await self._client.chat_postMessage(channel=where[0], thread_ts=where[1], text=text, blocks=blocks)
         else:
             try:

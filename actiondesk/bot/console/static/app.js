@@ -1096,6 +1096,18 @@
       case "case_escalated":
       case "case_failed":
         return p.reason || "";
+      case "handed_off":
+        return `to ${p.team || "?"} on-call (${p.group || "?"}: ${(p.people || []).join(", ") || "nobody"})${(p.paged || []).length ? `, paged through ${p.paged.join(", ")}` : ""}`;
+      case "page":
+        return `${p.action || "?"} (${(p.systems || []).join(", ")})`;
+      case "picked_up":
+        return `by ${p.by || "?"} (${p.how || "?"}) after ${Math.round(Number(p.after_seconds) || 0)} s`;
+      case "acted_alone":
+        return `${p.action || "?"} ran alone at level ${p.level}: ${p.status || "?"} (announced to ${p.team || "?"})`;
+      case "postmortem":
+        return p.summary || "post-mortem written";
+      case "postmortem_summary":
+        return `the model's summary (${p.model || "?"}): ${shortJson(p.text || "", 120)}`;
       default:
         return shortJson(p);
     }
