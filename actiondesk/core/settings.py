@@ -432,6 +432,14 @@ class Settings(BaseSettings):
             return self.planner
         return "auto" if self.openai_api_key is not None else "runbook"
 
+    @field_validator("confidence_thresholds")
+    @classmethod
+    def _thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        wrong = {key: v for key, v in value.items() if not 0.0 <= v <= 1.0}
+        if wrong:
+            raise ValueError(f"a confidence threshold is a number from 0 to 1: {wrong}")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
