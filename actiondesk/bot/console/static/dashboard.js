@@ -122,23 +122,27 @@ function patterns(canvas, costs) {
   canvas.dataset.points = String(entries.length);
 }
 
+function addRow(body, texts, data) {
+  const row = document.createElement("tr");
+  Object.assign(row.dataset, data);
+  for (const text of texts) {
+    const cell = document.createElement("td");
+    cell.textContent = text;
+    row.append(cell);
+  }
+  body.append(row);
+}
+
 function patternTable(table, byPattern) {
   const body = table.querySelector("tbody");
   body.replaceChildren();
   for (const [name, s] of Object.entries(byPattern)) {
-    const row = document.createElement("tr");
-    row.dataset.pattern = name;
-    for (const text of [name, String(s.count), minutes(s.mean), minutes(s.p50), minutes(s.p90)]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
-    body.append(row);
+    addRow(body, [name, String(s.count), minutes(s.mean), minutes(s.p50), minutes(s.p90)], { pattern: name });
   }
 }
 
 function owners(body, report) {
-  while (body.firstChild) body.removeChild(body.firstChild);
+  body.replaceChildren();
   const teams = Object.entries(report.escalations_by_owner || {});
   if (!teams.length) {
     const row = document.createElement("tr");
@@ -151,15 +155,8 @@ function owners(body, report) {
   }
   for (const [team, count] of teams) {
     const picked = (report.pickup_by_owner || {})[team] || {};
-    const row = document.createElement("tr");
-    row.dataset.team = team;
-    for (const text of [team, String(count), minutes(picked.p50), minutes(picked.p90),
-      String((report.waiting_for_pickup || {})[team] || 0)]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
-    body.append(row);
+    const waiting = String((report.waiting_for_pickup || {})[team] || 0);
+    addRow(body, [team, String(count), minutes(picked.p50), minutes(picked.p90), waiting], { team });
   }
 }
 
