@@ -86,7 +86,11 @@ def build_runtime(
     *,
     notify: Callable[[str], None] | None = None,
     ids: Callable[[str], str] = new_id,
+    console_url: str | None = None,
 ) -> Runtime:
+    """``console_url``: where people open the console, for the links in pages and messages (``serve`` passes the
+    public URL in effect: ACTIONDESK_PUBLIC_URL, else the loopback address it bound); else ACTIONDESK_PUBLIC_URL."""
+    console_url = console_url or settings.public_url
     directory: Directory = estate
     if settings.directory_file is not None:
         directory = YamlDirectory.from_file(settings.directory_file)
@@ -94,7 +98,7 @@ def build_runtime(
     catalog = Catalog([*builtin_packs(), *systems.packs], settings.granted_scopes)
     ctx = ActionContext(inventory=estate, telemetry=estate, deployer=estate, clock=clock, **systems.ports)  # type: ignore[arg-type]
     executor = Executor(catalog, ctx, store, settings.agent_identity)
-    paging = pagers(settings)
+    paging = pagers(settings, console_url)
     takeover = TakeOver(
         OwnerBook.from_file(settings.owners_file, estate),
         directory,
@@ -102,7 +106,7 @@ def build_runtime(
         clock,
         agent=settings.agent_identity,
         pagers=list(paging),
-        public_url=settings.public_url,
+        public_url=console_url,
     )
     recorder = Recorder(store, clock, settings.agent_identity, notify, mirror=ticket_mirror(settings), hook=takeover)
     controls = Controls(store, clock, settings.agent_identity, directory=directory)

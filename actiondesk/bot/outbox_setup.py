@@ -112,15 +112,17 @@ def pager_names(settings: Settings) -> list[str]:
     return [name for name, key in on if key is not None and key.get_secret_value()]
 
 
-def pagers(settings: Settings) -> dict[str, Pager]:
+def pagers(settings: Settings, console_url: str | None = None) -> dict[str, Pager]:
+    """The pagers that are on; their pages link to ``console_url`` (default ACTIONDESK_PUBLIC_URL)."""
+    console_url = console_url or settings.public_url
     built: dict[str, Pager] = {}
     for name in pager_names(settings):
         if name == "pagerduty" and settings.pagerduty_routing_key is not None:
             key = settings.pagerduty_routing_key.get_secret_value()
-            built[name] = PagerDutyPager(settings.pagerduty_url, key, console_url=settings.public_url)
+            built[name] = PagerDutyPager(settings.pagerduty_url, key, console_url=console_url)
         elif name == "opsgenie" and settings.opsgenie_api_key is not None:
             key = settings.opsgenie_api_key.get_secret_value()
-            built[name] = OpsgeniePager(settings.opsgenie_url, key, console_url=settings.public_url)
+            built[name] = OpsgeniePager(settings.opsgenie_url, key, console_url=console_url)
         log.info("paging through %s is on", NAMES[name])
     return built
 

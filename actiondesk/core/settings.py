@@ -415,7 +415,7 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description="The URL people open the console at (https; http only on loopback); the sign-in callback "
-        "is PUBLIC_URL/auth/callback and writes must come from its origin.",
+        "is PUBLIC_URL/auth/callback, writes must come from its origin, and pages and messages link to it.",
     )
     session_hours: float = Field(default=12.0, gt=0, le=720, description="How long a console session lasts.")
     step_attempts: int = Field(

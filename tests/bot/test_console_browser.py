@@ -111,6 +111,9 @@ def test_reporter_cannot_approve_then_sre_approves_and_the_case_resolves(
     expect(card.get_by_test_id("decided-by")).to_have_text("bob")
     expect(page.get_by_test_id("plan-step")).to_have_attribute("data-status", "succeeded", timeout=RESOLVE_TIMEOUT_MS)
     expect(messages.filter(has_text="Verified")).to_have_count(1, timeout=RESOLVE_TIMEOUT_MS)
+    # no ACTIONDESK_PUBLIC_URL: the post-mortem message links to the console at the address serve bound
+    link = re.compile(re.escape(server.url) + r"/#case=C-[0-9a-f]+")
+    expect(messages.filter(has_text="Post-mortem written")).to_contain_text(link, timeout=RESOLVE_TIMEOUT_MS)
     status = page.get_by_test_id("case-status")
     expect(status).to_have_attribute("data-status", "resolved", timeout=RESOLVE_TIMEOUT_MS)
     expect(status).to_have_text("resolved")
