@@ -23,6 +23,7 @@ class MemoryStore:
         self.approvals_: dict[str, Approval] = {}
         self.runs_: dict[str, ActionRun] = {}
         self.entries: list[AuditEntry] = []
+        self.by_case: dict[str | None, list[AuditEntry]] = {}
         self._lock = threading.RLock()
 
     @contextmanager
@@ -80,7 +81,12 @@ class MemoryStore:
             hash=digest,
         )
         self.entries.append(entry)
+        self.by_case.setdefault(entry.case_id, []).append(entry)
         return entry
+
+    def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]:
+        found = self.entries if case_id is None else self.by_case.get(case_id, [])
+        return iter([e for e in found if e.seq > after_seq])
 
     def list_cases(self, statuses: frozenset[CaseStatus] | None = None, limit: int = 100) -> list[Case]:
         return [c for c in self.cases.values() if statuses is None or c.status in statuses][:limit]

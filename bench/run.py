@@ -27,10 +27,12 @@ from actiondesk.actions.spec import ActionContext
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.agents.governance import Governance, PolicyData
 from actiondesk.agents.loop import CaseLoop, LoopSettings
+from actiondesk.agents.ownership import OwnerBook, TakeOver
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.core.audit import AuditDraft, AuditKind, canonical_json
+from actiondesk.core.case import Case, CaseKind
 from actiondesk.core.clock import SimulatedClock
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -57,12 +59,41 @@ def row(name: str, value: float, unit: str, goal: str, ok: bool, baseline: float
 
 
 def bench_loop() -> None:
+    plain = loop_per_step(hooked=False)
+    hooked = loop_per_step(hooked=True)
+    base = copy_and_hash()
+    row("loop overhead per step", plain, "ms", "<= 2 ms", plain <= 2.0, base, "copy+hash step")
+    # the hook writes more of the audit trail (a post-mortem entry at each resolution), so it is held to the same
+    # per-step budget, and its ratio to the plain loop is what it costs
+    row("  with the take-over hook", hooked, "ms", "<= 2 ms", hooked <= 2.0, plain, "the plain loop")
+
+
+def copy_and_hash() -> float:
+    """The least any persisted step does: copy a model, hash one canonical entry (ms)."""
+    case = Case(
+        id="C-bench", kind=CaseKind.INCIDENT, title="t", text="t", reporter="alice", created_at=NOW, updated_at=NOW
+    )
+
+    def once() -> float:
+        started = time.perf_counter()
+        for _ in range(5000):
+            case.model_copy(update={"steps_taken": 1})
+            hashlib.sha256(canonical_json(PAYLOAD).encode()).hexdigest()
+        return (time.perf_counter() - started) / 5000 * 1000
+
+    return best_of(3, once)
+
+
+def loop_per_step(*, hooked: bool) -> float:
+    """The case loop's own cost per step (ms) on the in-memory store and estate; ``hooked``: with the Recorder's
+    take-over hook (owners, lone-action notices, the post-mortem at resolution) as `serve` runs it."""
     clock = SimulatedClock(NOW)
     estate = FixedEstate(NOW)
     store = MemoryStore()
     catalog = Catalog(builtin_packs())
     executor = Executor(catalog, ActionContext(estate, estate, estate, clock), store, "actiondesk")
-    recorder = Recorder(store, clock, "actiondesk")
+    hook = TakeOver(OwnerBook.from_file(None, estate), estate, store, clock, agent="actiondesk") if hooked else None
+    recorder = Recorder(store, clock, "actiondesk", hook=hook)
     loop = CaseLoop(
         recorder,
         executor,
@@ -85,18 +116,7 @@ def bench_loop() -> None:
             steps += case.steps_taken
         return (time.perf_counter() - started) / steps * 1000
 
-    per_step = best_of(3, run_all)
-
-    def baseline() -> float:  # the least any persisted step does: copy a model, hash one canonical entry
-        case = store.get_case(next(iter(store.cases)))
-        started = time.perf_counter()
-        for _ in range(5000):
-            case.model_copy(update={"steps_taken": 1})
-            hashlib.sha256(canonical_json(PAYLOAD).encode()).hexdigest()
-        return (time.perf_counter() - started) / 5000 * 1000
-
-    base = best_of(3, baseline)
-    row("loop overhead per step", per_step, "ms", "<= 2 ms", per_step <= 2.0, base, "copy+hash step")
+    return best_of(3, run_all)
 
 
 def bench_audit() -> None:

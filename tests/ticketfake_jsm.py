@@ -3,8 +3,11 @@
 - JSM (servicedeskapi): POST /request → 201 CustomerRequestDTO; GET /request (searchTerm, serviceDeskId,
   requestOwnership) and GET /request/{key}/comment, both paged {size, start, limit, isLastPage, _links,
   values}; POST /request/{key}/comment with a string ``body`` and a required ``public`` → 201.
-- Platform v3: GET /issue/{key}?fields=status; GET /issue/{key}/transitions (ids per workflow, made up here
-  so that a hard-coded id fails); POST transitions with an ADF comment → 204 (a string body is a 400).
+- Platform v3: GET /issue/{key}?fields=status,attachment; GET /issue/{key}/transitions (ids per workflow,
+  made up here so that a hard-coded id fails); POST transitions with an ADF comment → 204 (a string body is a
+  400); POST /issue/{key}/attachments, multipart with a ``file`` part and ``X-Atlassian-Token: no-check``
+  (else 403, Jira's XSRF check) → 200 [Attachment] (checked by hand: the document's multipart schema is not
+  one a validator can apply).
 - Basic auth (email + API token); errors as ErrorCollection {"errorMessages", "errors"}.
 - Every request is validated against the OpenAPI documents in ../shared/fixtures/jira/openapi when that
   folder is there; what does not validate is answered 400 and kept in ``invalid``.
@@ -102,6 +105,7 @@ class FakeJsm:
     base_url: str = ""
     comment_ids: int = 10000
     workflow: list[tuple[str, str, str]] = field(default_factory=lambda: list(WORKFLOW))  # (id, name, category)
+    attachment_ids: int = 30000
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail(self, status: int, headers: dict[str, str] | None = None, times: int = 1) -> None:
@@ -125,6 +129,8 @@ class FakeJsm:
         return comment
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.path.endswith("/attachments") and request.method == "POST":
+            return await self._upload(request)
         raw = await request.read()
         with self.lock:
             body = json.loads(raw) if raw else None
@@ -177,7 +183,10 @@ class FakeJsm:
             issue = self.issues[key]
             if len(parts) == 5 and method == "GET":
                 status = {"name": issue["status"], "statusCategory": {"key": issue["category"]}}
-                return web.json_response({"id": issue["id"], "key": key, "fields": {"status": status}})
+                fields: dict[str, Any] = {"status": status}
+                if "attachment" in request.query.get("fields", "").split(","):
+                    fields = {"attachment": [{k: v for k, v in a.items() if k != "text"} for a in issue["files"]]}
+                return web.json_response({"id": issue["id"], "key": key, "fields": fields})
             if parts[5:] == ["transitions"]:
                 return self._transition(key, body) if method == "POST" else self._transitions(key)
         return _error(404, "Not found")
@@ -191,7 +200,7 @@ class FakeJsm:
         key = f"ITSM-{len(self.issues) + 1}"
         self.issues[key] = {"id": str(20000 + len(self.issues)), "summary": fields["summary"],
                             "description": fields.get("description", ""), "status": "Waiting for support",
-                            "category": "new", "comments": []}  # fmt: skip
+                            "category": "new", "comments": [], "files": []}  # fmt: skip
         return web.json_response(self._dto(key), status=201)
 
     def _dto(self, key: str) -> dict[str, Any]:
@@ -238,6 +247,40 @@ class FakeJsm:
         return web.json_response(
             self._comment(key, body["body"], bool(body["public"]), _user(EMAIL, "ActionDesk")), status=201
         )
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """POST /rest/api/3/issue/{key}/attachments: multipart ``file`` parts, XSRF check off."""
+        key = request.path.strip("/").split("/")[4]
+        expected = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
+        parts: list[tuple[str, str, str]] = []
+        if request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if part.name == "file":  # type: ignore[union-attr]
+                    text = (await part.read()).decode()  # type: ignore[union-attr]
+                    parts.append((part.filename or "", part.headers.get("Content-Type", ""), text))  # type: ignore[union-attr]
+        with self.lock:
+            self.requests.append((request.method, request.path, dict(request.query), [p[0] for p in parts]))
+            if self.faults:
+                status, headers = self.faults.popleft()
+                return web.json_response({"errorMessages": [], "errors": {}}, status=status, headers=headers)
+            if request.headers.get("Authorization") != expected:
+                return _error(401, "Client must be authenticated to access this resource.")
+            if request.headers.get("X-Atlassian-Token") != "no-check":
+                return _error(403, "XSRF check failed")
+            if key not in self.issues:
+                return _error(404, "Issue does not exist or you do not have permission to see it.")
+            if not parts:
+                return _error(400, "No file part named 'file' in the request.")
+            made = []
+            for name, content_type, text in parts:
+                self.attachment_ids += 1
+                link = f"{self.base_url}/rest/api/3/attachment/{self.attachment_ids}"
+                item = {"id": str(self.attachment_ids), "filename": name, "mimeType": content_type,
+                        "size": len(text.encode()), "self": link, "text": text}  # fmt: skip
+                self.issues[key]["files"].append(item)
+                made.append({k: v for k, v in item.items() if k != "text"})
+            return web.json_response(made)
 
     def _transitions(self, key: str) -> web.Response:
         issue = self.issues[key]

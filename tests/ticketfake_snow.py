@@ -7,6 +7,9 @@
   sys_journal_field on write and read back "".
 - sysparm_query with =, !=, LIKE, IN, >=, > and ORDERBY / ORDERBYDESC; an unknown field is a 400 here
   (the real instance may ignore it silently, which would hide a typo in a test).
+- sys_user_group (assignment groups, looked up by name); the Attachment API: POST
+  /api/now/attachment/file?table_name&table_sys_id&file_name with the file as the body (201 {"result": meta}),
+  GET /api/now/attachment?sysparm_query=... (metadata), GET /api/now/attachment/{sys_id}/file (the content).
 - Basic auth, and OAuth client credentials at /oauth_token.do; errors as
   {"error": {"message", "detail"}, "status": "failure"}.
 - Faults: ``fail(status, headers)`` answers the next requests so; ``server.down()`` refuses connections.
@@ -57,7 +60,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "sys_journal_field": {
         "element": "", "element_id": "", "name": "", "value": "", "sys_created_by": "", "sys_created_on": "",
     },
+    "sys_user_group": {"name": "", "description": "", "active": "true"},
 }  # fmt: skip
+ATTACHMENT = {"table_name": "", "table_sys_id": "", "file_name": "", "content_type": "", "size_bytes": "",
+              "sys_created_by": "", "sys_created_on": ""}  # fmt: skip
 PREFIX = {"incident": "INC", "change_request": "CHG", "sc_request": "REQ"}
 CATALOG = "/api/sn_sc/servicecatalog/"
 
@@ -77,6 +83,7 @@ class FakeServiceNow:
     two_step: bool = False  # the instance's checkout: order_now puts the item in a cart, submit_order orders it
     cart: list[tuple[str, str]] = field(default_factory=list)
     ordered: list[tuple[str, str]] = field(default_factory=list)  # (catalog item, quantity) of each request
+    attachments: dict[str, dict[str, str]] = field(default_factory=dict)  # sys_id -> metadata and "text"
     ticks: int = 0
     base_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,6 +105,16 @@ class FakeServiceNow:
     def journal(self, sys_id: str) -> list[dict[str, str]]:
         rows = [r for r in self.tables["sys_journal_field"].values() if r["element_id"] == sys_id]
         return sorted(rows, key=lambda r: (r["sys_created_on"], int(r["sys_id"][-8:], 16)))
+
+    def add_group(self, name: str) -> str:
+        """An assignment group defined in the instance; returns its sys_id."""
+        with self.lock:
+            sys_id = secrets.token_hex(16)
+            self.tables["sys_user_group"][sys_id] = {**TEMPLATES["sys_user_group"], "sys_id": sys_id, "name": name}
+            return sys_id
+
+    def files(self, sys_id: str) -> list[dict[str, str]]:
+        return [a for a in self.attachments.values() if a["table_sys_id"] == sys_id]
 
     def add_comment(self, sys_id: str, text: str, user: str = "beth.anglin", element: str = "comments") -> None:
         """A person writes on the ticket in the ServiceNow UI."""
@@ -148,6 +165,8 @@ class FakeServiceNow:
             if request.path.startswith(CATALOG):
                 return self._catalog(request, parsed, user)
             parts = request.path.strip("/").split("/")
+            if parts[:3] == ["api", "now", "attachment"]:
+                return self._attachment(request, parts[3:], body, user)
             if parts[:3] != ["api", "now", "table"] or len(parts) not in (4, 5) or parts[3] not in self.tables:
                 return _error(400, "Invalid table", request.path)
             table, sys_id = parts[3], (parts[4] if len(parts) == 5 else None)
@@ -184,6 +203,33 @@ class FakeServiceNow:
         self.ordered.append((item, quantity))
         return {"sys_id": sys_id, "number": number, "request_number": number, "request_id": sys_id,
                 "table": "sc_request"}  # fmt: skip
+
+    def _attachment(self, request: web.Request, rest: list[str], body: str, user: str) -> web.Response:
+        query = dict(request.query)
+        if request.method == "POST" and rest == ["file"]:
+            table, target, name = query.get("table_name"), query.get("table_sys_id"), query.get("file_name")
+            if not (table and target and name):
+                return _error(400, "Invalid request", "table_name, table_sys_id and file_name are required")
+            if target not in self.tables.get(table, {}):
+                return _error(400, "Invalid table_sys_id", f"no {table} record {target}")
+            sys_id = secrets.token_hex(16)
+            meta = {**ATTACHMENT, "sys_id": sys_id, "table_name": table, "table_sys_id": target, "file_name": name,
+                    "content_type": request.headers.get("Content-Type", ""), "size_bytes": str(len(body.encode())),
+                    "sys_created_by": user, "sys_created_on": self.now(),
+                    "download_link": f"{self.base_url}/api/now/attachment/{sys_id}/file"}  # fmt: skip
+            self.attachments[sys_id] = {**meta, "text": body}
+            return web.json_response({"result": meta}, status=201)
+        if request.method == "GET" and not rest:
+            rows = [{k: v for k, v in a.items() if k != "text"} for a in self.attachments.values()]
+            try:
+                rows = _filter(rows, query.get("sysparm_query", ""), {**ATTACHMENT, "download_link": ""})
+            except KeyError as exc:
+                return _error(400, "Invalid query", f"unknown field {exc}")
+            return web.json_response({"result": rows[: int(query.get("sysparm_limit", "1000"))]})
+        if request.method == "GET" and len(rest) == 2 and rest[1] == "file" and rest[0] in self.attachments:
+            found = self.attachments[rest[0]]
+            return web.Response(text=found["text"], content_type=found["content_type"].split(";")[0])
+        return _error(404, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
 
     def _token(self, request: web.Request, body: str) -> web.Response:
         from urllib.parse import parse_qs

@@ -71,6 +71,11 @@ def shown(call: ActionCall) -> str:
     return f"{call.action} {params}".strip()
 
 
+def confidence(case: Case) -> float | None:
+    """The confidence of the diagnosis behind the case's plan (None: there is none, e.g. a rollback asked for)."""
+    return case.finding.confidence if case.finding is not None else None
+
+
 def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
@@ -366,10 +371,17 @@ class CaseLoop:
             if e.kind is AuditKind.MESSAGE and e.actor != self.recorder.agent
         ] or [case.text]
 
+    def _asked(self, case: Case) -> bool:
+        """Whether the agent already asked this case's reporter a question (a message with choices)."""
+        return any(
+            e.kind is AuditKind.MESSAGE and e.actor == self.recorder.agent and e.payload.get("choices")
+            for e in self.store.audit(case.id)
+        )
+
     def _triage(self, case: Case) -> Case:
         now = self.clock.now()
         thread = self.thread(case)
-        finding = self.triage.run(case, thread)
+        finding = self.triage.run(case, thread, asked=self._asked(case))
         if self._watching(case, finding):
             return self._watch(case, finding)
         inquiry: list[Note] = []
@@ -529,7 +541,11 @@ class CaseLoop:
                 say(f"{step.call.action} waits until {step.not_before:%Y-%m-%d %H:%M} UTC."),
             )
         decision = self.governance.decide(
-            step.call, now, requester=case.reporter, requested=case.kind is CaseKind.REQUEST
+            step.call,
+            now,
+            requester=case.reporter,
+            requested=case.kind is CaseKind.REQUEST,
+            confidence=confidence(case),
         )
         decided = step.model_copy(update={"decision": decision})
         if any(p.startswith("chaos_day") for p in decision.policy_ids) and "chaos-day" not in case.tags:
@@ -659,7 +675,12 @@ class CaseLoop:
             return None  # already past the check; resuming a claimed run
         now = self.clock.now()
         decision = self.governance.decide(
-            step.call, now, requester=case.reporter, requested=case.kind is CaseKind.REQUEST, fresh=True
+            step.call,
+            now,
+            requester=case.reporter,
+            requested=case.kind is CaseKind.REQUEST,
+            fresh=True,
+            confidence=confidence(case),
         )
         before = step.decision
         if decision.outcome is Outcome.ALLOW:

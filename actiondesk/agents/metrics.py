@@ -9,6 +9,10 @@ Definitions (the README repeats them):
 - Cost per resolved request: (token cost + infrastructure cost per hour * hours in the period) / resolved.
 - Autonomy mix: governance outcomes of the proposed mutating calls, and the trust level they were decided at.
 - Approval wait: request → decision of every decided approval.
+- Escalations by owner: the hand-offs to people, by the owner team each was handed to.
+- Time until picked up: from a hand-off to the first thing a person did on the case after it (a message in its
+  thread or on its ticket, an approval decision, a Take it), by anyone but the agent, the reporter and the
+  alerting system; a hand-off nobody picked up yet is counted as waiting.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class CaseFacts:
     approvals: tuple[Approval, ...] = ()
     escalations: int = 0
     breaker_trips: int = 0
+    hand_offs: tuple[tuple[str, float | None], ...] = ()  # (owner team, seconds until picked up, None: waiting)
 
     @property
     def approval_wait_seconds(self) -> float:
@@ -98,6 +103,10 @@ class Report:
     breaker_trips: int
     reopened: int
     escalation_reasons: dict[str, int] = field(default_factory=dict)
+    escalations_by_owner: dict[str, int] = field(default_factory=dict)
+    pickup: Summary = field(default_factory=lambda: summarise([]))
+    pickup_by_owner: dict[str, Summary] = field(default_factory=dict)
+    waiting_for_pickup: dict[str, int] = field(default_factory=dict)
 
 
 def compute(
@@ -138,6 +147,16 @@ def compute(
         for a in f.approvals
         if a.decided_at is not None and a.status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED)
     ]
+    by_owner: Counter[str] = Counter()
+    picked: dict[str, list[float]] = defaultdict(list)
+    waiting: Counter[str] = Counter()
+    for f in chosen:
+        for team, seconds in f.hand_offs:
+            by_owner[team] += 1
+            if seconds is None:
+                waiting[team] += 1
+            else:
+                picked[team].append(seconds)
     return Report(
         start=start,
         end=end,
@@ -163,4 +182,8 @@ def compute(
         breaker_trips=sum(f.breaker_trips for f in chosen),
         reopened=sum(1 for f in chosen if f.case.reopened),
         escalation_reasons=dict(sorted((escalation_reasons or {}).items())),
+        escalations_by_owner=dict(sorted(by_owner.items())),
+        pickup=summarise([v for values in picked.values() for v in values]),
+        pickup_by_owner={team: summarise(picked.get(team, [])) for team in sorted(by_owner)},
+        waiting_for_pickup=dict(sorted(waiting.items())),
     )

@@ -2,9 +2,9 @@
 
 Every save that carries audit entries becomes at most one work note per ticket system (the agent's own
 messages, with the facts behind the finding, the decision, the approval and the verification), a
-resolution when the case is resolved, a hand-off to the assignment group when it is escalated or failed,
-and a change request when an approval goes to CAB. People's own messages are not mirrored: they came from
-the thread, or from the ticket itself.
+resolution when the case is resolved, a hand-off to the owner's assignment group when it is escalated or
+failed, a change request when an approval goes to CAB, and the post-mortem as an attached Markdown file.
+People's own messages are not mirrored: they came from the thread, or from the ticket itself.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 
 from pydantic import JsonValue
 
+from actiondesk.agents.postmortem import PostMortem, render_markdown
 from actiondesk.agents.triage.signals import verification_text
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.redact import redact_text
-from actiondesk.core.tickets import ChangeDraft, OutboxDraft, TicketDraft, TicketUpdate, UpdateKind
+from actiondesk.core.tickets import Attachment, ChangeDraft, OutboxDraft, TicketDraft, TicketUpdate, UpdateKind
 
 
 def _finding(p: dict[str, JsonValue]) -> str:
@@ -80,6 +81,7 @@ class TicketMirror:
         changes: list[TicketUpdate] = []
         ending: UpdateKind | None = None
         reason = ""
+        group: str | None = None
         for draft in drafts:
             payload = draft.payload
             if draft.kind is AuditKind.MESSAGE and draft.actor == self.agent:
@@ -92,14 +94,27 @@ class TicketMirror:
                 ending = UpdateKind.RESOLVE
             elif draft.kind in (AuditKind.CASE_ESCALATED, AuditKind.CASE_FAILED):
                 ending, reason = UpdateKind.ESCALATE, str(payload.get("reason", ""))
+            elif draft.kind is AuditKind.HANDED_OFF and payload.get("assignment_group"):
+                group = str(payload["assignment_group"])
+            elif draft.kind is AuditKind.POSTMORTEM:
+                changes.append(self._postmortem(payload))
         text = redact_text("\n".join(line for line in lines if line))
         if ending is UpdateKind.RESOLVE:
             return [*changes, TicketUpdate(kind=UpdateKind.RESOLVE, text=text or "Resolved.", public=True)]
         if ending is UpdateKind.ESCALATE:
             handed = redact_text(f"Handed to a person: {reason}" if reason else "Handed to a person.")
-            return [*changes, TicketUpdate(kind=UpdateKind.ESCALATE, text="\n".join(x for x in (text, handed) if x))]
+            update = TicketUpdate(kind=UpdateKind.ESCALATE, text="\n".join(x for x in (text, handed) if x), group=group)
+            return [*changes, update]
         notes = [TicketUpdate(kind=UpdateKind.NOTE, text=text)] if text else []
         return [*notes, *changes]
+
+    @staticmethod
+    def _postmortem(payload: dict[str, JsonValue]) -> TicketUpdate:
+        pm = PostMortem.model_validate(payload)
+        name = f"postmortem-{pm.case_id}.md"
+        body = redact_text(render_markdown(pm))
+        attachment = Attachment(name=name, content_type="text/markdown", text=body)
+        return TicketUpdate(kind=UpdateKind.ATTACH, text=f"Post-mortem attached: {name}", attachment=attachment)
 
     def _change(self, approval: dict[str, JsonValue]) -> TicketUpdate:
         call = approval.get("call") if isinstance(approval.get("call"), dict) else {}

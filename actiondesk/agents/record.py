@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from pydantic import JsonValue
 
@@ -16,6 +17,15 @@ Note = tuple[AuditKind, dict[str, JsonValue]]
 Mirror = Callable[[Case, Sequence[AuditDraft]], list[OutboxDraft]]
 
 
+class Hook(Protocol):
+    """Sees every change with its entries and may add entries and outbox rows to it, in its transaction
+    (agents/ownership: hand-offs and pages, pick-ups, notices of actions that ran alone, post-mortems)."""
+
+    def notes(self, before: Case | None, after: Case, drafts: Sequence[AuditDraft]) -> list[Note]: ...
+
+    def outbox(self, case: Case, drafts: Sequence[AuditDraft]) -> list[OutboxDraft]: ...
+
+
 class Recorder:
     def __init__(
         self,
@@ -24,12 +34,14 @@ class Recorder:
         agent: str,
         notify: Callable[[str], None] | None = None,
         mirror: Mirror | None = None,
+        hook: Hook | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.agent = agent
         self._notify = notify
         self._mirror = mirror
+        self.hook = hook
 
     def drafts(self, case_id: str | None, notes: Iterable[Note], actor: str | None = None) -> list[AuditDraft]:
         now = self.clock.now()
@@ -40,28 +52,44 @@ class Recorder:
 
     def append(self, uow: UnitOfWork, case_id: str | None, notes: Iterable[Note], actor: str | None = None) -> None:
         drafts = self.drafts(case_id, notes, actor)
+        if case_id is not None and drafts and (self._mirror is not None or self.hook is not None):
+            case = uow.get_case(case_id)
+            drafts += self._more(case, case, drafts)
+            self._write(uow, case, drafts)
+            return
         for draft in drafts:
             uow.append_audit(draft)
-        if self._mirror is not None and case_id is not None and drafts:
-            self._queue(uow, uow.get_case(case_id), drafts)
 
     def save(self, case: Case, *notes: Note, actor: str | None = None, uow: UnitOfWork | None = None) -> Case:
         """Save ``case`` (optimistic version check) and append ``notes``; commit unless ``uow`` is given."""
         if uow is not None:
+            before = uow.get_case(case.id) if self.hook is not None else None
             saved = uow.save_case(case)
             drafts = self.drafts(case.id, notes, actor)
-            for draft in drafts:
-                uow.append_audit(draft)
-            self._queue(uow, saved, drafts)
+            drafts += self._more(before, saved, drafts)
+            self._write(uow, saved, drafts)
             return saved
         with self.store.transaction() as tx:
             saved = self.save(case, *notes, actor=actor, uow=tx)
         self.changed(case.id)
         return saved
 
-    def _queue(self, uow: UnitOfWork, case: Case, drafts: Sequence[AuditDraft]) -> None:
-        if self._mirror is not None and drafts:
-            uow.enqueue(self._mirror(case, drafts), self.clock.now())
+    def _more(self, before: Case | None, after: Case, drafts: list[AuditDraft]) -> list[AuditDraft]:
+        """What the hook adds to this change (written by the agent)."""
+        if self.hook is None or not drafts:
+            return []
+        return self.drafts(after.id, self.hook.notes(before, after, drafts))
+
+    def _write(self, uow: UnitOfWork, case: Case, drafts: Sequence[AuditDraft]) -> None:
+        for draft in drafts:
+            uow.append_audit(draft)
+        if not drafts:
+            return
+        rows = self._mirror(case, drafts) if self._mirror is not None else []
+        if self.hook is not None:
+            rows += self.hook.outbox(case, drafts)
+        if rows:
+            uow.enqueue(rows, self.clock.now())
 
     def changed(self, case_id: str) -> None:
         if self._notify is not None:

@@ -26,16 +26,18 @@ from actiondesk.agents.governance.calendars import Calendars, sources
 from actiondesk.agents.llm import LlmBounds, LlmPlanner
 from actiondesk.agents.llm.investigator import Investigator
 from actiondesk.agents.loop import CaseLoop, LoopSettings, new_id
+from actiondesk.agents.ownership import OwnerBook, TakeOver
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
+from actiondesk.agents.postmortem.summary import SummaryWriter
 from actiondesk.agents.questions import QuestionDesk
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
-from actiondesk.bot.outbox_setup import ticket_mirror, ticket_systems
+from actiondesk.bot.outbox_setup import pagers, ticket_mirror, ticket_systems
 from actiondesk.bot.systems import build_systems
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.llm import Price
-from actiondesk.core.ports import Clock, Directory, TicketSystem
+from actiondesk.core.ports import Clock, Directory, Pager, TicketSystem
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,9 @@ class Runtime:
     controls: Controls
     fulfilment: FulfilmentDesk
     tickets: dict[str, TicketSystem] = field(default_factory=dict)  # the ITSMs cases are mirrored into
+    pagers: dict[str, Pager] = field(default_factory=dict)  # where hand-offs of incidents page on-call
+    takeover: TakeOver | None = None  # owners, hand-offs, pick-ups, notices of lone actions, post-mortems
+    summaries: SummaryWriter | None = None  # a model's paragraph for each post-mortem, when a model is configured
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
@@ -84,7 +89,11 @@ def build_runtime(
     *,
     notify: Callable[[str], None] | None = None,
     ids: Callable[[str], str] = new_id,
+    console_url: str | None = None,
 ) -> Runtime:
+    """``console_url``: where people open the console, for the links in pages and messages (``serve`` passes the
+    public URL in effect: ACTIONDESK_PUBLIC_URL, else the loopback address it bound); else ACTIONDESK_PUBLIC_URL."""
+    console_url = console_url or settings.public_url
     directory: Directory = estate
     if settings.directory_file is not None:
         directory = YamlDirectory.from_file(settings.directory_file)
@@ -94,7 +103,17 @@ def build_runtime(
         inventory=estate, telemetry=estate, deployer=estate, configurator=estate, clock=clock, **systems.ports
     )  # type: ignore[arg-type]
     executor = Executor(catalog, ctx, store, settings.agent_identity)
-    recorder = Recorder(store, clock, settings.agent_identity, notify, mirror=ticket_mirror(settings))
+    paging = pagers(settings, console_url)
+    takeover = TakeOver(
+        OwnerBook.from_file(settings.owners_file, estate),
+        directory,
+        store,
+        clock,
+        agent=settings.agent_identity,
+        pagers=list(paging),
+        public_url=console_url,
+    )
+    recorder = Recorder(store, clock, settings.agent_identity, notify, mirror=ticket_mirror(settings), hook=takeover)
     controls = Controls(store, clock, settings.agent_identity, directory=directory)
     roles = RoleCatalog.load(settings.roles_file)
     policy = replace(policy, privileged_groups={**roles.privileged_groups(), **policy.privileged_groups})
@@ -150,29 +169,44 @@ def build_runtime(
         controls=controls,
         fulfilment=fulfilment,
         tickets=ticket_systems(settings),
+        pagers=paging,
+        takeover=takeover,
+        summaries=build_summaries(settings, recorder, clock),
     )
 
 
-def build_llm_planner(settings: Settings, executor: Executor, clock: Clock) -> LlmPlanner | None:
-    """The model planner when ACTIONDESK_PLANNER (or a configured key) asks for one; None: runbooks only."""
-    if settings.planning == "runbook":
-        return None
+def chat_model(settings: Settings, clock: Clock) -> OpenAIChatModel | None:
+    """The configured OpenAI-compatible model (OPENAI_API_KEY or OPENAI_BASE_URL), or None."""
     if settings.openai_api_key is None and settings.openai_base_url is None:
-        raise ConfigurationError(
-            f"ACTIONDESK_PLANNER={settings.planning} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless endpoint)"
-        )
-    try:
-        prices = {model: Price.model_validate(price) for model, price in settings.llm_prices.items()}
-    except ValueError as exc:
-        raise ConfigurationError(f"ACTIONDESK_LLM_PRICES: {exc}") from None
+        return None
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key is not None else "unused"
-    model = OpenAIChatModel(
+    return OpenAIChatModel(
         model=settings.llm_model,
         api_key=key,
         base_url=settings.openai_base_url,
         timeout_seconds=settings.llm_timeout_seconds,
         clock=clock,
     )
+
+
+def build_summaries(settings: Settings, recorder: Recorder, clock: Clock) -> SummaryWriter | None:
+    model = chat_model(settings, clock)
+    return SummaryWriter(model, recorder) if model is not None else None
+
+
+def build_llm_planner(settings: Settings, executor: Executor, clock: Clock) -> LlmPlanner | None:
+    """The model planner when ACTIONDESK_PLANNER (or a configured key) asks for one; None: runbooks only."""
+    if settings.planning == "runbook":
+        return None
+    model = chat_model(settings, clock)
+    if model is None:
+        raise ConfigurationError(
+            f"ACTIONDESK_PLANNER={settings.planning} needs OPENAI_API_KEY (or OPENAI_BASE_URL for a keyless endpoint)"
+        )
+    try:
+        prices = {name: Price.model_validate(price) for name, price in settings.llm_prices.items()}
+    except ValueError as exc:
+        raise ConfigurationError(f"ACTIONDESK_LLM_PRICES: {exc}") from None
     bounds = LlmBounds(
         max_turns=settings.llm_max_turns, max_tokens=settings.llm_max_tokens, max_cost_usd=settings.llm_max_cost
     )
@@ -224,6 +258,10 @@ def with_settings(policy: PolicyData, settings: Settings) -> PolicyData:
         freeze_approvers=settings.freeze_approvers
         if policy.freeze_approvers == defaults.freeze_approvers
         else policy.freeze_approvers,
+        confidence={**settings.confidence_thresholds, **policy.confidence},
+        confidence_default=settings.confidence_threshold
+        if policy.confidence_default == defaults.confidence_default
+        else policy.confidence_default,
     )
 
 

@@ -328,6 +328,34 @@ def report(
 
 
 @app.command()
+def postmortem(
+    case: Annotated[str, typer.Argument(help="The case id, e.g. C-1a2b3c4d5e.")],
+    fmt: Annotated[str, typer.Option("--format", help="md (Markdown) or json.")] = "md",
+) -> None:
+    """The post-mortem of a resolved incident, as it was written from the stored facts (exit 1: none yet)."""
+    from actiondesk.agents.postmortem import render_markdown, stored_postmortem
+    from actiondesk.bot.app import open_store
+
+    if fmt not in ("md", "json"):
+        typer.echo(f"error: --format {fmt!r}: use md or json", err=True)
+        raise typer.Exit(2)
+    try:
+        store = open_store(_settings(), migrate=False)
+        found = store.get_case(case)
+        pm = stored_postmortem(store.audit(case))
+    except ActionDeskError as exc:
+        raise _fail(exc) from None
+    if pm is None:
+        typer.echo(
+            f"no post-mortem for {case}: it is a {found.kind.value} that is {found.status.value} "
+            "(a post-mortem is written when an incident resolves)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(pm.model_dump_json(indent=2) if fmt == "json" else render_markdown(pm), nl=fmt == "json")
+
+
+@app.command()
 def demo() -> None:
     """Play the bad-deploy scenario in the terminal, step by step (uses a throwaway SQLite database)."""
     from actiondesk.bot.demo import play_demo

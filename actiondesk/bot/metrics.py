@@ -37,16 +37,38 @@ def gather(store: SqlStore, start: datetime, end: datetime) -> tuple[list[CaseFa
             reasons[reason.split(":")[0] or "(none)"] += 1
             if "breaker" in reason:
                 trips[entry.case_id] += 1
+    hand_offs = _hand_offs(store, start, ids)
     facts = [
         CaseFacts(
             case=c,
             approvals=tuple(approvals.get(c.id, ())),
             escalations=escalations[c.id],
             breaker_trips=trips[c.id],
+            hand_offs=tuple(hand_offs.get(c.id, ())),
         )
         for c in cases
     ]
     return facts, dict(reasons)
+
+
+def _hand_offs(store: SqlStore, start: datetime, ids: set[str]) -> dict[str, list[tuple[str, float | None]]]:
+    """Per case, in order: each hand-off's owner team and the seconds until a person picked it up (None: not
+    yet). A pick-up closes the hand-off before it."""
+    entries = [
+        *store.audit_of_kind(AuditKind.HANDED_OFF, start),
+        *store.audit_of_kind(AuditKind.PICKED_UP, start),
+    ]
+    found: dict[str, list[tuple[str, float | None]]] = {}
+    for entry in sorted(entries, key=lambda e: e.seq):
+        if entry.case_id not in ids:
+            continue
+        slots = found.setdefault(entry.case_id, [])
+        if entry.kind is AuditKind.HANDED_OFF:
+            slots.append((str(entry.payload.get("team") or "(none)"), None))
+        elif slots and slots[-1][1] is None:
+            after = entry.payload.get("after_seconds")
+            slots[-1] = (slots[-1][0], float(after) if isinstance(after, int | float) else 0.0)
+    return found
 
 
 def report(store: SqlStore, start: datetime, end: datetime, infra_cost_per_hour: float) -> Report:
@@ -170,14 +192,35 @@ class DeskCollector(Collector):
             wait.add_metric([label], window.approval_wait.mean)
         backlog = GaugeMetricFamily(
             "actiondesk_outbox_rows",
-            "Ticket-mirror writes by system and state: pending (not yet delivered) and dead (rejected by the ITSM).",
+            "Outbox rows (ticket writes and pages) by system and state: pending (not yet delivered), dead (rejected).",
             labels=["system", "state"],
         )
         for system, counts in sorted(self._store.outbox.counts().items()):
             for state in (OutboxStatus.PENDING, OutboxStatus.DEAD):
                 backlog.add_metric([system, state.value], counts.get(state.value, 0))
+        by_owner = CounterMetricFamily(
+            "actiondesk_handoffs", "Hand-offs to people, by the owner team they went to.", labels=["team"]
+        )
+        for team, count in everything.escalations_by_owner.items():
+            by_owner.add_metric([team], count)
+        pickup = GaugeMetricFamily(
+            "actiondesk_pickup_seconds",
+            "Mean time from a hand-off until a person picked the case up, over the window.",
+            labels=["window", "team"],
+        )
+        for team, summary in window.pickup_by_owner.items():
+            if summary.mean is not None:
+                pickup.add_metric([label, team], summary.mean)
+        waiting = GaugeMetricFamily(
+            "actiondesk_handoffs_waiting", "Hand-offs nobody has picked up yet, by owner team.", labels=["team"]
+        )
+        for team, count in everything.waiting_for_pickup.items():
+            waiting.add_metric([team], count)
         return [
             backlog,
+            by_owner,
+            pickup,
+            waiting,
             cases,
             transitions,
             decisions,

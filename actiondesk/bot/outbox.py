@@ -1,4 +1,4 @@
-"""The outbox delivery worker: sends each ticket's queued writes in order, exactly once.
+"""The outbox delivery worker: sends each ticket's queued writes (and each case's pages) in order, exactly once.
 
 For a row it claims (the claim counts the attempt before anything is sent) it finds the ticket: the stored
 link, else the ticket whose correlation id is the case id, else a new one. A row on its second or later
@@ -9,6 +9,9 @@ A ticket system that is unreachable, 5xx, 408, 409 or 429 leaves the row pending
 for its Retry-After / X-RateLimit-Reset hint, or an exponential backoff, except a per-issue limit, which
 holds only that ticket. A write the system rejects (any other 4xx) is dead after that one attempt, said in
 the case thread, and waits for `actiondesk outbox retry ID`.
+
+A pager's rows (PagerDuty, Opsgenie) are pages: a trigger or a resolve keyed by the case, which the pager
+itself deduplicates, so a retry after a lost answer adds nothing. They wait out outages the same way.
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from actiondesk.adapters.store.outbox import SqlOutbox
-from actiondesk.core.errors import TicketRejectedError, TicketUnavailableError
-from actiondesk.core.ports import Clock, TicketSystem
+from actiondesk.core.errors import PageRejectedError, PageUnavailableError, TicketRejectedError, TicketUnavailableError
+from actiondesk.core.paging import PageAction
+from actiondesk.core.ports import Clock, Pager, TicketSystem
 from actiondesk.core.tickets import OutboxRow, OutboxStatus, TicketRef, UpdateKind
 from actiondesk.core.tracing import case_scope, span
 
@@ -49,9 +53,11 @@ class OutboxWorker:
         on_note: Callable[[OutboxRow, str], None] | None = None,
         base_delay: float = 2.0,
         max_delay: float = 600.0,
+        pagers: Mapping[str, Pager] | None = None,
     ) -> None:
         self.outbox = outbox
-        self.systems = dict(systems)
+        self.pagers = dict(pagers or {})
+        self.systems: dict[str, TicketSystem | Pager] = {**systems, **self.pagers}
         self.clock = clock
         self.owner = owner
         self._on_dead = on_dead
@@ -77,16 +83,14 @@ class OutboxWorker:
         return finished
 
     def _deliver(self, row: OutboxRow) -> int:
-        system = self.systems[row.system]
         try:
-            ticket = self._ticket(system, row)
-            if row.attempts > 1 and system.has_entry(ticket, row.marker):
-                log.info("case %s: outbox row %d had already reached %s", row.case_id, row.id, ticket.number)
+            if row.system in self.pagers:
+                self._page(self.pagers[row.system], row)
             else:
-                said = self._apply(system, ticket, row)
+                said = self._write(self.systems[row.system], row)  # type: ignore[arg-type]
                 if said is not None and self._on_note is not None:
                     self._on_note(row, said)
-        except TicketUnavailableError as exc:
+        except (TicketUnavailableError, PageUnavailableError) as exc:
             delay = exc.retry_after if exc.retry_after is not None else backoff(row.attempts, self._base, self._cap)
             until = self.clock.now() + timedelta(seconds=delay)
             if exc.whole_system:
@@ -94,7 +98,7 @@ class OutboxWorker:
             self.outbox.later(row.id, until, str(exc))
             log.warning("case %s: %s write %d deferred %.1fs: %s", row.case_id, row.system, row.id, delay, exc)
             return 0
-        except TicketRejectedError as exc:
+        except (TicketRejectedError, PageRejectedError) as exc:
             self.outbox.dead(row.id, str(exc))
             log.error("case %s: %s rejected outbox row %d: %s", row.case_id, row.system, row.id, exc)
             if self._on_dead is not None:
@@ -102,6 +106,24 @@ class OutboxWorker:
             return 1
         self.outbox.done(row.id, self.clock.now())
         return 1
+
+    def _write(self, system: TicketSystem, row: OutboxRow) -> str | None:
+        """The ticket write; what the case thread should hear about it, if anything."""
+        ticket = self._ticket(system, row)
+        if row.attempts > 1 and row.update.kind is not UpdateKind.ATTACH and system.has_entry(ticket, row.marker):
+            log.info("case %s: outbox row %d had already reached %s", row.case_id, row.id, ticket.number)
+            return None
+        return self._apply(system, ticket, row)
+
+    @staticmethod
+    def _page(pager: Pager, row: OutboxRow) -> None:
+        page = row.update.page
+        if page is None:  # a pager row always carries its page; one without it cannot be sent
+            raise PageRejectedError(f"outbox row {row.id} holds no page")
+        if page.action is PageAction.TRIGGER:
+            pager.trigger(page)
+        else:
+            pager.resolve(page)
 
     def _ticket(self, system: TicketSystem, row: OutboxRow) -> TicketRef:
         ticket = self.outbox.link(row.system, row.case_id)
@@ -120,7 +142,13 @@ class OutboxWorker:
             case UpdateKind.RESOLVE:
                 return system.resolve(ticket, text)
             case UpdateKind.ESCALATE:
-                system.escalate(ticket, text)
+                system.escalate(ticket, text, update.group)
+            case UpdateKind.ATTACH:
+                assert update.attachment is not None
+                if system.has_attachment(ticket, update.attachment.name):
+                    log.info("case %s: %s is already on %s", row.case_id, update.attachment.name, ticket.number)
+                else:
+                    system.attach(ticket, update.attachment)
             case UpdateKind.CHANGE:
                 assert update.change is not None
                 change = update.change.model_copy(update={"description": f"{update.change.description}\n{row.marker}"})

@@ -1,4 +1,4 @@
-"""`actiondesk outbox status|drain|retry`: the ticket-mirror outbox from the command line."""
+"""`actiondesk outbox status|drain|retry`: the outbox (ticket-mirror writes and pages) from the command line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import typer
 from actiondesk.core.errors import ActionDeskError
 from actiondesk.core.settings import Settings
 
-outbox_app = typer.Typer(help="Ticket mirroring to ServiceNow / JSM: the outbox.", no_args_is_help=True)
+outbox_app = typer.Typer(
+    help="The outbox: ticket mirroring to ServiceNow / JSM, pages to PagerDuty / Opsgenie.", no_args_is_help=True
+)
 
 
 def _settings() -> Settings:
@@ -28,12 +30,13 @@ def _fail(exc: ActionDeskError) -> typer.Exit:
 
 def status_report(settings: Settings) -> dict[str, Any]:
     from actiondesk.bot.app import open_store
+    from actiondesk.bot.outbox_setup import pager_names
     from actiondesk.core.tickets import OutboxStatus
 
     outbox = open_store(settings, migrate=False).outbox
     enabled = [
         n for n, url in (("servicenow", settings.servicenow_instance_url), ("jsm", settings.jsm_base_url)) if url
-    ]
+    ] + pager_names(settings)
 
     def shown(row: Any) -> dict[str, Any]:
         return {
@@ -65,7 +68,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON."
     if as_json:
         typer.echo(json.dumps(report, indent=2))
     else:
-        typer.echo("ticket systems on: " + (", ".join(report["enabled"]) or "none"))
+        typer.echo("ticket systems and pagers on: " + (", ".join(report["enabled"]) or "none"))
         for system, counts in sorted(report["counts"].items()):
             shown = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
             typer.echo(f"{system}: {shown}")
@@ -88,7 +91,10 @@ def drain(
         store = open_store(settings, migrate=False)
         worker = outbox_worker(settings, store, SystemClock(), f"{socket.gethostname()}:{os.getpid()}:drain")
         if not worker.systems:
-            typer.echo("no ticket system is on (set SERVICENOW_INSTANCE_URL or JSM_BASE_URL)")
+            typer.echo(
+                "no ticket system or pager is on (set SERVICENOW_INSTANCE_URL, JSM_BASE_URL, "
+                "ACTIONDESK_PAGERDUTY_ROUTING_KEY or ACTIONDESK_OPSGENIE_API_KEY)"
+            )
             raise typer.Exit(0)
         left = worker.drain(timeout)
     except ActionDeskError as exc:

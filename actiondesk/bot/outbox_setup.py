@@ -1,5 +1,5 @@
-"""Which ticket systems are on (a system is on when its base URL is set), their adapters, the mirror the
-Recorder queues through, and the dead-letter notice in the case thread."""
+"""Which ticket systems and pagers are on (a ticket system when its base URL is set, a pager when its key is),
+their adapters, the mirror the Recorder queues through, and the dead-letter notice in the case thread."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from actiondesk.adapters.jsm import JsmClient, JsmTicketSystem
+from actiondesk.adapters.opsgenie import OpsgeniePager
+from actiondesk.adapters.pagerduty import PagerDutyPager
 from actiondesk.adapters.servicenow import (
     ApiKey,
     BasicAuth,
@@ -23,7 +25,7 @@ from actiondesk.bot.outbox_poll import CommentPoller
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.errors import ConfigurationError
-from actiondesk.core.ports import Clock, TicketSystem
+from actiondesk.core.ports import Clock, Pager, TicketSystem
 from actiondesk.core.redact import redact_text
 from actiondesk.core.settings import Settings
 from actiondesk.core.tickets import OutboxRow
@@ -33,7 +35,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NAMES = {"servicenow": "ServiceNow", "jsm": "Jira Service Management"}
+NAMES = {
+    "servicenow": "ServiceNow",
+    "jsm": "Jira Service Management",
+    "pagerduty": "PagerDuty",
+    "opsgenie": "Opsgenie",
+}
+PAGERS = ("pagerduty", "opsgenie")
 
 
 def servicenow_client(settings: Settings) -> ServiceNowClient:
@@ -98,6 +106,27 @@ def ticket_systems(settings: Settings) -> dict[str, TicketSystem]:
     return systems
 
 
+def pager_names(settings: Settings) -> list[str]:
+    """The pagers that are on: PagerDuty with a routing key, Opsgenie with an API key."""
+    on = (("pagerduty", settings.pagerduty_routing_key), ("opsgenie", settings.opsgenie_api_key))
+    return [name for name, key in on if key is not None and key.get_secret_value()]
+
+
+def pagers(settings: Settings, console_url: str | None = None) -> dict[str, Pager]:
+    """The pagers that are on; their pages link to ``console_url`` (default ACTIONDESK_PUBLIC_URL)."""
+    console_url = console_url or settings.public_url
+    built: dict[str, Pager] = {}
+    for name in pager_names(settings):
+        if name == "pagerduty" and settings.pagerduty_routing_key is not None:
+            key = settings.pagerduty_routing_key.get_secret_value()
+            built[name] = PagerDutyPager(settings.pagerduty_url, key, console_url=console_url)
+        elif name == "opsgenie" and settings.opsgenie_api_key is not None:
+            key = settings.opsgenie_api_key.get_secret_value()
+            built[name] = OpsgeniePager(settings.opsgenie_url, key, console_url=console_url)
+        log.info("paging through %s is on", NAMES[name])
+    return built
+
+
 def ticket_mirror(settings: Settings) -> TicketMirror | None:
     systems = [
         n for n, url in (("servicenow", settings.servicenow_instance_url), ("jsm", settings.jsm_base_url)) if url
@@ -110,15 +139,16 @@ def ticket_mirror(settings: Settings) -> TicketMirror | None:
 def dead_letter_notice(
     store: SqlStore, clock: Clock, agent: str, notify: Callable[[str], None] | None
 ) -> Callable[[OutboxRow, str], None]:
-    """Say in the case thread that a ticket write was rejected (written straight to the audit trail: a
+    """Say in the case thread that a ticket write or a page was rejected (written straight to the audit trail: a
     notice about mirroring is itself never mirrored)."""
 
     say = thread_notice(store, clock, agent, notify)
 
     def notice(row: OutboxRow, error: str) -> None:
+        what = "this case's page" if row.system in PAGERS else "an update of this case's ticket"
         say(
             row,
-            f"{NAMES.get(row.system, row.system)} rejected an update of this case's ticket ({error}). "
+            f"{NAMES.get(row.system, row.system)} rejected {what} ({error}). "
             f"It is kept as dead letter {row.id}: fix the cause, then run `actiondesk outbox retry {row.id}`.",
         )
 
@@ -150,6 +180,7 @@ def outbox_worker(
     owner: str,
     notify: Callable[[str], None] | None = None,
     systems: dict[str, TicketSystem] | None = None,
+    paging: dict[str, Pager] | None = None,
 ) -> OutboxWorker:
     return OutboxWorker(
         store.outbox,
@@ -158,32 +189,33 @@ def outbox_worker(
         owner=owner,
         on_dead=dead_letter_notice(store, clock, settings.agent_identity, notify),
         on_note=thread_notice(store, clock, settings.agent_identity, notify),
+        pagers=pagers(settings) if paging is None else paging,
     )
 
 
 def start_mirroring(
     runtime: Runtime, owner: str, kick: Callable[[str], None], notify: Callable[[str], None] | None
 ) -> list[asyncio.Task[None]]:
-    """`serve`'s two mirroring jobs, when a ticket system is on: delivery every second, comments read back
-    every ACTIONDESK_TICKET_POLL_SECONDS."""
-    if not runtime.tickets:
+    """`serve`'s outbox jobs: delivery every second when a ticket system or a pager is on, and, with a ticket
+    system, comments read back every ACTIONDESK_TICKET_POLL_SECONDS."""
+    if not runtime.tickets and not runtime.pagers:
         return []
     settings = runtime.settings
-    worker = outbox_worker(settings, runtime.store, SystemClock(), owner, notify, runtime.tickets)
-    poller = CommentPoller(runtime.store, runtime.tickets, runtime.loop)
+    worker = outbox_worker(settings, runtime.store, SystemClock(), owner, notify, runtime.tickets, runtime.pagers)
     loop = asyncio.get_running_loop()
-    return [
-        loop.create_task(worker.run(1.0), name="outbox-delivery"),
-        loop.create_task(poller.run(settings.ticket_poll_seconds, owner, kick), name="ticket-comments"),
-    ]
+    tasks = [loop.create_task(worker.run(1.0), name="outbox-delivery")]
+    if runtime.tickets:
+        poller = CommentPoller(runtime.store, runtime.tickets, runtime.loop)
+        tasks.append(loop.create_task(poller.run(settings.ticket_poll_seconds, owner, kick), name="ticket-comments"))
+    return tasks
 
 
 def deliver_before_exit(runtime: Runtime, owner: str) -> int:
     """What `scenario run` does before it reports: deliver, waiting at most ACTIONDESK_OUTBOX_DRAIN_SECONDS;
     returns how many writes are still pending."""
-    if not runtime.tickets:
+    if not runtime.tickets and not runtime.pagers:
         return 0
-    worker = outbox_worker(runtime.settings, runtime.store, SystemClock(), owner, None, runtime.tickets)
+    worker = outbox_worker(runtime.settings, runtime.store, SystemClock(), owner, None, runtime.tickets, runtime.pagers)
     return worker.drain(runtime.settings.outbox_drain_seconds)
 
 
@@ -194,5 +226,5 @@ def status_line(store: SqlStore) -> str | None:
     dead = sum(c.get("dead", 0) for c in counts.values())
     if not pending and not dead:
         return None
-    line = f"Ticket mirroring: {pending} updates queued, {dead} dead letters"
+    line = f"Outbox (tickets and pages): {pending} updates queued, {dead} dead letters"
     return line + (" (see `actiondesk outbox status`)" if dead else "")

@@ -66,6 +66,8 @@ def as_dict(decision: Decision, governance: Governance) -> dict[str, Any]:
         "policy_hash": decision.policy_hash,
         "policy_source": snapshot.source,
         "autonomy_level": int(decision.autonomy_level),
+        "confidence": decision.confidence,
+        "confidence_threshold": decision.confidence_threshold,
         "reasons": list(decision.reasons),
     }
 
@@ -98,6 +100,10 @@ def check(
     env: Annotated[str | None, typer.Option("--env", help="Evaluate as if the service ran in ENV.")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601; default now).")] = None,
     requester: Annotated[str | None, typer.Option("--requester", help="Who asks.")] = None,
+    confidence: Annotated[
+        float,
+        typer.Option("--confidence", min=0.0, max=1.0, help="How sure the diagnosis behind the call is (0-1)."),
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Evaluate one decision and print it with the policies behind it."""
@@ -107,7 +113,9 @@ def check(
     when = _at(at)
     try:
         governance = _governance(_settings())
-        row = PolicyRow(action=action, service=service, env=env, at=when, requester=requester or "")
+        row = PolicyRow(
+            action=action, service=service, env=env, at=when, requester=requester or "", confidence=confidence
+        )
         decision = _evaluate(governance, row)
     except ActionDeskError as exc:
         raise _fail(exc) from None

@@ -24,6 +24,10 @@ STYLE = {
     AuditKind.CASE_RESOLVED: "bold green",
     AuditKind.CASE_ESCALATED: "bold red",
     AuditKind.CASE_FAILED: "bold red",
+    AuditKind.HANDED_OFF: "bold yellow",
+    AuditKind.PICKED_UP: "yellow",
+    AuditKind.ACTED_ALONE: "blue",
+    AuditKind.POSTMORTEM: "green",
 }
 
 
@@ -50,6 +54,19 @@ def describe(entry: AuditEntry) -> str:
             return f"{p.get('group')} asked to approve {p.get('target')}"
         case AuditKind.VERIFICATION:
             return "ok" if p.get("ok") else "not yet"
+        case AuditKind.HANDED_OFF:
+            people = ", ".join(str(x) for x in p.get("people") or []) or "nobody"  # type: ignore[union-attr]
+            return f"to {p.get('team')} on-call ({p.get('group')}: {people}), paged: {p.get('paged') or 'no'}"
+        case AuditKind.PAGE:
+            return f"{p.get('action')} {p.get('systems')}"
+        case AuditKind.PICKED_UP:
+            return f"by {p.get('by')} ({p.get('how')}) after {p.get('after_seconds')} s"
+        case AuditKind.ACTED_ALONE:
+            return f"{p.get('action')} at level {p.get('level')}: {p.get('status')} (announced to {p.get('team')})"
+        case AuditKind.POSTMORTEM:
+            return str(p.get("summary", ""))[:200]
+        case AuditKind.POSTMORTEM_SUMMARY:
+            return f"the model's summary: {str(p.get('text', ''))[:160]}"
         case _:
             return ", ".join(f"{k}={v}" for k, v in list(p.items())[:4])
 
@@ -91,6 +108,18 @@ def metrics_lines(r: Report) -> list[str]:
         f"decisions: {mix}; approval wait {_duration(r.approval_wait.mean)}; breaker trips {r.breaker_trips}",
     ]
     lines += [f"  {name}: MTTR {_duration(s.mean)} over {s.count}" for name, s in r.mttr_by_pattern.items()]
+    if r.escalations_by_owner:
+        lines.append(
+            f"hand-offs to people: {sum(r.escalations_by_owner.values())}; picked up in {_duration(r.pickup.p50)} "
+            f"(p50), {_duration(r.pickup.p90)} (p90)"
+        )
+    for team, count in r.escalations_by_owner.items():
+        picked = r.pickup_by_owner.get(team)
+        waiting = r.waiting_for_pickup.get(team, 0)
+        lines.append(
+            f"  {team}: {count} hand-offs, picked up in {_duration(picked.p50 if picked else None)} (p50)"
+            + (f", {waiting} waiting" if waiting else "")
+        )
     return lines
 
 

@@ -163,6 +163,13 @@ class Scheduler:
         )
         return "\n".join(["*ActionDesk weekly resolution report*", *metrics_lines(figures)])
 
+    def run_summaries(self) -> int:
+        """A model's summary paragraph for each post-mortem of the last day that has none (when configured)."""
+        summaries = self.runtime.summaries
+        if summaries is None:
+            return 0
+        return summaries.write_due(self.runtime.clock.now() - timedelta(days=1))
+
     def refresh_calendars(self) -> int:
         calendars = self.runtime.governance.calendars
         return calendars.refresh(self.runtime.clock.now()) if calendars is not None else 0
@@ -233,6 +240,8 @@ class Scheduler:
             args=("policies", self.refresh_policies),
             id="policies",
         )
+        if self.runtime.summaries is not None:
+            aps.add_job(self._job, every, args=("postmortem-summaries", self.run_summaries), id="summaries")
         if self.reports:
             aps.add_job(self._report, self.report_trigger, id="weekly-report", misfire_grace_time=3600)
         for index, entry in enumerate(self.chaos):

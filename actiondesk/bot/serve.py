@@ -39,14 +39,28 @@ async def run_server(settings: Settings) -> None:
     if settings.audit_signing_key is not None and settings.audit_checkpoint_file is not None:
         publisher = Publisher(store, load_private(settings.audit_signing_key), settings.audit_checkpoint_file, clock)
     feed = ChangeFeed()
-    runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
-    # bound before the app is built: with port 0 the console's own URL (the sign-in callback's) is known only now
+    # bound before the runtime is built: with port 0 the console's own URL (the sign-in callback's, and the one
+    # pages and messages link to) is known only now
     sock = socket.create_server(
         (settings.host, settings.port), family=socket.AF_INET6 if ":" in settings.host else socket.AF_INET
     )
     bound_host, bound_port = sock.getsockname()[:2]
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-    app = make_app(runtime, feed, access.listening_at(f"http://{shown_host}:{bound_port}"))
+    access = access.listening_at(f"http://{shown_host}:{bound_port}")
+    try:
+        runtime = build_runtime(
+            settings,
+            store,
+            estate,
+            clock,
+            scenario_policy(scenario, settings),
+            notify=feed.publish,
+            console_url=access.public_url,
+        )
+    except BaseException:
+        sock.close()
+        raise
+    app = make_app(runtime, feed, access)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.SockSite(runner, sock)

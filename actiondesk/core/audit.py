@@ -44,6 +44,13 @@ class AuditKind(StrEnum):
     ACCESS_REFUSED = "access_refused"
     TOKEN_CREATED = "token_created"  # noqa: S105 - an entry kind, not a secret
     TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an entry kind, not a secret
+    # when a person takes over (issue 18)
+    HANDED_OFF = "handed_off"  # who has the case now that people must look (owner team, group, page)
+    PAGE = "page"  # a page triggered or resolved through the outbox (PagerDuty, Opsgenie)
+    PICKED_UP = "picked_up"  # the first thing a person did on the case after it was handed off
+    ACTED_ALONE = "acted_alone"  # an action ran without approval (levels 2-3): announced to its owner
+    POSTMORTEM = "postmortem"  # the post-mortem, built from the stored facts when an incident resolves
+    POSTMORTEM_SUMMARY = "postmortem_summary"  # a model-written summary paragraph, when a model is configured
 
 
 class AuditDraft(BaseModel):

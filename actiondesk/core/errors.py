@@ -24,6 +24,9 @@ ActionDeskError
 ├── TicketError               the ticket system (ServiceNow, JSM) did not take a mirror write
 │   ├── TicketUnavailableError    unreachable, 5xx, 408, 409 or 429: the same write may succeed later
 │   └── TicketRejectedError       a 4xx it will answer again: retrying the same write cannot help
+├── PageError                 the pager (PagerDuty, Opsgenie) did not take a page
+│   ├── PageUnavailableError      unreachable, 5xx or 429: the same page may go through later
+│   └── PageRejectedError         the pager refuses the event itself (bad payload, bad key)
 ├── ScenarioError             a scenario file is malformed
 └── InvalidRequestError       a service request (onboarding, offboarding) lacks a field or has a bad one
 """
@@ -143,6 +146,24 @@ class TicketUnavailableError(TicketError):
 
 class TicketRejectedError(TicketError):
     """Raised when the ticket system rejects the payload itself (a 4xx other than 408, 409 and 429)."""
+
+
+class PageError(ActionDeskError):
+    """Raised when a pager does not take a page."""
+
+
+class PageUnavailableError(PageError):
+    """Raised when the pager is unreachable, failing or throttling; ``retry_after`` is its own hint, in seconds."""
+
+    whole_system = True  # a pager's limits hold for the whole integration, never for one alert
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PageRejectedError(PageError):
+    """Raised when the pager refuses the event itself (400, 401, 403, 422): sending it again cannot help."""
 
 
 class ScenarioError(ActionDeskError):

@@ -7,6 +7,15 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
+class Owner:
+    """Who a service, a request type or a staple belongs to: a team (as people name it) and the group whose
+    members are on call for it. The group is a directory group, and the ticket's assignment group."""
+
+    team: str
+    group: str
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     name: str
     tier: int
@@ -15,6 +24,7 @@ class Service:
     depends_on: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     description: str = ""
+    owner: Owner | None = None
 
     @property
     def production(self) -> bool:

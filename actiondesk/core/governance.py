@@ -42,3 +42,5 @@ class Decision(BaseModel):
     expires_in_seconds: int | None = None
     production: bool = False
     policy_hash: str = ""
+    confidence: float | None = Field(default=None, description="The diagnosis' confidence the policies saw.")
+    confidence_threshold: float | None = Field(default=None, description="The target's threshold for level 3.")

@@ -14,11 +14,12 @@ from typing import Protocol
 from pydantic import JsonValue
 
 from actiondesk.core.approval import Approval, ApprovalStatus
-from actiondesk.core.audit import AuditDraft, AuditEntry, VerifyReport
+from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service, ServicePods
 from actiondesk.core.fulfilment import HardwareOrder, NewAccount, OrderDraft, UserAccount
 from actiondesk.core.llm import Message, ModelTurn, ToolSchema
+from actiondesk.core.paging import PageDraft
 from actiondesk.core.runs import ActionRun
 from actiondesk.core.systems import (
     Account,
@@ -32,7 +33,7 @@ from actiondesk.core.systems import (
     Volume,
     Workload,
 )
-from actiondesk.core.tickets import ChangeDraft, OutboxDraft, TicketComment, TicketDraft, TicketRef
+from actiondesk.core.tickets import Attachment, ChangeDraft, OutboxDraft, TicketComment, TicketDraft, TicketRef
 
 
 class Clock(Protocol):
@@ -389,6 +390,10 @@ class Store(Protocol):
 
     def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]: ...
 
+    def audit_of_kind(self, kind: AuditKind, since: datetime) -> Iterator[AuditEntry]:
+        """Entries of one kind written at or after ``since``, in seq order."""
+        ...
+
     def verify_audit(self, checkpoints: Mapping[int, str] | None = None) -> VerifyReport:
         """Walk the chain; ``checkpoints`` (seq → published hash) catch a chain rewritten with its head."""
         ...
@@ -432,9 +437,16 @@ class TicketSystem(Protocol):
         """Resolve the ticket with ``notes``; what the case thread should hear about how, when it is not obvious."""
         ...
 
-    def escalate(self, ticket: TicketRef, reason: str) -> None:
-        """Hand the ticket to its people (the assignment group), saying why."""
+    def escalate(self, ticket: TicketRef, reason: str, group: str | None = None) -> None:
+        """Hand the ticket to its people, saying why: the owner's assignment ``group`` when given (and known
+        to the system), else the configured one."""
         ...
+
+    def has_attachment(self, ticket: TicketRef, name: str) -> bool:
+        """Whether a file of that name is already attached to the ticket."""
+        ...
+
+    def attach(self, ticket: TicketRef, attachment: Attachment) -> None: ...
 
     def open_change(self, ticket: TicketRef, change: ChangeDraft) -> str:
         """Create (or find, by ``change.correlation_id``) the change request for CAB; return its number."""
@@ -443,3 +455,15 @@ class TicketSystem(Protocol):
     def comments_since(self, ticket: TicketRef, cursor: str | None) -> tuple[list[TicketComment], str | None]:
         """Comments and work notes added after ``cursor`` (None: all), oldest first, and the new cursor."""
         ...
+
+
+class Pager(Protocol):
+    """An on-call paging service (PagerDuty, Opsgenie). Raise PageUnavailableError when the page may go through
+    later, PageRejectedError when it never will; never a vendor error. Both calls are idempotent by the page's
+    dedup key: a trigger for an open alert adds to it, a resolve of a closed one changes nothing."""
+
+    name: str
+
+    def trigger(self, page: PageDraft) -> None: ...
+
+    def resolve(self, page: PageDraft) -> None: ...

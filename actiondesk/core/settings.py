@@ -137,6 +137,16 @@ class Settings(BaseSettings):
     approval_escalation_group: str = Field(
         default="", description="Group named when an approval is escalated; empty: the approver group again."
     )
+    confidence_threshold: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="Level 3 runs alone only when the diagnosis is at least this confident; else it asks.",
+    )
+    confidence_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per-target thresholds, JSON, keys as for autonomy: {"payment-gateway": 0.95, "tier:3": 0.8}.',
+    )
     breaker_max_repeats: int = Field(default=3, ge=1, description="Circuit breaker: X same actions on a target.")
     breaker_window_minutes: float = Field(default=10.0, gt=0, description="Circuit breaker: in Y minutes.")
     breaker_cooldown_minutes: float = Field(
@@ -308,6 +318,33 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("JSM_RESOLVE_TRANSITION", "ACTIONDESK_JSM_RESOLVE_TRANSITION"),
         description="Name of the workflow transition that resolves a request (looked up by name).",
     )
+    # Owners, paging and notices (issue 18)
+    owners_file: Path | None = Field(
+        default=None,
+        description="YAML owners of services, staples and request types, and each team's channels; "
+        "empty: the built-in owners.",
+    )
+    pagerduty_routing_key: SecretStr | None = Field(
+        default=None, description="PagerDuty Events API v2 integration (routing) key; pages on-call when set."
+    )
+    pagerduty_url: str = Field(
+        default="https://events.pagerduty.com", description="PagerDuty Events API base URL (EU: events.eu...)."
+    )
+    opsgenie_api_key: SecretStr | None = Field(
+        default=None, description="Opsgenie API integration key (GenieKey); pages on-call when set."
+    )
+    opsgenie_url: str = Field(
+        default="https://api.opsgenie.com", description="Opsgenie API base URL (EU: https://api.eu.opsgenie.com)."
+    )
+    slack_notify_channel: str | None = Field(
+        default=None,
+        description="Slack channel id where actions that ran without approval are announced (unless the owner "
+        "has its own).",
+    )
+    teams_notify_channel: str | None = Field(
+        default=None,
+        description="Teams channel id (19:...@thread.tacv2) for the same notices (unless the owner has its own).",
+    )
     ticket_poll_seconds: float = Field(
         default=60.0, gt=0, description="How often people's comments on the tickets are read back."
     )
@@ -389,7 +426,7 @@ class Settings(BaseSettings):
     public_url: str | None = Field(
         default=None,
         description="The URL people open the console at (https; http only on loopback); the sign-in callback "
-        "is PUBLIC_URL/auth/callback and writes must come from its origin.",
+        "is PUBLIC_URL/auth/callback, writes must come from its origin, and pages and messages link to it.",
     )
     session_hours: float = Field(default=12.0, gt=0, le=720, description="How long a console session lasts.")
     step_attempts: int = Field(
@@ -405,6 +442,14 @@ class Settings(BaseSettings):
         if self.planner is not None:
             return self.planner
         return "auto" if self.openai_api_key is not None else "runbook"
+
+    @field_validator("confidence_thresholds")
+    @classmethod
+    def _thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        wrong = {key: v for key, v in value.items() if not 0.0 <= v <= 1.0}
+        if wrong:
+            raise ValueError(f"a confidence threshold is a number from 0 to 1: {wrong}")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -1,5 +1,6 @@
 """Ticket mirroring vocabulary: the ticket a case opens in a service desk, the updates mirrored into it,
-the outbox rows that carry them, and the comments people add there."""
+the outbox rows that carry them (and the pages the same outbox carries to a pager), and the comments people
+add there."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from actiondesk.core.paging import PageDraft
+
 
 class UpdateKind(StrEnum):
     NOTE = "note"  # a work note (internal) or comment (public)
     RESOLVE = "resolve"  # resolved, with close notes
     ESCALATE = "escalate"  # handed to the assignment group, with the reason
     CHANGE = "change"  # a change request for CAB, linked to the ticket
+    ATTACH = "attach"  # a file attached to the ticket (the post-mortem)
+    PAGE = "page"  # a page to the owner's on-call, or its resolution (rows of a pager system)
 
 
 class OutboxStatus(StrEnum):
@@ -42,6 +47,14 @@ class ChangeDraft(BaseModel):
     description: str
 
 
+class Attachment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="File name; a retry finds an attachment already there by it.")
+    content_type: str = "text/markdown"
+    text: str
+
+
 class TicketUpdate(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -49,6 +62,9 @@ class TicketUpdate(BaseModel):
     text: str
     public: bool = False
     change: ChangeDraft | None = None
+    group: str | None = Field(default=None, description="ESCALATE: the owner's assignment group.")
+    attachment: Attachment | None = None
+    page: PageDraft | None = None
 
 
 class TicketRef(BaseModel):

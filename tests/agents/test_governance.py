@@ -42,8 +42,9 @@ def rollback(service: str) -> ActionCall:
     return ActionCall(action="rollback_deployment", params={"service": service, "to_version": "v1.0.0"})
 
 
-def decide(call: ActionCall, policy: PolicyData | None = None, at: datetime = NOW):
-    return Governance(Catalog(builtin_packs()), Inventory(), policy or PolicyData()).decide(call, at)
+def decide(call: ActionCall, policy: PolicyData | None = None, at: datetime = NOW, confidence: float | None = 0.95):
+    gov = Governance(Catalog(builtin_packs()), Inventory(), policy or PolicyData())
+    return gov.decide(call, at, confidence=confidence)
 
 
 # The excessive-agency table: (service, autonomy overrides, freeze?) -> outcome, approver group.
@@ -60,6 +61,42 @@ TABLE = [
     ("checkout", {}, True, Outcome.APPROVE, "cab"),  # the freeze on payment-gateway covers its dependents
     ("search", {}, True, Outcome.ALLOW, None),  # a freeze holds production changes only
 ]
+
+
+# Confidence-gated autonomy: (autonomy overrides, thresholds, confidence) -> outcome on payment-gateway.
+CONFIDENCE = [
+    ({"payment-gateway": 3}, {}, 0.95, Outcome.ALLOW),
+    ({"payment-gateway": 3}, {}, 0.9, Outcome.ALLOW),  # at the threshold runs
+    ({"payment-gateway": 3}, {}, 0.6, Outcome.APPROVE),
+    ({"payment-gateway": 3}, {}, None, Outcome.APPROVE),  # no diagnosis behind the call, nobody asked for it
+    ({"payment-gateway": 3}, {"payment-gateway": 0.97}, 0.95, Outcome.APPROVE),  # a stricter service
+    ({"payment-gateway": 3}, {"tier:1": 0.5}, 0.6, Outcome.ALLOW),  # a laxer tier
+    ({"payment-gateway": 3}, {"tier:1": 0.5, "payment-gateway": 0.7}, 0.6, Outcome.APPROVE),  # most specific wins
+    ({"payment-gateway": 1}, {}, 0.99, Outcome.APPROVE),  # confidence never lifts a level
+]
+
+
+@pytest.mark.parametrize(("autonomy", "thresholds", "confidence", "outcome"), CONFIDENCE)
+def test_level_3_acts_alone_only_at_or_above_the_threshold(autonomy, thresholds, confidence, outcome):
+    decision = decide(
+        rollback("payment-gateway"), PolicyData(autonomy=autonomy, confidence=thresholds), NOW, confidence
+    )
+    assert decision.outcome is outcome
+    if autonomy["payment-gateway"] == 3:
+        assert decision.confidence == (confidence or 0.0)
+        gate = "ladder.autonomous.unsure" in decision.policy_ids
+        assert gate is (outcome is Outcome.APPROVE)
+        assert any(r.startswith("the diagnosis is") for r in decision.reasons)
+        assert any(i.startswith("confidence.threshold") for i in decision.policy_ids)
+    if outcome is Outcome.APPROVE:
+        assert decision.approver_group == "sre"
+
+
+def test_a_call_a_person_asked_for_counts_as_sure():
+    policy = PolicyData(autonomy={"payment-gateway": 3})
+    gov = Governance(Catalog(builtin_packs()), Inventory(), policy)
+    decision = gov.decide(rollback("payment-gateway"), NOW, requested=True)
+    assert (decision.outcome, decision.confidence) == (Outcome.ALLOW, 1.0)
 
 
 @pytest.mark.parametrize(("service", "autonomy", "frozen", "outcome", "group"), TABLE)
@@ -110,7 +147,7 @@ def test_freeze_window_ends():
 
 def decide_staple(call: ActionCall, policy: PolicyData | None = None):
     catalog = Catalog([*builtin_packs(), VPN, IDENTITY, HOSTS])
-    return Governance(catalog, Inventory(), policy or PolicyData()).decide(call, NOW)
+    return Governance(catalog, Inventory(), policy or PolicyData()).decide(call, NOW, confidence=0.95)
 
 
 def test_a_person_is_a_production_target_of_tier_3():

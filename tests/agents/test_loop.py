@@ -62,6 +62,7 @@ def test_bad_production_deploy_waits_for_sre_then_rolls_back_once_and_resolves(d
         K.OBSERVATION,
         K.VERIFICATION,
         K.CASE_RESOLVED,
+        K.POSTMORTEM,
     ]
     decision = next(e for e in desk.audit(case.id) if e.kind is K.DECISION)
     assert decision.payload["outcome"] == "approve"

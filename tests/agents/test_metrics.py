@@ -155,3 +155,26 @@ def test_an_empty_period_has_no_figures_rather_than_zeros():
 def test_summaries():
     assert summarise([1.0, 2.0, 3.0, 4.0, 100.0]).p90 == 100.0
     assert summarise([]).count == 0
+
+
+def test_escalations_by_owner_and_the_time_until_a_person_picked_up() -> None:
+    a = case(1, CaseStatus.RESOLVED, 30)
+    b = case(2, CaseStatus.ESCALATED, None)
+    c = case(3, CaseStatus.ESCALATED, None, service="worker-1")
+    old = case(-30, CaseStatus.ESCALATED, None)
+    r = compute(
+        [
+            CaseFacts(a, escalations=1, hand_offs=(("payments", 120.0),)),
+            CaseFacts(b, escalations=2, hand_offs=(("payments", 600.0), ("payments", None))),  # handed off twice
+            CaseFacts(c, escalations=1, hand_offs=(("platform", 60.0),)),
+            CaseFacts(old, escalations=1, hand_offs=(("payments", 1.0),)),  # opened before the period
+        ],
+        START,
+        END,
+    )
+    assert r.escalations_by_owner == {"payments": 3, "platform": 1}
+    assert r.waiting_for_pickup == {"payments": 1}
+    assert (r.pickup.count, r.pickup.p50, r.pickup.p90) == (3, 120.0, 600.0)
+    assert r.pickup_by_owner["payments"].count == 2
+    assert r.pickup_by_owner["payments"].mean == 360.0
+    assert r.pickup_by_owner["platform"].p50 == 60.0

@@ -52,6 +52,30 @@ def test_check_json_at_a_time_in_a_freeze(env: dict[str, str]) -> None:
     assert staging["outcome"] == "allow"
 
 
+def test_check_confidence_gates_level_3(env: dict[str, str]) -> None:
+    env = {
+        **env,
+        "ACTIONDESK_AUTONOMY": '{"payment-gateway": 3}',
+        "ACTIONDESK_CONFIDENCE_THRESHOLDS": '{"tier:1": 0.9}',
+    }
+    args = ["policy", "check", "--action", "rollback_deployment", "--service", "payment-gateway", "--json"]
+    sure = json.loads(run(env, *args, "--confidence", "0.95").output)
+    assert (sure["outcome"], sure["confidence"], sure["confidence_threshold"]) == ("allow", 0.95, 0.9)
+    assert "confidence.threshold[tier:1]" in sure["policy_ids"]
+    unsure = json.loads(run(env, *args, "--confidence", "0.6").output)
+    assert (unsure["outcome"], unsure["approver_groups"]) == ("approve", ["sre"])
+    assert "ladder.autonomous.unsure" in unsure["policy_ids"]
+    assert any("60% sure, below the threshold of 90%" in r for r in unsure["reasons"])
+    text = run(
+        env, "policy", "check", "--action", "rollback_deployment", "--service", "payment-gateway", "--confidence", "0.6"
+    ).output
+    assert text.startswith("approve by sre")
+    assert "ladder.autonomous.unsure" in text
+    bad = CliRunner().invoke(app, [*args, "--confidence", "1.5"], env=env)
+    assert bad.exit_code == 2
+    assert "less than or equal to 1" in bad.output
+
+
 def test_check_with_an_unknown_action_or_service_exits_2(env: dict[str, str]) -> None:
     result = CliRunner().invoke(
         app, ["policy", "check", "--action", "drop_everything", "--service", "payment-gateway"], env=env
@@ -76,7 +100,7 @@ def test_an_invalid_policy_dir_exits_2_naming_file_and_line(env: dict[str, str],
 def test_policy_test_runs_a_table(env: dict[str, str], tmp_path: Path) -> None:
     result = run(env, "policy", "test", str(TABLE))
     assert result.exit_code == 0, result.output
-    assert "12 passed, 0 failed" in result.output
+    assert "16 passed, 0 failed" in result.output
 
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text("cases:\n  - {action: rollback_deployment, service: search, expect: deny}\n")

@@ -1,6 +1,7 @@
-"""The decision table (autonomy level x tier x risk x environment x freeze x chaos day x breaker x kill switch →
-outcome) and property tests: the Cedar policies agree with a plain-Python reference model of DESIGN.md §3,
-never allow what it denies, and a forbid always overrides a permit."""
+"""The decision table (autonomy level x tier x risk x environment x freeze x chaos day x breaker x kill switch x
+the diagnosis' confidence against the threshold → outcome) and property tests: the Cedar policies agree with a
+plain-Python reference model of DESIGN.md §3, never allow what it denies, and a forbid always overrides a
+permit."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ class Row:
     chaos: bool = False
     breaker: bool = False
     kill: bool = False
+    confidence: float = 1.0
+    threshold: float = 0.9
 
     def facts(self) -> Facts:
         return Facts(
@@ -64,6 +67,8 @@ class Row:
             breaker="open" if self.breaker else None,
             breaker_rule="breaker.test" if self.breaker else None,
             kill_switch="on" if self.kill else None,
+            confidence=self.confidence,
+            threshold=self.threshold,
         )
 
 
@@ -76,6 +81,7 @@ def reference(r: Row) -> tuple[Outcome, str | None]:
     asks = (
         r.level == 1
         or (r.level == 2 and (r.risk is Risk.HIGH or r.production))
+        or (r.level == 3 and r.confidence < r.threshold)  # an unsure diagnosis: a person approves
         or r.tier == 0
         or (r.freeze and r.production)
     )
@@ -107,6 +113,14 @@ TABLE = [
     (Row(0, 3, Risk.LOW, False, chaos=True, breaker=True), Outcome.DENY, None),
     (Row(3, 3, Risk.LOW, False, kill=True), Outcome.SUGGEST, None),
     (Row(1, 0, Risk.HIGH, True, freeze=True, kill=True), Outcome.SUGGEST, None),
+    (Row(3, 2, Risk.MEDIUM, True, confidence=0.95), Outcome.ALLOW, None),  # sure enough: runs alone
+    (Row(3, 2, Risk.MEDIUM, True, confidence=0.9), Outcome.ALLOW, None),  # at the threshold
+    (Row(3, 2, Risk.MEDIUM, True, confidence=0.6), Outcome.APPROVE, "sre"),  # unsure: asks
+    (Row(3, 3, Risk.LOW, False, confidence=0.6), Outcome.APPROVE, "sre"),  # whatever the environment
+    (Row(3, 3, Risk.LOW, False, confidence=0.6, threshold=0.5), Outcome.ALLOW, None),  # a laxer threshold
+    (Row(2, 3, Risk.LOW, False, confidence=0.1), Outcome.ALLOW, None),  # the gate belongs to level 3
+    (Row(3, 1, Risk.LOW, True, freeze=True, confidence=0.6), Outcome.APPROVE, "cab"),  # the freeze's group wins
+    (Row(3, 3, Risk.LOW, False, chaos=True, confidence=0.6), Outcome.SUGGEST, None),  # the weakest answer wins
 ]
 
 
@@ -120,12 +134,21 @@ def test_decision_table(row: Row, outcome: Outcome, group: str | None) -> None:
 
 
 def test_every_combination_agrees_with_the_reference_model() -> None:
-    """autonomy level x tier x risk x environment x freeze x chaos x breaker x kill switch: 1536 rows."""
+    """autonomy level x tier x risk x environment x freeze x chaos x breaker x kill switch x confidence below, at
+    or above the threshold: 4608 rows."""
     disagreements = []
-    for level, tier, risk, production, freeze, chaos, breaker, kill in itertools.product(
-        range(4), range(4), RISKS, (True, False), (True, False), (True, False), (True, False), (True, False)
+    for level, tier, risk, production, freeze, chaos, breaker, kill, confidence in itertools.product(
+        range(4),
+        range(4),
+        RISKS,
+        (True, False),
+        (True, False),
+        (True, False),
+        (True, False),
+        (True, False),
+        (0.6, 0.9, 0.95),
     ):
-        row = Row(level, tier, risk, production, freeze, chaos, breaker, kill)
+        row = Row(level, tier, risk, production, freeze, chaos, breaker, kill, confidence)
         decision = decide(row)
         if (decision.outcome, decision.approver_group) != reference(row):
             disagreements.append((row, decision.outcome, reference(row)))
@@ -149,6 +172,8 @@ rows = st.builds(
     chaos=st.booleans(),
     breaker=st.booleans(),
     kill=st.booleans(),
+    confidence=st.floats(0.0, 1.0).map(lambda x: round(x, 4)),  # Cedar's decimals hold four places
+    threshold=st.floats(0.0, 1.0).map(lambda x: round(x, 4)),
 )
 
 
@@ -169,6 +194,7 @@ ATOMS = {
     "freeze": ("context.freeze", lambda f: f.freeze is not None),
     "chaos": ("context.chaos", lambda f: f.chaos is not None),
     "high": ('context.risk == "high"', lambda f: f.risk is Risk.HIGH),
+    "unsure": ("context.confidence.lessThan(context.confidenceThreshold)", lambda f: f.confidence < f.threshold),
     **{f"level>={k}": (f"context.level >= {k}", lambda f, k=k: f.level >= k) for k in range(4)},
     **{f"tier=={k}": (f"context.tier == {k}", lambda f, k=k: f.tier == k) for k in range(3)},
 }

@@ -30,7 +30,9 @@ RESOLVE_TIMEOUT_MS = 90_000
 def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """`python -m actiondesk serve` on port 0, on a fresh SQLite file; killed at the end of the module."""
     workdir = tmp_path_factory.mktemp("console")  # also the cwd, so no stray .env is read
-    started = ServerProcess.start(server_env(f"sqlite:///{workdir / 'a.db'}"), cwd=workdir)
+    # a report of a service that looks fine is watched for 15 s (not 5 min) before it goes to people
+    env = server_env(f"sqlite:///{workdir / 'a.db'}", ACTIONDESK_TRIAGE_WATCH_SECONDS="15")
+    started = ServerProcess.start(env, cwd=workdir)
     started.url = started.url.rstrip("/")
     yield started
     started.process.terminate()
@@ -88,6 +90,9 @@ def test_reporter_cannot_approve_then_sre_approves_and_the_case_resolves(
     expect(card.get_by_test_id("decided-by")).to_have_text("bob")
     expect(page.get_by_test_id("plan-step")).to_have_attribute("data-status", "succeeded", timeout=RESOLVE_TIMEOUT_MS)
     expect(messages.filter(has_text="Verified")).to_have_count(1, timeout=RESOLVE_TIMEOUT_MS)
+    # no ACTIONDESK_PUBLIC_URL: the post-mortem message links to the console at the address serve bound
+    link = re.compile(re.escape(server.url) + r"/#case=C-[0-9a-f]+")
+    expect(messages.filter(has_text="Post-mortem written")).to_contain_text(link, timeout=RESOLVE_TIMEOUT_MS)
     status = page.get_by_test_id("case-status")
     expect(status).to_have_attribute("data-status", "resolved", timeout=RESOLVE_TIMEOUT_MS)
     expect(status).to_have_text("resolved")
@@ -102,8 +107,46 @@ def test_reporter_cannot_approve_then_sre_approves_and_the_case_resolves(
     expect(entries.and_(page.locator("[data-kind='approval']")).filter(has_text="approved by bob")).to_have_count(1)
     expect(entries.first).to_have_attribute("data-kind", "case_opened")  # sign-ins come before, outside the case
 
+    # The post-mortem, written from the stored facts when the incident resolved.
+    postmortem = page.get_by_test_id("postmortem")
+    expect(postmortem).to_be_visible(timeout=UI_TIMEOUT_MS)
+    for section in ("## Summary", "## Impact", "## Timeline", "## Root cause", "## Approvals", "## Follow-ups"):
+        expect(postmortem).to_contain_text(section)
+    expect(postmortem).to_contain_text("commit 9f3c2ab")
+    expect(postmortem).to_contain_text("approved by bob")
+    download = page.get_by_test_id("postmortem-download")
+    expect(download).to_have_attribute("href", re.compile(r"^/api/cases/C-[0-9a-f]+/postmortem\?format=md$"))
+    text = page.request.get(server.url + str(download.get_attribute("href"))).text()
+    assert text.startswith("# Post-mortem C-")
+    assert "## What would have caught it earlier" in text
+
     page.get_by_test_id("details").evaluate("panel => { panel.scrollTop = 0; }")
     page.screenshot(path=str(tmp_path / "console-resolved.png"))
+
+
+def test_a_handed_off_case_names_its_owner_and_take_it_picks_it_up(page: Page, server: ServerProcess) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(server.url + "/")
+    user = page.get_by_test_id("user-select")
+    expect(user).to_have_value("alice", timeout=UI_TIMEOUT_MS)
+    page.get_by_test_id("chat-input").fill("payment gateway looks broken to me")
+    page.get_by_test_id("chat-send").click()
+
+    # payment-gateway was just rolled back by the first test: triage watches it come back, then, with search still
+    # slow, asks which one is meant
+    question = page.get_by_test_id("question")
+    expect(question).to_have_attribute("data-open", "true", timeout=RESOLVE_TIMEOUT_MS)
+    question.locator("[data-choice='payment-gateway']").click()
+    owner = page.get_by_test_id("owner-card")
+    expect(owner).to_be_visible(timeout=RESOLVE_TIMEOUT_MS)  # watched, nothing wrong to fix: handed to people
+    expect(page.get_by_test_id("owner-team")).to_have_text("payments on-call")
+    expect(page.get_by_test_id("owner-people")).to_contain_text("Handed to payments on-call: grace (payments-oncall)")
+    user.select_option("grace")
+    page.get_by_test_id("take-it").click()
+    expect(page.get_by_test_id("owner-picked-up")).to_contain_text("grace has it", timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_test_id("take-it")).to_have_count(0)
+    expect(page.get_by_test_id("postmortem-card")).to_be_hidden()
 
 
 def test_server_text_is_shown_as_text_and_new_case_clears_the_selection(page: Page, server: ServerProcess) -> None:

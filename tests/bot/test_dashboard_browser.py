@@ -78,6 +78,9 @@ def test_the_dashboard_draws_mttr_fcr_and_cost_charts(browser: Browser, server: 
     assert page.get_by_test_id("kpi-fcr").inner_text() == "67 %"  # the control scenario hands off
     assert page.get_by_test_id("kpi-closed").inner_text() == "2 resolved of 3 cases"
     assert "min" in page.get_by_test_id("kpi-mttr").inner_text() or " s" in page.get_by_test_id("kpi-mttr").inner_text()
+    payments = page.locator("[data-testid='owners-body'] tr[data-team='payments'] td")
+    nothing = "\u2013"  # the dashboard's en dash: no figure
+    assert payments.all_inner_texts() == ["payments", "1", nothing, nothing, "1"]  # handed off once, still waiting
     shot = tmp_path / "dashboard.png"  # kept by pytest's tmp_path retention for people to look at
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000

@@ -58,6 +58,9 @@ async def test_dashboard_json_agrees_with_the_scenario_reports(client, settings)
     assert report["tokens"] == sum(r.tokens for r in reports)
     assert report["fcr"] == pytest.approx(2 / 3)  # the control scenario escalates
     assert report["outcomes"] == {"allow": 1, "approve": 1}
+    assert report["escalations_by_owner"] == {"payments": 1}  # the control scenario: handed to payments
+    assert report["waiting_for_pickup"] == {"payments": 1}  # and nobody picked it up
+    assert report["pickup"]["count"] == 0
     days = [d for d in body["daily"] if d["cases"]]
     assert days, "the chart series has the scenario days"
     assert sum(d["resolved"] for d in days) == 2
@@ -86,6 +89,8 @@ async def test_prometheus_exposition_agrees_with_the_scenario_reports(client):
     assert samples[("actiondesk_cases", (("status", "escalated"),))] == 1
     assert samples[("actiondesk_case_transitions_total", (("to", "resolved"),))] == 2
     assert samples[("actiondesk_escalations_total", ())] == 1
+    assert samples[("actiondesk_handoffs_total", (("team", "payments"),))] == 1
+    assert samples[("actiondesk_handoffs_waiting", (("team", "payments"),))] == 1
 
 
 async def test_a_bad_period_is_a_clear_error(client):

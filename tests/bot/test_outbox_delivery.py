@@ -106,7 +106,11 @@ def test_a_whole_case_through_an_outage_arrives_in_order_exactly_once(
     assert incident["correlation_id"] == report.cases[0]
     assert incident["state"] == "6"
     delivered = [m for entry in fake.journal(incident["sys_id"]) for m in markers(entry["value"])]
-    assert delivered == [r.id for r in rows]  # every update, in order, exactly once
+    notes = [r.id for r in rows if r.update.kind.value != "attach"]
+    assert delivered == notes  # every update, in order, exactly once
+    (attached,) = fake.files(incident["sys_id"])  # and the post-mortem, once
+    assert attached["file_name"] == f"postmortem-{report.cases[0]}.md"
+    assert attached["text"].startswith(f"# Post-mortem {report.cases[0]}")
     assert all(r.status is OutboxStatus.DONE for r in store.outbox.rows())
 
 
@@ -175,8 +179,10 @@ def test_a_kill_after_the_remote_success_duplicates_nothing(
     else:
         (issue,) = jsm_fake.issues.values()
         entries = [m for c in issue["comments"] for m in markers(c["body"])]
-    assert entries == [r.id for r in rows]  # the first row's note is there once, the rest follow in order
+    assert entries == [r.id for r in rows if r.update.kind.value != "attach"]  # once each, in order
     assert entries.count(first.id) == 1
+    files = snow_fake.files(incident["sys_id"]) if system == "servicenow" else issue["files"]
+    assert len(files) == 1  # the post-mortem, attached once
     # the killed attempt and the survivor's, which looked for the row's marker before writing
     assert store.outbox.rows(OutboxStatus.DONE)[0].attempts == first.attempts + 2
 

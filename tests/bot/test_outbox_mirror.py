@@ -67,7 +67,11 @@ def test_scenario_run_mirrors_a_cab_case_into_both_desks_before_it_reports(
     assert any("Finding (bad_deploy" in c["body"] for c in internal)
     assert any(c["body"].startswith("rollback_deployment on payment-gateway") for c in internal)  # CAB
     rows = store.outbox.rows(OutboxStatus.DONE)
-    assert [m for c in issue["comments"] for m in markers(c["body"])] == [r.id for r in rows if r.system == "jsm"]
+    notes = [r.id for r in rows if r.system == "jsm" and r.update.kind.value != "attach"]
+    assert [m for c in issue["comments"] for m in markers(c["body"])] == notes
+    (attached,) = issue["files"]  # the post-mortem, as a Markdown file
+    assert (attached["filename"], attached["mimeType"]) == (f"postmortem-{case_id}.md", "text/markdown")
+    assert "## Root cause" in attached["text"]
     assert jsm.invalid == []
 
 

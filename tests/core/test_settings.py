@@ -42,3 +42,18 @@ def test_bad_values_are_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("ACTIONDESK_PORT", "http")
     with pytest.raises(ValueError, match="port"):
         Settings()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "field"),
+    [
+        ("ACTIONDESK_CONFIDENCE_THRESHOLD", "1.5", "confidence_threshold"),
+        ("ACTIONDESK_CONFIDENCE_THRESHOLDS", '{"payment-gateway": 95}', "confidence threshold is a number from 0 to 1"),
+        ("ACTIONDESK_CONFIDENCE_THRESHOLDS", '{"search": "high"}', "confidence_thresholds"),
+    ],
+)
+def test_bad_confidence_thresholds_are_refused(monkeypatch, tmp_path, name, value, field):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=field):
+        Settings()

@@ -41,6 +41,7 @@ FULL: dict[str, Any] = {
     },
     "serviceCatalog": "name: estate\nworld:\n  services: {billing: {tier: 1, environment: production}}\n",
     "roleCatalog": "people: {alice: {email: alice@example.com, groups: [sre]}}\n",
+    "owners": "default: {team: service-desk, group: support}\n",
     "runbooks": {"restart.yaml": "name: restart\n"},
     "tracing": {"otlpEndpoint": "http://otel-collector.observability:4318"},
     "ingress": {
@@ -225,6 +226,7 @@ def test_every_file_setting_points_at_a_file_the_pod_mounts() -> None:
     assert len(settings["ACTIONDESK_FREEZE_CALENDARS"].split(",")) == 2
     assert exists(settings["ACTIONDESK_SANDBOX_SCENARIO"])
     assert exists(settings["ACTIONDESK_DIRECTORY_FILE"])
+    assert exists(settings["ACTIONDESK_OWNERS_FILE"])
     assert "local.cedar" in mounted[settings["ACTIONDESK_POLICY_DIR"]]
     assert "restart.yaml" in mounted[settings["ACTIONDESK_RUNBOOK_DIR"]]
     checksums = one(manifests, "Deployment")["spec"]["template"]["metadata"]["annotations"]

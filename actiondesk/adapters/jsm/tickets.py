@@ -2,7 +2,9 @@
 
 The request's summary starts with ``[case id]``, which is how it is found again (JSM's own request search,
 atomic with creation). Comments go through the JSM comment API (plain string bodies, ``public`` true or
-false); resolution goes through the platform API's transitions, looked up by name, with an ADF comment.
+false); resolution goes through the platform API's transitions, looked up by name, with an ADF comment. A
+hand-off names the owner's group in an internal comment (JSM has no assignment group field of its own), and
+files (the post-mortem) go through the platform API's attachments.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import UTC, datetime
 from actiondesk.adapters.jsm.adf import adf
 from actiondesk.adapters.jsm.client import JsmClient
 from actiondesk.core.errors import TicketRejectedError
-from actiondesk.core.tickets import ChangeDraft, TicketComment, TicketDraft, TicketRef
+from actiondesk.core.tickets import Attachment, ChangeDraft, TicketComment, TicketDraft, TicketRef
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +108,22 @@ class JsmTicketSystem:
         self._client.request("POST", path, json=body)
         return said
 
-    def escalate(self, ticket: TicketRef, reason: str) -> None:
-        self.add_note(ticket, reason, public=False)
+    def escalate(self, ticket: TicketRef, reason: str, group: str | None = None) -> None:
+        self.add_note(ticket, f"{reason}\nAssigned to: {group}" if group else reason, public=False)
+
+    def has_attachment(self, ticket: TicketRef, name: str) -> bool:
+        issue = self._client.request("GET", f"/rest/api/3/issue/{ticket.key}", params={"fields": "attachment"})
+        found = (issue.json().get("fields") or {}).get("attachment") or []
+        return any(item.get("filename") == name for item in found)
+
+    def attach(self, ticket: TicketRef, attachment: Attachment) -> None:
+        """Jira's attachment upload: multipart ``file``, with the XSRF check switched off as Jira asks."""
+        self._client.request(
+            "POST",
+            f"/rest/api/3/issue/{ticket.key}/attachments",
+            files={"file": (attachment.name, attachment.text.encode("utf-8"), attachment.content_type)},
+            headers={"X-Atlassian-Token": "no-check"},
+        )
 
     def open_change(self, ticket: TicketRef, change: ChangeDraft) -> str:
         """JSM has no change table here: the CAB request is an internal comment on the same request."""

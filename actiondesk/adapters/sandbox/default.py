@@ -10,6 +10,7 @@ from actiondesk.adapters.sandbox.world import (
     DeploymentRecord,
     EstateState,
     LogVolume,
+    OwnerRecord,
     PersonRecord,
     PurchaseRequest,
     ServiceRecord,
@@ -20,6 +21,7 @@ from actiondesk.adapters.sandbox.world import (
 _SERVICES: tuple[ServiceRecord, ...] = (
     ServiceRecord(
         name="payment-gateway",
+        owner=OwnerRecord(team="payments", group="payments-oncall"),
         tier=1,
         environment="production",
         version="v2.4.1",
@@ -32,6 +34,7 @@ _SERVICES: tuple[ServiceRecord, ...] = (
     ),
     ServiceRecord(
         name="orders-db",
+        owner=OwnerRecord(team="data", group="dba-oncall"),
         tier=0,
         environment="production",
         version="v15.4",
@@ -43,6 +46,7 @@ _SERVICES: tuple[ServiceRecord, ...] = (
     ),
     ServiceRecord(
         name="checkout",
+        owner=OwnerRecord(team="storefront", group="storefront-oncall"),
         tier=1,
         environment="production",
         version="v3.12.0",
@@ -55,6 +59,7 @@ _SERVICES: tuple[ServiceRecord, ...] = (
     ),
     ServiceRecord(
         name="search",
+        owner=OwnerRecord(team="search", group="search-oncall"),
         tier=3,
         environment="staging",
         version="v1.8.2",
@@ -116,6 +121,25 @@ _PEOPLE: dict[str, PersonRecord] = {
         groups=("sales",),
         slack_user_id="U0FRANK",
         teams_aad_object_id="6a1c2f0e-4b1d-4e8a-9c3f-0f4a0c000006",
+    ),
+    # On call for the services they own (see each service's owner).
+    "grace": PersonRecord(
+        email="grace@example.com",
+        groups=("payments-oncall", "sre"),
+        slack_user_id="U0GRACE",
+        teams_aad_object_id="6a1c2f0e-4b1d-4e8a-9c3f-06ace0000007",
+    ),
+    "heidi": PersonRecord(
+        email="heidi@example.com",
+        groups=("storefront-oncall", "search-oncall"),
+        slack_user_id="U0HEIDI",
+        teams_aad_object_id="6a1c2f0e-4b1d-4e8a-9c3f-0e1d10000008",
+    ),
+    "ivan": PersonRecord(
+        email="ivan@example.com",
+        groups=("dba-oncall", "sre"),
+        slack_user_id="U0IVAN",
+        teams_aad_object_id="6a1c2f0e-4b1d-4e8a-9c3f-01a400000009",
     ),
 }
 

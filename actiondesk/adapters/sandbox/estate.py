@@ -43,7 +43,7 @@ from actiondesk.adapters.sandbox.world import (
     SessionStatus,
 )
 from actiondesk.core.errors import NotFoundError, ScenarioError
-from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service, ServicePods
+from actiondesk.core.estate import Change, Deployment, LogLine, Owner, Person, Series, Service, ServicePods
 from actiondesk.core.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ def _service(record: ServiceRecord) -> Service:
         depends_on=record.depends_on,
         aliases=record.aliases,
         description=record.description,
+        owner=Owner(record.owner.team, record.owner.group) if record.owner is not None else None,
     )
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from actiondesk.adapters.sandbox.default import seeded_deployment
 from actiondesk.adapters.sandbox.events import ScalarText
 from actiondesk.adapters.sandbox.timeline import digest
-from actiondesk.adapters.sandbox.world import EstateState, PersonRecord, ServiceRecord
+from actiondesk.adapters.sandbox.world import EstateState, OwnerRecord, PersonRecord, ServiceRecord
 
 NEW_SERVICE_REQUIRES = ("tier", "environment", "version")
 
@@ -33,6 +33,7 @@ class ServiceSpec(BaseModel):
     replicas: int | None = Field(default=None, ge=0)
     config: dict[str, ScalarText] | None = None
     flags: dict[str, ScalarText] | None = None
+    owner: OwnerRecord | None = None
 
 
 class PersonSpec(BaseModel):
@@ -68,7 +69,7 @@ def previous_version(version: str) -> str | None:
 
 def _changed(record: ServiceRecord, spec: ServiceSpec) -> ServiceRecord:
     fields = spec.model_dump(exclude_none=True)
-    return record.model_copy(update=fields)
+    return ServiceRecord.model_validate({**record.model_dump(), **fields})  # validated: nested fields stay models
 
 
 def _new(name: str, spec: ServiceSpec) -> ServiceRecord:

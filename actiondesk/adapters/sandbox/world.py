@@ -49,6 +49,13 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class OwnerRecord(_Frozen):
+    """The team a service belongs to and the directory group on call for it."""
+
+    team: str = Field(min_length=1)
+    group: str = Field(min_length=1)
+
+
 class ServiceRecord(_Frozen):
     name: str
     tier: int = Field(ge=0)
@@ -68,6 +75,7 @@ class ServiceRecord(_Frozen):
     replicas: int = Field(default=2, ge=0)
     config: dict[str, str] = Field(default_factory=dict)
     flags: dict[str, str] = Field(default_factory=dict)
+    owner: OwnerRecord | None = None
 
 
 class DeploymentRecord(_Frozen):

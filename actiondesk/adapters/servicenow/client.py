@@ -122,11 +122,12 @@ class ServiceNowClient:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One Table API call; with OAuth, a 401 gets one fresh token and one more try."""
         try:
-            return self._send(method, path, {**kwargs, "headers": self._bearer()})
+            return self._send(method, path, {**kwargs, "headers": {**kwargs.get("headers", {}), **self._bearer()}})
         except TicketRejectedError as exc:
             if not isinstance(self._credentials, ClientCredentials) or "answered 401" not in str(exc):
                 raise
-            return self._send(method, path, {**kwargs, "headers": self._bearer(fresh=True)})
+            headers = {**kwargs.get("headers", {}), **self._bearer(fresh=True)}
+            return self._send(method, path, {**kwargs, "headers": headers})
 
     def result(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         body = self.request(method, path, **kwargs).json()

@@ -1,5 +1,6 @@
 """ServiceNowTicketSystem: a case's incident (correlation_id = the case id), its journal, its resolution,
-and change requests for CAB.
+change requests for CAB, the owner's assignment group on a hand-off (looked up by name in sys_user_group) and
+files attached through the Attachment API (the post-mortem).
 
 Values are strings in the Table API, references are plain sys_ids (``sysparm_exclude_reference_link``),
 journal fields (work_notes, comments) append on write and are read from sys_journal_field.
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 
 from actiondesk.adapters.servicenow.client import ServiceNowClient
 from actiondesk.core.errors import TicketRejectedError
-from actiondesk.core.tickets import ChangeDraft, TicketComment, TicketDraft, TicketRef
+from actiondesk.core.tickets import Attachment, ChangeDraft, TicketComment, TicketDraft, TicketRef
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class ServiceNowTicketSystem:
         self._group = assignment_group
         self._close_code = close_code
         self._username = username
+        self._groups: dict[str, str | None] = {}  # group name -> sys_id (None: not in this instance)
 
     def find(self, case_id: str) -> TicketRef | None:
         params = {
@@ -94,11 +96,40 @@ class ServiceNowTicketSystem:
         )
         return None
 
-    def escalate(self, ticket: TicketRef, reason: str) -> None:
+    def _group_id(self, name: str) -> str | None:
+        if name not in self._groups:
+            params = {"sysparm_query": f"name={_quoted(name)}", "sysparm_fields": "sys_id", "sysparm_limit": "1"}
+            rows = self._client.request("GET", "/api/now/table/sys_user_group", params=params).json().get("result")
+            self._groups[name] = str(rows[0]["sys_id"]) if rows else None
+        return self._groups[name]
+
+    def escalate(self, ticket: TicketRef, reason: str, group: str | None = None) -> None:
+        """Assign the incident to the owner's group (by name), else to the configured one, with the reason."""
         body = {"state": IN_PROGRESS, "work_notes": reason}
-        if self._group:
-            body["assignment_group"] = self._group
+        found = self._group_id(group) if group else None
+        if group and found is None:
+            log.warning("ServiceNow has no assignment group named %r; using the configured one", group)
+            body["work_notes"] = f"{reason}\n(No assignment group named {group!r} in ServiceNow.)"
+        if found or self._group:
+            body["assignment_group"] = found or self._group or ""
         self._patch(ticket, body)
+
+    def has_attachment(self, ticket: TicketRef, name: str) -> bool:
+        params = {
+            "sysparm_query": f"table_sys_id={_quoted(ticket.key)}^file_name={_quoted(name)}",
+            "sysparm_limit": "1",
+        }
+        return bool(self._client.request("GET", "/api/now/attachment", params=params).json().get("result"))
+
+    def attach(self, ticket: TicketRef, attachment: Attachment) -> None:
+        params = {"table_name": "incident", "table_sys_id": ticket.key, "file_name": attachment.name}
+        self._client.request(
+            "POST",
+            "/api/now/attachment/file",
+            params=params,
+            content=attachment.text.encode("utf-8"),
+            headers={"Content-Type": attachment.content_type},
+        )
 
     def open_change(self, ticket: TicketRef, change: ChangeDraft) -> str:
         params = {

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RISKS = ("low", "medium", "high")
+DEFAULT_THRESHOLD = 0.9  # level 3 runs alone only on a diagnosis at least this sure
 NO_CONTROLS = ControlState()
 DEPENDENTS_MAX_AGE = 1.0  # seconds: how stale the estate's dependency links may be
 
@@ -57,6 +58,8 @@ class PolicyData:
     approval_ttl_seconds: int = 3600
     kill_switch: bool = False
     privileged_groups: Mapping[str, str] = field(default_factory=dict)  # directory group → owner group (roles)
+    confidence: Mapping[str, float] = field(default_factory=dict)  # thresholds, keyed as ``autonomy`` (no risk)
+    confidence_default: float = DEFAULT_THRESHOLD
 
     def digest(self) -> str:
         body = json.dumps(
@@ -68,6 +71,7 @@ class PolicyData:
                 "ttl": self.approval_ttl_seconds,
                 "kill_switch": self.kill_switch,
                 "privileged": dict(sorted(self.privileged_groups.items())),
+                "confidence": [dict(sorted(self.confidence.items())), self.confidence_default],
             },
             sort_keys=True,
         )
@@ -103,6 +107,25 @@ def autonomy_level(service: Service, policy: PolicyData, risk: Risk | None = Non
     return AutonomyLevel.GUARDED, "autonomy.default.non_production"
 
 
+def confidence_threshold(service: Service, policy: PolicyData) -> tuple[float, str]:
+    """The confidence a diagnosis needs before level 3 may act on ``service`` alone, and the rule that set it:
+    the most specific of ``service@env``, ``service``, ``tier:N``, ``env:NAME``, else the default."""
+    for key in (
+        f"{service.name}@{service.environment}",
+        service.name,
+        f"tier:{service.tier}",
+        f"env:{service.environment}",
+    ):
+        if key in policy.confidence:
+            return float(policy.confidence[key]), f"confidence.threshold[{key}]"
+    return policy.confidence_default, "confidence.threshold.default"
+
+
+def cedar_decimal(value: float) -> dict[str, Any]:
+    """A number as Cedar's decimal extension value (four decimal places, Cedar's own precision)."""
+    return {"__extn": {"fn": "decimal", "arg": f"{min(max(value, 0.0), 1.0):.4f}"}}
+
+
 def fingerprint(service: Service) -> str:
     """A short hash of what the inventory observes of a service (its version, tier, environment, links)."""
     seen = f"{service.name}|{service.version}|{service.tier}|{service.environment}|{','.join(service.depends_on)}"
@@ -130,6 +153,9 @@ class Facts:
     requester: str = ""
     access_group: str | None = None  # the directory group the call grants membership of
     owner_group: str | None = None  # that group's owner, when the role catalog calls it privileged
+    confidence: float = 1.0  # the diagnosis behind the call (1.0: a person asked for exactly this call)
+    threshold: float = DEFAULT_THRESHOLD
+    threshold_rule: str = "confidence.threshold.default"
 
     def context(self) -> dict[str, Any]:
         return {
@@ -147,6 +173,8 @@ class Facts:
             "requester": self.requester,
             "privileged": self.owner_group is not None,
             "ownerGroup": self.owner_group or "",
+            "confidence": cedar_decimal(self.confidence),
+            "confidenceThreshold": cedar_decimal(self.threshold),
         }
 
 
@@ -229,19 +257,38 @@ class Governance:
         return {service.name, *service.depends_on, *cached[1].get(service.name, ())}
 
     def facts(
-        self, call: ActionCall, at: datetime, *, requester: str = "", requested: bool = False, fresh: bool = False
+        self,
+        call: ActionCall,
+        at: datetime,
+        *,
+        requester: str = "",
+        requested: bool = False,
+        fresh: bool = False,
+        confidence: float | None = None,
     ) -> Facts | None:
         """The facts for a call; None for a read-only call (reads always run).
 
         ``requested``: a person asked for exactly this call (a service request, ``/actiondesk rollback``), so it
         undoing an earlier run is deliberate and the breaker's undo rule does not apply to it.
+        ``confidence``: the finding's confidence. None means no diagnosis stands behind the call: it counts as
+        1.0 when a person asked for it, else as 0.0 (an unknown confidence never unlocks level 3).
         """
         spec, params = self._catalog.validate(call)
         if spec.risk is Risk.READ:
             return None
         service = self.target(spec.target_kind, spec.target(params))
+        if confidence is None:
+            confidence = 1.0 if requested else 0.0
         facts = self.facts_for(
-            call, spec.risk, bool(spec.destructive), service, at, requester=requester, undo=not requested, fresh=fresh
+            call,
+            spec.risk,
+            bool(spec.destructive),
+            service,
+            at,
+            requester=requester,
+            undo=not requested,
+            fresh=fresh,
+            confidence=confidence,
         )
         group = spec.access_group(params)
         if group is None:
@@ -259,10 +306,12 @@ class Governance:
         requester: str = "",
         undo: bool = True,
         fresh: bool = False,
+        confidence: float = 1.0,
     ) -> Facts:
         """The facts for ``call`` on ``service`` (used as given: ``policy check --env`` passes a changed one)."""
         policy, state = self.effective_policy(at, fresh=fresh)
         level, level_rule = autonomy_level(service, policy, risk)
+        threshold, threshold_rule = confidence_threshold(service, policy)
         related = self.related(service)
         freeze = next((w for w in policy.freezes if w.active(at) and w.covers(related)), None)
         chaos = next((w for w in policy.chaos_days if w.active(at) and w.covers({service.name})), None)
@@ -292,26 +341,48 @@ class Governance:
             breaker_rule=breaker_rule,
             kill_switch=kill,
             requester=requester,
+            confidence=confidence,
+            threshold=threshold,
+            threshold_rule=threshold_rule,
         )
 
     # Deciding
 
     def decide(
-        self, call: ActionCall, at: datetime, *, requester: str = "", requested: bool = False, fresh: bool = False
+        self,
+        call: ActionCall,
+        at: datetime,
+        *,
+        requester: str = "",
+        requested: bool = False,
+        fresh: bool = False,
+        confidence: float | None = None,
     ) -> Decision:
         """Decide ``call`` at ``at``. ``fresh``: read the controls and the breaker from the store now (the
-        time-of-use check before an action runs), not from their caches of up to a second."""
+        time-of-use check before an action runs), not from their caches of up to a second. ``confidence``: the
+        finding's (see ``facts``)."""
         with span("governance.decide", {"actiondesk.action": call.action, "actiondesk.recheck": fresh}) as current:
-            decision = self._decide(call, at, requester=requester, requested=requested, fresh=fresh)
+            decision = self._decide(
+                call, at, requester=requester, requested=requested, fresh=fresh, confidence=confidence
+            )
             current.set_attribute("actiondesk.decision", decision.outcome.value)
             current.set_attribute("actiondesk.policy_ids", list(decision.policy_ids))
             return decision
 
-    def _decide(self, call: ActionCall, at: datetime, *, requester: str, requested: bool, fresh: bool) -> Decision:
+    def _decide(
+        self,
+        call: ActionCall,
+        at: datetime,
+        *,
+        requester: str,
+        requested: bool,
+        fresh: bool,
+        confidence: float | None,
+    ) -> Decision:
         snapshot: PolicySnapshot | None = None
         try:
             snapshot = self.policies.current()  # one set for the whole decision, even if a reload lands now
-            facts = self.facts(call, at, requester=requester, requested=requested, fresh=fresh)
+            facts = self.facts(call, at, requester=requester, requested=requested, fresh=fresh, confidence=confidence)
             if facts is None:
                 return Decision(
                     outcome=Outcome.ALLOW,
@@ -361,6 +432,14 @@ class Governance:
             f"{facts.service} ({facts.environment}, tier {facts.tier}) is at level "
             f"{facts.level.value} ({facts.level.name.lower()})"
         ]
+        if facts.level >= AutonomyLevel.AUTONOMOUS and (
+            result.decision is cedarpy.Decision.Allow or any(p.id.startswith("ladder.autonomous") for p in determining)
+        ):  # the confidence gate took part: say against which threshold
+            ids.append(facts.threshold_rule)
+            relation = "at or above" if facts.confidence >= facts.threshold else "below"
+            reasons.append(
+                f"the diagnosis is {facts.confidence:.0%} sure, {relation} the threshold of {facts.threshold:.0%}"
+            )
         if result.decision is cedarpy.Decision.Allow:
             ids += [p.id for p in determining]
             return self._decision(Outcome.ALLOW, facts, snapshot, ids, reasons)
@@ -442,6 +521,8 @@ class Governance:
             expires_in_seconds=ttl if approving else None,
             production=facts.production,
             policy_hash=snapshot.hash,
+            confidence=facts.confidence,
+            confidence_threshold=facts.threshold,
         )
 
     # After a run

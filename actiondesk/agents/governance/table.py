@@ -7,10 +7,12 @@ Used by ``actiondesk policy check`` (one row) and ``actiondesk policy test FILE`
       - {action: rollback_deployment, service: payment-gateway, at: "2026-12-24T10:00:00Z", expect: approve, group: cab}
       - {name: chaos day, action: rollback_deployment, service: search, chaos: true, expect: suggest}
       - {action: rollback_deployment, tier: 0, env: staging, level: 3, risk: low, expect: approve}
+      - {action: rollback_deployment, service: search, level: 3, confidence: 0.6, expect: approve}
 
 A row names a service of the estate (its tier, environment and dependencies are used), or describes one with
-``tier`` / ``env``. ``level``, ``risk``, ``freeze``, ``chaos``, ``breaker`` and ``kill_switch`` override the
-fact governance would compute, so a table can pin the policies' behaviour whatever today's data says.
+``tier`` / ``env``. ``level``, ``risk``, ``freeze``, ``chaos``, ``breaker``, ``kill_switch`` and ``threshold``
+override the fact governance would compute, so a table can pin the policies' behaviour whatever today's data
+says. ``confidence`` is the diagnosis' confidence (default 1.0, a sure one).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class PolicyRow(BaseModel):
     chaos: bool | None = None
     breaker: bool | None = None
     kill_switch: bool | None = None
+    confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     expect: Outcome | None = None
     group: str | None = None
     quorum: int | None = None
@@ -58,6 +62,8 @@ class PolicyRow(BaseModel):
         bits = [self.action, self.service or f"tier {self.tier} {self.env or 'production'}"]
         if self.at:
             bits.append(f"at {self.at.isoformat()}")
+        if self.confidence != 1.0:
+            bits.append(f"confidence {self.confidence:g}")
         return " ".join(bits)
 
 
@@ -112,8 +118,12 @@ def evaluate_row(governance: Governance, row: PolicyRow, now: datetime) -> Decis
         )
     service = _service(governance, row)
     call = ActionCall(action=row.action, params={"service": service.name})
-    facts = governance.facts_for(call, risk, bool(spec.destructive), service, at, requester=row.requester)
+    facts = governance.facts_for(
+        call, risk, bool(spec.destructive), service, at, requester=row.requester, confidence=row.confidence
+    )
     hour = timedelta(hours=1)
+    if row.threshold is not None:
+        facts = replace(facts, threshold=row.threshold, threshold_rule=f"table.threshold[{row.threshold}]")
     if row.level is not None:
         facts = replace(facts, level=AutonomyLevel(row.level), level_rule=f"table.level[{row.level}]")
     if row.freeze is not None:

@@ -19,7 +19,7 @@ from actiondesk.actions.packs.access import SessionOutput
 from actiondesk.actions.packs.hosts import VolumeOutput
 from actiondesk.agents.staples import Staple, recognise
 from actiondesk.agents.triage.chain import Analysis, analyse
-from actiondesk.agents.triage.culprit import confidence, culprit_of, suspects
+from actiondesk.agents.triage.culprit import confidence, culprit_of, suspects, undoing
 from actiondesk.agents.triage.naming import Namer
 from actiondesk.agents.triage.reader import Reader
 from actiondesk.agents.triage.signals import LABELS, Reading
@@ -67,8 +67,10 @@ class Triage:
     def services(self) -> list[Service]:
         return self._inventory.services()
 
-    def run(self, case: Case, thread: Sequence[str] = ()) -> Finding:
-        """The finding for ``case``; ``thread`` is every human message of it, oldest first (default: its text)."""
+    def run(self, case: Case, thread: Sequence[str] = (), *, asked: bool = False) -> Finding:
+        """The finding for ``case``; ``thread`` is every human message of it, oldest first (default: its text).
+        ``asked``: the reporter already answered a question of ours, so a service they name that looks fine is
+        watched rather than asked about again."""
         texts = list(thread) or [case.text]
         services = self._inventory.services()
         said = Namer(services).resolve(texts)
@@ -76,7 +78,7 @@ class Triage:
             self._executor, case.id, minutes=self._settings.lookback_minutes, step_seconds=self._settings.step_seconds
         )
         try:
-            return self._run(case, texts, services, said.named, said.candidates, reader)
+            return self._run(case, texts, services, said.named, said.candidates, reader, asked)
         finally:
             self.last_probes = reader.probes
 
@@ -88,6 +90,7 @@ class Triage:
         named: Sequence[str],
         candidates: Sequence[str],
         reader: Reader,
+        asked: bool = False,
     ) -> Finding:
         known = {s.name for s in services}
         if not named and case.service in known:
@@ -101,7 +104,7 @@ class Triage:
                     confidence=1.0,
                     abstained=False,
                 )
-            return self._investigate(reader, services, list(named))
+            return self._investigate(reader, services, list(named), asked)
         staple = recognise(" ".join(texts), case.reporter, self._people())
         if staple is not None:
             return self._staple(case, staple)
@@ -140,12 +143,12 @@ class Triage:
 
     # Investigating named services
 
-    def _investigate(self, reader: Reader, services: list[Service], named: list[str]) -> Finding:
+    def _investigate(self, reader: Reader, services: list[Service], named: list[str], asked: bool = False) -> Finding:
         slack = timedelta(seconds=self._settings.step_seconds)
         analyses = [analyse(reader, services, name, slack) for name in named]
         troubled = [a for a in analyses if a.symptoms]
         if not troubled:
-            return self._quiet(reader, services, analyses)
+            return self._quiet(reader, services, analyses, asked)
         findings = [self._explain(reader, a) for a in troubled]
         best = min(findings, key=lambda f: (f.culprit is None, -f.confidence))
         others = [f.summary for f in findings if f is not best]
@@ -153,7 +156,7 @@ class Triage:
             best = best.model_copy(update={"summary": best.summary + " Also: " + " ".join(others)})
         return best.model_copy(update={"services": tuple(named)})
 
-    def _quiet(self, reader: Reader, services: list[Service], analyses: list[Analysis]) -> Finding:
+    def _quiet(self, reader: Reader, services: list[Service], analyses: list[Analysis], asked: bool) -> Finding:
         """The named services look normal: an early report (the loop may watch), or another service is off."""
         named = [a.reported for a in analyses]
         off = [s.name for s in services if s.name not in named and reader.anomalies(s.name)]
@@ -161,14 +164,15 @@ class Triage:
         looked = [r for a in analyses for r in reader.readings(a.reported, ("error_rate", "latency"))]
         evidence = [Evidence(source=r.rule.action, summary=r.described()) for r in looked]
         rising = [r for a in analyses for r in a.rising]
-        if entries and not rising:
+        if entries and not rising and not asked:
             return _ask(
                 f"{', '.join(named)} looks normal, but {', '.join(entries)} is off its baseline. Which do you mean?",
                 [*entries, *named],
                 evidence=tuple(evidence) + _seen(reader, off),
             )
         what = " and ".join(named)
-        summary = f"{what} looks normal right now; I can't tell what is wrong yet."
+        elsewhere = f" ({', '.join(entries)} is off its baseline)" if entries else ""
+        summary = f"{what} looks normal right now{elsewhere}; I can't tell what is wrong yet."
         if rising:
             summary = f"{rising[0].described()} and rising, not yet sustained; I can't confirm a problem yet."
         first = looked[0] if looked else None
@@ -226,6 +230,18 @@ class Triage:
                 **common,
             )
         change = found[0]
+        undone = undoing(change, history)
+        if undone is not None:  # already reverted: nothing to fix again, the signals should be recovering
+            return Finding(
+                kind=FindingKind.NO_ANOMALY,
+                confidence=0.0,
+                abstained=True,
+                evidence=(*evidence, Evidence(source="list_changes", summary=f"{undone.described()} since")),
+                summary=f"{_story(analysis)}, after {change.described()}; {undone.described()} undid it at "
+                f"{undone.at:%H:%M:%S} UTC, so I am watching for the signals to come back.",
+                services=(analysis.reported,),
+                **common,
+            )
         culprit = culprit_of(change)
         lead = first.onset - change.at
         evidence.append(

@@ -62,3 +62,18 @@ def confidence(lead: timedelta, window: timedelta, *, hops: int, rivals: int, co
     if corroborated:
         value += 0.05
     return round(max(0.5, min(0.97, value)), 2)
+
+
+def undoing(change: ChangeEntry, history: Sequence[ChangeEntry]) -> ChangeEntry | None:
+    """A later change to the same thing that took ``change`` back (the service moved off that version, the key
+    or flag was set to another value, the replica count changed again), or None while ``change`` still holds."""
+    for later in sorted((c for c in history if c.at > change.at and c.service == change.service), key=lambda c: c.at):
+        if change.kind in ("deploy", "rollback") and later.kind in ("deploy", "rollback"):
+            if later.version != change.version:
+                return later
+        elif change.kind == later.kind and change.kind in ("config_change", "flag") and later.key == change.key:
+            if later.value != change.value:
+                return later
+        elif change.kind == later.kind == "scale" and later.replicas != change.replicas:
+            return later
+    return None

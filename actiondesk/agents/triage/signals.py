@@ -6,8 +6,9 @@
 - unready (pods wanted but not ready): at least one; restarts: ``RESTARTS_FLOOR`` more than at the start of the
   window.
 An onset is the first point of a rise that holds for two consecutive points — of the latest such rise, when the
-window holds several (an earlier episode that was fixed is not the trouble reported now); a last point alone
-above the threshold is a rise not yet confirmed. The baseline is the median of the window's first third.
+window holds several (an earlier episode that was fixed is not the trouble reported now) — and only while it
+lasts: a rise whose last two points are back under the threshold is over (``past``), not an onset. A last point
+alone above the threshold is a rise not yet confirmed. The baseline is the median of the window's first third.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ class Reading:
     baseline: float
     peak: float
     current: float
-    onset: datetime | None  # the start of a sustained rise, None when there is none
+    onset: datetime | None  # the start of a sustained rise that still lasts, None when there is none
     rising: bool  # the last point is abnormal but not yet for two points
+    past: datetime | None = None  # the start of the latest sustained rise, when it is over now
 
     @property
     def rule(self) -> Rule:
@@ -105,6 +107,11 @@ class Reading:
 
     def described(self) -> str:
         rule, label = self.rule, LABELS[self.signal]
+        if self.onset is None and self.past is not None:
+            return (
+                f"{self.service}'s {label} rose to {rule.shown(self.peak)} at {self.past:%H:%M:%S} UTC and is back to "
+                f"{rule.shown(self.current)} (baseline {rule.shown(self.baseline)})"
+            )
         if self.onset is None:
             return f"{self.service}'s {label} is {rule.shown(self.current)} (baseline {rule.shown(self.baseline)})"
         return (
@@ -128,6 +135,12 @@ def judge(service: str, signal: str, points: Sequence[Sample]) -> Reading:
         i = starts[-1]
         before = [v for v, bad in zip(values[:i], abnormal[:i], strict=True) if not bad] or head
         settled = statistics.median(before[-30:]) if signal != "restarts" else baseline
+        if signal == "restarts":  # a running total: over when it stopped growing (unready pods say the rest)
+            over = len(values) - i > 4 and len(set(values[-4:])) == 1
+        else:
+            over = len(values) - i > 2 and not abnormal[-1] and not abnormal[-2]
+        if over:
+            return Reading(service, signal, settled, max(values[i:]), values[-1], None, False, past=points[i].at)
         return Reading(service, signal, settled, max(values[i:]), values[-1], points[i].at, False)
     return Reading(service, signal, baseline, max(values), values[-1], None, abnormal[-1])
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.agents.postmortem import PostMortem, render_markdown, stored_postmortem
 from actiondesk.agents.questions import questions
 from actiondesk.bot import jsonbody, metrics
 from actiondesk.bot.app import Runtime
@@ -62,6 +63,12 @@ class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     choice: str = Field(min_length=1, max_length=200)
     question: int | None = Field(default=None, ge=1)
+
+
+class Take(BaseModel):
+    """Take it: nothing but who clicked, and that is the signed-in person."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ApprovalClick(BaseModel):
@@ -164,6 +171,47 @@ async def answer(request: web.Request) -> web.Response:
     return web.json_response(case_summary(case))
 
 
+async def take(request: web.Request) -> web.Response:
+    """Take it: the person says they have the case (a handed-off case is then picked up)."""
+    await _body(request, Take)
+    runtime = request.app[RUNTIME]
+    case_id = request.match_info["case_id"]
+    takeover = runtime.takeover
+    if takeover is None:
+        return _error(409, "hand-offs are not tracked in this runtime")
+    try:
+        case = await asyncio.to_thread(takeover.take, runtime.loop.recorder, case_id, principal(request).person)
+    except CaseNotFoundError:
+        return _error(404, f"no case {case_id}")
+    except NotAuthorizedError as exc:
+        return _error(403, str(exc))
+    return web.json_response(case_summary(case))
+
+
+async def postmortem(request: web.Request) -> web.Response:
+    """The case's post-mortem: JSON, or the Markdown file with ?format=md."""
+    runtime = request.app[RUNTIME]
+    case_id = request.match_info["case_id"]
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "md"):
+        return _error(400, "format must be json or md")
+
+    def read() -> PostMortem | None:
+        runtime.store.get_case(case_id)
+        return stored_postmortem(runtime.store.audit(case_id))
+
+    try:
+        pm = await asyncio.to_thread(read)
+    except CaseNotFoundError:
+        return _error(404, f"no case {case_id}")
+    if pm is None:
+        return _error(404, f"case {case_id} has no post-mortem (one is written when an incident resolves)")
+    if fmt == "md":
+        headers = {"Content-Disposition": f'attachment; filename="postmortem-{case_id}.md"'}
+        return web.Response(text=render_markdown(pm), content_type="text/markdown", headers=headers)
+    return web.json_response(pm.model_dump(mode="json"))
+
+
 async def decide(request: web.Request) -> web.Response:
     body = await _body(request, ApprovalClick)
     runtime = request.app[RUNTIME]
@@ -253,6 +301,8 @@ def add_routes(app: web.Application) -> None:
     # PostgreSQL cannot hold in a string, made a 500)
     app.router.add_get("/api/cases/{case_id:" + ID + "}", get_case)
     app.router.add_post("/api/cases/{case_id:" + ID + "}/messages", reply)
+    app.router.add_post("/api/cases/{case_id:" + ID + "}/take", take)
+    app.router.add_get("/api/cases/{case_id:" + ID + "}/postmortem", postmortem)
     app.router.add_post("/api/approvals/{approval_id:" + ID + "}", decide)
     app.router.add_post("/api/cases/{case_id:" + ID + "}/answers", answer)
     app.router.add_get("/api/changes", changes)

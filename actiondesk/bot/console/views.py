@@ -6,9 +6,10 @@ from __future__ import annotations
 from pydantic import JsonValue
 
 from actiondesk.agents.fulfilment.checklist import checklist, is_request_plan
+from actiondesk.agents.postmortem import render_markdown, stored_postmortem
 from actiondesk.agents.questions import Question
 from actiondesk.core.approval import Approval
-from actiondesk.core.audit import AuditEntry
+from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.case import Case
 
 
@@ -69,6 +70,35 @@ def question_view(question: Question) -> dict[str, JsonValue]:
     }
 
 
+def owner_view(timeline: list[AuditEntry]) -> dict[str, JsonValue] | None:
+    """Who has the case now: its latest hand-off (owner team, on-call group and people, pages), and the person
+    who picked it up since, if anyone did. None while the case was never handed to people."""
+    view: dict[str, JsonValue] | None = None
+    for entry in timeline:
+        p = entry.payload
+        if entry.kind is AuditKind.HANDED_OFF:
+            view = {
+                "team": p.get("team"),
+                "group": p.get("group"),
+                "people": p.get("people") or [],
+                "paged": p.get("paged") or [],
+                "reason": p.get("reason"),
+                "handed_off_at": entry.at.isoformat(),
+                "picked_up_by": None,
+                "picked_up_at": None,
+            }
+        elif entry.kind is AuditKind.PICKED_UP and view is not None:
+            view = {**view, "picked_up_by": p.get("by"), "picked_up_at": entry.at.isoformat()}
+    return view
+
+
+def postmortem_view(timeline: list[AuditEntry]) -> dict[str, JsonValue] | None:
+    pm = stored_postmortem(timeline)
+    if pm is None:
+        return None
+    return {"markdown": render_markdown(pm), "summary": pm.summary, "model_summary": pm.model_summary}
+
+
 def case_detail(
     case: Case, approvals: list[Approval], timeline: list[AuditEntry], asked: list[Question]
 ) -> dict[str, JsonValue]:
@@ -81,4 +111,6 @@ def case_detail(
         "approvals": [approval_view(a) for a in approvals],
         "questions": [question_view(q) for q in asked],
         "timeline": [entry_view(e) for e in timeline],
+        "owner": owner_view(timeline),
+        "postmortem": postmortem_view(timeline),
     }

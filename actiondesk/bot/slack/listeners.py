@@ -17,7 +17,9 @@ from actiondesk.bot.slack.commands import COMMAND, Commands
 from actiondesk.bot.slack.conversations import on_mention, on_message
 from actiondesk.bot.slack.decisions import on_approve, on_reject, on_reject_confirm, on_reject_view
 from actiondesk.bot.slack.desk import SlackDesk
+from actiondesk.bot.slack.notices import ROLLBACK, TAKE
 from actiondesk.bot.slack.requests import ONBOARD_VIEW, on_onboard_submit
+from actiondesk.bot.slack.takeover import on_rollback, on_take
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,14 @@ def register(app: AsyncApp, desk: SlackDesk) -> Registered:
     done.events.extend(MESSAGE_EVENTS)
     app.command(COMMAND)(command)
     done.commands.append(COMMAND)
-    for action_id, handle in ((APPROVE, on_approve), (REJECT, on_reject), (REJECT_CONFIRM, on_reject_confirm)):
+    clicks = (
+        (APPROVE, on_approve),
+        (REJECT, on_reject),
+        (REJECT_CONFIRM, on_reject_confirm),
+        (ROLLBACK, on_rollback),
+        (TAKE, on_take),
+    )
+    for action_id, handle in clicks:
         app.action(action_id)(_clicked(desk, handle))
         done.actions.append(action_id)
     app.action(CHOOSE)(_clicked(desk, on_choose))  # a question's buttons: choose:0, choose:1, ...

@@ -21,6 +21,7 @@ from actiondesk.bot.slack.config import SlackConfig
 from actiondesk.bot.slack.desk import SlackDesk
 from actiondesk.bot.slack.identity import SlackIdentity
 from actiondesk.bot.slack.listeners import Registered, register
+from actiondesk.bot.slack.notices import Notices
 from actiondesk.bot.slack.pacing import Pacing, UpdateBudget
 from actiondesk.bot.slack.progress import Progress
 from actiondesk.bot.slack.threads import Threads
@@ -41,6 +42,15 @@ class SlackSurface:
         progress = Progress(runtime.store, threads, self.client, UpdateBudget(pacing), runtime.settings.agent_identity)
         identity = SlackIdentity(runtime.directory, self.client)
         self.desk = SlackDesk(runtime, app[WORKER], self.client, identity, threads, progress)
+        owners = runtime.takeover.owners if runtime.takeover is not None else None
+        self.notices = Notices(
+            runtime.store,
+            self.client,
+            runtime.directory,
+            owners,
+            channel=runtime.settings.slack_notify_channel,
+            remember=self._remember,
+        )
         self.bolt = AsyncApp(
             client=self.client,
             signing_secret=config.signing_secret,
@@ -49,6 +59,11 @@ class SlackSurface:
         self.registered: Registered = register(self.bolt, self.desk)
         self._tasks: list[asyncio.Task[None]] = []
         self._socket: AsyncSocketModeHandler | None = None
+
+    def _remember(self, key: str) -> bool:
+        runtime = self.desk.runtime
+        with runtime.store.transaction() as uow:
+            return uow.remember(key, "slack_notice", runtime.clock.now())
 
     async def handle(self, request: web.Request) -> web.Response:
         """The headers, the signature and the body's shape are checked (ingress.py), then Bolt verifies the
@@ -83,6 +98,7 @@ class SlackSurface:
         self._tasks = [
             loop.create_task(progress.run(), name="slack-progress"),
             loop.create_task(progress.follow(self.feed.subscribe()), name="slack-feed"),
+            loop.create_task(self.notices.follow(self.feed.subscribe()), name="slack-notices"),
         ]
         if self.config.app_token:
             self._socket = AsyncSocketModeHandler(self.bolt, self.config.app_token, web_client=self.client)

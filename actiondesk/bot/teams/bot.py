@@ -22,11 +22,14 @@ from pydantic import ValidationError
 from actiondesk.agents.approvals import ApprovalDesk
 from actiondesk.agents.fulfilment import FulfilmentDesk
 from actiondesk.agents.loop import CaseLoop
+from actiondesk.agents.ownership import OwnerBook
 from actiondesk.agents.questions import Question, QuestionDesk
+from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.bot.teams.cards import (
     ANSWER,
     VERBS,
     Choice,
+    acted_alone_card,
     approval_card,
     attachment,
     card_response,
@@ -39,8 +42,10 @@ from actiondesk.bot.teams.identity import identify
 from actiondesk.bot.teams.threads import TeamsThread, Threads, card_digest, delivery_key
 from actiondesk.bot.worker import CaseWorker
 from actiondesk.core.approval import Approval
+from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.errors import (
+    ActionDeskError,
     ApprovalConflictError,
     ApprovalExpiredError,
     ApprovalNotFoundError,
@@ -70,10 +75,18 @@ class Desk:
     worker: CaseWorker
     threads: Threads
     fulfilment: FulfilmentDesk | None = None
+    rollbacks: RollbackDesk | None = None
+    owners: OwnerBook | None = None
+    notify_channel: str | None = None  # ACTIONDESK_TEAMS_NOTIFY_CHANNEL
 
     def remember(self, key: str) -> bool:
         with self.store.transaction() as uow:
             return uow.remember(key, "teams", self.clock.now())
+
+    def channel_for(self, team: str) -> str | None:
+        """Where an action that ran alone is announced: the owner team's channel, else the notify channel."""
+        own = self.owners.team(team).teams_channel if self.owners is not None else None
+        return own or self.notify_channel
 
 
 def mentions_bot(activity: Activity) -> bool:
@@ -99,7 +112,7 @@ class DeskBot(ActivityHandler):
         activity = turn_context.activity
         conversation_id = activity.conversation.id if activity.conversation else ""
         key = delivery_key("activity", conversation_id, activity.id or "")
-        if isinstance(activity.value, dict) and activity.value.get("verb") in (*VERBS, ANSWER):
+        if isinstance(activity.value, dict) and activity.value.get("verb") in (*VERBS, ANSWER, "rollback"):
             if not await asyncio.to_thread(self.desk.remember, key):
                 log.info("teams: activity %s delivered again; ignored", activity.id)
                 return
@@ -243,6 +256,8 @@ class DeskBot(ActivityHandler):
 
     async def _click(self, context: TurnContext, verb: Any, data: dict, *, fresh: bool) -> dict[str, Any]:
         """Decide (or, for a repeated delivery, only show) the approval; the body of the invoke response."""
+        if verb == "rollback":
+            return await self._rollback(context, data, fresh=fresh)
         approval_id = data.get("approval_id")
         if not isinstance(approval_id, str) or verb not in (*VERBS, "refresh"):
             return error_response(400, "BadRequest", "this card action is not one ActionDesk knows")
@@ -267,6 +282,38 @@ class DeskBot(ActivityHandler):
         self.desk.worker.kick(decided.case_id)
         return card_response(approval_card(decided))
 
+    async def _rollback(self, context: TurnContext, data: dict, *, fresh: bool) -> dict[str, Any]:
+        """Roll back: a rollback case that governance decides, in the notice's thread (directory people only)."""
+        run_key = data.get("run_key")
+        if not isinstance(run_key, str) or self.desk.rollbacks is None:
+            return error_response(400, "BadRequest", "this card action is not one ActionDesk knows")
+        who = await identify(context, self.desk.directory)
+        if self.desk.directory.person(who) is None:
+            return error_response(403, "Forbidden", "only people in ActionDesk's directory can roll back an action")
+        try:
+            case_id = (await asyncio.to_thread(self.desk.store.get_run, run_key)).case_id or ""
+        except ActionDeskError as exc:
+            return error_response(404, "NotFound", str(exc))
+        notice = await asyncio.to_thread(_acted_alone, self.desk.store, case_id, run_key)
+        if not fresh or not await asyncio.to_thread(self.desk.remember, f"teams:rollback:{run_key}"):
+            return card_response(acted_alone_card(notice, case_id, f"Run {run_key} is already being rolled back."))
+        activity = context.activity
+        conversation = activity.conversation.id if activity.conversation else ""
+        thread = {"conversation_id": conversation, "activity_id": activity.reply_to_id or ""}
+        try:
+            case = await asyncio.to_thread(
+                partial(self.desk.rollbacks.request, run_key, who, surface="teams", thread=thread)
+            )
+        except ActionDeskError as exc:
+            return error_response(409, "Conflict", f"cannot roll back {run_key}: {exc}")
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        await asyncio.to_thread(self.desk.threads.save, TeamsThread(case_id=case.id, reference=reference))
+        await asyncio.to_thread(self.desk.threads.bind, conversation, case.id)
+        self.desk.worker.kick(case.id)
+        log.info("case %s: rollback of %s asked for by %s from Teams", case.id, run_key, who)
+        outcome = f"Roll back asked for by {who}: case {case.id} (policy decides)."
+        return card_response(acted_alone_card(notice, case_id, outcome))
+
     async def _submit(self, context: TurnContext, value: dict) -> None:
         """Action.Submit from a client without Universal Actions: decide or answer, then edit the card it came from."""
         verb = value.get("verb")
@@ -286,6 +333,14 @@ class DeskBot(ActivityHandler):
 
 def _question(desk: QuestionDesk, clicked: Choice) -> Question | None:
     return next((q for q in desk.asked(clicked.case_id) if q.seq == clicked.question), None)
+
+
+def _acted_alone(store: Store, case_id: str, run_key: str) -> dict[str, Any]:
+    found: dict[str, Any] = {"run_key": run_key}
+    for entry in store.audit(case_id):
+        if entry.kind is AuditKind.ACTED_ALONE and entry.payload.get("run_key") == run_key:
+            found = dict(entry.payload)
+    return found
 
 
 def _approval(store: Store, approval_id: str) -> Approval:

@@ -109,6 +109,45 @@ def approval_card(approval: Approval) -> dict[str, JsonValue]:
     return _card(body)
 
 
+def acted_alone_card(p: dict[str, JsonValue], case_id: str, outcome: str | None = None) -> dict[str, JsonValue]:
+    """An action that ran without approval: what ran, why it could, and a Roll back (through governance)."""
+    params = p.get("params") if isinstance(p.get("params"), dict) else {}
+    shown = ", ".join(f"{k}={v}" for k, v in params.items())  # type: ignore[union-attr]
+    sure, threshold = p.get("confidence"), p.get("threshold")
+    why = f"level {p.get('level')}"
+    if isinstance(sure, int | float) and isinstance(threshold, int | float):
+        why += f", diagnosis {sure:.0%} sure (threshold {threshold:.0%})"
+    run_key = str(p.get("run_key"))
+    body: list[JsonValue] = [
+        _text(f"ActionDesk ran {p.get('action')} on its own", weight="Bolder", size="Medium"),
+        _facts(
+            [
+                ("Case", f"{case_id}: {p.get('title') or ''}"),
+                ("Owner", str(p.get("team") or "")),
+                ("Parameters", shown),
+                ("Why it could", why),
+                ("Result", str(p.get("status")) + (f": {p['error']}" if p.get("error") else "")),
+                ("Run", run_key),
+            ]
+        ),
+    ]
+    if outcome is not None:
+        body.append(_text(outcome, color="Accent"))
+        return _card(body)
+    if p.get("status") != "succeeded":
+        return _card(body)
+    body.append(_text(f"To undo it: Roll back (policy decides), or /actiondesk rollback {run_key}", isSubtle=True))
+    data: dict[str, JsonValue] = {"run_key": run_key}
+    roll_back = {
+        "type": "Action.Execute",
+        "title": "Roll back",
+        "verb": "rollback",
+        "data": data,
+        "fallback": {"type": "Action.Submit", "title": "Roll back", "data": {**data, "verb": "rollback"}},
+    }
+    return _card(body, [roll_back])
+
+
 def card_response(card: dict[str, JsonValue]) -> dict[str, JsonValue]:
     """The invoke response that replaces the clicked card."""
     return {"statusCode": 200, "type": CARD, "value": card}

@@ -1,9 +1,11 @@
 """Keeps Teams in step with the cases: one subscriber of the change feed that, for each changed case,
 updates its card in place, posts approval cards (and edits them once decided or expired), posts question cards
 (and edits their buttons away once answered or closed) and posts what people wait for — the answer to their
-reply, verification results, resolution, escalation, expiry — proactively, from the
-conversation reference stored when the case was opened. Cases opened by alerts start a thread in the
-channel the bot was last addressed in.
+reply, verification results, resolution, escalation and who has it now (mentioning the on-call people when
+nothing paged them), expiry, the post-mortem — proactively, from the conversation reference stored when the
+case was opened. Cases opened by alerts start a thread in the channel the bot was last addressed in. An action
+that ran without approval (whatever surface its case is on) is announced as a card with a Roll back button in
+the owner team's Teams channel, or ACTIONDESK_TEAMS_NOTIFY_CHANNEL.
 
 Changes are coalesced per case; a card is only sent again when it differs. Each notice is claimed with
 ``uow.remember`` before it is posted, so two replicas never post the same one.
@@ -18,13 +20,14 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationReference, Mention
 
+from actiondesk.agents.postmortem import PostMortem, render_markdown
 from actiondesk.agents.questions import Question
 from actiondesk.agents.triage.signals import verification_text
 from actiondesk.bot.events import CLOSED, ChangeFeed
 from actiondesk.bot.teams.bot import Desk
-from actiondesk.bot.teams.cards import approval_card, attachment, case_card, question_card
+from actiondesk.bot.teams.cards import acted_alone_card, approval_card, attachment, case_card, question_card
 from actiondesk.bot.teams.threads import TeamsThread, card_digest
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditEntry, AuditKind
@@ -52,11 +55,41 @@ def notice(entry: AuditEntry) -> str | None:
     return None
 
 
+def hand_off_activity(p: dict[str, Any], directory: Any) -> Activity:
+    """Who has the case now; the on-call people are mentioned (<at>) when no pager reached them."""
+    names: list[str] = []
+    entities: list[Mention] = []
+    for name in (str(n) for n in p.get("people") or []):
+        person = directory.person(name)
+        if p.get("mention") and person is not None and person.teams_aad_object_id:
+            tag = f"<at>{name}</at>"
+            mentioned = ChannelAccount(id=person.teams_aad_object_id, name=name)
+            entities.append(Mention(mentioned=mentioned, text=tag, type="mention"))
+            names.append(tag)
+        else:
+            names.append(name)
+    who = ", ".join(names) or f"nobody (no one is in {p.get('group')})"
+    paged = p.get("paged") or []
+    how = f"; paged through {', '.join(str(x) for x in paged)}" if paged else ""
+    text = f"Handed to {p.get('team')} on-call: {who} ({p.get('group')}){how}. Why: {p.get('reason')}"
+    return Activity(type=ActivityTypes.message, text=text, entities=entities)
+
+
+def postmortem_activity(p: dict[str, Any]) -> Activity | None:
+    try:
+        pm = PostMortem.model_validate(p)
+    except ValueError:
+        log.warning("a post-mortem entry does not read back; not posted")
+        return None
+    return Activity(type=ActivityTypes.message, text=render_markdown(pm), text_format="markdown")
+
+
 class Notifier:
     def __init__(self, desk: Desk, adapter: CloudAdapter, app_id: str) -> None:
         self.desk = desk
         self.adapter = adapter
         self.app_id = app_id
+        self._acted_seen: dict[str, int] = {}
 
     async def run(self, feed: ChangeFeed) -> None:
         queue = feed.subscribe()
@@ -76,6 +109,7 @@ class Notifier:
             feed.unsubscribe(queue)
 
     async def refresh(self, case_id: str) -> None:
+        await self._announce(case_id)
         threads = self.desk.threads
         thread = await asyncio.to_thread(threads.load, case_id)
         case = await asyncio.to_thread(self.desk.store.get_case, case_id)
@@ -126,13 +160,49 @@ class Notifier:
                 )
                 thread.approval_states[approval.id] = state
         lines: list[str] = []
+        own: list[Activity] = []  # notices that are messages of their own (mentions, the post-mortem)
         for entry in entries:
             thread.seq = max(thread.seq, entry.seq)
             text = notice(entry)
-            if text and await asyncio.to_thread(self.desk.remember, f"teams:notice:{entry.seq}"):
-                lines.append(text)
+            made = None
+            if entry.kind is AuditKind.HANDED_OFF:
+                made = hand_off_activity(dict(entry.payload), self.desk.directory)
+            elif entry.kind is AuditKind.POSTMORTEM:
+                made = postmortem_activity(dict(entry.payload))
+            if (text or made) and await asyncio.to_thread(self.desk.remember, f"teams:notice:{entry.seq}"):
+                if text:
+                    lines.append(text)
+                if made is not None:
+                    own.append(made)
         if lines:
             await post(context, Activity(type=ActivityTypes.message, text="\n\n".join(lines)))
+        for activity in own:
+            await post(context, activity)
+
+    async def _announce(self, case_id: str) -> None:
+        """Actions of the case that ran alone, as cards in the owner's Teams channel (once each)."""
+        seen = self._acted_seen.get(case_id, 0)
+        entries = await asyncio.to_thread(lambda: list(self.desk.store.audit(case_id, seen)))
+        if entries:
+            self._acted_seen[case_id] = entries[-1].seq
+        for entry in entries:
+            if entry.kind is not AuditKind.ACTED_ALONE:
+                continue
+            channel = self.desk.channel_for(str(entry.payload.get("team")))
+            home = await asyncio.to_thread(self.desk.threads.home)
+            if channel is None or home is None:
+                log.info("case %s: no Teams channel to announce %s in", case_id, entry.payload.get("run_key"))
+                continue
+            if not await asyncio.to_thread(self.desk.remember, f"teams:acted:{entry.seq}"):
+                continue
+            reference = ConversationReference().deserialize(home)
+            reference.conversation.id = channel
+            card = acted_alone_card(dict(entry.payload), case_id)
+
+            async def turn(context: TurnContext, card: dict[str, Any] = card) -> None:
+                await post(context, Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
+
+            await self.adapter.continue_conversation(reference, turn, bot_app_id=self.app_id)
 
     async def _questions(self, context: TurnContext, thread: TeamsThread, asked: list[Question]) -> None:
         """Post an open question's card; once it is answered or closed, replace it by one without buttons."""

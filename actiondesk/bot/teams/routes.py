@@ -99,6 +99,9 @@ def mount_teams(app: web.Application) -> None:
             worker=worker,
             threads=Threads(runtime.store),
             fulfilment=runtime.fulfilment,
+            rollbacks=runtime.rollbacks,
+            owners=runtime.takeover.owners if runtime.takeover is not None else None,
+            notify_channel=runtime.settings.teams_notify_channel,
         )
         notifier = Notifier(desk, adapter, config.app_id)
         surface = TeamsSurface(config, session, adapter, auth, DeskBot(desk), notifier)

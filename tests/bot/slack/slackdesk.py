@@ -76,19 +76,20 @@ async def start_desk(
     via_settings: bool = False,
     mount: bool = True,
     app_token: str | None = None,
-    **settings: Any,
+    settings: dict[str, Any] | None = None,
 ) -> tuple[Desk, web.AppRunner]:
     """Slack from Settings (``via_settings``, as `serve` does), mounted with quick pacing, or not at all;
-    ``settings`` overrides fields (a scenario to start in, a timeout)."""
-    extra: dict[str, Any] = dict(settings)
+    ``settings`` adds to the test's settings."""
+    extra: dict[str, Any] = dict(settings or {})
     if via_settings:
         extra |= {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "slack_api_url": fake.url}
-    settings = desk_settings(database_url, **extra)
-    store = open_store(settings)
+    configured = desk_settings(database_url, **extra)
+    store = open_store(configured)
     clock = SystemClock()
-    estate, scenario = serve_estate(settings, store, clock)
+    estate, scenario = serve_estate(configured, store, clock)
     feed = ChangeFeed()
-    runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings), notify=feed.publish)
+    policy = scenario_policy(scenario, configured)
+    runtime = build_runtime(configured, store, estate, clock, policy, notify=feed.publish)
     app = make_app(runtime, feed)
     if mount and not via_settings:
         mount_slack(app, config=SlackConfig("xoxb-test", SECRET, api_url=fake.url, app_token=app_token), pacing=FAST)

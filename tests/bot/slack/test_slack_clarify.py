@@ -23,7 +23,7 @@ BROKEN = {**MENTION, "text": f"<@{BOT_USER}> something is broken"}
 
 @pytest.fixture
 async def desk(sqlite_url: str, fake: FakeSlack, two_chains: Path) -> AsyncIterator[Desk]:
-    running, runner = await start_desk(sqlite_url, fake, sandbox_scenario=two_chains)
+    running, runner = await start_desk(sqlite_url, fake, settings={"sandbox_scenario": two_chains})
     yield running
     await running.session.close()
     await runner.cleanup()
@@ -163,7 +163,9 @@ async def test_an_unanswered_question_loses_its_buttons_when_the_case_is_handed_
     sqlite_url: str, fake: FakeSlack, two_chains: Path
 ) -> None:
     desk, runner = await start_desk(
-        sqlite_url, fake, sandbox_scenario=two_chains, clarify_timeout_seconds=1, lease_seconds=1
+        sqlite_url,
+        fake,
+        settings={"sandbox_scenario": two_chains, "clarify_timeout_seconds": 1, "lease_seconds": 1},
     )
     try:
         case, posted = await asked(desk)

@@ -289,6 +289,12 @@ def execute(
     return invoke(service_url, verb, {"approval_id": approval_id, **data}, user=user, conversation=conversation)
 
 
+async def post_signed(http: Any, url: str, tokens: TokenService, body: dict[str, Any]) -> Any:
+    """POST an activity to ActionDesk's /api/messages with a token the local token service minted for it."""
+    token = tokens.mint(body["serviceUrl"])
+    return await http.post(f"{url}/api/messages", json=body, headers={"Authorization": f"Bearer {token}"})
+
+
 def settings_for(tmp: Path, token_service: TokenService | None, **extra: Any) -> Settings:
     directory = tmp / "directory.yaml"
     directory.write_text(DIRECTORY)

@@ -5,27 +5,20 @@ bot was last addressed in."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from teams_fakes import Connector, TokenService, activity, card_text, cards, execute, mention, settings_for, start_desk
+from teams_fakes import (
+    activity,
+    card_text,
+    cards,
+    execute,
+    mention,
+    post_signed,
+    settings_for,
+    start_desk,
+)
 
-
-@pytest.fixture
-async def parts(tmp_path) -> AsyncIterator[tuple[TokenService, Connector, httpx.AsyncClient]]:
-    tokens, connector = TokenService(), Connector()
-    await tokens.start_service()
-    await connector.start_connector()
-    async with httpx.AsyncClient(timeout=30) as http:
-        yield tokens, connector, http
-    await connector.stop()
-    await tokens.stop()
-
-
-async def _post(http: httpx.AsyncClient, url: str, tokens: TokenService, body: dict) -> httpx.Response:
-    token = tokens.mint(body["serviceUrl"])
-    return await http.post(f"{url}/api/messages", json=body, headers={"Authorization": f"Bearer {token}"})
+_post = post_signed
 
 
 def _approval_card(calls: list) -> tuple[str, int] | None:

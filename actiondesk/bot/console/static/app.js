@@ -456,6 +456,8 @@
     section(() => renderMessages(d));
     section(() => renderFinding(d && d.finding));
     section(() => renderPlan(d && d.plan, d));
+    section(() => renderOwner(d));
+    section(() => renderPostmortem(d));
     section(() => renderTimeline(d ? d.timeline : []));
 
     restoreFocus(focus);
@@ -1117,6 +1119,67 @@
     if (offer) body.appendChild(offer);
   }
 
+  // ---------------------------------------------------------------- who has it, post-mortem
+
+  function renderOwner(d) {
+    const card = $("owner-card");
+    const body = $("owner-body");
+    clear(body);
+    const o = d && d.owner;
+    card.hidden = !o;
+    if (!o) return;
+    $("owner-team").textContent = `${o.team} on-call`;
+    const people = (o.people || []).join(", ") || `nobody in ${o.group}`;
+    const paged = (o.paged || []).length ? `paged through ${o.paged.join(", ")}` : "not paged";
+    append(body, [
+      el("p", { testid: "owner-people", text: `Handed to ${o.team} on-call: ${people} (${o.group}), ${paged}.` }),
+      el("p", { class: "muted", text: `Why: ${o.reason || "-"} · ${fmtTime(o.handed_off_at, true)}` }),
+    ]);
+    if (o.picked_up_by) {
+      body.appendChild(
+        el("p", {
+          testid: "owner-picked-up",
+          text: `${o.picked_up_by} has it since ${fmtTime(o.picked_up_at, true)}.`,
+          title: fmtFull(o.picked_up_at),
+        }),
+      );
+      return;
+    }
+    const busy = Boolean(state.ui.busy.take);
+    body.appendChild(
+      el("button", {
+        class: "btn btn-primary btn-sm",
+        testid: "take-it",
+        text: busy ? "Taking…" : `Take it as ${state.user}`,
+        attrs: { type: "button", disabled: busy || !state.user },
+        on: { click: () => takeCase(d.id) },
+      }),
+    );
+  }
+
+  async function takeCase(caseId) {
+    state.ui.busy.take = true;
+    renderCase();
+    try {
+      await api("POST", `/api/cases/${encodeURIComponent(caseId)}/take`, {});
+      await refreshCase();
+    } catch (err) {
+      showBanner(`Could not take the case: ${describeError(err)}`);
+    } finally {
+      delete state.ui.busy.take;
+      renderCase();
+    }
+  }
+
+  function renderPostmortem(d) {
+    const card = $("postmortem-card");
+    const pm = d && d.postmortem;
+    card.hidden = !pm;
+    if (!pm) return;
+    $("postmortem").textContent = pm.markdown;
+    $("postmortem-download").setAttribute("href", `/api/cases/${encodeURIComponent(d.id)}/postmortem?format=md`);
+  }
+
   // ---------------------------------------------------------------- timeline
 
   function summarize(entry) {
@@ -1155,6 +1218,18 @@
       case "case_escalated":
       case "case_failed":
         return p.reason || "";
+      case "handed_off":
+        return `to ${p.team || "?"} on-call (${p.group || "?"}: ${(p.people || []).join(", ") || "nobody"})${(p.paged || []).length ? `, paged through ${p.paged.join(", ")}` : ""}`;
+      case "page":
+        return `${p.action || "?"} (${(p.systems || []).join(", ")})`;
+      case "picked_up":
+        return `by ${p.by || "?"} (${p.how || "?"}) after ${Math.round(Number(p.after_seconds) || 0)} s`;
+      case "acted_alone":
+        return `${p.action || "?"} ran alone at level ${p.level}: ${p.status || "?"} (announced to ${p.team || "?"})`;
+      case "postmortem":
+        return p.summary || "post-mortem written";
+      case "postmortem_summary":
+        return `the model's summary (${p.model || "?"}): ${shortJson(p.text || "", 120)}`;
       default:
         return shortJson(p);
     }

@@ -122,18 +122,41 @@ function patterns(canvas, costs) {
   canvas.dataset.points = String(entries.length);
 }
 
+function addRow(body, texts, data) {
+  const row = document.createElement("tr");
+  Object.assign(row.dataset, data);
+  for (const text of texts) {
+    const cell = document.createElement("td");
+    cell.textContent = text;
+    row.append(cell);
+  }
+  body.append(row);
+}
+
 function patternTable(table, byPattern) {
   const body = table.querySelector("tbody");
   body.replaceChildren();
   for (const [name, s] of Object.entries(byPattern)) {
+    addRow(body, [name, String(s.count), minutes(s.mean), minutes(s.p50), minutes(s.p90)], { pattern: name });
+  }
+}
+
+function owners(body, report) {
+  body.replaceChildren();
+  const teams = Object.entries(report.escalations_by_owner || {});
+  if (!teams.length) {
     const row = document.createElement("tr");
-    row.dataset.pattern = name;
-    for (const text of [name, String(s.count), minutes(s.mean), minutes(s.p50), minutes(s.p90)]) {
-      const cell = document.createElement("td");
-      cell.textContent = text;
-      row.append(cell);
-    }
+    const cell = document.createElement("td");
+    cell.colSpan = 5;
+    cell.textContent = "No case was handed to people in this period.";
+    row.append(cell);
     body.append(row);
+    return;
+  }
+  for (const [team, count] of teams) {
+    const picked = (report.pickup_by_owner || {})[team] || {};
+    const waiting = String((report.waiting_for_pickup || {})[team] || 0);
+    addRow(body, [team, String(count), minutes(picked.p50), minutes(picked.p90), waiting], { team });
   }
 }
 
@@ -161,7 +184,9 @@ async function load() {
   setText("kpi-wait", minutes(r.approval_wait.mean));
   setText("kpi-mix", Object.entries(r.outcomes).map(([k, v]) => `${k} ${v}`).join(" · "));
   setText("kpi-escalated", String(r.escalated));
-  setText("kpi-breaker", r.breaker_trips ? `${r.breaker_trips} breaker trips` : "");
+  const pickedUp = r.pickup && r.pickup.count ? `picked up in ${minutes(r.pickup.p50)} (p50)` : "";
+  setText("kpi-breaker", [pickedUp, r.breaker_trips ? `${r.breaker_trips} breaker trips` : ""].filter(Boolean).join(" · "));
+  owners($('[data-testid="owners-body"]'), r);
   series($('[data-chart="mttr"]'), body.daily.map((d) => ({ ...d, mttr_minutes: d.mttr_seconds === null ? null : d.mttr_seconds / 60 })),
     "mttr_minutes", BRAND, (v) => v.toFixed(1), "line");
   series($('[data-chart="fcr"]'), body.daily, "fcr", GREEN, (v) => `${Math.round(v * 100)}%`, "bars");

@@ -1,0 +1,218 @@
+"""What Slack hears besides each case's status message, from the audit trail:
+
+- a hand-off (``handed_off``): a new message in the case's thread naming who has it now, with a Take it button,
+  mentioning the owner's on-call people by their Slack ids when no pager reached them (an edited status
+  message would notify nobody);
+- a post-mortem (``postmortem``): posted to the case's thread;
+- an action that ran without approval at level 2 or 3 (``acted_alone``): announced in the owner team's channel
+  (the owners file) or ``ACTIONDESK_SLACK_NOTIFY_CHANNEL``, with what ran and a Roll back button that opens a
+  rollback case through governance.
+
+Each notice is claimed (``uow.remember``) before it is posted, so two replicas never post the same one; a post
+that fails is tried again by this process a little later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from actiondesk.agents.ownership import OwnerBook
+from actiondesk.agents.postmortem import PostMortem, render_markdown
+from actiondesk.bot.events import CLOSED
+from actiondesk.bot.slack.blocks import call_text, esc
+from actiondesk.bot.slack.client import FAILURES
+from actiondesk.bot.slack.threads import thread_of
+from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.case import Case
+from actiondesk.core.errors import ActionDeskError
+from actiondesk.core.ports import Directory, Store
+
+log = logging.getLogger(__name__)
+
+ROLLBACK = "rollback_run"
+TAKE = "take_case"
+KINDS = frozenset({AuditKind.HANDED_OFF, AuditKind.POSTMORTEM, AuditKind.ACTED_ALONE})
+RETRY_SECONDS = 30.0
+Block = dict[str, Any]
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def _button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    button: Block = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id}
+    button["value"] = value
+    if style:
+        button["style"] = style
+    return button
+
+
+def acted_alone_text(p: dict[str, Any], case_id: str) -> str:
+    call = call_text(str(p.get("action")), dict(p.get("params") or {}))
+    sure = p.get("confidence")
+    why = f"level {p.get('level')}"
+    if isinstance(sure, int | float) and isinstance(p.get("threshold"), int | float):
+        why += f", diagnosis {sure:.0%} sure (threshold {p['threshold']:.0%})"
+    error = f": {p['error']}" if p.get("error") else ""
+    return (
+        f"ActionDesk ran `{call}` on its own ({why}) for case {case_id}, owned by {p.get('team')}. "
+        f"Result: {p.get('status')}{error}."
+    )
+
+
+def acted_alone_blocks(p: dict[str, Any], case_id: str, outcome: str | None = None) -> list[Block]:
+    """The notice; with ``outcome`` (after a click), what became of the Roll back instead of the button."""
+    run_key = str(p.get("run_key"))
+    blocks = [
+        _section(f":robot_face: {esc(acted_alone_text(p, case_id))}"),
+        _context(f"Case *{esc(case_id)}*: {esc(p.get('title') or '')} · run `{esc(run_key)}`"),
+    ]
+    if outcome is not None:
+        blocks.append(_context(esc(outcome)))
+    elif p.get("status") == "succeeded":
+        blocks.append(_context(f"To undo it: Roll back (policy decides), or `/actiondesk rollback {esc(run_key)}`"))
+        blocks.append({"type": "actions", "elements": [_button("Roll back", ROLLBACK, run_key, "danger")]})
+    return blocks
+
+
+def hand_off_text(
+    p: dict[str, Any], directory: Directory, *, mrkdwn: bool = False, usergroup: str | None = None
+) -> str:
+    """Who has the case now; as mrkdwn, when no pager reached them, the team's Slack user group (<!subteam^id>)
+    and the on-call people (<@id>) are mentioned."""
+    shown = [f"<!subteam^{usergroup}>"] if mrkdwn and usergroup and p.get("mention") else []
+    for name in (str(n) for n in p.get("people") or []):
+        person = directory.person(name)
+        mention = mrkdwn and p.get("mention") and person is not None and person.slack_user_id
+        shown.append(f"<@{person.slack_user_id}>" if mention and person else (esc(name) if mrkdwn else name))
+    quote = esc if mrkdwn else str
+    who = ", ".join(shown) or quote(f"nobody (no one is in {p.get('group')})")
+    paged = p.get("paged") or []
+    how = f"; paged through {', '.join(str(x) for x in paged)}" if paged else ""
+    return (
+        f":sos: Handed to {quote(p.get('team'))} on-call: {who} ({quote(p.get('group'))}){quote(how)}. "
+        f"Why: {quote(p.get('reason'))}"
+    )
+
+
+def hand_off_blocks(
+    p: dict[str, Any], case_id: str, directory: Directory, taken_by: str | None = None, usergroup: str | None = None
+) -> list[Block]:
+    blocks = [_section(hand_off_text(p, directory, mrkdwn=True, usergroup=usergroup))]
+    if taken_by:
+        blocks.append(_context(f":raising_hand: {esc(taken_by)} has it."))
+    else:
+        blocks.append({"type": "actions", "elements": [_button("Take it", TAKE, case_id, "primary")]})
+    return blocks
+
+
+def postmortem_chunks(pm: PostMortem, limit: int = 2900) -> list[str]:
+    """The Markdown as Slack mrkdwn (headings in bold), in pieces that fit a section block."""
+    lines = []
+    for line in render_markdown(pm).splitlines():
+        text = esc(line)
+        if line.startswith("#"):
+            text = f"*{esc(line.lstrip('#').strip())}*"
+        elif line.startswith("- [ ] "):
+            text = "☐ " + esc(line[6:])
+        elif line.startswith("- "):
+            text = "• " + esc(line[2:])
+        lines.append(text)
+    chunks, current = [], ""
+    for line in lines:
+        if len(current) + len(line) + 1 > limit:
+            chunks.append(current)
+            current = ""
+        current += line + "\n"
+    return [*chunks, current] if current.strip() else chunks
+
+
+class Notices:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        directory: Directory,
+        owners: OwnerBook | None,
+        *,
+        channel: str | None,
+        remember: Callable[[str], bool],
+    ) -> None:
+        self._store = store
+        self._client = client
+        self._directory = directory
+        self._owners = owners
+        self._channel = channel
+        self._remember = remember
+        self._seen: dict[str, int] = {}
+        self._retry: dict[int, AuditEntry] = {}
+
+    async def follow(self, queue: asyncio.Queue[str]) -> None:
+        while (case_id := await queue.get()) != CLOSED:
+            try:
+                await self.sync(case_id)
+            except Exception:  # the edge of a background job: log with the case id, keep following
+                log.exception("case %s: Slack notices failed", case_id)
+
+    async def sync(self, case_id: str) -> None:
+        entries = await asyncio.to_thread(lambda: list(self._store.audit(case_id, self._seen.get(case_id, 0))))
+        fresh = [e for e in entries if e.kind in KINDS]
+        if entries:
+            self._seen[case_id] = entries[-1].seq
+        if not fresh:
+            return
+        case = await asyncio.to_thread(self._store.get_case, case_id)
+        for entry in fresh:
+            if await asyncio.to_thread(self._remember, f"slack:notice:{entry.seq}"):
+                await self._post(case, entry)
+
+    async def _post(self, case: Case, entry: AuditEntry) -> None:
+        try:
+            await self._send(case, entry)
+        except FAILURES as exc:
+            log.warning("case %s: Slack notice %d failed (%s); trying again later", case.id, entry.seq, exc)
+            asyncio.get_running_loop().call_later(RETRY_SECONDS, self._again, case, entry)
+
+    def _again(self, case: Case, entry: AuditEntry) -> None:
+        asyncio.get_running_loop().create_task(self._post(case, entry), name=f"slack-notice-{entry.seq}")
+
+    def channel_for(self, team: str) -> str | None:
+        own = self._owners.team(team).slack_channel if self._owners is not None else None
+        return own or self._channel
+
+    async def _send(self, case: Case, entry: AuditEntry) -> None:
+        p = entry.payload
+        where = thread_of(case) if case.surface == "slack" else None
+        if entry.kind is AuditKind.ACTED_ALONE:
+            channel = self.channel_for(str(p.get("team")))
+            if channel is None:
+                log.info("case %s: no Slack channel to announce %s in", case.id, p.get("run_key"))
+                return
+            text = acted_alone_text(p, case.id)
+            await self._client.chat_postMessage(channel=channel, text=text, blocks=acted_alone_blocks(p, case.id))
+        elif where is None:
+            return  # hand-offs and post-mortems belong in the case's own thread
+        elif entry.kind is AuditKind.HANDED_OFF:
+            team = self._owners.team(str(p.get("team"))) if self._owners is not None else None
+            usergroup = team.slack_usergroup if team is not None else None
+            text = hand_off_text(p, self._directory)
+            blocks = hand_off_blocks(p, case.id, self._directory, usergroup=usergroup)
+            await self._client.chat_postMessage(channel=where[0], thread_ts=where[1], text=text, blocks=blocks)
+        else:
+            try:
+                pm = PostMortem.model_validate(p)
+            except ValueError as exc:
+                raise ActionDeskError(f"post-mortem entry {entry.seq} does not read back: {exc}") from None
+            blocks = [_section(chunk) for chunk in postmortem_chunks(pm)][:50]
+            text = f"Post-mortem of {case.id}: {pm.summary}"
+            await self._client.chat_postMessage(channel=where[0], thread_ts=where[1], text=text, blocks=blocks)

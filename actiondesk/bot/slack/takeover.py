@@ -1,0 +1,91 @@
+"""Roll back and Take it clicks. The clicker is mapped to a directory person server-side (an unmapped user can
+do neither); Roll back opens a rollback case that governance decides like any other call, in the notice's own
+thread; Take it says the person has the handed-off case (which records the pick-up)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+from typing import Any
+
+from actiondesk.bot.slack.decisions import _first_click
+from actiondesk.bot.slack.desk import SlackDesk, origin
+from actiondesk.bot.slack.identity import unmapped
+from actiondesk.bot.slack.notices import acted_alone_blocks, hand_off_blocks
+from actiondesk.bot.slack.threads import CHANNEL, TEAM, THREAD
+from actiondesk.core.audit import AuditKind
+from actiondesk.core.errors import ActionDeskError
+
+log = logging.getLogger(__name__)
+
+
+def _clicked(body: dict[str, Any]) -> tuple[str, str, str, str]:
+    """The button's value, the clicker, the channel and the ts of the message the button is on."""
+    action = (body.get("actions") or [{}])[0]
+    container = body.get("container") or {}
+    channel, _ = origin(body)
+    ts = str(container.get("message_ts") or (body.get("message") or {}).get("ts") or "")
+    return str(action.get("value", "")), str((body.get("user") or {}).get("id", "")), channel, ts
+
+
+def _newest(desk: SlackDesk, case_id: str | None, kind: AuditKind, **match: str) -> dict[str, Any] | None:
+    """The payload of the case's newest entry of ``kind`` whose fields have the given values."""
+    if case_id is None:
+        return None
+    found = None
+    for entry in desk.runtime.store.audit(case_id):
+        if entry.kind is kind and all(str(entry.payload.get(k)) == v for k, v in match.items()):
+            found = dict(entry.payload)
+    return found
+
+
+async def on_rollback(desk: SlackDesk, body: dict[str, Any]) -> None:
+    if not await _first_click(desk, body, "action"):
+        return
+    run_key, user, channel, ts = _clicked(body)
+    person = await desk.identity.person(user)
+    if person == unmapped(user):
+        await desk.ephemeral(channel, user, "Only people in ActionDesk's directory can roll back an action.")
+        return
+    if not await desk.first_time(f"slack:rollback:{run_key}", "slack_rollback"):
+        await desk.ephemeral(channel, user, f"Run {run_key} is already being rolled back.")
+        return
+    thread = {CHANNEL: channel, THREAD: ts, TEAM: str((body.get("team") or {}).get("id", ""))}
+    try:
+        case = await asyncio.to_thread(
+            partial(desk.runtime.rollbacks.request, run_key, person, surface="slack", thread=thread)
+        )
+    except ActionDeskError as exc:
+        await desk.ephemeral(channel, user, f"Cannot roll back {run_key}: {exc}")
+        return
+    await asyncio.to_thread(desk.threads.link, channel, ts, case.id)
+    desk.progress.touch(case.id)
+    desk.worker.kick(case.id)
+    log.info("case %s: rollback of %s asked for by %s from Slack", case.id, run_key, person)
+    ran = await asyncio.to_thread(desk.runtime.store.get_run, run_key)
+    notice = await asyncio.to_thread(_newest, desk, ran.case_id, AuditKind.ACTED_ALONE, run_key=run_key)
+    if notice is not None and ran.case_id and ts:
+        outcome = f"Roll back asked for by {person}: case {case.id} (policy decides)."
+        blocks = acted_alone_blocks(notice, ran.case_id, outcome)
+        await desk.client.chat_update(channel=channel, ts=ts, text=outcome, blocks=blocks)
+
+
+async def on_take(desk: SlackDesk, body: dict[str, Any]) -> None:
+    if not await _first_click(desk, body, "action"):
+        return
+    case_id, user, channel, ts = _clicked(body)
+    person = await desk.identity.person(user)
+    takeover = desk.runtime.takeover
+    try:
+        if takeover is None or person == unmapped(user):
+            raise ActionDeskError("only people in ActionDesk's directory can take a case")
+        await asyncio.to_thread(takeover.take, desk.runtime.loop.recorder, case_id, person)
+    except ActionDeskError as exc:
+        await desk.ephemeral(channel, user, f"Not taken: {exc}", thread_ts=ts or None)
+        return
+    desk.progress.touch(case_id)
+    handed = await asyncio.to_thread(_newest, desk, case_id, AuditKind.HANDED_OFF)
+    if handed is not None and ts:
+        blocks = hand_off_blocks(handed, case_id, desk.runtime.directory, taken_by=person)
+        await desk.client.chat_update(channel=channel, ts=ts, text=f"{person} has case {case_id}.", blocks=blocks)
