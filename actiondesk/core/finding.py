@@ -67,15 +67,17 @@ class Culprit(BaseModel):
     def deployed_at(self) -> datetime:
         return self.at
 
-    def described(self) -> str:
-        """As people read it: ``shipping v1.9.0 (5be1c0d)``, ``cart config cartFailure=true``."""
+    def described(self, *, with_previous: bool = False) -> str:
+        """As people read it: ``shipping v1.9.0 (5be1c0d)``, ``cart config cartFailure=true`` (with the value before
+        it too, when ``with_previous``: ``(was false)``, or ``(new)`` for a key that did not exist)."""
         if self.kind == "deploy":
             return f"{self.service} {self.version} ({self.commit})"
         if self.kind == "rollback":
             return f"the rollback of {self.service} to {self.version} ({self.commit})"
         if self.kind in ("config_change", "flag"):
             what = "config" if self.kind == "config_change" else "feature flag"
-            return f"{self.service} {what} {self.key}={self.value}"
+            was = "" if not with_previous else f" (was {self.previous_value})" if self.previous_value else " (new)"
+            return f"{self.service} {what} {self.key}={self.value}{was}"
         if self.kind == "scale":
             return f"{self.service} scaled from {self.previous_replicas} to {self.replicas} replicas"
         return f"{self.service} {self.kind}"

@@ -14,6 +14,7 @@ from actiondesk.actions.catalog import Pack
 from actiondesk.actions.packs.common import ServiceName
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput, ActionSpec, need
 from actiondesk.core.estate import Change
+from actiondesk.core.finding import Culprit
 from actiondesk.core.governance import Risk
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Configurator
@@ -50,17 +51,28 @@ class ChangeEntry(BaseModel):
     previous_replicas: int | None = None
 
     def described(self) -> str:
-        """The change as people read it: ``shipping v1.9.0 (5be1c0d)``, ``cart config cartFailure=true``."""
-        if self.kind in ("deploy", "rollback"):
-            verb = "" if self.kind == "deploy" else "rollback to "
-            return f"{self.service} {verb}{self.version} ({self.commit})"
-        if self.kind in ("config_change", "flag"):
-            what = "config" if self.kind == "config_change" else "feature flag"
-            was = f" (was {self.previous_value})" if self.previous_value is not None else " (new)"
-            return f"{self.service} {what} {self.key}={self.value}{was}"
-        if self.kind == "scale":
-            return f"{self.service} scaled from {self.previous_replicas} to {self.replicas} replicas"
-        return f"{self.service} {self.kind}"
+        """The change as people read it: ``shipping v1.9.0 (5be1c0d)``, ``cart config cartFailure=true (was
+        false)``."""
+        return self.culprit().described(with_previous=True)
+
+    def culprit(self) -> Culprit:
+        """This change as the cause of trouble (a finding's culprit)."""
+        return Culprit(
+            service=self.service,
+            kind=self.kind,
+            at=self.at,
+            change_id=self.id,
+            author=self.author,
+            version=self.version,
+            commit=self.commit,
+            previous_version=self.previous_version,
+            previous_commit=self.previous_commit,
+            key=self.key,
+            value=self.value,
+            previous_value=self.previous_value,
+            replicas=self.replicas,
+            previous_replicas=self.previous_replicas,
+        )
 
 
 class ListChangesInput(ActionInput):
@@ -167,6 +179,15 @@ class _SetKey(ActionSpec[SetConfigInput, SettingOutput]):
     def _current(self, port: Configurator, service: str) -> dict[str, str]:
         """The live keys this action sets (config keys or feature flags)."""
 
+    @abstractmethod
+    def _set(self, port: Configurator, params: SetConfigInput) -> Change:
+        """Make the change through the port; the Change it recorded."""
+
+    def run(self, ctx: ActionContext, params: SetConfigInput) -> SettingOutput:
+        ctx.inventory.service(params.service)
+        change = self._set(self._port(ctx), params)
+        return SettingOutput(service=params.service, key=params.key, value=params.value, change_id=change.id)
+
     def _port(self, ctx: ActionContext) -> Configurator:
         return need(ctx.configurator, "runtime configuration")
 
@@ -223,10 +244,8 @@ class SetConfigValue(_SetKey):
     def _current(self, port: Configurator, service: str) -> dict[str, str]:
         return port.config(service)
 
-    def run(self, ctx: ActionContext, params: SetConfigInput) -> SettingOutput:
-        ctx.inventory.service(params.service)
-        change = self._port(ctx).set_config(params.service, params.key, params.value, reason=params.reason)
-        return SettingOutput(service=params.service, key=params.key, value=params.value, change_id=change.id)
+    def _set(self, port: Configurator, params: SetConfigInput) -> Change:
+        return port.set_config(params.service, params.key, params.value, reason=params.reason)
 
 
 class SetFeatureFlag(_SetKey):
@@ -242,10 +261,8 @@ class SetFeatureFlag(_SetKey):
     def _current(self, port: Configurator, service: str) -> dict[str, str]:
         return port.flags(service)
 
-    def run(self, ctx: ActionContext, params: SetConfigInput) -> SettingOutput:
-        ctx.inventory.service(params.service)
-        change = self._port(ctx).set_flag(params.service, params.key, params.value, reason=params.reason)
-        return SettingOutput(service=params.service, key=params.key, value=params.value, change_id=change.id)
+    def _set(self, port: Configurator, params: SetConfigInput) -> Change:
+        return port.set_flag(params.service, params.key, params.value, reason=params.reason)
 
 
 class ScaleInput(ActionInput):

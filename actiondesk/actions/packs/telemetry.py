@@ -3,6 +3,7 @@ ready replicas) and logs, by service or by trace across services."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from actiondesk.actions.catalog import Pack
 from actiondesk.actions.packs.common import ServiceName, TraceId
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput, ActionSpec
-from actiondesk.core.estate import LogLine
+from actiondesk.core.estate import LogLine, Series
 from actiondesk.core.governance import Risk
 
 
@@ -50,13 +51,18 @@ class GetErrorRate(ActionSpec[ErrorRateInput, ErrorRateOutput]):
     output_model = ErrorRateOutput
 
     def run(self, ctx: ActionContext, params: ErrorRateInput) -> ErrorRateOutput:
-        ctx.inventory.service(params.service)
-        end = ctx.clock.now()
-        series = ctx.telemetry.error_rate(
-            params.service, end - timedelta(minutes=params.minutes), end, params.step_seconds
-        )
-        points = tuple(SamplePoint(at=p.at, value=p.value) for p in series.points)
-        return ErrorRateOutput(service=params.service, points=points)
+        return ErrorRateOutput(service=params.service, points=_points(ctx, params, ctx.telemetry.error_rate))
+
+
+Read = Callable[[str, datetime, datetime, int], Series]
+
+
+def _points(ctx: ActionContext, params: ErrorRateInput | SignalInput, read: Read) -> tuple[SamplePoint, ...]:
+    """The last ``params.minutes`` of one of the service's series, at ``params.step_seconds``."""
+    ctx.inventory.service(params.service)
+    end = ctx.clock.now()
+    series = read(params.service, end - timedelta(minutes=params.minutes), end, params.step_seconds)
+    return tuple(SamplePoint(at=p.at, value=p.value) for p in series.points)
 
 
 class SignalInput(ActionInput):
@@ -100,14 +106,7 @@ class GetLatency(ActionSpec[SignalInput, LatencyOutput]):
     output_model = LatencyOutput
 
     def run(self, ctx: ActionContext, params: SignalInput) -> LatencyOutput:
-        ctx.inventory.service(params.service)
-        end = ctx.clock.now()
-        series = ctx.telemetry.latency_p95(
-            params.service, end - timedelta(minutes=params.minutes), end, params.step_seconds
-        )
-        return LatencyOutput(
-            service=params.service, points=tuple(SamplePoint(at=p.at, value=p.value) for p in series.points)
-        )
+        return LatencyOutput(service=params.service, points=_points(ctx, params, ctx.telemetry.latency_p95))
 
 
 class GetCpu(ActionSpec[SignalInput, CpuOutput]):
@@ -120,12 +119,7 @@ class GetCpu(ActionSpec[SignalInput, CpuOutput]):
     output_model = CpuOutput
 
     def run(self, ctx: ActionContext, params: SignalInput) -> CpuOutput:
-        ctx.inventory.service(params.service)
-        end = ctx.clock.now()
-        series = ctx.telemetry.cpu(params.service, end - timedelta(minutes=params.minutes), end, params.step_seconds)
-        return CpuOutput(
-            service=params.service, points=tuple(SamplePoint(at=p.at, value=p.value) for p in series.points)
-        )
+        return CpuOutput(service=params.service, points=_points(ctx, params, ctx.telemetry.cpu))
 
 
 class PodEntry(BaseModel):

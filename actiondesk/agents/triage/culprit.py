@@ -35,22 +35,7 @@ def suspects(
 
 
 def culprit_of(change: ChangeEntry) -> Culprit:
-    return Culprit(
-        service=change.service,
-        kind=change.kind,
-        at=change.at,
-        change_id=change.id,
-        author=change.author,
-        version=change.version,
-        commit=change.commit,
-        previous_version=change.previous_version,
-        previous_commit=change.previous_commit,
-        key=change.key,
-        value=change.value,
-        previous_value=change.previous_value,
-        replicas=change.replicas,
-        previous_replicas=change.previous_replicas,
-    )
+    return change.culprit()
 
 
 def confidence(lead: timedelta, window: timedelta, *, hops: int, rivals: int, corroborated: bool) -> float:
