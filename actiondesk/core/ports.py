@@ -16,6 +16,7 @@ from pydantic import JsonValue
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
+from actiondesk.core.catalog import ChangeEvent
 from actiondesk.core.estate import Change, Deployment, LogLine, Person, Series, Service, ServicePods
 from actiondesk.core.fulfilment import HardwareOrder, NewAccount, OrderDraft, UserAccount
 from actiondesk.core.llm import Message, ModelTurn, ToolSchema
@@ -110,6 +111,25 @@ class Deployer(Protocol):
 
     def rollback(self, service: str, to_version: str, *, reason: str) -> Deployment:
         """Deploy ``to_version`` again; raise ActionFailedError if the version was never deployed."""
+        ...
+
+
+class ChangeLog(Protocol):
+    """The change events CI/CD systems reported, stored."""
+
+    def record_change(self, event: ChangeEvent) -> tuple[ChangeEvent, bool]:
+        """Store ``event`` unless its id is known; return the stored event and whether this call created it."""
+        ...
+
+    def recorded_changes(
+        self,
+        *,
+        service: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = 100,
+    ) -> list[ChangeEvent]:
+        """Oldest first; the newest ``limit`` when there are more."""
         ...
 
 
