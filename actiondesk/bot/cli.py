@@ -16,6 +16,7 @@ from actiondesk.bot.auth.cli import token_app
 from actiondesk.bot.logs import announce, configure_logging
 from actiondesk.bot.outbox_cli import outbox_app
 from actiondesk.bot.policy_cli import policy_app
+from actiondesk.bot.services_cli import services_app
 from actiondesk.bot.teams.cli import teams_app
 from actiondesk.core.errors import ActionDeskError, AuditIntegrityError, ConfigurationError
 from actiondesk.core.settings import Settings
@@ -36,6 +37,7 @@ app.add_typer(teams_app, name="teams")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(policy_app, name="policy")
 app.add_typer(token_app, name="token")
+app.add_typer(services_app, name="services")
 
 log = logging.getLogger("actiondesk")
 

@@ -41,6 +41,16 @@ class Settings(BaseSettings):
         default=None,
         description="Scenario file whose world and events before the first message `serve` starts from.",
     )
+    estate: Literal["sandbox", "live"] = Field(
+        default="sandbox",
+        description="sandbox: the simulated estate; live: the services of ACTIONDESK_SERVICES_FILE, their signals, "
+        "logs, changes and fixes from the configured Prometheus, Loki, Kubernetes, Argo CD and CI/CD.",
+    )
+    services_file: Path | None = Field(
+        default=None,
+        description="YAML service catalog (services: tier, environment, depends_on, aliases, owner, signals, "
+        "kubernetes, argocd, cicd); required by the live estate, re-read when it changes.",
+    )
     directory_file: Path | None = Field(
         default=None,
         description="YAML file of people and groups; empty: the sandbox estate's directory.",
