@@ -51,6 +51,8 @@ class AuditKind(StrEnum):
     ACTED_ALONE = "acted_alone"  # an action ran without approval (levels 2-3): announced to its owner
     POSTMORTEM = "postmortem"  # the post-mortem, built from the stored facts when an incident resolves
     POSTMORTEM_SUMMARY = "postmortem_summary"  # a model-written summary paragraph, when a model is configured
+    # the live estate (issue 15)
+    CHANGE_RECORDED = "change_recorded"  # a change event CI/CD, GitHub or Argo CD reported, stored
 
 
 class AuditDraft(BaseModel):

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, and_, or_, select, update
 
 from actiondesk.adapters.store import blobs, ledger
 from actiondesk.adapters.store.access import SqlAccess
+from actiondesk.adapters.store.changes import SqlChangeLog
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
 from actiondesk.adapters.store.engine import reading, writing
 from actiondesk.adapters.store.errors import translated
@@ -32,6 +33,7 @@ from actiondesk.adapters.store.unit import SqlUnitOfWork
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditEntry, AuditKind, VerifyReport
 from actiondesk.core.case import Case, CaseStatus
+from actiondesk.core.catalog import ChangeEvent
 from actiondesk.core.errors import CaseNotFoundError, NotFoundError
 from actiondesk.core.runs import ActionRun
 
@@ -53,6 +55,28 @@ class SqlStore:
     def access(self) -> SqlAccess:
         """Console sessions, pending sign-ins and API tokens on the same database."""
         return SqlAccess(self._engine)
+
+    def record_change(
+        self, event: ChangeEvent, *, actor: str | None = None, received_at: datetime | None = None
+    ) -> tuple[ChangeEvent, bool]:
+        """The ChangeLog port: store ``event`` unless its id is known (a resend, or a racing one, is a no-op) and
+        audit it in the same transaction; return the stored event and whether this call created it."""
+        return SqlChangeLog(self._engine).record_change(event, actor=actor, received_at=received_at)
+
+    def recorded_changes(
+        self,
+        *,
+        service: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int = 100,
+    ) -> list[ChangeEvent]:
+        """Oldest first; the newest ``limit`` when there are more. ``start`` inclusive, ``end`` exclusive."""
+        return SqlChangeLog(self._engine).recorded_changes(service=service, start=start, end=end, limit=limit)
+
+    def change(self, change_id: str) -> ChangeEvent | None:
+        """The stored change with this id, if any."""
+        return SqlChangeLog(self._engine).change(change_id)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlUnitOfWork]:

@@ -259,6 +259,30 @@ class CaseAttemptRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class ChangeRow(SQLModel, table=True):
+    """A change event a CI/CD system reported (migration 0010); ``id`` is its idempotency key."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_service_at", "service", "at"), Index("ix_changes_at", "at"))
+
+    id: str = Field(primary_key=True, max_length=255)
+    service: str = Field(max_length=255)
+    kind: str = Field(max_length=32)
+    at: datetime = Field(sa_type=UtcDateTime())
+    source: str = Field(max_length=32)
+    version: str | None = Field(default=None, sa_type=Text)
+    previous_version: str | None = Field(default=None, sa_type=Text)
+    commit_sha: str | None = Field(default=None, sa_type=Text)
+    key: str | None = Field(default=None, sa_type=Text)
+    value: str | None = Field(default=None, sa_type=Text)
+    previous_value: str | None = Field(default=None, sa_type=Text)
+    replicas: int | None = None
+    previous_replicas: int | None = None
+    author: str = Field(sa_type=Text)
+    url: str = Field(sa_type=Text)
+    received_at: datetime = Field(sa_type=UtcDateTime())
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -281,6 +305,7 @@ pending_logins = _table(PendingLoginRow)
 api_tokens = _table(ApiTokenRow)
 alert_cases = _table(AlertCaseRow)
 case_attempts = _table(CaseAttemptRow)
+changes = _table(ChangeRow)
 
 TABLES: tuple[Table, ...] = (
     cases,
@@ -299,4 +324,5 @@ TABLES: tuple[Table, ...] = (
     api_tokens,
     alert_cases,
     case_attempts,
+    changes,
 )
