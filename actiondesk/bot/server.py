@@ -12,6 +12,7 @@ from actiondesk.bot.alerts import add_alert_routes
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.auth.config import AccessConfig
 from actiondesk.bot.auth.routes import add_auth
+from actiondesk.bot.changes import add_change_routes
 from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.health import add_health_routes
@@ -40,6 +41,7 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
     add_routes(app)
     add_health_routes(app)  # /healthz (liveness), /readyz (readiness)
     add_alert_routes(app)  # POST /api/alerts: Alertmanager's webhook
+    add_change_routes(app)  # POST /api/changes, /webhooks/github, /webhooks/argocd: what CI/CD changed
     mount_slack(app)  # only when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set
     mount_teams(app)  # /api/messages; without MICROSOFT_APP_ID in local development mode only
 

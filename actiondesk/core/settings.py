@@ -86,6 +86,24 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token Alertmanager sends to POST /api/alerts; empty: only loopback senders are heard.",
     )
+    changes_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token CI/CD pipelines send to POST /api/changes; empty: the route answers 503.",
+    )
+    github_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret of the GitHub webhook (deployment_status) that POST /webhooks/github checks each "
+        "X-Hub-Signature-256 with; empty: the route answers 503.",
+    )
+    github_services: dict[str, str] = Field(
+        default_factory=dict,
+        description="The service a GitHub deployment is of, by repository or repository@environment, JSON: "
+        '{"shop/storefront": "storefront", "shop/api@production": "payment-gateway"}.',
+    )
+    argocd_webhook_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token Argo CD notifications send to POST /webhooks/argocd; empty: the route answers 503.",
+    )
     agent_identity: str = Field(default="actiondesk", description="The name the agents act and audit under.")
     max_steps: int = Field(default=12, ge=1, description="Bound on loop steps per case before it escalates.")
     approval_ttl_seconds: int = Field(default=3600, ge=1, description="How long an approval request stays open.")

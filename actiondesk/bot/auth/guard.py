@@ -1,6 +1,7 @@
 """The guard every request passes: who is calling, may they, and from where; plus the security headers.
 
-- ``/api/*`` (but ``/api/alerts`` and ``/api/messages``, which check their own credentials) needs a principal:
+- ``/api/*`` (but ``/api/alerts``, ``/api/messages`` and ``POST /api/changes``, which check their own
+  credentials) needs a principal:
   an API token (``Authorization: Bearer adt_…``) or a console session cookie. Reads need ``cases:read``; writes
   ``cases:write``, deciding an approval ``approve`` (routes may name another scope in ROUTE_SCOPES). No
   principal is 401, a missing scope 403. A route added later is covered by the same rules.
@@ -33,6 +34,10 @@ ACCESS = web.AppKey("access", AccessConfig)
 REFUSALS = web.AppKey("refusals", RefusalLog)
 
 SELF_AUTHENTICATED = frozenset({"/api/alerts", "/api/messages"})  # Alertmanager's token; Bot Framework JWTs
+# (method, path) of the routes that check a credential of their own on that method only: CI/CD posts change
+# events with ACTIONDESK_CHANGES_TOKEN (a session cookie or an API token gets nothing there), while reading
+# them (GET /api/changes) stays behind the sign-in like the rest of the API.
+SELF_AUTHENTICATED_ROUTES = frozenset({("POST", "/api/changes")})
 PAGES = frozenset({"/", "/dashboard"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # (method, route) → the scope it needs, where the default (reads cases:read, writes cases:write) is not it.
@@ -122,11 +127,12 @@ class Guard:
 
     async def check(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        api = path.startswith("/api/") and path not in SELF_AUTHENTICATED
+        own = path in SELF_AUTHENTICATED or (request.method, path) in SELF_AUTHENTICATED_ROUTES
+        api = path.startswith("/api/") and not own
         console = api or path in PAGES or path.startswith("/auth/")
         if console and self.config.mode is Mode.DEMO and not _host_is_loopback(request):
             return await self._refuse(request, 421, "the demo console answers only on a loopback host name")
-        json_route = api or path in SELF_AUTHENTICATED or path.startswith("/auth/")
+        json_route = api or own or path.startswith("/auth/")
         if request.method in WRITES and json_route and request.content_type != "application/json":
             return _json(415, "send the body as application/json")
         if path.startswith("/auth/") and request.method in WRITES and not same_origin(request, self.config):

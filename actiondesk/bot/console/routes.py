@@ -21,7 +21,7 @@ from actiondesk.bot import jsonbody, metrics
 from actiondesk.bot.app import Runtime
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.requests import add_request_routes
-from actiondesk.bot.console.views import case_detail, case_summary
+from actiondesk.bot.console.views import case_detail, case_summary, change_json
 from actiondesk.bot.events import CLOSED, ChangeFeed
 from actiondesk.bot.scheduler import Scheduler
 from actiondesk.bot.worker import CaseWorker
@@ -259,8 +259,26 @@ async def prometheus(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def recent_changes(request: web.Request) -> web.Response:
+    """The change events CI/CD reported, newest first: ``?service=NAME`` narrows, ``?limit=N`` (1-500, 100)."""
+    runtime = request.app[RUNTIME]
+    try:
+        limit = int(request.query.get("limit", "100"))
+    except ValueError:
+        return _error(400, "limit must be a whole number")
+    if not 1 <= limit <= 500:
+        return _error(400, "limit must be between 1 and 500")
+    service = request.query.get("service") or None
+    found = await asyncio.to_thread(partial(runtime.store.recorded_changes, service=service, limit=limit))
+    return web.json_response([change_json(c) for c in reversed(found)])
+
+
 async def changes(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: one `data: CASE_ID` line per committed change, with a keep-alive comment."""
+    """GET /api/changes. With ``Accept: text/event-stream`` (what an EventSource sends), the live feed of case
+    updates: one `data: CASE_ID` line per committed change, with a keep-alive comment. Otherwise the JSON list of
+    recorded change events (deploys, config changes, flags, scaling)."""
+    if "text/event-stream" not in request.headers.get("Accept", ""):
+        return await recent_changes(request)
     feed = request.app[FEED]
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)

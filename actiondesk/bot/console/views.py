@@ -3,6 +3,8 @@ never from a model's words."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import JsonValue
 
 from actiondesk.agents.fulfilment.checklist import checklist, is_request_plan
@@ -11,6 +13,7 @@ from actiondesk.agents.questions import Question
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.case import Case
+from actiondesk.core.catalog import ChangeEvent
 
 
 def case_summary(case: Case) -> dict[str, JsonValue]:
@@ -114,3 +117,19 @@ def case_detail(
         "owner": owner_view(timeline),
         "postmortem": postmortem_view(timeline),
     }
+
+
+def change_json(event: ChangeEvent) -> dict[str, Any]:
+    """A recorded change as the API and the console show it: every field, the time in ISO 8601."""
+    out: dict[str, Any] = {
+        "id": event.id,
+        "service": event.service,
+        "kind": event.kind,
+        "at": event.at.isoformat(),
+        "source": event.source,
+    }
+    for name in ("version", "previous_version", "commit", "key", "value", "previous_value"):
+        out[name] = getattr(event, name)
+    out["replicas"], out["previous_replicas"] = event.replicas, event.previous_replicas
+    out["author"], out["url"] = event.author, event.url
+    return out
