@@ -160,6 +160,34 @@ function owners(body, report) {
   }
 }
 
+function changeText(c) {
+  if (c.kind === "deploy") return `${c.previous_version ? `${c.previous_version} → ` : ""}${c.version}`;
+  if (c.kind === "scale") return `${c.previous_replicas ?? "?"} → ${c.replicas} replicas`;
+  const was = c.previous_value === null ? "" : `${c.previous_value} → `;
+  return `${c.key} = ${was}${c.value === null ? "(removed)" : c.value}`;
+}
+
+async function changes(body) {
+  body.replaceChildren();
+  let listed;
+  try {
+    const answer = await fetch("/api/changes?limit=50", { headers: { Accept: "application/json" } });
+    listed = await answer.json();
+    if (!answer.ok) throw new Error(listed.error || answer.statusText);
+  } catch (exc) {
+    listed = [];
+    addRow(body, [`Could not load the changes: ${exc.message}`], {});
+  }
+  if (!listed.length && !body.children.length) {
+    addRow(body, ["No change reported yet: see the README's \"Connect it to your stack\"."], {});
+  }
+  for (const c of listed) {
+    const when = new Date(c.at).toLocaleString();
+    addRow(body, [when, c.service, c.kind, changeText(c), c.author || "", c.source], { change: c.id });
+  }
+  body.dataset.loaded = String(listed.length);
+}
+
 async function load() {
   const days = $("#period").value;
   const error = $('[data-testid="dash-error"]');
@@ -187,6 +215,7 @@ async function load() {
   const pickedUp = r.pickup && r.pickup.count ? `picked up in ${minutes(r.pickup.p50)} (p50)` : "";
   setText("kpi-breaker", [pickedUp, r.breaker_trips ? `${r.breaker_trips} breaker trips` : ""].filter(Boolean).join(" · "));
   owners($('[data-testid="owners-body"]'), r);
+  await changes($('[data-testid="changes-body"]'));
   series($('[data-chart="mttr"]'), body.daily.map((d) => ({ ...d, mttr_minutes: d.mttr_seconds === null ? null : d.mttr_seconds / 60 })),
     "mttr_minutes", BRAND, (v) => v.toFixed(1), "line");
   series($('[data-chart="fcr"]'), body.daily, "fcr", GREEN, (v) => `${Math.round(v * 100)}%`, "bars");
