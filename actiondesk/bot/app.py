@@ -33,11 +33,12 @@ from actiondesk.agents.questions import QuestionDesk
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
+from actiondesk.bot.live import World, build_world
 from actiondesk.bot.outbox_setup import pagers, ticket_mirror, ticket_systems
 from actiondesk.bot.systems import build_systems
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.llm import Price
-from actiondesk.core.ports import Clock, Directory, Pager, TicketSystem
+from actiondesk.core.ports import Clock, Directory, Inventory, Pager, TicketSystem
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Runtime:
 
     settings: Settings
     store: SqlStore
-    estate: SandboxEstate
+    estate: SandboxEstate  # the sandbox: the whole estate by default, staples and fulfilment beside a live one
     clock: Clock
     catalog: Catalog
     executor: Executor
@@ -65,6 +66,7 @@ class Runtime:
     pagers: dict[str, Pager] = field(default_factory=dict)  # where hand-offs of incidents page on-call
     takeover: TakeOver | None = None  # owners, hand-offs, pick-ups, notices of lone actions, post-mortems
     summaries: SummaryWriter | None = None  # a model's paragraph for each post-mortem, when a model is configured
+    world: World | None = None  # the services, signals, changes and fixes the agents use (ACTIONDESK_ESTATE)
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
@@ -98,14 +100,20 @@ def build_runtime(
     if settings.directory_file is not None:
         directory = YamlDirectory.from_file(settings.directory_file)
     systems = build_systems(settings, estate, store, clock)
+    world = build_world(settings, estate, store, clock, systems.ports)
     catalog = Catalog([*builtin_packs(), *systems.packs], settings.granted_scopes)
     ctx = ActionContext(
-        inventory=estate, telemetry=estate, deployer=estate, configurator=estate, clock=clock, **systems.ports
-    )  # type: ignore[arg-type]
+        inventory=world.inventory,
+        telemetry=world.telemetry,
+        deployer=world.deployer,
+        configurator=world.configurator,
+        clock=clock,
+        **systems.ports,  # type: ignore[arg-type]
+    )
     executor = Executor(catalog, ctx, store, settings.agent_identity)
     paging = pagers(settings, console_url)
     takeover = TakeOver(
-        OwnerBook.from_file(settings.owners_file, estate),
+        OwnerBook.from_file(settings.owners_file, world.inventory),
         directory,
         store,
         clock,
@@ -117,11 +125,11 @@ def build_runtime(
     controls = Controls(store, clock, settings.agent_identity, directory=directory)
     roles = RoleCatalog.load(settings.roles_file)
     policy = replace(policy, privileged_groups={**roles.privileged_groups(), **policy.privileged_groups})
-    governance = build_governance(settings, store, clock, catalog, estate, policy, controls)
+    governance = build_governance(settings, store, clock, catalog, world.inventory, policy, controls)
     fulfilment = FulfilmentDesk(store, catalog, executor, recorder, roles, directory, clock)
     triage = Triage(
         executor,
-        estate,
+        world.inventory,
         TriageSettings(
             lookback_minutes=settings.triage_lookback_minutes,
             change_window_minutes=settings.change_window_minutes,
@@ -172,6 +180,7 @@ def build_runtime(
         pagers=paging,
         takeover=takeover,
         summaries=build_summaries(settings, recorder, clock),
+        world=world,
     )
 
 
@@ -270,7 +279,7 @@ def build_governance(
     store: SqlStore,
     clock: Clock,
     catalog: Catalog,
-    inventory: SandboxEstate,
+    inventory: Inventory,
     policy: PolicyData,
     controls: Controls | None,
     *,

@@ -35,6 +35,16 @@ events:
 """
 
 
+# Beside the live estate (ACTIONDESK_ESTATE=live) the sandbox serves only what the live estate has no system for
+# (VPN sessions, log volumes, the directory when ACTIONDESK_DIRECTORY_FILE is unset, accounts and procurement when
+# SCIM / ServiceNow are unset): quiet, with nothing in trouble, kept under a blob of its own.
+LIVE_STAPLES = """
+name: live-estate-staples
+events: []
+"""
+LIVE_BLOB = "sandbox-staples"
+
+
 def trouble(scenario: Scenario, clock: Clock) -> EstateState:
     """Replay the scenario's world events up to its first message so they end 'now' on the wall clock."""
     first_message = next((e.at or 0.0 for e in scenario.events if e.kind in ("message", "alert")), None)
@@ -57,11 +67,14 @@ def trouble(scenario: Scenario, clock: Clock) -> EstateState:
 
 def serve_estate(settings: Settings, store: SqlStore, clock: Clock) -> tuple[SandboxEstate, Scenario]:
     """The estate a server starts with: the persisted one if any, else the configured trouble."""
-    if settings.sandbox_scenario is not None:
+    blob = ESTATE_BLOB
+    if settings.estate == "live":
+        scenario, blob = parse_scenario(LIVE_STAPLES, "the live estate's staples"), LIVE_BLOB
+    elif settings.sandbox_scenario is not None:
         scenario = load_scenario(settings.sandbox_scenario)
     else:
         scenario = parse_scenario(DEFAULT_WORLD, "built-in default world")
-    with store.locked_blob(ESTATE_BLOB) as held:  # replicas starting together: the first one seeds it
+    with store.locked_blob(blob) as held:  # replicas starting together: the first one seeds it
         if held.text:
             state = EstateState.model_validate_json(held.text)
             log.info("sandbox estate restored from the database")
@@ -69,7 +82,7 @@ def serve_estate(settings: Settings, store: SqlStore, clock: Clock) -> tuple[San
             state = trouble(scenario, clock)
             held.write(state.model_dump_json())
             log.info("sandbox estate started in trouble from %s", scenario.name)
-    return SandboxEstate(state, clock, shared=StoredEstate(store, ESTATE_BLOB)), scenario
+    return SandboxEstate(state, clock, shared=StoredEstate(store, blob)), scenario
 
 
 class StoredEstate:

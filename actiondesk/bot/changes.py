@@ -120,7 +120,7 @@ def _bearer_ok(request: web.Request, secret: str) -> bool:
 
 def canonical_service(runtime: Runtime, name: str) -> str:
     """The estate's name of the service ``name`` names (itself or an alias); Refusal 422 when none."""
-    services = runtime.estate.services()
+    services = (runtime.world.inventory if runtime.world is not None else runtime.estate).services()
     for service in services:
         if service.name == name:
             return name

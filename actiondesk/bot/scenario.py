@@ -255,6 +255,7 @@ def _compare(scenario: Scenario, report: ScenarioReport, executed: list[str]) ->
 def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> ScenarioReport:
     clock = SimulatedClock(scenario.start)
     estate = SandboxEstate(scenario.build_world(), clock)
+    settings = settings.model_copy(update={"estate": "sandbox"})  # a scenario plays on the sandbox, whatever is set
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings))
     play = _Play(runtime, clock)
     for event in scenario.events:

@@ -40,6 +40,7 @@ class Deployment:
     author: str = ""
     kind: str = "deploy"  # deploy | rollback
     id: str = ""
+    previous_version: str = ""  # the version it replaced, when whoever deployed it said so
 
 
 @dataclass(frozen=True, slots=True)

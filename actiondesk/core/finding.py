@@ -15,6 +15,7 @@ class FindingKind(StrEnum):
     BAD_SCALE = "bad_scale"  # an onset follows a scaling closely
     UNEXPLAINED_ANOMALY = "unexplained_anomaly"  # the signal is bad but no change precedes it
     NO_ANOMALY = "no_anomaly"  # the telemetry looks healthy
+    NO_EVIDENCE = "no_evidence"  # the signals could not be read (their system is down or refuses): no conclusion
     UNKNOWN_SERVICE = "unknown_service"  # the message names no service of the estate (or several could be meant)
     REQUEST = "request"  # a service request: no fault to explain
     VPN_LOCKED = "vpn_locked"  # a person's VPN session is locked

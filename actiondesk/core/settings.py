@@ -51,6 +51,17 @@ class Settings(BaseSettings):
         description="YAML service catalog (services: tier, environment, depends_on, aliases, owner, signals, "
         "kubernetes, argocd, cicd); required by the live estate, re-read when it changes.",
     )
+    prometheus_window: str = Field(
+        default="1m",
+        pattern=r"^[1-9][0-9]*(ms|s|m|h)$",
+        description="The range the live estate's PromQL takes rates over ({window} in the catalog's queries).",
+    )
+    cicd_rollback_wait_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How long a rollback requested from a CI/CD workflow waits for the pipeline to report the "
+        "version deployed (POST /api/changes) before the action fails.",
+    )
     directory_file: Path | None = Field(
         default=None,
         description="YAML file of people and groups; empty: the sandbox estate's directory.",
@@ -116,7 +127,7 @@ class Settings(BaseSettings):
         default=30, ge=1, description="How long before an onset a change counts as its suspect."
     )
     triage_step_seconds: int = Field(
-        default=15, ge=10, le=600, description="Sampling step of the signals triage reads (Prometheus' usual 15 s)."
+        default=15, ge=1, le=600, description="Sampling step of the signals triage reads (Prometheus' usual 15 s)."
     )
     triage_watch_seconds: float = Field(
         default=300.0,

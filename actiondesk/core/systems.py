@@ -68,6 +68,7 @@ class Release(_Frozen):
     id: int
     revision: str
     deployed_at: datetime | None = None
+    target_revision: str = Field(default="", description="What the release asked for (a tag, a branch), if known.")
 
 
 class Application(_Frozen):

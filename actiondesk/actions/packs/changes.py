@@ -137,8 +137,8 @@ class ListChanges(ActionSpec[ListChangesInput, ListChangesOutput]):
                     author=d.author,
                     version=d.version,
                     commit=d.commit,
-                    previous_version=before.version if before else None,
-                    previous_commit=before.commit if before else None,
+                    previous_version=d.previous_version or (before.version if before else None),
+                    previous_commit=before.commit if before and d.previous_version in ("", before.version) else None,
                 )
             )
         entries += [_entry(c) for c in ctx.deployer.changes(params.service, start, end)]

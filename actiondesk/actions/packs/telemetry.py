@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from actiondesk.actions.catalog import Pack
 from actiondesk.actions.packs.common import ServiceName, TraceId
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput, ActionSpec
 from actiondesk.core.estate import LogLine, Series
 from actiondesk.core.governance import Risk
+
+MAX_POINTS = 11_000  # Prometheus' own limit of points per series in a range query
 
 
 class SamplePoint(BaseModel):
@@ -26,7 +28,13 @@ class SamplePoint(BaseModel):
 class ErrorRateInput(ActionInput):
     service: ServiceName
     minutes: int = Field(default=60, ge=1, le=1440, description="How far back to read.")
-    step_seconds: int = Field(default=60, ge=10, le=3600, description="Resolution of the series.")
+    step_seconds: int = Field(default=60, ge=1, le=3600, description="Resolution of the series.")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if self.minutes * 60 / self.step_seconds > MAX_POINTS:
+            raise ValueError(f"{self.minutes} min at {self.step_seconds} s is more than {MAX_POINTS} points")
+        return self
 
 
 class ErrorRateOutput(ActionOutput):
@@ -68,7 +76,13 @@ def _points(ctx: ActionContext, params: ErrorRateInput | SignalInput, read: Read
 class SignalInput(ActionInput):
     service: ServiceName
     minutes: int = Field(default=60, ge=1, le=1440, description="How far back to read.")
-    step_seconds: int = Field(default=60, ge=10, le=3600, description="Resolution of the series.")
+    step_seconds: int = Field(default=60, ge=1, le=3600, description="Resolution of the series.")
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if self.minutes * 60 / self.step_seconds > MAX_POINTS:
+            raise ValueError(f"{self.minutes} min at {self.step_seconds} s is more than {MAX_POINTS} points")
+        return self
 
 
 class SignalOutput(ActionOutput):

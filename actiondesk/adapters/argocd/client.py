@@ -18,7 +18,12 @@ def _application(body: dict[str, Any]) -> Application:
         health=status.get("health", {}).get("status", "Unknown"),
         revision=status.get("sync", {}).get("revision", ""),
         history=tuple(
-            Release(id=int(h["id"]), revision=h.get("revision", ""), deployed_at=h.get("deployedAt"))
+            Release(
+                id=int(h["id"]),
+                revision=h.get("revision", ""),
+                deployed_at=h.get("deployedAt"),
+                target_revision=(h.get("source") or {}).get("targetRevision", ""),
+            )
             for h in status.get("history", [])
         ),
     )

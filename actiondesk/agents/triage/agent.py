@@ -128,6 +128,9 @@ class Triage:
         """Everything's error rate and latency now: one chain of trouble is investigated, else ask."""
         off = [s.name for s in services if reader.anomalies(s.name)]
         entries = _entries(services, off)
+        unread = {s.name: why for s in services for why in reader.unreadable(s.name)[:1]}
+        if not entries and unread:
+            return _unreadable(unread, list(unread))
         if len(entries) == 1:
             return self._investigate(reader, services, entries)
         if entries:
@@ -159,6 +162,9 @@ class Triage:
     def _quiet(self, reader: Reader, services: list[Service], analyses: list[Analysis], asked: bool) -> Finding:
         """The named services look normal: an early report (the loop may watch), or another service is off."""
         named = [a.reported for a in analyses]
+        unread = {name: why for name in named for why in reader.unreadable(name)[:1]}
+        if unread:
+            return _unreadable(unread, named)
         off = [s.name for s in services if s.name not in named and reader.anomalies(s.name)]
         entries = _entries(services, off)
         looked = [r for a in analyses for r in reader.readings(a.reported, ("error_rate", "latency"))]
@@ -212,6 +218,18 @@ class Triage:
             "signal": first.signal,
             "chain": chain,
         }
+        unread = reader.unreadable(root, ("list_changes",))
+        if not found and unread:
+            evidence.append(Evidence(source="list_changes", summary=f"{root}'s changes could not be read: {unread[0]}"))
+            return Finding(
+                kind=FindingKind.UNEXPLAINED_ANOMALY,
+                confidence=0.0,
+                abstained=True,
+                evidence=tuple(evidence),
+                summary=f"{_story(analysis)}, but I could not read {root}'s changes ({unread[0]}). "
+                "I can't tell the cause without them.",
+                **common,
+            )
         if not found:
             newest = max((c for c in history if c.at <= first.onset), key=lambda c: c.at, default=None)
             evidence.append(
@@ -366,6 +384,22 @@ def _ask(question: str, candidates: Sequence[str], evidence: tuple[Evidence, ...
         confidence=0.0,
         abstained=True,
         evidence=evidence,
+    )
+
+
+def _unreadable(unread: dict[str, str], named: list[str]) -> Finding:
+    """The signals could not be read: missing evidence is no evidence of health, so no conclusion either way."""
+    what = ", ".join(unread)
+    first = next(iter(unread.values()))
+    return Finding(
+        kind=FindingKind.NO_EVIDENCE,
+        service=named[0] if named else None,
+        confidence=0.0,
+        abstained=True,
+        evidence=tuple(Evidence(source="get_error_rate", summary=f"{name}: {why}") for name, why in unread.items()),
+        services=tuple(named),
+        summary=f"I could not read the signals of {what} ({first}); without them I can't tell what is wrong, "
+        "so a person should look.",
     )
 
 

@@ -32,6 +32,7 @@ class Reader:
         self.step_seconds = step_seconds
         self._seen: dict[tuple[str, str], ActionOutput | None] = {}
         self.problems: list[str] = []
+        self.failed: dict[tuple[str, str], str] = {}  # (action, service) → why it could not be read
 
     @property
     def probes(self) -> int:
@@ -44,6 +45,7 @@ class Reader:
                 self._seen[key] = self._executor.probe(ActionCall(action=action, params=params), self._case_id)
             except ActionDeskError as exc:
                 self.problems.append(f"{action} {params.get('service', '')}: {exc}")
+                self.failed[(action, str(params.get("service", "")))] = str(exc)
                 self._seen[key] = None
         return self._seen[key]
 
@@ -77,6 +79,10 @@ class Reader:
         """The signals of ``service`` with an onset, earliest first."""
         found = [r for r in self.readings(service, signals) if r.onset is not None]
         return sorted(found, key=lambda r: (r.onset, ALL_SIGNALS.index(r.signal)))
+
+    def unreadable(self, service: str, actions: tuple[str, ...] = ("get_error_rate", "get_latency")) -> list[str]:
+        """Why reads of ``service`` failed (the system down, refusing, misconfigured): missing evidence."""
+        return [why for (action, name), why in self.failed.items() if name == service and action in actions]
 
     def pods(self, service: str) -> PodStatusOutput | None:
         out = self._probe("get_pod_status", self._window(service))
