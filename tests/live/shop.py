@@ -61,7 +61,7 @@ class Shop:
         with self._lock:
             self._served += 1
             n, version = self._served, self.version
-        failing = n % 10 < 4 if version in self.bad else n % 200 == 0  # 40 % when bad, 0.5 % otherwise
+        failing = n % 10 < 4 if version in self.bad else n % 1000 == 0  # 40 % when bad, 0.1 % otherwise
         code = 500 if failing else 200
         self.requests.labels(service=self.service, code=str(code)).inc()
         return code

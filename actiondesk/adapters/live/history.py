@@ -68,7 +68,7 @@ def from_argocd(service: str, app: Application, events: Sequence[ChangeEvent]) -
             kind="deploy",
             id=f"argocd:{app.name}#{r.id}",
         )
-        for r in app.history
+        for r in sorted(app.history, key=lambda r: r.id, reverse=True)  # newest first: ties keep that order
         if r.deployed_at is not None
     ]
 
@@ -84,7 +84,7 @@ def from_rollouts(service: str, ref: KubernetesRef, revisions: Sequence[RolloutR
             kind="deploy",
             id=f"kubernetes:{ref.namespace}/{ref.deployment}#{r.revision}",
         )
-        for r in revisions
+        for r in sorted(revisions, key=lambda r: r.revision, reverse=True)  # newest first: ties keep that order
         if r.created_at is not None
     ]
 
@@ -95,8 +95,8 @@ def merged(reported: list[Deployment], remembered: list[Deployment]) -> list[Dep
     def known(d: Deployment) -> bool:
         return any(r.version == d.version and abs(r.deployed_at - d.deployed_at) <= SAME_RELEASE for r in reported)
 
-    every = reported + [d for d in remembered if not known(d)]
-    return sorted(every, key=lambda d: d.deployed_at, reverse=True)
+    every = list(reversed(reported)) + [d for d in remembered if not known(d)]
+    return sorted(every, key=lambda d: d.deployed_at, reverse=True)  # stable: equal times stay newest first
 
 
 def argocd_history(releases: Releases, ref: ArgoCdRef) -> Application:
