@@ -29,6 +29,7 @@ import hmac
 import json
 import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -48,6 +49,7 @@ from actiondesk.bot.app import Runtime
 from actiondesk.bot.console.routes import RUNTIME
 from actiondesk.bot.console.views import change_json
 from actiondesk.core.catalog import ChangeEvent
+from actiondesk.core.redact import REDACTED, redact_text, secret_name
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +132,30 @@ def canonical_service(runtime: Runtime, name: str) -> str:
     raise Refusal(422, f"service {name!r} is not in the estate (known: {', '.join(s.name for s in services)})")
 
 
+def scrubbed(event: ChangeEvent) -> ChangeEvent:
+    """The event with no secret in it: the value of a secret-looking key (``DB_PASSWORD``, ``api_token``) is
+    never stored, only that it changed; tokens and ``password=...`` in any text are redacted."""
+
+    def clean(text: str | None) -> str | None:
+        return None if text is None else redact_text(text)
+
+    value, previous = clean(event.value), clean(event.previous_value)
+    if event.key is not None and secret_name(event.key):
+        value = None if value is None else REDACTED
+        previous = None if previous is None else REDACTED
+    return replace(
+        event,
+        version=clean(event.version),
+        previous_version=clean(event.previous_version),
+        value=value,
+        previous_value=previous,
+        author=redact_text(event.author),
+        url=redact_text(event.url),
+    )
+
+
 def _store(runtime: Runtime, event: ChangeEvent, actor: str) -> tuple[ChangeEvent, bool]:
+    event = scrubbed(event)
     stored, created = runtime.store.record_change(event, actor=actor, received_at=runtime.clock.now())
     if created:
         log.info("change %s: %s of %s recorded from %s", stored.id, stored.kind, stored.service, stored.source)

@@ -358,6 +358,23 @@ def postmortem(
 
 
 @app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Check each configured system: reachable, credentials accepted, the scopes it needs (exit 1: one is
+    unusable)."""
+    from actiondesk.bot.doctor import diagnose
+    from actiondesk.bot.render import print_doctor
+
+    report = diagnose(_settings())
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        print_doctor(report)
+    raise typer.Exit(0 if report.usable else 1)
+
+
+@app.command()
 def demo() -> None:
     """Play the bad-deploy scenario in the terminal, step by step (uses a throwaway SQLite database)."""
     from actiondesk.bot.demo import play_demo

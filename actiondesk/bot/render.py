@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from actiondesk.agents.metrics import Report
+from actiondesk.bot.doctor import Report as DoctorReport
 from actiondesk.bot.scenario import ScenarioReport, Summary
 from actiondesk.core.audit import AuditEntry, AuditKind
 
@@ -171,4 +172,31 @@ def print_summary(summary: Summary, console: Console | None = None) -> None:
         f"({summary.culprits_correct}/{summary.causes_expected} causes) · correct fixes "
         f"{summary.fixes_correct}/{summary.fixes_expected} · culprits invented on controls "
         f"{summary.invented_on_controls}/{summary.controls}"
+    )
+
+
+def print_doctor(report: DoctorReport, console: Console | None = None) -> None:
+    """`actiondesk doctor`'s table: one row a system, its status, reachability, credentials, needs and notes."""
+    console = console or Console(width=160)
+    table = Table(show_lines=True)
+    for column in ("System", "Status", "Reachable", "Credentials", "Needs", "Notes"):
+        table.add_column(column, overflow="fold")
+    colour = {"ok": "green", "warning": "yellow", "unusable": "red"}
+    reach = {True: "yes", False: "no", None: "-"}
+    for c in report.checks:
+        table.add_row(
+            f"{c.system}\n{c.target}",
+            f"[{colour[c.status]}]{c.status}[/]",
+            reach[c.reachable],
+            c.credentials or "-",
+            c.scopes or "-",
+            "\n".join(c.detail) or "-",
+        )
+    console.print(table)
+    if report.off:
+        console.print(f"not configured: {', '.join(report.off)}", highlight=False)
+    console.print(
+        "[bold green]every configured system is usable[/]"
+        if report.usable
+        else "[bold red]a configured system is unusable[/]"
     )

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import signal
 import socket
+from collections.abc import Coroutine
+from typing import Any
 
 from aiohttp import web
 
@@ -25,6 +27,19 @@ from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def loop_task(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    return asyncio.get_running_loop().create_task(coroutine)
+
+
+def _doctor(settings: Settings) -> None:
+    from actiondesk.bot.doctor import diagnose, log_report
+
+    try:
+        log_report(diagnose(settings))
+    except Exception:  # a report, not a gate: whatever goes wrong in it is logged and serving goes on
+        log.exception("doctor: the start-up report of the configured systems failed")
 
 
 async def run_server(settings: Settings) -> None:
@@ -75,6 +90,8 @@ async def run_server(settings: Settings) -> None:
     publishing = None
     if publisher is not None:
         publishing = asyncio.get_running_loop().create_task(publisher.run(settings.audit_checkpoint_minutes))
+    # the doctor's report of every configured system, logged once the probes answer; it never stops the start
+    doctoring = loop_task(asyncio.to_thread(_doctor, settings))
     # ticket mirroring: outbox delivery and comments read back (asyncio tasks; see outbox_setup.py)
     mirroring = start_mirroring(runtime, runtime.loop.owner, app[WORKER].kick, feed.publish)
     app[BACKGROUND].extend(mirroring)  # /readyz reports a background task that died
@@ -88,6 +105,7 @@ async def run_server(settings: Settings) -> None:
         log.info("shutting down")
         if publishing is not None:
             publishing.cancel()
+        doctoring.cancel()
         for task in mirroring:
             task.cancel()
         await runner.cleanup()

@@ -40,3 +40,8 @@ def redact(value: JsonValue) -> JsonValue:
     if isinstance(value, dict):
         return {k: (REDACTED if _SECRET_KEYS.search(k) and isinstance(v, str) else redact(v)) for k, v in value.items()}
     return value
+
+
+def secret_name(name: str) -> bool:
+    """Whether a key or setting name says its value is a secret (password, token, api key...)."""
+    return _SECRET_KEYS.search(name) is not None

@@ -357,3 +357,27 @@ async def test_argocd_without_or_with_a_wrong_token_is_401(aiohttp_client, store
     )
     assert unknown.status == 422
     assert store.recorded_changes() == []
+
+
+async def test_a_secret_config_value_is_never_stored_only_that_it_changed(aiohttp_client, store, database_url):
+    client, _ = await _client(aiohttp_client, store, database_url)
+    body = {
+        "id": "rotate-1",
+        "service": "payment-gateway",
+        "kind": "config_change",
+        "key": "DB_PASSWORD",
+        "value": "hunter2-new",
+        "previous_value": "hunter2-old",
+        "url": "https://ci.example/run?token=abcdef123456",
+    }
+    answer = await client.post("/api/changes", json=body, headers=AUTH)
+    assert answer.status == 201
+    plain = {"id": "pool-1", "service": "payment-gateway", "kind": "config_change", "key": "pool_size", "value": "50"}
+    assert (await client.post("/api/changes", json=plain, headers=AUTH)).status == 201
+    secret, pool = store.recorded_changes()
+    assert (secret.key, secret.value, secret.previous_value) == ("DB_PASSWORD", "[REDACTED]", "[REDACTED]")
+    assert "abcdef123456" not in secret.url
+    assert pool.value == "50"
+    everything = json.dumps([e.payload for e in store.audit()]) + json.dumps(await answer.json())
+    assert "hunter2" not in everything
+    assert "abcdef123456" not in everything
