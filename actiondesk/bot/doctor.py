@@ -141,7 +141,7 @@ def prometheus(settings: Settings, catalog: Any) -> Check:
         bad, empty = [], []
         for name, entry in catalog.entries.items():
             for signal in entry.signals:
-                query = entry.query(signal, "5m")
+                query = entry.query(signal, settings.prometheus_window)
                 found = _http(check, client, "GET", "/api/v1/query", params={"query": query})
                 if found is None:
                     return check

@@ -36,6 +36,8 @@ class Shop:
         self.requests = Counter(
             "http_requests_total", "Requests served, by status code.", ["service", "code"], registry=self.registry
         )
+        for code in ("200", "500"):  # exported from the start at 0, as a service should: a ratio needs both
+            self.requests.labels(service=service, code=code)
         self._served = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
