@@ -18,6 +18,9 @@ import pytest
 from conftest import BAD, SERVICES, Stack
 from shop import ARGO_TOKEN, ArgoApp, FakeArgoCd, fake_argocd
 
+from actiondesk.adapters.catalog import parse_catalog
+from actiondesk.adapters.live.signals import read_series
+from actiondesk.adapters.prometheus import PrometheusMetrics
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
 from actiondesk.bot.auth import tokens
@@ -224,3 +227,17 @@ async def test_a_deploy_from_a_signed_github_webhook_is_found_and_fixed_and_a_ba
     (stored,) = runtime.store.recorded_changes(service=service)
     assert (stored.source, stored.version, stored.commit) == ("github", "v3.1.0", NEW[service])
     await _report_and_fix(http, runtime, stack, argo[1], service, "v3.1.0", "checkout throws errors for everyone")
+
+
+def test_the_default_kubernetes_queries_are_valid_promql_and_without_their_series_read_as_no_signal(stack: Stack):
+    catalog = parse_catalog(
+        "services:\n  web:\n    tier: 2\n    environment: production\n"
+        "    kubernetes: {namespace: shop, deployment: web}\n",
+        "services.yaml",
+    )
+    entry = catalog.entry("web")
+    metrics = PrometheusMetrics(stack.prometheus)
+    end = datetime.now(UTC)
+    for signal in ("cpu", "restarts", "unready", "latency_p95"):
+        series = read_series(metrics, entry, signal, "1m", end - timedelta(minutes=5), end, 15)
+        assert series.points == (), signal  # Prometheus took the query (no bad_data) and has no such series

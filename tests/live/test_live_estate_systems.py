@@ -229,6 +229,10 @@ def test_outages_are_clear_errors_naming_the_system_and_never_an_answer(store):
         live.pods("web", NOW)
     assert live.service("checkout").version == "unknown"  # a rollback's drift check and verification fail closed
     assert live.cpu("ledger", start, NOW, 15).points == ()  # no query and no Deployment: no signal, not an error
+    with pytest.raises(ActionFailedError, match="could not read web's cpu"):  # its Deployment's default query
+        live.cpu("web", start, NOW, 15)
+    with pytest.raises(ActionFailedError, match="no system to read or set web's configuration keys"):
+        live.config("web")
     with pytest.raises(ActionFailedError, match="needs Prometheus, which is not configured"):
         estate(store, LiveSystems()).error_rate("ledger", start, NOW, 15)
 

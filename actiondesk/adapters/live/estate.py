@@ -250,16 +250,16 @@ class LiveEstate:
         return cluster, entry.kubernetes.namespace, entry.kubernetes.deployment
 
     def config(self, service: str) -> dict[str, str]:
-        raise ActionFailedError(f"the live estate cannot read or set {service}'s configuration keys")
+        raise _no_settings(service, "configuration keys")
 
     def flags(self, service: str) -> dict[str, str]:
-        raise ActionFailedError(f"the live estate cannot read or set {service}'s feature flags")
+        raise _no_settings(service, "feature flags")
 
     def set_config(self, service: str, key: str, value: str | None, *, reason: str) -> Change:
-        return self.config(service)  # type: ignore[return-value]  # always raises
+        raise _no_settings(service, "configuration keys")
 
     def set_flag(self, service: str, key: str, value: str | None, *, reason: str) -> Change:
-        return self.flags(service)  # type: ignore[return-value]  # always raises
+        raise _no_settings(service, "feature flags")
 
     def replicas(self, service: str) -> int:
         cluster, namespace, name = self._deployment_ref(service)
@@ -278,6 +278,10 @@ class LiveEstate:
             id=f"kubernetes:{namespace}/{name}@{after.generation}",
             author="actiondesk",
         )
+
+
+def _no_settings(service: str, what: str) -> ActionFailedError:
+    return ActionFailedError(f"the live estate has no system to read or set {service}'s {what} through")
 
 
 def _change(event: ChangeEvent) -> Change:
