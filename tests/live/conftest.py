@@ -105,10 +105,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def sibling(name: str, folder: str) -> ModuleType:
-    """A fake API server of another test folder (tests/adapters/<folder>/<name>.py), loaded by its path."""
+    """A helper of another test folder (tests/<folder>/<name>.py, e.g. adapters/kubernetes), loaded by its path."""
     if name in sys.modules:
         return sys.modules[name]
-    path = Path(__file__).resolve().parents[1] / "adapters" / folder / f"{name}.py"
+    path = Path(__file__).resolve().parents[1] / folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None

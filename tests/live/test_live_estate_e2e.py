@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
-from conftest import BAD, SERVICES, Stack
+from conftest import BAD, SERVICES, Stack, sibling
 from shop import ARGO_TOKEN, ArgoApp, FakeArgoCd, fake_argocd
 
 from actiondesk.adapters.catalog import parse_catalog
@@ -241,3 +242,40 @@ def test_the_default_kubernetes_queries_are_valid_promql_and_without_their_serie
     for signal in ("cpu", "restarts", "unready", "latency_p95"):
         series = read_series(metrics, entry, signal, "1m", end - timedelta(minutes=5), end, 15)
         assert series.points == (), signal  # Prometheus took the query (no bad_data) and has no such series
+
+
+def test_serve_with_the_live_estate_takes_changes_for_the_catalogs_services(
+    stack: Stack, argo: tuple[str, FakeArgoCd], tmp_path: Path
+) -> None:
+    """`actiondesk serve` as a process: ACTIONDESK_ESTATE=live builds the estate from the catalog (a change for a
+    catalog service's alias is taken, one for a sandbox service is refused) and says so at start."""
+    serverproc = sibling("serverproc", "bot")
+    catalog = tmp_path / "services.yaml"
+    catalog.write_text(CATALOG)
+    env = serverproc.server_env(
+        f"sqlite:///{tmp_path / 'serve.db'}",
+        ACTIONDESK_ESTATE="live",
+        ACTIONDESK_SERVICES_FILE=str(catalog),
+        ACTIONDESK_PROMETHEUS_URL=stack.prometheus,
+        ACTIONDESK_ARGOCD_URL=argo[0],
+        ACTIONDESK_PACK_CREDENTIALS=json.dumps({"argocd": ARGO_TOKEN}),
+        ACTIONDESK_CHANGES_TOKEN=CHANGES_TOKEN,
+    )
+    server = serverproc.ServerProcess.start(env, tmp_path)
+    try:
+        headers = {"Authorization": f"Bearer {CHANGES_TOKEN}"}
+        taken = httpx.post(
+            f"{server.url}/api/changes",
+            json={"service": "payments", "kind": "deploy", "version": "v2.4.1"},
+            headers=headers,
+            timeout=10,
+        )
+        assert taken.status_code == 201, taken.text
+        assert taken.json()["change"]["service"] == "payment-gateway"
+        refused = httpx.post(
+            f"{server.url}/api/changes", json={"service": "search", "kind": "deploy", "version": "v1"}, headers=headers
+        )
+        assert refused.status_code == 422  # a sandbox service is not in the live estate
+        assert any("live estate: 2 services" in line for line in server.output), "".join(server.output)
+    finally:
+        server.stop()

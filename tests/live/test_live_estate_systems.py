@@ -32,8 +32,8 @@ from actiondesk.core.errors import ActionFailedError, ConfigurationError, Invali
 from actiondesk.core.finding import FindingKind
 from actiondesk.core.settings import Settings
 
-k8sfake = sibling("k8sfake", "kubernetes")
-lokifake = sibling("lokifake", "loki")
+k8sfake = sibling("k8sfake", "adapters/kubernetes")
+lokifake = sibling("lokifake", "adapters/loki")
 
 CATALOG = """
 services:
