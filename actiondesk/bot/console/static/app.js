@@ -928,6 +928,7 @@
     bad_deploy: "bad deploy",
     unexplained_anomaly: "unexplained anomaly",
     no_anomaly: "no anomaly",
+    no_evidence: "signals unreadable",
     unknown_service: "unknown service",
     request: "request",
   };
