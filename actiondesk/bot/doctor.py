@@ -500,7 +500,8 @@ def configured(settings: Settings) -> tuple[list[tuple[str, Probe]], list[str]]:
 def _safe(probe: Probe, name: str, settings: Settings, catalog: Any) -> Check:
     try:
         return probe(settings, catalog)
-    except (ActionDeskError, ValueError, KeyError, httpx.HTTPError) as exc:  # a probe's own surprise, reported
+    # an answer of an unexpected shape (not JSON, a list where an object was due): reported, never a crash
+    except (ActionDeskError, ValueError, KeyError, AttributeError, TypeError, httpx.HTTPError) as exc:
         check = Check(name, "")
         check.worse("unusable", f"{type(exc).__name__}: {str(exc)[:200]}")
         return check

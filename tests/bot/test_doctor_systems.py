@@ -167,3 +167,12 @@ def test_slack_names_the_scopes_the_bot_token_lacks(fake) -> None:
     bad = check(diagnose(settings(**values, slack_bot_token="xoxb-revoked")), "Slack")
     assert bad.credentials == "refused (invalid_auth)"
     assert "xoxb-revoked" not in json.dumps(diagnose(settings(**values, slack_bot_token="xoxb-revoked")).as_json())
+
+
+def test_an_answer_of_the_wrong_shape_is_reported_not_a_crash(fake) -> None:
+    url = fake(lambda method, path, body, headers: (200, [], {}))  # a JSON list where Argo CD answers an object
+    report = diagnose(settings(argocd_url=url, pack_credentials={"argocd": "argo-token"}))
+    argo = check(report, "Argo CD")
+    assert argo.status == "unusable"
+    assert argo.detail[0].startswith("AttributeError")
+    assert not report.usable
