@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -516,7 +517,8 @@ def diagnose(settings: Settings) -> Report:
         checks.append(catalog_check)
     probes, off = configured(settings)
     with ThreadPoolExecutor(max_workers=max(1, len(probes))) as pool:
-        futures = [pool.submit(_safe, probe, name, settings, catalog) for name, probe in probes]
+        # each probe runs in the caller's context (so a caller that suppresses tracing suppresses it for all)
+        futures = [pool.submit(copy_context().run, _safe, probe, name, settings, catalog) for name, probe in probes]
         checks += [f.result() for f in futures]
     changes = Check("Change events", "POST /api/changes, /webhooks/github, /webhooks/argocd", reachable=None)
     doors = {

@@ -34,10 +34,13 @@ def loop_task(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
 
 
 def _doctor(settings: Settings) -> None:
+    from opentelemetry.instrumentation.utils import suppress_instrumentation
+
     from actiondesk.bot.doctor import diagnose, log_report
 
     try:
-        log_report(diagnose(settings))
+        with suppress_instrumentation():  # the start-up probes belong to no case: no traces of their own
+            log_report(diagnose(settings))
     except Exception:  # a report, not a gate: whatever goes wrong in it is logged and serving goes on
         log.exception("doctor: the start-up report of the configured systems failed")
 
