@@ -9,8 +9,9 @@
   (else 403, Jira's XSRF check) → 200 [Attachment] (checked by hand: the document's multipart schema is not
   one a validator can apply).
 - Basic auth (email + API token); errors as ErrorCollection {"errorMessages", "errors"}.
-- Every request is validated against the OpenAPI documents in ../shared/fixtures/jira/openapi when that
-  folder is there; what does not validate is answered 400 and kept in ``invalid``.
+- Every request is validated against the OpenAPI documents of tests/data/jira/openapi (written from Atlassian's
+  REST reference for the operations used) and, when a checkout has them, the published ones in
+  ../shared/fixtures/jira/openapi too; what does not validate is answered 400 and kept in ``invalid``.
 - Faults: ``fail(status, headers)`` answers the next requests so; ``server.down()`` refuses connections.
 """
 
@@ -23,10 +24,10 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from fixturefiles import DATA, SHARED
 from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from openapi_core.exceptions import OpenAPIError
@@ -34,15 +35,16 @@ from openapi_core.validation.request.validators import V30RequestBodyValidator, 
 from ticketfake_http import ThreadedServer, serving
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-OPENAPI = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "jira" / "openapi"
+OPENAPI = DATA / "jira" / "openapi"
+PUBLISHED = SHARED / "jira" / "openapi"
 EMAIL, TOKEN = "actiondesk@example.com", "jsm-test-api-token"
 DESK, REQUEST_TYPE = "10", "25"
 USED = {
-    "jsm.swagger.v3.json": {
+    "jsm": {
         "/rest/servicedeskapi/request",
         "/rest/servicedeskapi/request/{issueIdOrKey}/comment",
     },
-    "jira-platform.swagger-v3.v3.json": {
+    "jira-platform": {
         "/rest/api/3/issue/{issueIdOrKey}",
         "/rest/api/3/issue/{issueIdOrKey}/transitions",
     },
@@ -66,14 +68,22 @@ class _Request:
         )
 
 
-def load_validators(base_url: str) -> list[OpenAPI] | None:
+DOCUMENTS = [(OPENAPI / "jsm.json", "jsm"), (OPENAPI / "jira-platform.json", "jira-platform")]
+PUBLISHED_DOCUMENTS = [
+    (PUBLISHED / "jsm.swagger.v3.json", "jsm"),
+    (PUBLISHED / "jira-platform.swagger-v3.v3.json", "jira-platform"),
+]
+
+
+def load_validators(base_url: str) -> list[OpenAPI]:
     """Body and parameter validators for the operations the adapter uses (security is not checked: the JSM
-    document declares OAuth2 only, while its own examples and Jira Cloud accept basic auth)."""
-    if not OPENAPI.is_dir():
-        return None
+    document declares OAuth2 only, while its own examples and Jira Cloud accept basic auth): our own documents,
+    and the published ones as well when they are there."""
     apis = []
-    for name, paths in USED.items():
-        spec = json.loads((OPENAPI / name).read_text())
+    published = [(path, kind) for path, kind in PUBLISHED_DOCUMENTS if path.exists()]
+    for path, kind in DOCUMENTS + published:
+        paths = USED[kind]
+        spec = json.loads(path.read_text())
         spec = {**spec, "paths": {p: v for p, v in spec["paths"].items() if p in paths}, "servers": [{"url": base_url}]}
         for cls in (V30RequestBodyValidator, V30RequestParametersValidator):
             apis.append(OpenAPI.from_dict(spec, config=Config(spec_validator_cls=None, request_validator_cls=cls)))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
+from fixturefiles import sources
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
@@ -17,8 +17,6 @@ from actiondesk.bot.server import make_app
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
-
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "alertmanager" / "prom2teams"
 
 FIRING = {
     "version": "4",
@@ -92,10 +90,13 @@ async def test_a_malformed_payload_is_a_clear_400(aiohttp_client, store, databas
     assert "alerts" in (await empty.json())["error"]
 
 
-async def test_the_recorded_alertmanager_payload_is_accepted(aiohttp_client, store, database_url):
-    sample = FIXTURES / "tests" / "data" / "json_files" / "all_ok_multiple.json"
-    if not sample.exists():
-        pytest.skip("../shared/fixtures/alertmanager is absent (a user's clone has none)")
+@pytest.mark.parametrize(
+    "sample",
+    sources("alertmanager/webhook.multiple.json", "alertmanager/prom2teams/tests/data/json_files/all_ok_multiple.json"),
+)
+async def test_the_recorded_alertmanager_payload_is_accepted(aiohttp_client, store, database_url, sample):
+    """A webhook body with several alerts of one group (Alertmanager's documented webhook_config shape): one case
+    per firing alert, none for an alert that arrives already resolved."""
     http, _ = await _client(aiohttp_client, store, database_url, None)
     body = json.loads(sample.read_text())
     answer = await http.post("/api/alerts", json=body)

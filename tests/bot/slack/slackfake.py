@@ -15,20 +15,14 @@ from typing import Any
 from aiohttp import ClientSession, web
 from slack_sdk.signature import SignatureVerifier
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "slack"
 SECRET = "test-signing-secret"
 BOT_USER = "UBOTACTIONDESK"
 BOT_ID = "BBOTACTIONDESK"
 TEAM = "T0TEAM"
 
 
-def fixture(relative: str) -> Any:
-    """A shared Slack fixture, or skip the test with the reason."""
-    import pytest
-
-    path = FIXTURES / relative
-    if not path.exists():
-        pytest.skip(f"shared Slack fixture {relative} is absent ({FIXTURES} not laid out here)")
+def fixture(path: Path) -> Any:
+    """A Slack fixture file (tests/data/slack, or the shared one it is cross-checked with): JSON, or text."""
     text = path.read_text()
     return json.loads(text) if path.suffix == ".json" else text
 

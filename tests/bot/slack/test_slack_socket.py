@@ -6,14 +6,18 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
+from fixturefiles import sources
 from slackdesk import start_desk
 from slackfake import BOT_USER, FakeSlack, fixture
 from slackflow import card
 
 
-async def test_socket_mode_acks_envelopes_and_dedupes_a_redelivery(sqlite_url: str, fake: FakeSlack):
-    (_, mention, *_) = fixture("bolt-python-tests/socket_mode_envelopes.jsonl").splitlines()
-    envelope = json.loads(mention)
+@pytest.mark.parametrize(
+    "path", sources("slack/socket_mode_envelopes.jsonl", "slack/bolt-python-tests/socket_mode_envelopes.jsonl")
+)
+async def test_socket_mode_acks_envelopes_and_dedupes_a_redelivery(sqlite_url: str, fake: FakeSlack, path):
+    envelope = next(e for e in map(json.loads, fixture(path).splitlines()) if e.get("type") == "events_api")
     envelope["payload"]["event"].update(user="U0ALICE", text=f"<@{BOT_USER}> the payment gateway is throwing 500s")
     retry = copy.deepcopy(envelope)
     retry.update(envelope_id="redelivered-1", retry_attempt=1, retry_reason="timeout")
@@ -25,7 +29,7 @@ async def test_socket_mode_acks_envelopes_and_dedupes_a_redelivery(sqlite_url: s
         await fake.wait_for(card)
         (case,) = desk.runtime.store.list_cases()
         assert case.reporter == "alice"
-        assert case.thread["slack_channel"] == "C111"
+        assert case.thread["slack_channel"] == envelope["payload"]["event"]["channel"]
         assert fake.named("apps.connections.open")
     finally:
         await desk.session.close()

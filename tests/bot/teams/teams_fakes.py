@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -34,7 +35,6 @@ ISSUER = "https://api.botframework.com"
 APP_ID = "11111111-2222-3333-4444-555555555555"
 APP_PASSWORD = "test-client-secret"
 BOT_TOKEN = "bot-outbound-token-0001"
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "teams"
 AAD = {
     "alice": "00000000-0000-0000-0000-00000000a11c",
     "bob": "00000000-0000-0000-0000-000000000b0b",
@@ -233,11 +233,15 @@ def card_text(card: dict[str, Any]) -> str:
     return json.dumps(card)
 
 
-def replay(name: str, key: str) -> dict[str, Any] | None:
-    path = FIXTURES / "vercel-chat-replay" / name
-    if not path.exists():
-        return None
-    return json.loads(path.read_text())[key]
+def replay(path: Path, key: str) -> dict[str, Any]:
+    """A recorded activity: our own file is the activity itself; a shared replay file holds it under ``key``."""
+    data = json.loads(path.read_text())
+    return data.get(key, data)
+
+
+def spoken(activity: dict[str, Any]) -> str:
+    """The activity's text without the <at>…</at> mention of the bot (what a case is opened with)."""
+    return re.sub(r"<at>[^<]*</at>", "", activity["text"]).strip()
 
 
 def activity(

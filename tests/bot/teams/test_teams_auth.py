@@ -16,8 +16,9 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
+from fixturefiles import sources
 from pydantic import SecretStr
-from teams_fakes import ISSUER, Connector, Desk, Key, TokenService, mention, replay, settings_for, start_desk
+from teams_fakes import ISSUER, Connector, Desk, Key, TokenService, mention, replay, settings_for, spoken, start_desk
 
 from actiondesk.bot.teams.config import TeamsConfig, banner
 from actiondesk.core.errors import ConfigurationError
@@ -120,10 +121,9 @@ async def test_a_valid_token_is_accepted_and_the_reply_carries_the_bots_own_toke
     assert token_calls[0].body["scope"] == "https://api.botframework.com/.default"
 
 
-async def test_a_recorded_teams_mention_is_accepted(world):
-    recorded = replay("channel__teams.json", "mention")
-    if recorded is None:
-        pytest.skip("../shared/fixtures/teams is absent: no recorded Teams activity to replay")
+@pytest.mark.parametrize("path", sources("teams/channel_mention.json", "teams/vercel-chat-replay/channel__teams.json"))
+async def test_a_recorded_teams_mention_is_accepted(world, path):
+    recorded = replay(path, "mention")
     body = {**recorded, "serviceUrl": world.connector.url + "/"}
     body["recipient"] = {"id": "28:11111111-2222-3333-4444-555555555555", "name": recorded["recipient"]["name"]}
     body["entities"] = [
@@ -132,10 +132,12 @@ async def test_a_recorded_teams_mention_is_accepted(world):
     response = await world.post(body, "Bearer " + world.tokens.mint(body["serviceUrl"]))
     assert response.status_code == 201
     case = world.desk.runtime.store.list_cases(None, 5)[0]
-    assert case.text == "Hey"
+    assert case.text == spoken(recorded)
     assert case.reporter.startswith("teams:")  # an unmapped user can report
     sent = await world.connector.wait_for(lambda calls: [c for c in calls if c.method == "POST"])
-    assert sent[0].path.startswith("/v3/conversations/19:d441d38c655c47a085215b2726e76927@thread.tacv2")
+    channel = recorded["channelData"]["teamsChannelId"]
+    assert channel.startswith("19:")
+    assert sent[0].path.startswith(f"/v3/conversations/{channel}")
 
 
 async def test_bad_content_is_a_client_error_not_a_crash(world):

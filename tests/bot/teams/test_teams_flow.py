@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from teams_fakes import World, activity, card_text, cards, execute, mention, replay, started_world
+from fixturefiles import sources
+from teams_fakes import World, activity, card_text, cards, execute, mention, replay, spoken, started_world
 
 
 @pytest.fixture
@@ -201,13 +202,12 @@ async def test_in_a_personal_chat_a_message_opens_a_case_and_the_next_one_reache
     assert all(c.path.startswith(f"/v3/conversations/{chat}/activities") for c in sent)
 
 
-async def test_a_recorded_personal_chat_message_opens_a_case(world):
-    recorded = replay("dm__teams.json", "dmMessage")
-    if recorded is None:
-        pytest.skip("../shared/fixtures/teams is absent: no recorded Teams personal-chat activity to replay")
+@pytest.mark.parametrize("path", sources("teams/personal_message.json", "teams/vercel-chat-replay/dm__teams.json"))
+async def test_a_recorded_personal_chat_message_opens_a_case(world, path):
+    recorded = replay(path, "dmMessage")
     body = {**recorded, "serviceUrl": world.connector.url + "/", "channelId": "msteams"}
     body["recipient"] = {"id": "28:11111111-2222-3333-4444-555555555555", "name": "ActionDesk"}
     assert (await world.post(body)).status_code == 201
     (case,) = world.desk.runtime.store.list_cases(None, 5)
-    assert case.text == "Hey"
+    assert case.text == spoken(recorded)
     assert case.surface == "teams"

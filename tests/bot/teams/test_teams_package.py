@@ -9,11 +9,14 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import jsonschema
 import pytest
-from teams_fakes import APP_ID, FIXTURES
+from fixturefiles import DATA, SHARED, own
+from teams_fakes import APP_ID
 from typer.testing import CliRunner
 
 from actiondesk.bot.cli import app
+from actiondesk.bot.teams.package import MANIFEST_VERSION
 
 VERSIONED = re.compile(r"/teams/v(\d+\.\d+)/MicrosoftTeams\.schema\.json$")
 
@@ -90,26 +93,44 @@ def test_without_an_app_id_there_is_no_package(tmp_path, monkeypatch):
     assert not out.exists()
 
 
-def _schema(version: str) -> Path | None:
-    if not FIXTURES.exists():
-        return None
-    found = [p for p in FIXTURES.rglob("*.json") if "schema" in p.name.lower() and f"v{version}" in str(p)]
-    found += [p for p in FIXTURES.rglob("MicrosoftTeams.schema.json")]
-    for path in found:
-        document = json.loads(path.read_text())
-        if version in json.dumps(document.get("properties", {}).get("manifestVersion", {})):
-            return path
-    return None
+def _schemas() -> list[Path]:
+    """Our own schema of the declared manifest version, and any published one of that version under
+    ../shared/fixtures/teams (an extra cross-check)."""
+    found = [own(f"teams/MicrosoftTeams.schema.v{MANIFEST_VERSION}.json")]
+    folder = SHARED / "teams"
+    if folder.exists():
+        candidates = [
+            p for p in folder.rglob("*.json") if "schema" in p.name.lower() and f"v{MANIFEST_VERSION}" in str(p)
+        ]
+        candidates += list(folder.rglob("MicrosoftTeams.schema.json"))
+        for path in candidates:
+            document = json.loads(path.read_text())
+            if MANIFEST_VERSION in json.dumps(document.get("properties", {}).get("manifestVersion", {})):
+                found.append(path)
+    return found
 
 
-def test_the_manifest_validates_against_the_declared_schema(package):
-    import jsonschema
-
+@pytest.mark.parametrize("schema", _schemas(), ids=lambda p: "own" if p.is_relative_to(DATA) else "shared")
+def test_the_manifest_validates_against_the_declared_schema(package, schema):
     manifest = json.loads(package.read("manifest.json"))
-    path = _schema(manifest["manifestVersion"])
-    if path is None:
-        pytest.skip(
-            f"no Teams manifest schema v{manifest['manifestVersion']} under ../shared/fixtures/teams; "
-            "the structural test above checks the package instead"
-        )
-    jsonschema.validate(manifest, json.loads(path.read_text()))
+    assert manifest["manifestVersion"] == MANIFEST_VERSION
+    jsonschema.validate(manifest, json.loads(schema.read_text()))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("accentColor", "red"),
+        ("version", "1.0"),
+        ("id", "not-a-guid"),
+        ("developer", {"name": "ActionDesk", "websiteUrl": "https://example.com"}),
+        ("bots", [{"botId": APP_ID, "scopes": ["everyone"]}]),
+    ],
+)
+def test_the_schema_refuses_a_manifest_teams_would_refuse(package, field, value):
+    """The schema check can fail: a bad colour, a two-part version, a non-GUID id, a developer without the
+    privacy and terms URLs, an unknown bot scope."""
+    manifest = {**json.loads(package.read("manifest.json")), field: value}
+    schema = json.loads(own(f"teams/MicrosoftTeams.schema.v{MANIFEST_VERSION}.json").read_text())
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(manifest, schema)
