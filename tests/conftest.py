@@ -2,6 +2,10 @@
 
 PostgreSQL comes from ACTIONDESK_TEST_POSTGRES_URL; each test gets its own schema. When the server is
 unreachable those tests are skipped, unless ACTIONDESK_REQUIRE_POSTGRES=1 (CI), which fails them.
+
+Every test also runs (autouse, below) with the developer's ActionDesk, OpenAI, ServiceNow, JSM, Slack and Teams
+variables cleared from the environment, and with outbound connections confined to loopback: a connection (or a
+name lookup) for any other address fails the test, whichever thread made it.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from isolation import clean_environment, guard
 from livesystems import LiveLdap, LiveScim, start_scim, start_slapd, stop
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
@@ -109,3 +114,15 @@ def live_ldap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveLdap]:
 def live_scim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveScim]:
     """A real scim2-server, once per session; skipped without it unless ACTIONDESK_REQUIRE_SCIM=1."""
     yield from _live(start_scim, tmp_path_factory.mktemp("scim"), "ACTIONDESK_REQUIRE_SCIM", lambda s: stop(s.proc))
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's exported OPENAI_API_KEY or SLACK_BOT_TOKEN must not change what a test sees."""
+    clean_environment(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Outbound connections other than loopback fail the test (isolation.guard); yields what was attempted."""
+    yield from guard(monkeypatch)

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from serverproc import ServerProcess
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Chromium is a process of its own (the socket guard of tests/conftest.py does not reach it): every name but
+# localhost resolves to nothing, and its own background traffic (updates, sync, metrics, safe browsing) is off,
+# so the browser only ever touches loopback; each page's context also aborts any request off the server.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -27,6 +30,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--no-pings",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]",
 ]
 
 
