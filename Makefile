@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# `make run PORT=9000` (and HOST=0.0.0.0) pass through to `actiondesk serve`.
 run: $(STAMP)
-	$(BIN)/actiondesk serve
+	$(BIN)/actiondesk serve$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -85,6 +85,7 @@ def actions_list(as_json: AsJson = False) -> None:
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
+    typer.echo(f"{'ACTION':<24} {'PACK':<12} {'SCOPE':<18} {'RISK':<20} STATE")
     for r in rows:
         flags = f"{r['risk']}{', destructive' if r['destructive'] else ''}"
         typer.echo(f"{r['name']:<24} {r['pack']:<12} {r['scope']:<18} {flags:<20} {r['state']}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,7 @@ app = typer.Typer(
     help="ActionDesk: a ChatOps bot that turns the service desk into a system of action.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: a boolean flag reads `--json`, not `--json <bool>` as rich help shows it
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
@@ -228,8 +230,14 @@ def audit_export(case: Annotated[str | None, typer.Option("--case", help="Only t
     try:
         for entry in open_store(_settings(), migrate=False).audit(case):
             out.write(json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True) + "\n")
+        out.flush()
     except ActionDeskError as exc:
         raise _fail(exc) from None
+    except BrokenPipeError:
+        # the reader stopped (`audit export | head`): end quietly; stdout goes to /dev/null so that the
+        # interpreter's own flush at exit does not raise again (the recipe of Python's signal docs)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
 
 
 @scenario_app.command("run")

@@ -21,6 +21,9 @@ from actiondesk.core.settings import Settings
 from actiondesk.core.tracing import current_case
 
 _INSTALLED = "_actiondesk_handler"
+# Libraries whose INFO lines are routine: APScheduler's "Running job ... executed successfully" (two lines per
+# firing, every two seconds) and alembic's migration steps (on every CLI command that opens the database).
+ROUTINE = ("apscheduler", "alembic")
 
 
 def _trace_ids() -> tuple[str | None, str | None]:
@@ -62,6 +65,14 @@ class TextFormatter(logging.Formatter):
         return text
 
 
+def _routine_at_debug(record: logging.LogRecord) -> bool:
+    """A handler filter: the routine libraries' INFO records become DEBUG records, shown only at DEBUG."""
+    if record.levelno == logging.INFO and record.name.split(".", 1)[0] in ROUTINE:
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+    return True
+
+
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """Send every record at ``ACTIONDESK_LOG_LEVEL`` and above to stderr in ``ACTIONDESK_LOG_FORMAT``.
 
@@ -75,6 +86,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
     setattr(handler, _INSTALLED, True)
+    handler.addFilter(_routine_at_debug)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     logging.captureWarnings(settings.log_format == "json")

@@ -96,7 +96,9 @@ def _evaluate(governance: Governance, row: PolicyRow) -> Decision:
 @policy_app.command("check")
 def check(
     action: Annotated[str, typer.Option("--action", help="Catalog action, e.g. rollback_deployment.")],
-    service: Annotated[str, typer.Option("--service", help="Service of the estate it acts on.")],
+    service: Annotated[
+        str, typer.Option("--service", "--target", help="The service, person, host or application it acts on.")
+    ],
     env: Annotated[str | None, typer.Option("--env", help="Evaluate as if the service ran in ENV.")] = None,
     at: Annotated[str | None, typer.Option("--at", help="When (ISO 8601; default now).")] = None,
     requester: Annotated[str | None, typer.Option("--requester", help="Who asks.")] = None,

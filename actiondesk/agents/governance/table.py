@@ -85,10 +85,12 @@ def load_table(path: Path) -> PolicyTable:
         raise ConfigurationError(f"{path}: {problems}") from None
 
 
-def _service(governance: Governance, row: PolicyRow) -> Service:
+def _service(governance: Governance, row: PolicyRow, kind: str = "service") -> Service:
+    """The row's target: a service of the estate, or (for an action on a person, a host or an application) the
+    target governance decides for when the console or chat asks, under its own name and its kind's tier."""
     if row.service is not None:
         try:
-            service = governance.inventory.service(row.service)
+            service = governance.target(kind, row.service)
         except UnknownServiceError:
             if row.tier is None:
                 raise
@@ -116,7 +118,7 @@ def evaluate_row(governance: Governance, row: PolicyRow, now: datetime) -> Decis
             autonomy_level=AutonomyLevel.AUTONOMOUS,
             policy_hash=snapshot.hash,
         )
-    service = _service(governance, row)
+    service = _service(governance, row, spec.target_kind)
     call = ActionCall(action=row.action, params={"service": service.name})
     facts = governance.facts_for(
         call, risk, bool(spec.destructive), service, at, requester=row.requester, confidence=row.confidence

@@ -49,6 +49,7 @@ class TeamsConfig:
     oauth_url: str
     issuer: str = PUBLIC_ISSUER
     scope: str = PUBLIC_SCOPE
+    configured: bool = False  # some Teams setting is set (a password, tenant, token endpoint or notify channel)
 
     @property
     def development(self) -> bool:
@@ -75,13 +76,21 @@ class TeamsConfig:
                 "ACTIONDESK_TEAMS_OPENID_METADATA_URL", settings.teams_openid_metadata_url.strip()
             ),
             oauth_url=checked_url("ACTIONDESK_TEAMS_OAUTH_URL", oauth_url),
+            configured=bool(
+                app_id or password or tenant or settings.teams_oauth_url.strip() or settings.teams_notify_channel
+            ),
         )
 
 
 def banner(config: TeamsConfig) -> str | None:
-    """What `serve` announces at start when Teams runs without authentication."""
-    if not config.development:
+    """What `serve` announces at start when Teams is configured but runs without authentication (no app id).
+    With no Teams setting at all nothing is said at start; the first activity that arrives says it instead."""
+    if not config.development or not config.configured:
         return None
+    return development_warning()
+
+
+def development_warning() -> str:
     return (
         "WARNING: MICROSOFT_APP_ID is empty: Teams /api/messages runs in LOCAL DEVELOPMENT MODE. "
         "No token is checked: only requests from this machine with loopback serviceUrls are answered."

@@ -20,7 +20,7 @@ from actiondesk.bot import jsonbody
 from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER
 from actiondesk.bot.teams.adapter import TeamsAuthentication, build_adapter
 from actiondesk.bot.teams.bot import Desk, DeskBot
-from actiondesk.bot.teams.config import TeamsConfig, banner, is_loopback
+from actiondesk.bot.teams.config import TeamsConfig, banner, development_warning, is_loopback
 from actiondesk.bot.teams.keys import SigningKeys
 from actiondesk.bot.teams.notifier import Notifier, stop
 from actiondesk.bot.teams.threads import Threads
@@ -40,6 +40,7 @@ class TeamsSurface:
     bot: DeskBot
     notifier: Notifier
     task: asyncio.Task[None] | None = None
+    warned: bool = False  # the development-mode warning was said (at start, or at the first activity)
 
 
 SURFACE = web.AppKey("teams", TeamsSurface)
@@ -55,6 +56,9 @@ async def messages(request: web.Request) -> web.Response:
         # no token is checked in this mode, so the peer must be this machine, whatever serviceUrl the body claims
         log.warning("teams: local development mode refused a request from %s", request.remote)
         return _refuse(403, "local development mode answers only requests from this machine")
+    if surface.config.development and not surface.warned:
+        surface.warned = True
+        log.warning("%s", development_warning())
     if "application/json" not in request.headers.get("Content-Type", ""):
         return _refuse(415, "expected application/json")
     try:

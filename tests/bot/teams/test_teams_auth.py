@@ -170,10 +170,13 @@ def test_plain_http_endpoints_are_refused_unless_loopback(tmp_path):
     assert TeamsConfig.from_settings(loopback).openid_metadata_url == "http://127.0.0.1:9/openid"
 
 
-def test_an_empty_app_id_is_announced_as_development_mode(tmp_path):
-    config = TeamsConfig.from_settings(settings_for(tmp_path, None))
+def test_an_empty_app_id_is_announced_as_development_mode_when_teams_is_configured(tmp_path):
+    config = TeamsConfig.from_settings(settings_for(tmp_path, None, teams_notify_channel="19:ops@thread.tacv2"))
     assert config.development
     assert "LOCAL DEVELOPMENT MODE" in (banner(config) or "")
+    unconfigured = TeamsConfig.from_settings(settings_for(tmp_path, None))
+    assert unconfigured.development
+    assert banner(unconfigured) is None  # said at the first activity instead
 
 
 async def test_development_mode_accepts_only_loopback_service_urls(tmp_path):

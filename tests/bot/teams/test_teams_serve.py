@@ -1,5 +1,6 @@
-"""`actiondesk serve` without MICROSOFT_APP_ID says loudly that Teams runs in local development mode, and
-with a bad Teams endpoint it refuses to start."""
+"""`actiondesk serve` with Teams configured but without MICROSOFT_APP_ID says loudly that Teams runs in local
+development mode (and says nothing about Teams when nothing of Teams is configured); with a bad Teams endpoint it
+refuses to start."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -22,7 +24,7 @@ def test_serve_announces_teams_development_mode(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "actiondesk", "serve", "--host", "127.0.0.1", "--port", "0"],
         cwd=tmp_path,
-        env=_env(tmp_path),
+        env=_env(tmp_path, ACTIONDESK_TEAMS_NOTIFY_CHANNEL="19:ops@thread.tacv2"),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -42,6 +44,35 @@ def test_serve_announces_teams_development_mode(tmp_path):
         process.wait(timeout=30)
     assert any("ActionDesk serving on" in line for line in seen), "".join(seen)
     assert "LOCAL DEVELOPMENT MODE" in seen[-1]
+
+
+def test_serve_without_teams_settings_says_nothing_about_teams(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "actiondesk", "serve", "--host", "127.0.0.1", "--port", "0"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    watchdog = threading.Timer(60, process.kill)
+    watchdog.start()
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            seen.append(line)
+            if "ActionDesk serving on" in line:
+                break
+        time.sleep(3)  # the warning, when there is one, follows "serving on" at once
+    finally:
+        watchdog.cancel()
+        process.terminate()
+        rest, _ = process.communicate(timeout=30)
+    output = "".join(seen) + rest
+    assert "ActionDesk serving on" in output
+    assert "LOCAL DEVELOPMENT MODE" not in output
+    assert "Running job" not in output  # the scheduler's routine lines are DEBUG
 
 
 def test_serve_refuses_a_plain_http_token_endpoint(tmp_path):
