@@ -4,8 +4,9 @@ exposition format at /metrics."""
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -76,25 +77,40 @@ def report(store: SqlStore, start: datetime, end: datetime, infra_cost_per_hour:
     return compute(facts, start, end, infra_cost_per_hour, reasons)
 
 
-def daily(store: SqlStore, start: datetime, end: datetime, infra_cost_per_hour: float) -> list[dict[str, JsonValue]]:
-    """One point a day: MTTR (mean) and FCR, for the dashboard's charts."""
+def daily(
+    store: SqlStore, start: datetime, end: datetime, infra_cost_per_hour: float, zone: tzinfo = UTC
+) -> list[dict[str, JsonValue]]:
+    """One point per calendar day in ``zone`` (the viewer's time zone), from the day ``start`` falls on to the
+    day ``end`` falls on, each clipped to [start, end): MTTR (mean) and FCR with its base (how many of the
+    closed cases were resolved at first contact), for the dashboard's charts. Today's cases are under today."""
     facts, _ = gather(store, start, end)
     points: list[dict[str, JsonValue]] = []
-    day = start
-    while day < end:
-        nxt = min(end, day + timedelta(days=1))
-        r = compute(facts, day, nxt, infra_cost_per_hour)
+    day = start.astimezone(zone).date()
+    while (midnight := datetime.combine(day, time(), zone)) < end:
+        nxt = datetime.combine(day + timedelta(days=1), time(), zone)  # a calendar day, 23 or 25 hours at DST
+        r = compute(facts, max(midnight, start), min(nxt, end), infra_cost_per_hour)
+        closed = r.cases - r.open
         points.append(
             {
-                "day": day.date().isoformat(),
+                "day": day.isoformat(),
                 "cases": r.cases,
                 "resolved": r.resolved,
+                "closed": closed,
+                "first_contact": round(r.fcr * closed) if r.fcr is not None else 0,
                 "mttr_seconds": r.mttr.mean,
                 "fcr": r.fcr,
             }
         )
-        day = nxt
+        day += timedelta(days=1)
     return points
+
+
+def calendar_period(clock: Clock, days: float, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The last ``days`` calendar days in ``zone``, today included: from midnight ``ceil(days) - 1`` days ago
+    (local time) until now."""
+    end = clock.now()
+    first = end.astimezone(zone).date() - timedelta(days=max(1, math.ceil(days)) - 1)
+    return datetime.combine(first, time(), zone), end
 
 
 def as_json(r: Report) -> dict[str, JsonValue]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import statistics
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from authn import bearer
@@ -12,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate, load_scenario
 from actiondesk.adapters.store import SqlStore
+from actiondesk.bot import metrics
 from actiondesk.bot.app import build_runtime, policy_from_settings
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.scenario import run_scenario
@@ -169,3 +171,37 @@ async def test_no_data_yet_means_absent_not_zero_and_cases_by_status_is_a_gauge(
     assert now["open"] == 1
     assert now["escalated"] == 1
     assert {s.labels["status"]: s.value for s in moved["actiondesk_cases"].samples}["open"] == 0  # a gauge may fall
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin"])
+async def test_the_days_are_calendar_days_in_the_viewers_time_zone_with_today_last(client, zone):
+    """Defect: a day was a 24-hour window ending now, labelled with its UTC start date, so today's cases were
+    filed under yesterday. With tz= the days are calendar days there, and a case opened now is under today."""
+    http, _ = client
+    opened = await http.post("/api/cases", json={"text": "my laptop will not boot"})
+    assert opened.status in (200, 201), await opened.text()
+    answer = await http.get(f"/api/metrics?days=3&tz={zone}")
+    assert answer.status == 200
+    body = await answer.json()
+    today = datetime.now(ZoneInfo(zone)).date()
+    assert body["time_zone"] == zone
+    assert [d["day"] for d in body["daily"]] == [(today - timedelta(days=n)).isoformat() for n in (2, 1, 0)]
+    assert body["daily"][-1]["cases"] >= 1  # the case opened a moment ago is today's
+    assert all(set(d) >= {"closed", "first_contact"} for d in body["daily"])
+
+
+async def test_an_unknown_time_zone_is_a_clear_error(client):
+    http, _ = client
+    for zone in ("Mars/Olympus_Mons", "../../etc/passwd", ""):
+        answer = await http.get(f"/api/metrics?days=7&tz={zone}")
+        assert answer.status == 400, zone
+        assert "tz" in (await answer.json())["error"]
+
+
+def test_a_day_across_a_clock_change_is_one_calendar_day(store: SqlStore):
+    """Europe/Berlin leaves summer time on 2026-10-25 (a 25-hour day): every date appears once, in order."""
+    zone = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 10, 23, tzinfo=zone)
+    end = datetime(2026, 10, 28, 12, tzinfo=zone)
+    days = [d["day"] for d in metrics.daily(store, start, end, 0.0, zone)]
+    assert days == ["2026-10-23", "2026-10-24", "2026-10-25", "2026-10-26", "2026-10-27", "2026-10-28"]

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import UTC, tzinfo
 from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -241,13 +243,22 @@ async def metrics_json(request: web.Request) -> web.Response:
         return _error(400, "days must be a number")
     if not 0 < days <= 366:
         return _error(400, "days must be between 0 and 366")
-    start, end = metrics.period(runtime.clock, days)
+    zone: tzinfo = UTC
+    if "tz" in request.query:  # the viewer's time zone: the period is whole calendar days there, today included
+        try:
+            zone = ZoneInfo(request.query["tz"])
+        except (ZoneInfoNotFoundError, ValueError):
+            return _error(400, "tz must be an IANA time zone name, like Europe/Berlin")
+        start, end = metrics.calendar_period(runtime.clock, days, zone)
+    else:
+        start, end = metrics.period(runtime.clock, days)
     infra = runtime.settings.infra_cost_per_hour
 
     def read() -> dict:
         return {
             "report": metrics.as_json(metrics.report(runtime.store, start, end, infra)),
-            "daily": metrics.daily(runtime.store, start, end, infra),
+            "daily": metrics.daily(runtime.store, start, end, infra, zone),
+            "time_zone": str(zone),
         }
 
     return web.json_response(await asyncio.to_thread(read))

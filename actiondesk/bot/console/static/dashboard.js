@@ -1,12 +1,11 @@
-/* The resolution dashboard: reads /api/metrics and draws MTTR, FCR and cost charts on canvases. */
+/* The resolution dashboard: reads /api/metrics (calendar days in the viewer's time zone) and draws the MTTR,
+   FCR and cost charts with Chart.js (chart.umd.min.js, vendored with its licence beside it). */
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
 const BRAND = "#2557d6";
 const GREEN = "#137a48";
 const AMBER = "#9a5b00";
-const GRID = "#e3e7ee";
-const TEXT = "#4a5568";
 
 function minutes(seconds) {
   if (seconds === null || seconds === undefined) return "–";
@@ -14,112 +13,131 @@ function minutes(seconds) {
   if (seconds < 5400) return `${(seconds / 60).toFixed(1)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
 }
-const percent = (v) => (v === null || v === undefined ? "–" : `${Math.round(v * 100)} %`);
+const percent = (v) => (v === null || v === undefined ? "–" : `${Math.round(Math.min(1, v) * 100)} %`);
 const dollars = (v) => (v === null || v === undefined ? "–" : `$${v.toFixed(v < 1 ? 3 : 2)}`);
 
 function setText(testid, text) {
   $(`[data-testid="${testid}"]`).textContent = text;
 }
 
-function axes(ctx, w, h, pad, maxY, labelY) {
-  ctx.strokeStyle = GRID;
-  ctx.fillStyle = TEXT;
-  ctx.font = "11px sans-serif";
-  ctx.lineWidth = 1;
-  for (let i = 0; i <= 4; i += 1) {
-    const y = h - pad.b - ((h - pad.t - pad.b) * i) / 4;
-    ctx.beginPath();
-    ctx.moveTo(pad.l, y);
-    ctx.lineTo(w - pad.r, y);
-    ctx.stroke();
-    ctx.fillText(labelY((maxY * i) / 4), 4, y + 4);
+// The viewer's time zone: the server buckets the days as calendar days there, so today's cases are under today.
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+const drawn = {};
+
+// MTTR's unit follows the values: seconds under two minutes, hours from two hours, else minutes.
+function timeUnit(maxSeconds) {
+  if (maxSeconds < 120) return { name: "seconds", short: "s", per: 1 };
+  if (maxSeconds >= 7200) return { name: "hours", short: "h", per: 3600 };
+  return { name: "minutes", short: "min", per: 60 };
+}
+
+const dayLabel = (day) => new Date(`${day}T12:00:00`).toLocaleDateString(undefined, { month: "short", day: "numeric" });
+
+function numeric(value, index, ticks) {
+  return window.Chart.Ticks.formatters.numeric.call(this, value, index, ticks);
+}
+
+function show(name, canvas, why) {
+  const empty = $(`[data-testid="chart-${name}-empty"]`);
+  if (drawn[name]) {
+    drawn[name].destroy();
+    delete drawn[name];
   }
+  empty.textContent = why || "";
+  empty.hidden = !why;
+  canvas.hidden = Boolean(why);
+  canvas.dataset.state = why ? "empty" : "drawn";
 }
 
-function emptyState(canvas, text) {
-  const ctx = canvas.getContext("2d");
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  ctx.fillStyle = TEXT;
-  ctx.font = "13px sans-serif";
-  ctx.fillText(text, 16, canvas.height / 2);
-  canvas.dataset.state = "empty";
+function draw(name, canvas, config, points) {
+  show(name, canvas, null);
+  config.options = { responsive: true, maintainAspectRatio: false, animation: false, ...config.options };
+  drawn[name] = new window.Chart(canvas, config);
+  canvas.dataset.points = String(points);
 }
 
-function series(canvas, points, key, color, format, kind) {
-  const values = points.map((p) => p[key]);
-  const present = values.filter((v) => v !== null && v !== undefined);
-  if (!present.length) return emptyState(canvas, "No resolved cases in this period.");
-  const ctx = canvas.getContext("2d");
-  const w = canvas.width;
-  const h = canvas.height;
-  const pad = { l: 52, r: 12, t: 12, b: 28 };
-  ctx.clearRect(0, 0, w, h);
-  const maxY = Math.max(...present) * 1.15 || 1;
-  axes(ctx, w, h, pad, maxY, format);
-  const step = (w - pad.l - pad.r) / Math.max(1, points.length);
-  const y = (v) => h - pad.b - ((h - pad.t - pad.b) * v) / maxY;
-  ctx.fillStyle = TEXT;
-  points.forEach((p, i) => {
-    if (points.length <= 14 || i % Math.ceil(points.length / 10) === 0) {
-      ctx.fillText(p.day.slice(5), pad.l + i * step + 2, h - 8);
-    }
-  });
-  ctx.fillStyle = color;
-  ctx.strokeStyle = color;
-  ctx.lineWidth = 2.5;
-  if (kind === "bars") {
-    values.forEach((v, i) => {
-      if (v === null || v === undefined) return;
-      ctx.fillRect(pad.l + i * step + step * 0.2, y(v), Math.max(3, step * 0.6), h - pad.b - y(v));
-    });
-  } else {
-    ctx.beginPath();
-    let started = false;
-    values.forEach((v, i) => {
-      if (v === null || v === undefined) return;
-      const x = pad.l + i * step + step / 2;
-      if (!started) ctx.moveTo(x, y(v));
-      else ctx.lineTo(x, y(v));
-      started = true;
-    });
-    ctx.stroke();
-    values.forEach((v, i) => {
-      if (v === null || v === undefined) return;
-      const x = pad.l + i * step + step / 2;
-      ctx.globalAlpha = 0.25;  // a stem to the axis keeps a lone day readable
-      ctx.fillRect(x - 1.5, y(v), 3, h - pad.b - y(v));
-      ctx.globalAlpha = 1;
-      ctx.beginPath();
-      ctx.arc(x, y(v), 5, 0, Math.PI * 2);
-      ctx.fill();
-    });
+function mttrChart(canvas, daily, period) {
+  const present = daily.filter((d) => d.mttr_seconds !== null && d.mttr_seconds !== undefined);
+  if (!present.length) {
+    return show("mttr", canvas, `No case was resolved ${period}: MTTR is measured on resolved cases only.`);
   }
-  canvas.dataset.state = "drawn";
-  canvas.dataset.points = String(present.length);
+  const unit = timeUnit(Math.max(...present.map((d) => d.mttr_seconds)));
+  setText("mttr-unit", unit.name);
+  draw("mttr", canvas, {
+    type: "line",
+    data: {
+      labels: daily.map((d) => dayLabel(d.day)),
+      datasets: [{
+        label: `MTTR (${unit.name})`,
+        data: daily.map((d) => (d.mttr_seconds === null ? null : d.mttr_seconds / unit.per)),
+        borderColor: BRAND, backgroundColor: BRAND, pointRadius: 5, spanGaps: true,
+      }],
+    },
+    options: {
+      plugins: { legend: { display: false }, tooltip: { callbacks: {
+        label: (item) => `${minutes(daily[item.dataIndex].mttr_seconds)} (${daily[item.dataIndex].resolved} resolved)`,
+      } } },
+      scales: {
+        y: { beginAtZero: true, title: { display: true, text: unit.name },
+          ticks: { callback(value, index, ticks) { return `${numeric.call(this, value, index, ticks)} ${unit.short}`; } } },
+        x: { ticks: { autoSkip: true, maxRotation: 0 } },
+      },
+    },
+  }, present.length);
 }
 
-function patterns(canvas, costs) {
+function fcrChart(canvas, daily, period) {
+  const present = daily.filter((d) => d.fcr !== null && d.fcr !== undefined);
+  if (!present.length) {
+    return show("fcr", canvas, `No case was closed ${period}: first-contact resolution is a share of closed cases.`);
+  }
+  draw("fcr", canvas, {
+    type: "bar",
+    data: {
+      labels: daily.map((d) => dayLabel(d.day)),
+      datasets: [{
+        label: "first-contact resolution (%)",
+        data: daily.map((d) => (d.fcr === null ? null : Math.min(100, d.fcr * 100))),
+        backgroundColor: GREEN, maxBarThickness: 36, minBarLength: 3,
+      }],
+    },
+    options: {
+      plugins: { legend: { display: false }, tooltip: { callbacks: {
+        label: (item) => {
+          const d = daily[item.dataIndex];
+          return `${percent(d.fcr)}: ${d.first_contact} of ${d.closed} closed`;
+        },
+      } } },
+      scales: {
+        y: { min: 0, max: 100, title: { display: true, text: "%" },
+          ticks: { stepSize: 25, callback: (value) => `${value} %` } },
+        x: { ticks: { autoSkip: true, maxRotation: 0 } },
+      },
+    },
+  }, present.length);
+}
+
+function costChart(canvas, costs, period) {
   const entries = Object.entries(costs);
-  if (!entries.length) return emptyState(canvas, "No resolved cases in this period.");
-  const ctx = canvas.getContext("2d");
-  const w = canvas.width;
-  const h = canvas.height;
-  ctx.clearRect(0, 0, w, h);
-  const max = Math.max(...entries.map(([, v]) => v)) || 1;
-  const row = Math.min(40, (h - 20) / entries.length);
-  ctx.font = "12px sans-serif";
-  entries.forEach(([name, value], i) => {
-    const top = 10 + i * row;
-    ctx.fillStyle = TEXT;
-    ctx.fillText(name, 8, top + row / 2 + 4);
-    ctx.fillStyle = AMBER;
-    const width = Math.max(3, ((w - 320) * value) / max);
-    ctx.fillRect(220, top + 4, width, row - 10);
-    ctx.fillStyle = TEXT;
-    ctx.fillText(dollars(value), 226 + width, top + row / 2 + 4);
-  });
-  canvas.dataset.state = "drawn";
-  canvas.dataset.points = String(entries.length);
+  if (!entries.length) {
+    return show("cost", canvas, `No request was resolved ${period}, so no cost per resolved request.`);
+  }
+  draw("cost", canvas, {
+    type: "bar",
+    data: {
+      labels: entries.map(([name]) => name),
+      datasets: [{ label: "USD per resolved request", data: entries.map(([, v]) => v), backgroundColor: AMBER,
+        maxBarThickness: 28, minBarLength: 3 }],
+    },
+    options: {
+      indexAxis: "y",
+      plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item) => dollars(item.raw) } } },
+      scales: {
+        x: { beginAtZero: true, title: { display: true, text: "USD" },
+          ticks: { callback(value, index, ticks) { return `$${numeric.call(this, value, index, ticks)}`; } } },
+      },
+    },
+  }, entries.length);
 }
 
 function addRow(body, texts, data) {
@@ -193,7 +211,7 @@ async function load() {
   const error = $('[data-testid="dash-error"]');
   let body;
   try {
-    const answer = await fetch(`/api/metrics?days=${encodeURIComponent(days)}`);
+    const answer = await fetch(`/api/metrics?days=${encodeURIComponent(days)}&tz=${encodeURIComponent(ZONE)}`);
     body = await answer.json();
     if (!answer.ok) throw new Error(body.error || answer.statusText);
   } catch (exc) {
@@ -205,8 +223,11 @@ async function load() {
   const r = body.report;
   setText("kpi-mttr", minutes(r.mttr.mean));
   setText("kpi-mttr-net", r.mttr.count ? `${minutes(r.mttr_without_approval.mean)} without approval wait` : "");
-  setText("kpi-fcr", percent(r.fcr));
-  setText("kpi-closed", `${r.resolved} resolved of ${r.cases} cases`);
+  setText("kpi-fcr", percent(r.fcr === null ? null : Math.min(1, r.fcr)));
+  const closed = r.cases - r.open;
+  const firstContact = r.fcr === null ? 0 : Math.round(r.fcr * closed);
+  setText("kpi-closed", closed ? `${firstContact} of ${closed} closed · ${r.resolved} resolved of ${r.cases} cases`
+    : `none closed · ${r.cases} cases`);
   setText("kpi-cost", dollars(r.cost_per_resolved_usd));
   setText("kpi-cost-note", `${r.llm_calls} model calls, ${r.tokens} tokens`);
   setText("kpi-wait", minutes(r.approval_wait.mean));
@@ -216,10 +237,11 @@ async function load() {
   setText("kpi-breaker", [pickedUp, r.breaker_trips ? `${r.breaker_trips} breaker trips` : ""].filter(Boolean).join(" · "));
   owners($('[data-testid="owners-body"]'), r);
   await changes($('[data-testid="changes-body"]'));
-  series($('[data-chart="mttr"]'), body.daily.map((d) => ({ ...d, mttr_minutes: d.mttr_seconds === null ? null : d.mttr_seconds / 60 })),
-    "mttr_minutes", BRAND, (v) => v.toFixed(1), "line");
-  series($('[data-chart="fcr"]'), body.daily, "fcr", GREEN, (v) => `${Math.round(v * 100)}%`, "bars");
-  patterns($('[data-chart="cost"]'), r.cost_per_resolved_by_pattern);
+  const period = days === "1" ? "today" : `in the last ${days} days`;
+  setText("time-zone", body.time_zone || ZONE);
+  mttrChart($('[data-chart="mttr"]'), body.daily, period);
+  fcrChart($('[data-chart="fcr"]'), body.daily, period);
+  costChart($('[data-chart="cost"]'), r.cost_per_resolved_by_pattern, period);
   patternTable($('[data-testid="pattern-mttr"]'), r.mttr_by_pattern);
   document.body.dataset.loaded = days;
 }
