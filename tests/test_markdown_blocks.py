@@ -122,3 +122,13 @@ def test_the_checks_catch_what_they_are_for():
     assert mermaid_problems(["flowhcart LR", "a --> b"]) == ["unknown diagram type 'flowhcart'"]
     nested = blocks("````md\n```sh\nmake\n```\n````\n", Path("x.md"))
     assert [(b.info, b.closed) for b in nested] == [("md", True)]
+
+
+IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_local_picture_a_page_shows_is_in_the_repository(page):
+    for target in IMAGE.findall(page.read_text(encoding="utf-8")):
+        if "://" not in target:
+            assert (page.parent / target).is_file(), f"{page.name} shows {target}, which is missing"

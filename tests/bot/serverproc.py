@@ -11,8 +11,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 READY = re.compile(r"ActionDesk serving on (http://[^\s\"]+)")  # a text line, or a JSON log line's message
 START_TIMEOUT_SECONDS = 60.0
@@ -94,3 +98,15 @@ def signed_in(url: str, person: str) -> httpx.Client:
     answer.raise_for_status()
     cookie = answer.headers["set-cookie"].split(";", 1)[0]
     return httpx.Client(base_url=url, headers={"Cookie": cookie, "Origin": url}, timeout=10)
+
+
+def keep_screenshot(page: Page, name: str, *, full_page: bool = False) -> Path | None:
+    """Also write the page's screenshot into ACTIONDESK_SCREENSHOTS_DIR when it is set (the README's pictures:
+    `ACTIONDESK_SCREENSHOTS_DIR=docs .venv/bin/pytest -m browser`)."""
+    folder = os.environ.get("ACTIONDESK_SCREENSHOTS_DIR")
+    if not folder:
+        return None
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=full_page)
+    return path

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from serverproc import ServerProcess, server_env
+from serverproc import ServerProcess, keep_screenshot, server_env
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -122,6 +122,7 @@ def test_reporter_cannot_approve_then_sre_approves_and_the_case_resolves(
 
     page.get_by_test_id("details").evaluate("panel => { panel.scrollTop = 0; }")
     page.screenshot(path=str(tmp_path / "console-resolved.png"))
+    keep_screenshot(page, "console.png")
 
 
 def test_a_handed_off_case_names_its_owner_and_take_it_picks_it_up(page: Page, server: ServerProcess) -> None:

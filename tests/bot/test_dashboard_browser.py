@@ -4,7 +4,6 @@ base, empty panels that say why, and a screenshot."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import pytest
-from serverproc import ROOT, ServerProcess, server_env, signed_in, wait_for
+from serverproc import ROOT, ServerProcess, keep_screenshot, server_env, signed_in, wait_for
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -72,13 +71,6 @@ def _open(browser: Browser, url: str, days: int = DAYS, zone: str = "UTC") -> Pa
     return page
 
 
-def _screenshot(page: Page, name: str) -> None:
-    """Into ACTIONDESK_SCREENSHOTS_DIR (the README's pictures in docs/) when it is set."""
-    folder = os.environ.get("ACTIONDESK_SCREENSHOTS_DIR")
-    if folder:
-        page.screenshot(path=str(Path(folder) / name), full_page=True)
-
-
 SCALE = """([chart, axis]) => {
   const drawn = Chart.getChart(document.querySelector(`[data-chart='${chart}']`));
   return {ticks: drawn.scales[axis].ticks.map((t) => t.label), labels: drawn.data.labels,
@@ -119,7 +111,7 @@ def test_the_dashboard_draws_mttr_fcr_and_cost_charts(browser: Browser, server: 
     shot = tmp_path / "dashboard.png"  # kept by pytest's tmp_path retention for people to look at
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
-    _screenshot(page, "dashboard.png")
+    keep_screenshot(page, "dashboard.png", full_page=True)
     page.context.close()
 
 
