@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -179,7 +180,10 @@ def test_an_empty_app_id_is_announced_as_development_mode_when_teams_is_configur
     assert banner(unconfigured) is None  # said at the first activity instead
 
 
-async def test_development_mode_accepts_only_loopback_service_urls(tmp_path):
+async def test_development_mode_accepts_only_loopback_service_urls(tmp_path, caplog):
+    """...and the first activity it answers says, once, that nothing is authenticated (no Teams setting was
+    configured, so the server said nothing about Teams at start)."""
+    caplog.set_level(logging.WARNING, logger="actiondesk.bot.teams.routes")
     connector = Connector()
     await connector.start_connector()
     desk = await start_desk(settings_for(tmp_path, None))
@@ -189,8 +193,12 @@ async def test_development_mode_accepts_only_loopback_service_urls(tmp_path):
             assert (await http.post(f"{desk.url}/api/messages", json=remote)).status_code == 403
             local = mention(connector.url, "payment gateway is throwing 500s")
             assert (await http.post(f"{desk.url}/api/messages", json=local)).status_code == 201
+            again = mention(connector.url, "search is really slow")
+            assert (await http.post(f"{desk.url}/api/messages", json=again)).status_code == 201
         sent = await connector.wait_for(lambda calls: [c for c in calls if c.method == "POST"])
         assert sent[0].authorization is None
+        warned = [r for r in caplog.records if "LOCAL DEVELOPMENT MODE" in r.getMessage()]
+        assert len(warned) == 1
     finally:
         await desk.runner.cleanup()
         await connector.stop()
