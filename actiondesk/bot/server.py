@@ -31,10 +31,14 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
     add_auth(app, access or AccessConfig.from_settings(runtime.settings))
     app[FEED] = feed
     settings = runtime.settings
-    app[WORKER] = CaseWorker(runtime.loop, RetryPolicy(settings.step_attempts, settings.step_retry_seconds))
+    # cases run on a thread pool of their own; requests keep the event loop's default executor to themselves
+    worker = CaseWorker(
+        runtime.loop, RetryPolicy(settings.step_attempts, settings.step_retry_seconds), workers=settings.case_workers
+    )
+    app[WORKER] = worker
     # approvals expiry and escalation, chaos schedules, calendar and policy re-reads, resuming cases;
     # built here so that a bad schedule stops the start before the server listens
-    app[SCHEDULER] = Scheduler(runtime, resume=app[WORKER].resume)
+    app[SCHEDULER] = Scheduler(runtime, resume=worker.resume, offload=worker.job)
     if runtime.settings.tracing:
         app.middlewares.append(trace_requests)  # a server span per request; none at all without an endpoint
     add_routes(app)
