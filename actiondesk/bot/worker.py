@@ -1,18 +1,26 @@
 """Runs cases off the event loop, on a thread pool of their own: a burst of cases delays other cases, not people.
 
 Requests (probes, approvals, console reads, Slack and Teams acks) run their blocking calls on the event loop's
-default executor; case steps never do. A fixed number of drainers (``ACTIONDESK_CASE_WORKERS``) take case ids
-from a bounded backlog, one run per case at a time, each run on the case pool. A run whose step raised is tried
-again after the backoff StepRetries gives (agents/retries.py).
+default executor; case steps never do. A fixed number of drainers (``ACTIONDESK_CASE_WORKERS``) each run one
+case at a time on the case pool; one run per case at a time. A run whose step raised is tried again after the
+backoff StepRetries gives (agents/retries.py).
 
-Back-pressure: the backlog holds at most ``backlog`` ids. A kick past that is shed, not queued in memory: the
-case is already durable in the database, and the sweep (``resume``) picks it up once there is room. So a burst
-costs memory in proportion to the backlog, never to the burst.
+The queue is the database: a case with work to do (``QUEUED`` statuses, a timed one whose ``wake_at`` has come)
+and no unexpired lease is queued. The feeder claims as many as there are idle drainers (``CaseLoop.claim``:
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the write lock on SQLite), oldest first, whenever a drainer frees up or
+every ``poll_seconds``; so every replica on one database drains the same queue at its own pace, and a case a
+killed replica held is claimed again once its lease runs out. Nothing is lost with the process: the queue is
+the cases' own rows.
+
+A kick (a person answered, approved, wrote) is the fast lane ahead of the queue, in this process. Back-pressure:
+the lane holds at most ``backlog`` ids; a kick past that is shed, not held in memory, and the feeder claims the
+case from the database when its turn comes. A burst costs memory in proportion to the lane, never to the burst.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,6 +36,7 @@ T = TypeVar("T")
 
 DEFAULT_WORKERS = 4
 DEFAULT_BACKLOG = 10_000
+DEFAULT_POLL_SECONDS = 2.0
 
 
 class CaseWorker:
@@ -38,6 +47,7 @@ class CaseWorker:
         *,
         workers: int = DEFAULT_WORKERS,
         backlog: int = DEFAULT_BACKLOG,
+        poll_seconds: float = DEFAULT_POLL_SECONDS,
     ) -> None:
         if workers < 1 or backlog < 1:
             raise ValueError("a case worker needs at least one thread and room for one case")
@@ -45,6 +55,7 @@ class CaseWorker:
         self._retries = StepRetries(loop, policy or RetryPolicy())
         self.workers = workers
         self.backlog = backlog
+        self.poll_seconds = poll_seconds
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="case")
         # scheduled jobs (approvals expiry, the sweep's reads, reports): background too, but never behind a burst
         self._jobs = ThreadPoolExecutor(max_workers=2, thread_name_prefix="jobs")
@@ -54,10 +65,12 @@ class CaseWorker:
         self._backoff: dict[str, asyncio.TimerHandle] = {}  # a step raised: run again when the timer fires
         self._drainers: list[asyncio.Task[None]] = []
         self._work = asyncio.Event()
+        self._feed = asyncio.Event()  # a drainer freed up (or a kick was shed): claim queued cases now
         self._settled = asyncio.Event()
         self._settled.set()
         self._closed = False
-        self.shed = 0  # kicks refused because the backlog was full (the sweep picks those cases up)
+        self.shed = 0  # kicks refused because the backlog was full (the feeder claims those cases later)
+        self.claimed = 0  # cases this worker took from the database queue
 
     @property
     def running(self) -> bool:
@@ -83,9 +96,9 @@ class CaseWorker:
             return
         if len(self._pending) >= self.backlog:
             self.shed += 1
-            log.info("case %s: %d cases are waiting for a worker; the sweep will pick it up", case_id, self.backlog)
+            log.info("case %s: %d cases wait for a worker; it stays queued in the database", case_id, self.backlog)
             return
-        self._start()
+        self.start()
         self._pending[case_id] = None
         self._settled.clear()
         self._work.set()
@@ -98,11 +111,41 @@ class CaseWorker:
         """Run ``fn`` on the jobs pool: background work that waits neither for a request nor for a case step."""
         return await asyncio.get_running_loop().run_in_executor(self._jobs, fn, *args)
 
-    def _start(self) -> None:
-        if self._drainers:
+    def start(self) -> None:
+        """Start the drainers and the feeder on the running event loop (the first kick does it too)."""
+        if self._drainers or self._closed:
             return
         loop = asyncio.get_running_loop()
         self._drainers = [loop.create_task(self._drain(), name=f"case-drainer-{n}") for n in range(self.workers)]
+        self._drainers.append(loop.create_task(self._feeder(), name="case-feeder"))
+
+    async def _feeder(self) -> None:
+        while not self._closed:
+            self._feed.clear()  # a drainer freeing up while we claim sets it again: claim once more then
+            if await self._fill():
+                await self._feed.wait()  # every drainer has a case: claim more when one frees up
+                continue
+            with contextlib.suppress(TimeoutError):  # no news: poll (another replica's lease may have run out)
+                await asyncio.wait_for(self._feed.wait(), self.poll_seconds)
+
+    async def _fill(self) -> bool:
+        """Claim queued cases for the idle drainers; whether every drainer then has one."""
+        room = self.workers - len(self._running) - len(self._pending)
+        if room <= 0:
+            return True
+        try:
+            claimed = await self.job(self._loop.claim, room)
+        except Exception:  # the edge of a background job (the database failing): try again at the next poll
+            log.exception("claiming queued cases failed")
+            return False
+        for case_id in claimed:
+            if case_id in self._pending or case_id in self._running or case_id in self._backoff:
+                continue
+            self.claimed += 1
+            self._pending[case_id] = None
+            self._settled.clear()
+            self._work.set()
+        return len(claimed) >= room
 
     async def _drain(self) -> None:
         while not self._closed:
@@ -119,6 +162,7 @@ class CaseWorker:
                 if case_id in self._again and case_id not in self._backoff:
                     self._again.discard(case_id)
                     self.kick(case_id)
+                self._feed.set()
                 self._check_settled()
 
     async def _run(self, case_id: str) -> None:
@@ -143,21 +187,28 @@ class CaseWorker:
             self._settled.set()
 
     async def resume(self) -> int:
-        """Kick the cases nobody is working on, and the scheduled ones whose date has come."""
-        cases = await self.job(self._loop.resumable)
-        cases += await self.job(self._loop.due)
+        """Kick the scheduled cases whose date has come, and wake the feeder for the queue; how many were kicked."""
+        self.start()
+        cases = await self.job(self._loop.due)
         deferred = await self.job(self._loop.store.deferred, self._loop.clock.now())
         busy = self._running | self._pending.keys() | self._backoff.keys()
         fresh = [c for c in cases if c.id not in busy and c.id not in deferred]
         for case in fresh:
             log.info("case %s: resuming from %s", case.id, case.status.value)
             self.kick(case.id)
+        self._feed.set()
         return len(fresh)
 
     async def idle(self) -> None:
-        """Wait until no case is waiting, running, or waiting out a backoff."""
-        while not self._settled.is_set():
-            await self._settled.wait()
+        """Wait until no case is waiting, running, waiting out a backoff, or queued in the database for now."""
+        while True:
+            while not self._settled.is_set():
+                await self._settled.wait()
+            if self._closed:
+                return
+            await self._fill()
+            if self._settled.is_set():
+                return
 
     async def close(self) -> None:
         """Take no more cases; a step already running on a thread finishes there (``drain`` waits for it)."""
@@ -166,6 +217,7 @@ class CaseWorker:
             handle.cancel()
         self._backoff.clear()
         self._pending.clear()
+        self._feed.set()
         for task in self._drainers:
             task.cancel()
         await asyncio.gather(*self._drainers, return_exceptions=True)
