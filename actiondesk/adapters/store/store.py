@@ -58,7 +58,9 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlUnitOfWork]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
         with translated(), writing(self._engine) as connection:
-            yield SqlUnitOfWork(connection)
+            uow = SqlUnitOfWork(connection)
+            yield uow
+            uow.close()
 
     def get_case(self, case_id: str) -> Case:
         with translated(), reading(self._engine) as connection:
