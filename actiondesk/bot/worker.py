@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from actiondesk.adapters.store.engine import background_writer
 from actiondesk.agents.loop import CaseLoop
 from actiondesk.agents.retries import RetryPolicy, StepRetries
 
@@ -56,9 +57,10 @@ class CaseWorker:
         self.workers = workers
         self.backlog = backlog
         self.poll_seconds = poll_seconds
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="case")
+        # both pools' SQLite writes yield to a waiting request's (adapters/store/engine.py's WriteGate)
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="case", initializer=background_writer)
         # scheduled jobs (approvals expiry, the sweep's reads, reports): background too, but never behind a burst
-        self._jobs = ThreadPoolExecutor(max_workers=2, thread_name_prefix="jobs")
+        self._jobs = ThreadPoolExecutor(2, thread_name_prefix="jobs", initializer=background_writer)
         self._pending: OrderedDict[str, None] = OrderedDict()  # waiting for a drainer, oldest first
         self._running: set[str] = set()
         self._again: set[str] = set()  # kicked while running: once more after the current run
