@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 WAITING = frozenset({CaseStatus.AWAITING_APPROVAL, CaseStatus.AWAITING_REPLY, CaseStatus.SCHEDULED})
 TIMED = frozenset({CaseStatus.WATCHING, CaseStatus.AWAITING_REPLY})  # waiting until ``wake_at``
+QUEUED = frozenset(s for s in CaseStatus if not s.terminal) - WAITING - TIMED  # work to do as soon as a worker is free
 ALERT_SURFACE = "alert"  # cases Alertmanager opened: nobody there to answer a question
 INVESTIGABLE = frozenset({FindingKind.UNKNOWN_SERVICE, FindingKind.UNEXPLAINED_ANOMALY, FindingKind.NO_ANOMALY})
 # A request's intake: the plan a message asks for (onboarding, offboarding), what is wrong with it, or None.
@@ -825,6 +826,15 @@ class CaseLoop:
     def wake(self, case_id: str) -> Case:
         """Run a scheduled case whose time has come (``run`` does the same; this name says why it is called)."""
         return self.run(case_id)
+
+    def claim(self, limit: int) -> list[str]:
+        """Lease up to ``limit`` queued cases (work to do now, nobody on them) to this worker, oldest first.
+
+        Scheduled cases are not in it: when their step may run is in their plan, and ``due`` finds them.
+        """
+        return self.store.claim_cases(
+            self.owner, self.clock.now(), self.settings.lease_seconds, limit, ready=QUEUED, timed=TIMED
+        )
 
     def resumable(self) -> list[Case]:
         """Cases a worker should pick up now: neither finished nor waiting for a person, nor for their wake time."""

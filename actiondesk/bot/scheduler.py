@@ -105,9 +105,16 @@ class Scheduler:
     """The jobs, runnable by hand (``fire``) and by APScheduler (``start``)."""
 
     def __init__(
-        self, runtime: Runtime, resume: Callable[[], Awaitable[int]] | None = None, *, owner: str | None = None
+        self,
+        runtime: Runtime,
+        resume: Callable[[], Awaitable[int]] | None = None,
+        *,
+        owner: str | None = None,
+        offload: Callable[[Callable[[], Any]], Awaitable[Any]] | None = None,
     ) -> None:
         self.runtime = runtime
+        # where a job's blocking body runs: the server passes its jobs pool, off the requests' default executor
+        self._offload = offload or asyncio.to_thread
         self.owner = owner or runtime.loop.owner
         self._resume = resume
         self.interval = sweep_interval(runtime)
@@ -181,7 +188,7 @@ class Scheduler:
 
     async def _job(self, name: str, body: Callable[[], object]) -> None:
         try:
-            await asyncio.to_thread(body)
+            await self._offload(body)
         except ActionDeskError as exc:
             log.error("job %s: %s", name, exc)
         except Exception:  # the edge of a scheduled job: log it and let the next firing try again
@@ -210,7 +217,7 @@ class Scheduler:
         if fire is None:
             return
         try:
-            text = await asyncio.to_thread(self.run_report, fire)
+            text = await self._offload(lambda: self.run_report(fire))
         except ActionDeskError as exc:
             log.error("job weekly-report: %s", exc)
             return

@@ -115,6 +115,7 @@ async def run_server(settings: Settings) -> None:
         if publisher is not None:
             # a case step still running in a worker thread finishes first (the process would wait for it anyway),
             # then the head as the stop leaves it is signed: nothing waits for the next interval
+            await app[WORKER].drain()
             await loop.shutdown_default_executor()
             try:
                 publisher.publish_once()

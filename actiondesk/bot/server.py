@@ -16,11 +16,11 @@ from actiondesk.bot.changes import add_change_routes
 from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER, add_routes
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.health import add_health_routes
-from actiondesk.bot.scheduler import Scheduler
+from actiondesk.bot.scheduler import Scheduler, sweep_interval
 from actiondesk.bot.slack import mount_slack
 from actiondesk.bot.teams.routes import mount_teams
 from actiondesk.bot.telemetry import trace_requests
-from actiondesk.bot.worker import CaseWorker
+from actiondesk.bot.worker import DEFAULT_POLL_SECONDS, CaseWorker
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,17 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
     add_auth(app, access or AccessConfig.from_settings(runtime.settings))
     app[FEED] = feed
     settings = runtime.settings
-    app[WORKER] = CaseWorker(runtime.loop, RetryPolicy(settings.step_attempts, settings.step_retry_seconds))
+    # cases run on a thread pool of their own; requests keep the event loop's default executor to themselves
+    worker = CaseWorker(
+        runtime.loop,
+        RetryPolicy(settings.step_attempts, settings.step_retry_seconds),
+        workers=settings.case_workers,
+        poll_seconds=min(DEFAULT_POLL_SECONDS, sweep_interval(runtime)),
+    )
+    app[WORKER] = worker
     # approvals expiry and escalation, chaos schedules, calendar and policy re-reads, resuming cases;
     # built here so that a bad schedule stops the start before the server listens
-    app[SCHEDULER] = Scheduler(runtime, resume=app[WORKER].resume)
+    app[SCHEDULER] = Scheduler(runtime, resume=worker.resume, offload=worker.job)
     if runtime.settings.tracing:
         app.middlewares.append(trace_requests)  # a server span per request; none at all without an endpoint
     add_routes(app)
@@ -47,9 +54,10 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
 
     async def startup(app: web.Application) -> None:
         feed.bind(asyncio.get_running_loop())
+        app[WORKER].start()  # the feeder claims the queued cases at once, a crashed run's too once its lease ends
         resumed = await app[WORKER].resume()
         if resumed:
-            log.info("resuming %d cases", resumed)
+            log.info("resuming %d scheduled cases", resumed)
         app[SCHEDULER].start()
 
     async def cleanup(app: web.Application) -> None:

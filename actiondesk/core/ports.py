@@ -408,6 +408,20 @@ class Store(Protocol):
 
     def release_lease(self, case_id: str, owner: str) -> None: ...
 
+    def claim_cases(
+        self,
+        owner: str,
+        now: datetime,
+        seconds: float,
+        limit: int,
+        *,
+        ready: frozenset[CaseStatus],
+        timed: frozenset[CaseStatus],
+    ) -> list[str]:
+        """Lease up to ``limit`` queued cases (in ``ready``, or in ``timed`` with their ``wake_at`` come; no
+        unexpired lease, no retry backoff running) to ``owner``, oldest first, none to two callers at once."""
+        ...
+
     def audit(self, case_id: str | None = None, after_seq: int = 0) -> Iterator[AuditEntry]: ...
 
     def audit_of_kind(self, kind: AuditKind, since: datetime) -> Iterator[AuditEntry]:

@@ -138,6 +138,12 @@ class Settings(BaseSettings):
         default=1800.0, gt=0, description="How long a question to the reporter waits for an answer before escalating."
     )
     lease_seconds: float = Field(default=30.0, gt=0, description="How long a replica holds a case it works on.")
+    case_workers: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Threads that work cases in one process (their own pool: requests never wait behind them).",
+    )
     granted_scopes: dict[str, list[str]] = Field(
         default_factory=dict,
         description='Narrow a pack\'s service account, JSON: {"deployments": ["deployments:read"]}.',

@@ -10,6 +10,8 @@ busy timeout instead of failing with SQLITE_BUSY when a read lock cannot be upgr
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -84,10 +86,75 @@ def _sqlite_begin(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class WriteGate:
+    """SQLite's one write lock, queued for in this process: a waiting writer is handed the lock in turn instead
+    of polling for it on the busy timeout (SQLite's busy handler sleeps and retries, so under a burst an unlucky
+    writer can starve past the timeout and fail). Writers from background threads (``background_writer``: the
+    case and jobs pools) go after every waiting request's writer, so an approval click never queues behind a
+    burst of case steps. Re-entrant on one thread, which then meets SQLite's own lock as before."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._owner: int | None = None
+        self._depth = 0
+        self._urgent = 0  # request writers waiting
+        self.waiting = 0  # writers waiting, of either kind
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        me = threading.get_ident()
+        urgent = not getattr(_thread_role, "background", False)
+        with self._cond:
+            if self._owner != me:
+                self._urgent += urgent
+                self.waiting += 1
+                try:
+                    while self._owner is not None or (not urgent and self._urgent):
+                        self._cond.wait()
+                finally:
+                    self._urgent -= urgent
+                    self.waiting -= 1
+                self._owner = me
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._depth -= 1
+                if self._depth == 0:
+                    self._owner = None
+                    self._cond.notify_all()
+
+
+_thread_role = threading.local()
+_gates: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
+_gates_lock = threading.Lock()
+
+
+def background_writer() -> None:
+    """Mark the calling thread as background work: its SQLite writes yield to waiting requests' writes.
+
+    A thread pool's ``initializer`` (the case and jobs pools)."""
+    _thread_role.background = True
+
+
+def write_gate(engine: Engine) -> WriteGate:
+    """The process's gate for writes to this SQLite engine's database."""
+    with _gates_lock:
+        gate = _gates.get(engine)
+        if gate is None:
+            gate = _gates[engine] = WriteGate()
+        return gate
+
+
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One write transaction: commit on success, roll back on any exception."""
-    with engine.begin() as connection:
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with write_gate(engine).held(), engine.begin() as connection:
         yield connection
 
 

@@ -1,7 +1,10 @@
 """The audit ledger: appending to the hash chain, reading it back, verifying it.
 
 Appends serialise on the ``audit_head`` row: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the
-writer's ``BEGIN IMMEDIATE`` already holds the database's one write lock.
+writer's ``BEGIN IMMEDIATE`` already holds the database's one write lock. A transaction reads (and locks) the
+head once, at its first append, and keeps it as a ``Chain``; each append is then one INSERT, and the head row is
+written once, just before the commit (``Chain.close``), with the last entry's seq and hash. A transaction that
+rolls back leaves both the entries and the head as they were.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from sqlalchemy import (
     String,
     bindparam,
     func,
-    insert,
     select,
     type_coerce,
     update,
@@ -47,7 +49,6 @@ VERIFY_BATCH = 10_000
 
 _head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
 _head_locked = _head.with_for_update()
-_insert_entry = insert(audit_entries)
 _move_head = (
     update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 )
@@ -91,28 +92,62 @@ def _read_head(connection: Connection, *, lock: bool) -> tuple[int, str]:
     return int(row.seq), str(row.hash)
 
 
+class Chain:
+    """The chain's head as one write transaction moves it: read and locked at the first append."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.seq, self.hash = _read_head(connection, lock=True)
+        self._moved = False
+
+    def append(self, draft: AuditDraft) -> AuditEntry:
+        entry = _insert(self._connection, draft, self.seq, self.hash)
+        self.seq, self.hash, self._moved = entry.seq, entry.hash, True
+        return entry
+
+    def close(self) -> None:
+        """Write the head row (before the commit); nothing when nothing was appended."""
+        if self._moved:
+            self._connection.execute(_move_head, {"new_seq": self.seq, "new_hash": self.hash})
+            self._moved = False
+
+
 def append(connection: Connection, draft: AuditDraft) -> AuditEntry:
-    """Append ``draft`` inside the caller's write transaction; secrets are redacted before writing."""
-    head_seq, head_hash = _read_head(connection, lock=True)
+    """Append ``draft`` inside the caller's write transaction, moving the head row with it (one entry)."""
+    chain = Chain(connection)
+    entry = chain.append(draft)
+    chain.close()
+    return entry
+
+
+# One INSERT per entry, sent as the driver's own SQL: no statement compiled or type-processed per append.
+_INSERT_SQL = {
+    "sqlite": "INSERT INTO audit_entries (seq, kind, case_id, actor, at, payload, prev_hash, hash) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "postgresql": "INSERT INTO audit_entries (seq, kind, case_id, actor, at, payload, prev_hash, hash) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+}
+
+
+def _stored_at(dialect: str, at: datetime) -> object:
+    """``at`` (UTC) as UtcDateTime stores it: naive UTC text on SQLite (the spelling verify reads), timestamptz."""
+    if dialect == "sqlite":
+        return at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return at
+
+
+def _insert(connection: Connection, draft: AuditDraft, head_seq: int, head_hash: str) -> AuditEntry:
+    """Insert ``draft`` after (head_seq, head_hash); secrets are redacted before writing."""
     seq = head_seq + 1
     at = as_utc(draft.at)
+    kind = draft.kind.value
     payload_json = canonical_json(redact(draft.payload))
-    digest = entry_hash(seq, draft.kind.value, draft.case_id, draft.actor, at, payload_json, head_hash)
-    connection.execute(
-        _insert_entry,
-        {
-            "seq": seq,
-            "kind": draft.kind.value,
-            "case_id": draft.case_id,
-            "actor": draft.actor,
-            "at": at,
-            "payload": payload_json,
-            "prev_hash": head_hash,
-            "hash": digest,
-        },
-    )
-    connection.execute(_move_head, {"new_seq": seq, "new_hash": digest})
-    return AuditEntry(
+    digest = entry_hash(seq, kind, draft.case_id, draft.actor, at, payload_json, head_hash)
+    dialect = connection.dialect.name
+    row = (seq, kind, draft.case_id, draft.actor, _stored_at(dialect, at), payload_json, head_hash, digest)
+    connection.exec_driver_sql(_INSERT_SQL[dialect], row)
+    # built from values made here, not validated again
+    return AuditEntry.model_construct(
         seq=seq,
         kind=draft.kind,
         case_id=draft.case_id,

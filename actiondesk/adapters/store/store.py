@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Engine, and_, exists, or_, select, update
 
 from actiondesk.adapters.store import blobs, ledger
 from actiondesk.adapters.store.access import SqlAccess
@@ -82,7 +82,9 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlUnitOfWork]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
         with translated(), writing(self._engine) as connection:
-            yield SqlUnitOfWork(connection)
+            uow = SqlUnitOfWork(connection)
+            yield uow
+            uow.close()
 
     def get_case(self, case_id: str) -> Case:
         with translated(), reading(self._engine) as connection:
@@ -155,6 +157,47 @@ class SqlStore:
         if exists is None:
             raise CaseNotFoundError(f"no case {case_id}")
         return False
+
+    def claim_cases(
+        self,
+        owner: str,
+        now: datetime,
+        seconds: float,
+        limit: int,
+        *,
+        ready: frozenset[CaseStatus],
+        timed: frozenset[CaseStatus],
+    ) -> list[str]:
+        """Lease up to ``limit`` queued cases to ``owner``, oldest first; their ids.
+
+        Queued: in a ``ready`` status, or in a ``timed`` one whose ``wake_at`` has come; no unexpired lease
+        (another replica's work, or a crashed one's until it runs out); no step backoff still running
+        (``case_attempts``). One statement: ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)`` on
+        PostgreSQL, so replicas claiming at once skip each other's rows instead of waiting or taking them twice;
+        on SQLite the writer's ``BEGIN IMMEDIATE`` holds the one write lock while the same statement picks and
+        leases, so two processes can never pick the same case either.
+        """
+        if limit <= 0:
+            return []
+        c = cases.c
+        free = or_(c.lease_owner.is_(None), c.lease_until < now)
+        backing_off = exists().where(case_attempts.c.case_id == c.id, case_attempts.c.next_attempt_at > now)
+        due = or_(
+            c.status.in_(sorted(s.value for s in ready)),
+            and_(c.status.in_(sorted(s.value for s in timed)), c.wake_at <= now),
+        )
+        with translated(), writing(self._engine) as connection:
+            pick = select(c.id).where(due, free, ~backing_off).order_by(c.created_at, c.id).limit(limit)
+            if connection.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True, of=cases)
+            query = (
+                update(cases)
+                .where(c.id.in_(pick.scalar_subquery()), free)
+                .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
+                .returning(c.id, c.created_at)
+            )
+            rows = connection.execute(query).all()
+        return [str(row.id) for row in sorted(rows, key=lambda row: (row.created_at, row.id))]
 
     def release_lease(self, case_id: str, owner: str) -> None:
         query = (

@@ -54,6 +54,13 @@ class SqlUnitOfWork:
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+        self._chain: ledger.Chain | None = None  # the audit head, from this transaction's first append on
+
+    def close(self) -> None:
+        """Before the commit: write what this transaction keeps in memory (the audit head)."""
+        if self._chain is not None:
+            with translated():
+                self._chain.close()
 
     def add_case(self, case: Case) -> Case:
         """Insert ``case`` with version 1 (whatever version it carries) and return it so.
@@ -208,8 +215,11 @@ class SqlUnitOfWork:
         outbox.enqueue(self._connection, drafts, at)
 
     def append_audit(self, draft: AuditDraft) -> AuditEntry:
+        """One INSERT; the head is read once per transaction and written once, in ``close``."""
         with translated():
-            return ledger.append(self._connection, draft)
+            if self._chain is None:
+                self._chain = ledger.Chain(self._connection)
+            return self._chain.append(draft)
 
 
 def _raise_meaningful(exc: IntegrityError, what: str, case_id: str | None) -> None:

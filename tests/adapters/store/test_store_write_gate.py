@@ -1,0 +1,67 @@
+"""SQLite writers of one process queue for the write lock in turn, and a request's writer goes before the case
+pool's (background) writers that were already waiting."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from actiondesk.adapters.store import SqlStore, make_engine
+from actiondesk.adapters.store.engine import background_writer, write_gate
+from actiondesk.adapters.store.migrate import upgrade
+from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.clock import SystemClock
+
+
+def _append(store: SqlStore, actor: str) -> None:
+    with store.transaction() as uow:
+        uow.append_audit(
+            AuditDraft(kind=AuditKind.OBSERVATION, case_id=None, actor=actor, at=SystemClock().now(), payload={})
+        )
+
+
+def _until(condition) -> None:
+    while not condition():
+        time.sleep(0.005)
+
+
+def test_a_request_writer_goes_before_waiting_background_writers(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'gate.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    store, gate = SqlStore(engine), write_gate(engine)
+    release, holding = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        background_writer()
+        with store.transaction() as uow:
+            uow.append_audit(
+                AuditDraft(kind=AuditKind.OBSERVATION, case_id=None, actor="holder", at=SystemClock().now(), payload={})
+            )
+            holding.set()
+            release.wait(10)
+
+    def background(name: str) -> None:
+        background_writer()
+        _append(store, name)
+
+    threads = [threading.Thread(target=holder)]
+    threads[0].start()
+    holding.wait(10)
+    for n in range(3):
+        threads.append(threading.Thread(target=background, args=(f"case-{n}",)))
+        threads[-1].start()
+    _until(lambda: gate.waiting == 3)
+    threads.append(threading.Thread(target=_append, args=(store, "request")))
+    threads[-1].start()
+    _until(lambda: gate.waiting == 4)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    order = [entry.actor for entry in store.audit()]
+    assert order[0] == "holder"
+    assert order[1] == "request"  # ahead of the three background writers that had waited longer
+    assert sorted(order[2:]) == ["case-0", "case-1", "case-2"]
+    assert store.verify_audit().ok
+    engine.dispose()

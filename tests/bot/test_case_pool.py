@@ -1,0 +1,117 @@
+"""Case work on a pool of its own: a burst of cases waits for case threads, never for a request's.
+
+The case threads are held up the way a burst holds them: another connection keeps SQLite's one write lock,
+so every case run waits on it (each begins by taking its lease, a write). While they wait, the probes answer.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from actiondesk.adapters.sandbox import SandboxEstate, default_estate
+from actiondesk.adapters.store import SqlStore, make_engine
+from actiondesk.adapters.store.migrate import upgrade
+from actiondesk.agents.retries import RetryPolicy
+from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
+from actiondesk.bot.console.routes import WORKER
+from actiondesk.bot.events import ChangeFeed
+from actiondesk.bot.server import make_app
+from actiondesk.bot.worker import CaseWorker
+from actiondesk.core.case import CaseStatus
+from actiondesk.core.clock import SystemClock
+from actiondesk.core.settings import Settings
+
+TEXT = "checkout is returning 500s since the deploy"
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    return tmp_path / "actiondesk.db"
+
+
+@pytest.fixture
+def runtime(sqlite_path: Path) -> Iterator[Runtime]:
+    url = f"sqlite:///{sqlite_path}"
+    upgrade(url)
+    engine = make_engine(url)
+    settings = Settings(_env_file=None, database_url=url, case_workers=2)  # type: ignore[call-arg]
+    clock = SystemClock()
+    estate = SandboxEstate(default_estate(clock.now()), clock)
+    yield build_runtime(settings, SqlStore(engine), estate, clock, policy_from_settings(settings))
+    engine.dispose()
+
+
+class WriteLock:
+    """SQLite's write lock, held by a connection of the test's own (as a long write by anyone would)."""
+
+    def __init__(self, path: Path) -> None:
+        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def __enter__(self) -> WriteLock:
+        self._connection.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._connection.execute("COMMIT")
+        self._connection.close()
+
+
+def _open(runtime: Runtime, count: int) -> list[str]:
+    return [runtime.loop.open_case(f"{TEXT} ({n})", "dana", surface="console").id for n in range(count)]
+
+
+async def test_probes_answer_while_every_case_thread_waits(aiohttp_client, runtime: Runtime, sqlite_path: Path) -> None:
+    app = make_app(runtime, ChangeFeed())
+    client = await aiohttp_client(app)
+    worker = app[WORKER]
+    cases = _open(runtime, 20)  # more than the requests' default executor has threads
+    with WriteLock(sqlite_path):
+        for case_id in cases:
+            worker.kick(case_id)
+        while worker.busy < worker.workers:  # let the drainers hand their cases to the case threads
+            await client.get("/healthz")
+        live = await client.get("/healthz")
+        ready = await client.get("/readyz")
+        # answered while the case threads are still held up: the requests did not queue behind them
+        assert worker.busy == worker.workers == 2
+        assert worker.backlogged == 18
+        assert live.status == 200
+        assert ready.status == 200, await ready.text()
+    await worker.idle()
+    for case_id in cases:
+        assert runtime.store.get_case(case_id).status is not CaseStatus.OPEN  # every one was worked on after
+
+
+async def test_a_full_backlog_sheds_kicks_and_the_queue_still_has_those_cases(
+    runtime: Runtime, sqlite_path: Path
+) -> None:
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=1, backlog=5)
+    cases = _open(runtime, 10)
+    try:
+        with WriteLock(sqlite_path):
+            for case_id in cases:
+                worker.kick(case_id)
+            assert worker.backlogged + worker.busy == 5  # one may already have left the backlog for a thread
+            assert worker.shed == 5  # refused, not held in memory: they are safe in the database
+            for case_id in cases:
+                worker.kick(case_id)  # kicking a case already waiting does not queue it twice
+            assert worker.backlogged + worker.busy <= 5
+        await worker.idle()  # the feeder claims the shed ones from the database queue
+        assert worker.claimed >= 5
+        assert [c for c in cases if runtime.store.get_case(c).status is CaseStatus.OPEN] == []
+    finally:
+        await worker.close()
+
+
+async def test_a_stopped_case_worker_is_not_ready(aiohttp_client, runtime: Runtime) -> None:
+    app = make_app(runtime, ChangeFeed())
+    client = await aiohttp_client(app)
+    await app[WORKER].close()
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert (await ready.json())["cases"] == "stopped"
+    assert (await client.get("/healthz")).status == 200
