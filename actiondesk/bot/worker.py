@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -61,7 +62,8 @@ class CaseWorker:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="case", initializer=background_writer)
         # scheduled jobs (approvals expiry, the sweep's reads, reports): background too, but never behind a burst
         self._jobs = ThreadPoolExecutor(2, thread_name_prefix="jobs", initializer=background_writer)
-        self._pending: OrderedDict[str, None] = OrderedDict()  # waiting for a drainer, oldest first
+        # waiting for a drainer, oldest first, each with the context of its kick (None: claimed from the queue)
+        self._pending: OrderedDict[str, contextvars.Context | None] = OrderedDict()
         self._running: set[str] = set()
         self._again: set[str] = set()  # kicked while running: once more after the current run
         self._backoff: dict[str, asyncio.TimerHandle] = {}  # a step raised: run again when the timer fires
@@ -101,7 +103,7 @@ class CaseWorker:
             log.info("case %s: %d cases wait for a worker; it stays queued in the database", case_id, self.backlog)
             return
         self.start()
-        self._pending[case_id] = None
+        self._pending[case_id] = contextvars.copy_context()  # the kicker's trace goes on with the case
         self._settled.clear()
         self._work.set()
 
@@ -118,8 +120,12 @@ class CaseWorker:
         if self._drainers or self._closed:
             return
         loop = asyncio.get_running_loop()
-        self._drainers = [loop.create_task(self._drain(), name=f"case-drainer-{n}") for n in range(self.workers)]
-        self._drainers.append(loop.create_task(self._feeder(), name="case-feeder"))
+        # Context(): a drainer must not carry the context of whatever request happened to start it
+        self._drainers = [
+            loop.create_task(self._drain(), name=f"case-drainer-{n}", context=contextvars.Context())
+            for n in range(self.workers)
+        ]
+        self._drainers.append(loop.create_task(self._feeder(), name="case-feeder", context=contextvars.Context()))
 
     async def _feeder(self) -> None:
         while not self._closed:
@@ -144,7 +150,7 @@ class CaseWorker:
             if case_id in self._pending or case_id in self._running or case_id in self._backoff:
                 continue
             self.claimed += 1
-            self._pending[case_id] = None
+            self._pending[case_id] = None  # claimed from the queue: its run starts a trace of its own
             self._settled.clear()
             self._work.set()
         return len(claimed) >= room
@@ -155,10 +161,10 @@ class CaseWorker:
                 self._work.clear()
                 await self._work.wait()
                 continue
-            case_id, _ = self._pending.popitem(last=False)
+            case_id, context = self._pending.popitem(last=False)
             self._running.add(case_id)
             try:
-                await self._run(case_id)
+                await self._run(case_id, context or contextvars.Context())
             finally:
                 self._running.discard(case_id)
                 if case_id in self._again and case_id not in self._backoff:
@@ -167,9 +173,9 @@ class CaseWorker:
                 self._feed.set()
                 self._check_settled()
 
-    async def _run(self, case_id: str) -> None:
+    async def _run(self, case_id: str, context: contextvars.Context) -> None:
         try:
-            wait = await self.call(self._retries.run, case_id)
+            wait = await asyncio.get_running_loop().run_in_executor(self._pool, context.run, self._retries.run, case_id)
         except asyncio.CancelledError:
             raise
         except Exception:  # the edge of a background job (the database itself failing): the sweep retries
