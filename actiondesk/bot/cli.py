@@ -269,8 +269,10 @@ def scenario_run(
     reports = [r for _, r in played]
     if as_json:
         if path.is_dir() or summary:
-            body = {"reports": [r.model_dump(mode="json") for r in reports]}
-            body["summary"] = summarise(played).model_dump(mode="json")
+            body = {
+                "reports": [r.model_dump(mode="json") for r in reports],
+                "summary": summarise(played).model_dump(mode="json"),
+            }
             typer.echo(json.dumps(body, indent=2))
         else:
             typer.echo(reports[0].model_dump_json(indent=2))

@@ -8,6 +8,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from pydantic import JsonValue
+
 from actiondesk.adapters.jsm import JsmClient, JsmTicketSystem
 from actiondesk.adapters.opsgenie import OpsgeniePager
 from actiondesk.adapters.pagerduty import PagerDutyPager
@@ -162,7 +164,7 @@ def thread_notice(
 
     def notice(row: OutboxRow, said: str) -> None:
         text = redact_text(said)
-        payload = {"text": text, "outbox_id": row.id, "system": row.system}
+        payload: dict[str, JsonValue] = {"text": text, "outbox_id": row.id, "system": row.system}
         with store.transaction() as uow:
             uow.append_audit(
                 AuditDraft(kind=AuditKind.MESSAGE, case_id=row.case_id, actor=agent, at=clock.now(), payload=payload)

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from actiondesk.agents.metrics import Report
 from actiondesk.bot.scenario import ScenarioReport, Summary
-from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.audit import AuditEntry, AuditKind, texts
 
 STYLE = {
     AuditKind.MESSAGE: "white",
@@ -41,7 +41,9 @@ def describe(entry: AuditEntry) -> str:
         case AuditKind.PLAN:
             return f"{p.get('runbook')}: {p.get('goal')}"
         case AuditKind.DECISION:
-            return f"{p.get('action')} -> {p.get('outcome')} ({', '.join(map(str, p.get('policy_ids') or []))})"
+            policies = p.get("policy_ids")
+            named = ", ".join(map(str, policies)) if isinstance(policies, list) else ""
+            return f"{p.get('action')} -> {p.get('outcome')} ({named})"
         case AuditKind.OBSERVATION:
             return f"{p.get('action')}: {p.get('summary')}"
         case AuditKind.ACTION_STARTED:
@@ -55,7 +57,7 @@ def describe(entry: AuditEntry) -> str:
         case AuditKind.VERIFICATION:
             return "ok" if p.get("ok") else "not yet"
         case AuditKind.HANDED_OFF:
-            people = ", ".join(str(x) for x in p.get("people") or []) or "nobody"  # type: ignore[union-attr]
+            people = ", ".join(texts(p.get("people"))) or "nobody"
             return f"to {p.get('team')} on-call ({p.get('group')}: {people}), paged: {p.get('paged') or 'no'}"
         case AuditKind.PAGE:
             return f"{p.get('action')} {p.get('systems')}"

@@ -232,8 +232,6 @@ def _actions(case: Case) -> list[ActionReport]:
 
 def _compare(scenario: Scenario, report: ScenarioReport, executed: list[str]) -> list[str]:
     expect = scenario.expect
-    if expect is None:
-        return []
     mismatches: list[str] = []
     if "root_cause" in expect.model_fields_set:
         want = expect.root_cause

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from actiondesk.bot.auth import sessions, tokens
 from actiondesk.bot.auth.caller import PRINCIPAL
@@ -113,7 +114,7 @@ class Guard:
             return None, f"{found.person} is no longer in the directory"
         return found, None
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         @web.middleware
         async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             return await self.check(request, handler)

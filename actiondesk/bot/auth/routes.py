@@ -9,7 +9,7 @@ import html
 import logging
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from actiondesk.bot import jsonbody
 from actiondesk.bot.auth import sessions
@@ -50,7 +50,7 @@ def _local(path: str | None) -> str:
     return path
 
 
-async def _audit(request: web.Request, kind: AuditKind, actor: str, payload: dict[str, str]) -> None:
+async def _audit(request: web.Request, kind: AuditKind, actor: str, payload: dict[str, JsonValue]) -> None:
     runtime = request.app[RUNTIME]
     draft = AuditDraft(kind=kind, case_id=None, actor=actor, at=runtime.clock.now(), payload=payload)
 

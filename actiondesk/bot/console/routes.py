@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from actiondesk.agents.postmortem import PostMortem, render_markdown, stored_postmortem
 from actiondesk.agents.questions import questions
@@ -130,7 +130,7 @@ async def get_case(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     case_id = request.match_info["case_id"]
 
-    def read() -> dict:
+    def read() -> dict[str, JsonValue]:
         case = runtime.store.get_case(case_id)
         timeline = list(runtime.store.audit(case_id))
         asked = questions(case, timeline, runtime.settings.agent_identity)
@@ -244,10 +244,10 @@ async def metrics_json(request: web.Request) -> web.Response:
     start, end = metrics.period(runtime.clock, days)
     infra = runtime.settings.infra_cost_per_hour
 
-    def read() -> dict:
+    def read() -> dict[str, JsonValue]:
         return {
             "report": metrics.as_json(metrics.report(runtime.store, start, end, infra)),
-            "daily": metrics.daily(runtime.store, start, end, infra),
+            "daily": list[JsonValue](metrics.daily(runtime.store, start, end, infra)),
         }
 
     return web.json_response(await asyncio.to_thread(read))
