@@ -24,7 +24,7 @@ token_app = typer.Typer(help="API tokens for automation (Authorization: Bearer).
 
 
 def _settings() -> Settings:
-    from actiondesk.bot.cli import _settings as settings
+    from actiondesk.bot.cli_support import load_settings as settings
 
     return settings()
 

@@ -18,13 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 from actiondesk.agents.postmortem import PostMortem, render_markdown, stored_postmortem
 from actiondesk.agents.questions import questions
 from actiondesk.bot import jsonbody, metrics
-from actiondesk.bot.app import Runtime
+from actiondesk.bot.appkeys import FEED, REGISTRY, RUNTIME, WORKER
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.requests import add_request_routes
 from actiondesk.bot.console.views import case_detail, case_summary
-from actiondesk.bot.events import CLOSED, ChangeFeed
-from actiondesk.bot.scheduler import Scheduler
-from actiondesk.bot.worker import CaseWorker
+from actiondesk.bot.events import CLOSED
 from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,
@@ -36,11 +34,6 @@ from actiondesk.core.errors import (
 
 log = logging.getLogger(__name__)
 
-RUNTIME = web.AppKey("runtime", Runtime)
-WORKER = web.AppKey("worker", CaseWorker)
-FEED = web.AppKey("feed", ChangeFeed)
-REGISTRY = web.AppKey("registry", CollectorRegistry)
-SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 ID = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
 STATIC = Path(str(resources.files("actiondesk.bot.console") / "static"))
