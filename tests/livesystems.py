@@ -203,8 +203,7 @@ def start_scim(home: Path) -> LiveScim:
                     "--port",
                     str(port),
                     "--dynamic-tenants",
-                    "--bearer-token",
-                    token,
+                    f"--bearer-token={token}",  # attached: a token may start with "-", which argparse reads as a flag
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,

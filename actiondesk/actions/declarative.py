@@ -106,7 +106,8 @@ def fill(template: JsonValue, values: dict[str, Any]) -> JsonValue:
         return template
     whole = _PLACEHOLDER.fullmatch(template)
     if whole:
-        return _lookup(values, whole.group(1))
+        found: JsonValue = _lookup(values, whole.group(1))
+        return found
     return _PLACEHOLDER.sub(lambda m: str(_lookup(values, m.group(1))), template)
 
 
@@ -124,7 +125,7 @@ def input_model(decl: ActionDecl) -> type[ActionInput]:
     for name, p in decl.params.items():
         kind: Any = _TYPES[p.type]
         if p.enum is not None:
-            kind = Literal[tuple(p.enum)]  # type: ignore[valid-type]
+            kind = Literal[tuple(p.enum)]
         constraints: dict[str, Any] = {"description": p.description}
         if p.pattern is not None:
             constraints["pattern"] = p.pattern
@@ -156,12 +157,12 @@ class HttpActionSpec(ActionSpec[ActionInput, HttpOutput]):
     output_model = HttpOutput
 
     def __init__(self, pack: str, decl: ActionDecl, siblings: dict[str, HttpActionSpec]) -> None:
-        self.name = decl.name  # type: ignore[misc]
-        self.description = decl.description  # type: ignore[misc]
-        self.pack = pack  # type: ignore[misc]
-        self.scope = decl.scope  # type: ignore[misc]
-        self.risk = decl.risk  # type: ignore[misc]
-        self.destructive = decl.destructive  # type: ignore[misc]
+        self.name = decl.name
+        self.description = decl.description
+        self.pack = pack
+        self.scope = decl.scope
+        self.risk = decl.risk
+        self.destructive = decl.destructive
         self.input_model = input_model(decl)
         self.decl = decl
         self._siblings = siblings
@@ -315,7 +316,7 @@ def load_pack(path: Path) -> Pack:
     return Pack(
         name=pack_file.pack,
         scopes=frozenset(a.scope for a in pack_file.actions),
-        actions=tuple(siblings.values()),  # type: ignore[arg-type]
+        actions=tuple(siblings.values()),
         service_account=pack_file.service_account,
         credential=pack_file.credential,
         description=pack_file.description,

@@ -96,7 +96,7 @@ class Executor:
         spec, params = self._validated(call, case_id, None)
         if spec.mutating:
             raise ActionFailedError(f"{call.action} changes state; it cannot run as a probe")
-        output = spec.run(self._ctx, params)
+        output: ActionOutput = spec.run(self._ctx, params)
         with self._store.transaction() as uow:
             self._audit(
                 uow,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -84,13 +84,14 @@ Out = TypeVar("Out", bound=ActionOutput)
 class ActionSpec(ABC, Generic[In, Out]):
     """One catalog action. Subclasses set the class attributes and implement ``run``."""
 
-    name: ClassVar[str]
-    description: ClassVar[str]
-    pack: ClassVar[str]
-    scope: ClassVar[str]
-    risk: ClassVar[Risk]
-    destructive: ClassVar[bool] = False
-    target_kind: ClassVar[str] = "service"  # what ``target`` names: service, person, host or application
+    # Set on the class by the coded actions, on the instance by the declarative (OpenAPI-bound) ones.
+    name: str
+    description: str
+    pack: str
+    scope: str
+    risk: Risk
+    destructive: bool = False
+    target_kind: str = "service"  # what ``target`` names: service, person, host or application
     input_model: type[In]
     output_model: type[Out]
 

@@ -20,13 +20,15 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from actiondesk.agents.record import Recorder, say
+from pydantic import JsonValue
+
+from actiondesk.agents.record import Note, Recorder, say
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.errors import ApprovalConflictError, ApprovalExpiredError, NotAuthorizedError
 from actiondesk.core.plan import StepStatus
-from actiondesk.core.ports import Directory
+from actiondesk.core.ports import Directory, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +90,16 @@ class ApprovalDesk:
             raise ApprovalExpiredError(f"approval {approval.id} expired at {approval.expires_at:%Y-%m-%d %H:%M} UTC")
         return approval
 
-    def _refused(self, approval: Approval, person: str, exc: NotAuthorizedError, **extra: object) -> None:
-        refused = {"approval_id": approval.id, "status": "refused", "by": person, "reason": str(exc), **extra}
+    def _refused(self, approval: Approval, person: str, exc: NotAuthorizedError, **extra: JsonValue) -> None:
+        refused: dict[str, JsonValue] = {
+            "approval_id": approval.id,
+            "status": "refused",
+            "by": person,
+            "reason": str(exc),
+            **extra,
+        }
         with self.store.transaction() as uow:
-            self.recorder.append(uow, approval.case_id, [(AuditKind.APPROVAL, refused)], actor=person)  # type: ignore[list-item]
+            self.recorder.append(uow, approval.case_id, [(AuditKind.APPROVAL, refused)], actor=person)
 
     # Deciding
 
@@ -177,22 +185,22 @@ class ApprovalDesk:
 
     def _close(
         self,
-        uow: object,
+        uow: UnitOfWork,
         approval: Approval,
         person: str,
         reason: str | None,
         *,
         approve: bool,
         voters: list[str] | None = None,
-        extra: dict | None = None,
+        extra: dict[str, JsonValue] | None = None,
         message: str | None = None,
     ) -> None:
         """Move the case on after an approval was decided (inside the deciding transaction)."""
         now = self.recorder.clock.now()
-        case = uow.get_case(approval.case_id)  # type: ignore[attr-defined]
+        case = uow.get_case(approval.case_id)
         assert case.plan is not None
         step = case.plan.steps[approval.step_index]
-        payload: dict = {
+        payload: dict[str, JsonValue] = {
             "approval_id": approval.id,
             "status": "approved" if approve else "rejected",
             "by": person,
@@ -200,23 +208,23 @@ class ApprovalDesk:
             "action": approval.call.action,
         }
         if voters is not None and approval.quorum > 1:
-            payload["voters"] = voters
+            payload["voters"] = list[JsonValue](voters)
         payload.update(extra or {})
-        note = (AuditKind.APPROVAL, payload)
+        note: Note = (AuditKind.APPROVAL, payload)
         if approve:
             step = step.model_copy(update={"status": StepStatus.APPROVED})
             moved = case.moved(CaseStatus.ACTING, now, plan=case.plan.with_step(step))
-            self.recorder.append(uow, case.id, [note], actor=person)  # type: ignore[arg-type]
-            self.recorder.save(moved, say(message or f"Approved by {person}. Running {approval.call.action}."), uow=uow)  # type: ignore[arg-type]
+            self.recorder.append(uow, case.id, [note], actor=person)
+            self.recorder.save(moved, say(message or f"Approved by {person}. Running {approval.call.action}."), uow=uow)
         else:
             step = step.model_copy(update={"status": StepStatus.REFUSED, "error": f"rejected by {person}"})
             moved = case.moved(CaseStatus.ESCALATED, now, plan=case.plan.with_step(step))
-            self.recorder.append(uow, case.id, [note], actor=person)  # type: ignore[arg-type]
+            self.recorder.append(uow, case.id, [note], actor=person)
             self.recorder.save(
                 moved,
                 (AuditKind.CASE_ESCALATED, {"reason": f"rejected by {person}"}),
                 say(f"Rejected by {person}" + (f": {reason}" if reason else "") + ". Handing this to a human."),
-                uow=uow,  # type: ignore[arg-type]
+                uow=uow,
             )
 
     def _decided(self, approval: Approval, decided: Approval, person: str) -> None:

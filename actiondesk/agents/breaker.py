@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from pydantic import JsonValue
+
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.errors import GovernanceError
 from actiondesk.core.plan import ActionCall
@@ -85,7 +87,8 @@ class CircuitBreaker:
         text = self._blobs.get_blob(BLOB)
         if not text:
             return {"history": [], "tripped": {}}
-        return json.loads(text)
+        state: dict[str, Any] = json.loads(text)
+        return state
 
     def _view(self, fresh: bool) -> dict[str, Any]:
         """The stored state with times parsed, from a cache at most ``max_age`` seconds old unless ``fresh``."""
@@ -175,7 +178,7 @@ class CircuitBreaker:
         """Remember that ``call`` ran on ``target`` and left it at ``fingerprint``."""
         if self.read_only:
             return
-        entry = {
+        entry: dict[str, JsonValue] = {
             "action": call.action,
             "params": dict(call.params),
             "target": target,

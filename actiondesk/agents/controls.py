@@ -164,7 +164,8 @@ class Controls:
         text = self._blobs.get_blob(BLOB)
         if not text:
             return {"kill_switch": {"on": False}, "autonomy": {}, "chaos": [], "freezes": []}
-        return json.loads(text)
+        state: dict[str, Any] = json.loads(text)
+        return state
 
     @staticmethod
     def _parse(raw: Mapping[str, Any], now: datetime | None) -> ControlState:

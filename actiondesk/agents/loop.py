@@ -245,7 +245,7 @@ class CaseLoop:
     ) -> Case:
         text = redact_text(text.strip())
         now = self.clock.now()
-        note = (AuditKind.MESSAGE, {"text": text})
+        note: Note = (AuditKind.MESSAGE, {"text": text})
         new_service = self._new_service(case, text)
         flagged: list[Note] = []
         if self.llm is not None:  # a reply is untrusted text the model will read: say so when it talks to the model
@@ -497,7 +497,7 @@ class CaseLoop:
             cost_usd=case.cost_usd + out.cost_usd,
         )
         if out.unavailable is not None:
-            fallback = None if case.plan is not None else self.planner.plan(case, case.finding)
+            fallback = None if case.plan is not None or case.finding is None else self.planner.plan(case, case.finding)
             if fallback is None:
                 return self.recorder.save(
                     case.moved(CaseStatus.ESCALATED, now),
@@ -551,6 +551,7 @@ class CaseLoop:
         decided = step.model_copy(update={"decision": decision})
         if any(p.startswith("chaos_day") for p in decision.policy_ids) and "chaos-day" not in case.tags:
             case = case.changed(now, tags=(*case.tags, "chaos-day"))  # chaos-day cases are tagged
+        assert case.plan is not None
         note = (
             AuditKind.DECISION,
             {
@@ -590,7 +591,7 @@ class CaseLoop:
                     (AuditKind.CASE_ESCALATED, {"reason": "denied by policy"}),
                 )
 
-    def _request_approval(self, case: Case, step: PlanStep, note: tuple[AuditKind, dict]) -> Case:
+    def _request_approval(self, case: Case, step: PlanStep, note: Note) -> Case:
         assert case.plan is not None
         assert step.decision is not None
         decision = step.decision
@@ -659,6 +660,7 @@ class CaseLoop:
             return self._stop_step(case, step, StepStatus.FAILED, run.error or run.status.value, failed=True)
         done = step.model_copy(update={"status": StepStatus.SUCCEEDED, "result": run.result})
         confirmed = confirmation(done)
+        assert case.plan is not None
         case = self.recorder.save(
             case.changed(self.clock.now(), plan=case.plan.with_step(done)),
             say(
@@ -723,7 +725,7 @@ class CaseLoop:
         why: str,
         *,
         failed: bool = False,
-        note: tuple[AuditKind, dict] | None = None,
+        note: Note | None = None,
     ) -> Case:
         assert case.plan is not None
         stopped = step.model_copy(update={"status": status, "error": why})

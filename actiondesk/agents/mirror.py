@@ -15,14 +15,15 @@ from pydantic import JsonValue
 
 from actiondesk.agents.postmortem import PostMortem, render_markdown
 from actiondesk.agents.triage.signals import verification_text
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit import AuditDraft, AuditKind, texts
 from actiondesk.core.case import Case
 from actiondesk.core.redact import redact_text
 from actiondesk.core.tickets import Attachment, ChangeDraft, OutboxDraft, TicketDraft, TicketUpdate, UpdateKind
 
 
 def _finding(p: dict[str, JsonValue]) -> str:
-    evidence = p.get("evidence") or []
+    evidence = p.get("evidence")
+    evidence = evidence if isinstance(evidence, list) else []
     sources = "; ".join(str(e.get("summary")) for e in evidence if isinstance(e, dict))
     confidence = p.get("confidence")
     shown = f"{confidence:.0%}" if isinstance(confidence, int | float) else "?"
@@ -30,7 +31,7 @@ def _finding(p: dict[str, JsonValue]) -> str:
 
 
 def _decision(p: dict[str, JsonValue]) -> str:
-    policies = ", ".join(str(x) for x in p.get("policy_ids") or []) or "none"  # type: ignore[union-attr]
+    policies = ", ".join(texts(p.get("policy_ids"))) or "none"
     return f"Governance: {p.get('outcome')} for {p.get('action')} (policies: {policies})"
 
 
@@ -119,7 +120,7 @@ class TicketMirror:
     def _change(self, approval: dict[str, JsonValue]) -> TicketUpdate:
         call = approval.get("call") if isinstance(approval.get("call"), dict) else {}
         action = call.get("action") if isinstance(call, dict) else None
-        reasons = "; ".join(str(r) for r in approval.get("reasons") or [])  # type: ignore[union-attr]
+        reasons = "; ".join(texts(approval.get("reasons")))
         title = f"{action} on {approval.get('target')}"
         description = redact_text(f"Proposed by ActionDesk; needs {approval.get('group')} approval. {reasons}")
         change = ChangeDraft(correlation_id=str(approval.get("id")), title=title, description=description)

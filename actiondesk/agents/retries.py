@@ -37,7 +37,7 @@ class RetryPolicy:
 
     def wait(self, attempt: int) -> float:
         """Seconds before attempt ``attempt + 1``, after ``attempt`` failures."""
-        return min(MAX_WAIT, self.base_seconds * 2 ** (attempt - 1))
+        return min(MAX_WAIT, self.base_seconds * 2.0 ** (attempt - 1))
 
 
 class StepRetries:

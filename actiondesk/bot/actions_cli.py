@@ -76,7 +76,7 @@ def _rows(settings: Settings) -> list[dict[str, object]]:
 @actions_app.command("list")
 def actions_list(as_json: AsJson = False) -> None:
     """Every action of every known pack, and whether it is enabled here."""
-    from actiondesk.bot.cli import _settings
+    from actiondesk.bot.cli_support import load_settings as _settings
 
     try:
         rows = _rows(_settings())
@@ -94,7 +94,7 @@ def actions_list(as_json: AsJson = False) -> None:
 @actions_app.command("show")
 def actions_show(name: Annotated[str, typer.Argument(help="The action's name.")], as_json: AsJson = False) -> None:
     """One action's contract: pack, service account, scope, risk, and the parameters a planner must fill."""
-    from actiondesk.bot.cli import _settings
+    from actiondesk.bot.cli_support import load_settings as _settings
     from actiondesk.bot.systems import plan_packs
 
     try:
@@ -140,7 +140,7 @@ def actions_validate(
 ) -> None:
     """Check a pack file against its OpenAPI document, or every configured pack and its credential."""
     from actiondesk.actions.declarative import check, read_pack_file
-    from actiondesk.bot.cli import _settings
+    from actiondesk.bot.cli_support import load_settings as _settings
     from actiondesk.bot.systems import plan_packs
 
     problems: list[str] = []

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actiondesk.bot import jsonbody
 from actiondesk.bot.app import Runtime
-from actiondesk.bot.console.routes import RUNTIME, WORKER
+from actiondesk.bot.appkeys import RUNTIME, WORKER
 from actiondesk.core.case import CaseKind
 from actiondesk.core.errors import CaseNotFoundError, ConcurrencyError, DuplicateDeliveryError
 

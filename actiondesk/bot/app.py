@@ -8,11 +8,11 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from actiondesk.actions.catalog import Catalog
 from actiondesk.actions.executor import Executor
 from actiondesk.actions.packs import builtin_packs
-from actiondesk.actions.spec import ActionContext
 from actiondesk.adapters.directory import YamlDirectory
 from actiondesk.adapters.openai import OpenAIChatModel
 from actiondesk.adapters.sandbox import SandboxEstate
@@ -75,7 +75,7 @@ def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
     return SqlStore(make_engine(settings.database_url))
 
 
-def runbook_paths(settings: Settings) -> list:
+def runbook_paths(settings: Settings) -> list[Path]:
     paths = builtin_runbook_paths()
     if settings.runbook_dir is not None:
         paths += sorted(settings.runbook_dir.glob("*.yaml"))
@@ -100,16 +100,9 @@ def build_runtime(
     if settings.directory_file is not None:
         directory = YamlDirectory.from_file(settings.directory_file)
     systems = build_systems(settings, estate, store, clock)
-    world = build_world(settings, estate, store, clock, systems.ports)
+    world = build_world(settings, estate, store, clock, systems)
     catalog = Catalog([*builtin_packs(), *systems.packs], settings.granted_scopes)
-    ctx = ActionContext(
-        inventory=world.inventory,
-        telemetry=world.telemetry,
-        deployer=world.deployer,
-        configurator=world.configurator,
-        clock=clock,
-        **systems.ports,  # type: ignore[arg-type]
-    )
+    ctx = systems.context(world.inventory, world.telemetry, world.deployer, world.configurator, clock)
     executor = Executor(catalog, ctx, store, settings.agent_identity)
     paging = pagers(settings, console_url)
     takeover = TakeOver(

@@ -46,7 +46,7 @@ from pydantic import (
 
 from actiondesk.bot import jsonbody
 from actiondesk.bot.app import Runtime
-from actiondesk.bot.console.routes import RUNTIME
+from actiondesk.bot.appkeys import RUNTIME
 from actiondesk.bot.console.views import change_json
 from actiondesk.core.catalog import ChangeEvent
 from actiondesk.core.redact import REDACTED, redact_text, secret_name

@@ -21,6 +21,7 @@ from typing import Protocol
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import JsonValue
 
 from actiondesk.core.audit import canonical_json, timestamp
 from actiondesk.core.errors import AuditIntegrityError, ConfigurationError
@@ -44,7 +45,7 @@ class Checkpoint:
     signature: str = ""
 
     def message(self) -> bytes:
-        body = {"seq": self.seq, "hash": self.hash, "at": self.at, "key_id": self.key_id}
+        body: dict[str, JsonValue] = {"seq": self.seq, "hash": self.hash, "at": self.at, "key_id": self.key_id}
         return DOMAIN + canonical_json(body).encode()
 
 

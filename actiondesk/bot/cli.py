@@ -14,13 +14,13 @@ import typer
 
 from actiondesk.bot.actions_cli import AsJson, By, RunKey, actions_app, rollback_command
 from actiondesk.bot.auth.cli import token_app
-from actiondesk.bot.logs import announce, configure_logging
+from actiondesk.bot.cli_support import fail, load_settings
+from actiondesk.bot.logs import announce
 from actiondesk.bot.outbox_cli import outbox_app
 from actiondesk.bot.policy_cli import policy_app
 from actiondesk.bot.services_cli import services_app
 from actiondesk.bot.teams.cli import teams_app
 from actiondesk.core.errors import ActionDeskError, AuditIntegrityError, ConfigurationError
-from actiondesk.core.settings import Settings
 
 app = typer.Typer(
     help="ActionDesk: a ChatOps bot that turns the service desk into a system of action.",
@@ -44,26 +44,6 @@ app.add_typer(services_app, name="services")
 log = logging.getLogger("actiondesk")
 
 
-def _settings(**overrides: object) -> Settings:
-    try:
-        settings = Settings()
-    except ValueError as exc:
-        typer.echo(f"error: invalid configuration: {exc}", err=True)
-        raise typer.Exit(2) from None
-    update = {k: v for k, v in overrides.items() if v is not None}
-    settings = settings.model_copy(update=update)
-    configure_logging(settings)
-    return settings
-
-
-def _fail(exc: ActionDeskError, settings: Settings | None = None) -> typer.Exit:
-    if settings is not None and settings.log_format == "json":
-        log.error("%s", exc)  # a JSON line like every other one the process writes
-    else:
-        typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (ACTIONDESK_HOST).")] = None,
@@ -73,15 +53,15 @@ def serve(
     from actiondesk.bot.serve import run_server
     from actiondesk.bot.telemetry import configure_tracing, shutdown_tracing
 
-    settings = _settings(host=host, port=port)
+    settings = load_settings(host=host, port=port)
     try:
         provider = configure_tracing(settings)
     except ActionDeskError as exc:
-        raise _fail(exc, settings) from None
+        raise fail(exc, settings) from None
     try:
         asyncio.run(run_server(settings))
     except ActionDeskError as exc:
-        raise _fail(exc, settings) from None
+        raise fail(exc, settings) from None
     except KeyboardInterrupt:
         pass
     finally:
@@ -99,7 +79,7 @@ def healthcheck(
     """
     import httpx
 
-    settings = _settings()
+    settings = load_settings()
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "::") else settings.host  # noqa: S104 - names "any"
     url = f"http://{host if ':' not in host else f'[{host}]'}:{settings.port}{path}"
     try:
@@ -116,11 +96,11 @@ def db_upgrade() -> None:
     """Bring the database (DATABASE_URL) to the newest schema."""
     from actiondesk.adapters.store import current_revision, upgrade
 
-    settings = _settings()
+    settings = load_settings()
     try:
         upgrade(settings.database_url)
     except ActionDeskError as exc:
-        raise _fail(exc, settings) from None
+        raise fail(exc, settings) from None
     announce(settings, f"database at revision {current_revision(settings.database_url)}")
 
 
@@ -140,7 +120,7 @@ def audit_verify(
     from actiondesk.bot import checkpoints as signed
     from actiondesk.bot.app import open_store
 
-    settings = _settings()
+    settings = load_settings()
     file = checkpoints or settings.audit_checkpoint_file
     try:
         published: dict[int, str] = {}
@@ -154,7 +134,7 @@ def audit_verify(
         typer.echo(f"audit trail BROKEN: {exc}", err=True)
         raise typer.Exit(1) from None
     except ActionDeskError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if report.ok:
         against = f", {len(published)} signed checkpoints matched" if published else ""
         typer.echo(f"audit trail verified: {report.checked} entries, head {report.head_hash[:16]}{against}")
@@ -207,7 +187,7 @@ def audit_checkpoint(
     from actiondesk.bot.app import open_store
     from actiondesk.core.clock import SystemClock
 
-    settings = _settings()
+    settings = load_settings()
     key, out = key or settings.audit_signing_key, out or settings.audit_checkpoint_file
     if key is None or out is None:
         typer.echo("error: a checkpoint needs a key (--key) and a file (--out)", err=True)
@@ -217,7 +197,7 @@ def audit_checkpoint(
         checkpoint = signed.sign(seq, head, SystemClock().now(), signed.load_private(key))
         signed.publish(checkpoint, out)
     except ActionDeskError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"checkpoint: entry {seq}, head {head[:16]}, key {checkpoint.key_id}")
 
 
@@ -228,11 +208,11 @@ def audit_export(case: Annotated[str | None, typer.Option("--case", help="Only t
 
     out = sys.stdout
     try:
-        for entry in open_store(_settings(), migrate=False).audit(case):
+        for entry in open_store(load_settings(), migrate=False).audit(case):
             out.write(json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True) + "\n")
         out.flush()
     except ActionDeskError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except BrokenPipeError:
         # the reader stopped (`audit export | head`): end quietly; stdout goes to /dev/null so that the
         # interpreter's own flush at exit does not raise again (the recipe of Python's signal docs)
@@ -260,10 +240,10 @@ def scenario_run(
     from actiondesk.bot.render import print_report, print_summary
     from actiondesk.bot.scenario import run_scenario, summarise
 
-    settings = _settings()
+    settings = load_settings()
     files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     if not files:
-        raise _fail(ActionDeskError(f"{path}: no scenario files (*.yaml) in this folder"))
+        raise fail(ActionDeskError(f"{path}: no scenario files (*.yaml) in this folder"))
     try:
         scenarios = [load_scenario(f) for f in files]
         if not path.is_dir():
@@ -275,12 +255,14 @@ def scenario_run(
                     own = settings.model_copy(update={"database_url": f"sqlite:///{folder}/{i}.db"})
                     played.append((scenario, run_scenario(scenario, own, open_store(own))))
     except ActionDeskError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     reports = [r for _, r in played]
     if as_json:
         if path.is_dir() or summary:
-            body = {"reports": [r.model_dump(mode="json") for r in reports]}
-            body["summary"] = summarise(played).model_dump(mode="json")
+            body = {
+                "reports": [r.model_dump(mode="json") for r in reports],
+                "summary": summarise(played).model_dump(mode="json"),
+            }
             typer.echo(json.dumps(body, indent=2))
         else:
             typer.echo(reports[0].model_dump_json(indent=2))
@@ -295,7 +277,7 @@ def scenario_run(
 @app.command()
 def rollback(run_key: RunKey, by: By = None, as_json: AsJson = False) -> None:
     """Roll back a finished action run: its inverse runs through governance like any other action."""
-    rollback_command(_settings(), run_key, by, as_json)
+    rollback_command(load_settings(), run_key, by, as_json)
 
 
 @app.command()
@@ -303,7 +285,7 @@ def compensate(case_id: Annotated[str, typer.Argument(help="The stopped request'
     """Undo the completed steps of a stopped onboarding or offboarding, each through governance."""
     from actiondesk.bot.requests_cli import compensate_command
 
-    compensate_command(_settings(), case_id, by)
+    compensate_command(load_settings(), case_id, by)
 
 
 @app.command()
@@ -311,7 +293,7 @@ def handoff(case_id: Annotated[str, typer.Argument(help="The stopped request's c
     """Hand a stopped onboarding or offboarding to a person: its ticket goes to the assignment group."""
     from actiondesk.bot.requests_cli import handoff_command
 
-    handoff_command(_settings(), case_id, by)
+    handoff_command(load_settings(), case_id, by)
 
 
 @app.command()
@@ -325,12 +307,12 @@ def report(
     from actiondesk.bot.render import print_metrics
     from actiondesk.core.clock import SystemClock
 
-    settings = _settings()
+    settings = load_settings()
     try:
         start, end = metrics.period(SystemClock(), days)
         figures = metrics.report(open_store(settings, migrate=False), start, end, settings.infra_cost_per_hour)
     except ActionDeskError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         typer.echo(json.dumps(metrics.as_json(figures), indent=2))
     else:
@@ -350,11 +332,11 @@ def postmortem(
         typer.echo(f"error: --format {fmt!r}: use md or json", err=True)
         raise typer.Exit(2)
     try:
-        store = open_store(_settings(), migrate=False)
+        store = open_store(load_settings(), migrate=False)
         found = store.get_case(case)
         pm = stored_postmortem(store.audit(case))
     except ActionDeskError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if pm is None:
         typer.echo(
             f"no post-mortem for {case}: it is a {found.kind.value} that is {found.status.value} "
@@ -371,10 +353,9 @@ def doctor(
 ) -> None:
     """Check each configured system: reachable, credentials accepted, the scopes it needs (exit 1: one is
     unusable)."""
-    from actiondesk.bot.doctor import diagnose
-    from actiondesk.bot.render import print_doctor
+    from actiondesk.bot.doctor import diagnose, print_doctor
 
-    report = diagnose(_settings())
+    report = diagnose(load_settings())
     if as_json:
         typer.echo(json.dumps(report.as_json(), indent=2))
     else:
@@ -387,11 +368,11 @@ def demo() -> None:
     """Play the bad-deploy scenario in the terminal, step by step (uses a throwaway SQLite database)."""
     from actiondesk.bot.demo import play_demo
 
-    settings = _settings()
+    settings = load_settings()
     try:
         ok = play_demo(settings)
     except ActionDeskError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     raise typer.Exit(0 if ok else 1)
 
 

@@ -20,6 +20,8 @@ from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from rich.console import Console
+from rich.table import Table
 
 from actiondesk.actions.packs import system_packs
 from actiondesk.core.errors import ActionDeskError, ConfigurationError
@@ -186,7 +188,8 @@ def kubernetes(settings: Settings, catalog: Any) -> Check:
         if _http(check, client, "GET", "/version") is None:
             return check
         check.credentials = "accepted"
-        missing_read, missing_write = [], []
+        missing_read: list[str] = []
+        missing_write: list[str] = []
         for namespace in namespaces or [""]:
             for verb, group, resource, sub, reading in KUBERNETES_VERBS:
                 review = {
@@ -544,3 +547,30 @@ def log_report(report: Report) -> None:
         )
     if report.off:
         log.info("doctor: not configured: %s", ", ".join(report.off))
+
+
+def print_doctor(report: Report, console: Console | None = None) -> None:
+    """`actiondesk doctor`'s table: one row a system, its status, reachability, credentials, needs and notes."""
+    console = console or Console(width=160)
+    table = Table(show_lines=True)
+    for column in ("System", "Status", "Reachable", "Credentials", "Needs", "Notes"):
+        table.add_column(column, overflow="fold")
+    colour = {"ok": "green", "warning": "yellow", "unusable": "red"}
+    reach = {True: "yes", False: "no", None: "-"}
+    for c in report.checks:
+        table.add_row(
+            f"{c.system}\n{c.target}",
+            f"[{colour[c.status]}]{c.status}[/]",
+            reach[c.reachable],
+            c.credentials or "-",
+            c.scopes or "-",
+            "\n".join(c.detail) or "-",
+        )
+    console.print(table)
+    if report.off:
+        console.print(f"not configured: {', '.join(report.off)}", highlight=False)
+    console.print(
+        "[bold green]every configured system is usable[/]"
+        if report.usable
+        else "[bold red]a configured system is unusable[/]"
+    )

@@ -16,7 +16,7 @@ import logging
 from aiohttp import web
 
 from actiondesk.adapters.store import SqlStore, head_revision, schema_state
-from actiondesk.bot.console.routes import RUNTIME, SCHEDULER, WORKER
+from actiondesk.bot.appkeys import RUNTIME, SCHEDULER, WORKER
 from actiondesk.core.errors import ConfigurationError
 
 log = logging.getLogger(__name__)

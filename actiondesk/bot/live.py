@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import cast
 
 from actiondesk.adapters.catalog import ReloadingCatalog
 from actiondesk.adapters.live import LiveEstate, LiveSystems
 from actiondesk.adapters.sandbox import SandboxEstate
+from actiondesk.bot.systems import Systems
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.ports import (
     ChangeLog,
     Clock,
-    Cluster,
     Configurator,
     Deployer,
-    HttpOperations,
     Inventory,
-    LogSearch,
-    Metrics,
-    Releases,
     Telemetry,
 )
 from actiondesk.core.settings import Settings
@@ -44,32 +39,32 @@ def sandbox_world(estate: SandboxEstate) -> World:
     return World(inventory=estate, telemetry=estate, deployer=estate, configurator=estate)
 
 
-def live_world(settings: Settings, changes: ChangeLog, clock: Clock, ports: dict[str, object]) -> World:
-    """The live estate over the catalog and the systems whose packs are enabled (``ports``, by port name)."""
+def live_world(settings: Settings, changes: ChangeLog, clock: Clock, systems: Systems) -> World:
+    """The live estate over the catalog and the systems whose packs are enabled."""
     if settings.services_file is None:
         raise ConfigurationError(
             "ACTIONDESK_ESTATE=live needs ACTIONDESK_SERVICES_FILE, the service catalog "
             "(check one with `actiondesk services validate FILE`)"
         )
     catalog = ReloadingCatalog(settings.services_file)  # CatalogError (file:line problems) stops the start
-    systems = LiveSystems(
-        metrics=cast("Metrics | None", ports.get("metrics")),
-        log_search=cast("LogSearch | None", ports.get("log_search")),
-        cluster=cast("Cluster | None", ports.get("cluster")),
-        releases=cast("Releases | None", ports.get("releases")),
-        http=cast("HttpOperations | None", ports.get("http")),
+    live = LiveSystems(
+        metrics=systems.metrics,
+        log_search=systems.log_search,
+        cluster=systems.cluster,
+        releases=systems.releases,
+        http=systems.http,
     )
-    if systems.metrics is None:
+    if live.metrics is None:
         log.warning("live estate without Prometheus (ACTIONDESK_PROMETHEUS_URL): no signal can be read")
     estate = LiveEstate(
         catalog.current,
         changes,
-        systems,
+        live,
         clock,
         window=settings.prometheus_window,
         cicd_wait_seconds=settings.cicd_rollback_wait_seconds,
     )
-    found = [name for name, port in vars(systems).items() if port is not None]
+    found = [name for name, port in vars(live).items() if port is not None]
     log.info(
         "live estate: %d services from %s; systems: %s",
         len(catalog.current().entries),
@@ -79,9 +74,7 @@ def live_world(settings: Settings, changes: ChangeLog, clock: Clock, ports: dict
     return World(inventory=estate, telemetry=estate, deployer=estate, configurator=estate, name="live")
 
 
-def build_world(
-    settings: Settings, estate: SandboxEstate, changes: ChangeLog, clock: Clock, ports: dict[str, object]
-) -> World:
+def build_world(settings: Settings, estate: SandboxEstate, changes: ChangeLog, clock: Clock, systems: Systems) -> World:
     if settings.estate == "live":
-        return live_world(settings, changes, clock, ports)
+        return live_world(settings, changes, clock, systems)
     return sandbox_world(estate)

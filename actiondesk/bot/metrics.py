@@ -14,6 +14,7 @@ from pydantic import JsonValue
 
 from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.metrics import CaseFacts, Report, compute
+from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.ports import Clock
 from actiondesk.core.tickets import OutboxStatus
@@ -24,7 +25,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def gather(store: SqlStore, start: datetime, end: datetime) -> tuple[list[CaseFacts], dict[str, int]]:
     cases = store.cases_opened(start, end)
     ids = {c.id for c in cases}
-    approvals: dict[str, list] = {}
+    approvals: dict[str, list[Approval]] = {}
     for approval in store.approvals():
         if approval.case_id in ids:
             approvals.setdefault(approval.case_id, []).append(approval)

@@ -37,7 +37,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def backoff(attempts: int, base: float, cap: float) -> float:
     """Exponential with full jitter on its upper half: base, 2·base, 4·base ... at most ``cap``."""
-    ceiling = min(cap, base * 2 ** max(attempts - 1, 0))
+    ceiling = min(cap, base * 2.0 ** max(attempts - 1, 0))
     return ceiling / 2 + random.random() * ceiling / 2
 
 

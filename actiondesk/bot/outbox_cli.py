@@ -18,7 +18,7 @@ outbox_app = typer.Typer(
 
 
 def _settings() -> Settings:
-    from actiondesk.bot.cli import _settings as settings
+    from actiondesk.bot.cli_support import load_settings as settings
 
     return settings()
 

@@ -3,10 +3,10 @@ their adapters, the mirror the Recorder queues through, and the dead-letter noti
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+
+from pydantic import JsonValue
 
 from actiondesk.adapters.jsm import JsmClient, JsmTicketSystem
 from actiondesk.adapters.opsgenie import OpsgeniePager
@@ -21,17 +21,12 @@ from actiondesk.adapters.servicenow import (
 from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.mirror import TicketMirror
 from actiondesk.bot.outbox import OutboxWorker
-from actiondesk.bot.outbox_poll import CommentPoller
 from actiondesk.core.audit import AuditDraft, AuditKind
-from actiondesk.core.clock import SystemClock
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.ports import Clock, Pager, TicketSystem
 from actiondesk.core.redact import redact_text
 from actiondesk.core.settings import Settings
 from actiondesk.core.tickets import OutboxRow
-
-if TYPE_CHECKING:
-    from actiondesk.bot.app import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +157,7 @@ def thread_notice(
 
     def notice(row: OutboxRow, said: str) -> None:
         text = redact_text(said)
-        payload = {"text": text, "outbox_id": row.id, "system": row.system}
+        payload: dict[str, JsonValue] = {"text": text, "outbox_id": row.id, "system": row.system}
         with store.transaction() as uow:
             uow.append_audit(
                 AuditDraft(kind=AuditKind.MESSAGE, case_id=row.case_id, actor=agent, at=clock.now(), payload=payload)
@@ -191,32 +186,6 @@ def outbox_worker(
         on_note=thread_notice(store, clock, settings.agent_identity, notify),
         pagers=pagers(settings) if paging is None else paging,
     )
-
-
-def start_mirroring(
-    runtime: Runtime, owner: str, kick: Callable[[str], None], notify: Callable[[str], None] | None
-) -> list[asyncio.Task[None]]:
-    """`serve`'s outbox jobs: delivery every second when a ticket system or a pager is on, and, with a ticket
-    system, comments read back every ACTIONDESK_TICKET_POLL_SECONDS."""
-    if not runtime.tickets and not runtime.pagers:
-        return []
-    settings = runtime.settings
-    worker = outbox_worker(settings, runtime.store, SystemClock(), owner, notify, runtime.tickets, runtime.pagers)
-    loop = asyncio.get_running_loop()
-    tasks = [loop.create_task(worker.run(1.0), name="outbox-delivery")]
-    if runtime.tickets:
-        poller = CommentPoller(runtime.store, runtime.tickets, runtime.loop)
-        tasks.append(loop.create_task(poller.run(settings.ticket_poll_seconds, owner, kick), name="ticket-comments"))
-    return tasks
-
-
-def deliver_before_exit(runtime: Runtime, owner: str) -> int:
-    """What `scenario run` does before it reports: deliver, waiting at most ACTIONDESK_OUTBOX_DRAIN_SECONDS;
-    returns how many writes are still pending."""
-    if not runtime.tickets and not runtime.pagers:
-        return 0
-    worker = outbox_worker(runtime.settings, runtime.store, SystemClock(), owner, None, runtime.tickets, runtime.pagers)
-    return worker.drain(runtime.settings.outbox_drain_seconds)
 
 
 def status_line(store: SqlStore) -> str | None:

@@ -110,7 +110,7 @@ def check(
 ) -> None:
     """Evaluate one decision and print it with the policies behind it."""
     from actiondesk.agents.governance.table import PolicyRow
-    from actiondesk.bot.cli import _settings
+    from actiondesk.bot.cli_support import load_settings as _settings
 
     when = _at(at)
     try:
@@ -134,7 +134,7 @@ def run_table(
 ) -> None:
     """Run a table of expected decisions; exit 0 only when every row decides as expected."""
     from actiondesk.agents.governance.table import load_table, mismatches
-    from actiondesk.bot.cli import _settings
+    from actiondesk.bot.cli_support import load_settings as _settings
 
     try:
         table = load_table(file)

@@ -8,9 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from actiondesk.agents.metrics import Report
-from actiondesk.bot.doctor import Report as DoctorReport
 from actiondesk.bot.scenario import ScenarioReport, Summary
-from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.audit import AuditEntry, AuditKind, texts
 
 STYLE = {
     AuditKind.MESSAGE: "white",
@@ -42,7 +41,9 @@ def describe(entry: AuditEntry) -> str:
         case AuditKind.PLAN:
             return f"{p.get('runbook')}: {p.get('goal')}"
         case AuditKind.DECISION:
-            return f"{p.get('action')} -> {p.get('outcome')} ({', '.join(map(str, p.get('policy_ids') or []))})"
+            policies = p.get("policy_ids")
+            named = ", ".join(map(str, policies)) if isinstance(policies, list) else ""
+            return f"{p.get('action')} -> {p.get('outcome')} ({named})"
         case AuditKind.OBSERVATION:
             return f"{p.get('action')}: {p.get('summary')}"
         case AuditKind.ACTION_STARTED:
@@ -56,7 +57,7 @@ def describe(entry: AuditEntry) -> str:
         case AuditKind.VERIFICATION:
             return "ok" if p.get("ok") else "not yet"
         case AuditKind.HANDED_OFF:
-            people = ", ".join(str(x) for x in p.get("people") or []) or "nobody"  # type: ignore[union-attr]
+            people = ", ".join(texts(p.get("people"))) or "nobody"
             return f"to {p.get('team')} on-call ({p.get('group')}: {people}), paged: {p.get('paged') or 'no'}"
         case AuditKind.PAGE:
             return f"{p.get('action')} {p.get('systems')}"
@@ -172,31 +173,4 @@ def print_summary(summary: Summary, console: Console | None = None) -> None:
         f"({summary.culprits_correct}/{summary.causes_expected} causes) · correct fixes "
         f"{summary.fixes_correct}/{summary.fixes_expected} · culprits invented on controls "
         f"{summary.invented_on_controls}/{summary.controls}"
-    )
-
-
-def print_doctor(report: DoctorReport, console: Console | None = None) -> None:
-    """`actiondesk doctor`'s table: one row a system, its status, reachability, credentials, needs and notes."""
-    console = console or Console(width=160)
-    table = Table(show_lines=True)
-    for column in ("System", "Status", "Reachable", "Credentials", "Needs", "Notes"):
-        table.add_column(column, overflow="fold")
-    colour = {"ok": "green", "warning": "yellow", "unusable": "red"}
-    reach = {True: "yes", False: "no", None: "-"}
-    for c in report.checks:
-        table.add_row(
-            f"{c.system}\n{c.target}",
-            f"[{colour[c.status]}]{c.status}[/]",
-            reach[c.reachable],
-            c.credentials or "-",
-            c.scopes or "-",
-            "\n".join(c.detail) or "-",
-        )
-    console.print(table)
-    if report.off:
-        console.print(f"not configured: {', '.join(report.off)}", highlight=False)
-    console.print(
-        "[bold green]every configured system is usable[/]"
-        if report.usable
-        else "[bold red]a configured system is unusable[/]"
     )

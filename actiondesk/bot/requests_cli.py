@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from actiondesk.bot.app import Runtime
+
 import getpass
 
 import typer
@@ -11,7 +16,7 @@ from actiondesk.core.errors import ActionDeskError
 from actiondesk.core.settings import Settings
 
 
-def _runtime(settings: Settings):
+def _runtime(settings: Settings) -> Runtime:
     from actiondesk.bot.app import build_runtime, open_store
     from actiondesk.bot.boot import serve_estate
     from actiondesk.bot.scenario import scenario_policy

@@ -26,7 +26,7 @@ from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.fulfilment.checklist import confirmation
 from actiondesk.agents.governance import PolicyData, Window
 from actiondesk.bot.app import Runtime, build_runtime
-from actiondesk.bot.outbox_setup import deliver_before_exit
+from actiondesk.bot.mirroring import deliver_before_exit
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
@@ -232,8 +232,6 @@ def _actions(case: Case) -> list[ActionReport]:
 
 def _compare(scenario: Scenario, report: ScenarioReport, executed: list[str]) -> list[str]:
     expect = scenario.expect
-    if expect is None:
-        return []
     mismatches: list[str] = []
     if "root_cause" in expect.model_fields_set:
         want = expect.root_cause

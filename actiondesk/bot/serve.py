@@ -12,14 +12,14 @@ from typing import Any
 from aiohttp import web
 
 from actiondesk.bot.app import build_runtime, open_store
+from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.auth.config import DEMO_BANNER, AccessConfig, Mode
 from actiondesk.bot.boot import serve_estate
 from actiondesk.bot.checkpoints import Publisher, load_private
-from actiondesk.bot.console.routes import WORKER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.health import BACKGROUND, require_current_schema
 from actiondesk.bot.logs import announce
-from actiondesk.bot.outbox_setup import start_mirroring
+from actiondesk.bot.mirroring import start_mirroring
 from actiondesk.bot.scenario import scenario_policy
 from actiondesk.bot.server import make_app
 from actiondesk.bot.teams.config import TeamsConfig, banner

@@ -10,10 +10,11 @@ from aiohttp import web
 from actiondesk.agents.retries import RetryPolicy
 from actiondesk.bot.alerts import add_alert_routes
 from actiondesk.bot.app import Runtime
+from actiondesk.bot.appkeys import FEED, RUNTIME, SCHEDULER, WORKER
 from actiondesk.bot.auth.config import AccessConfig
 from actiondesk.bot.auth.routes import add_auth
 from actiondesk.bot.changes import add_change_routes
-from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER, add_routes
+from actiondesk.bot.console.routes import add_routes
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.health import add_health_routes
 from actiondesk.bot.scheduler import Scheduler, sweep_interval

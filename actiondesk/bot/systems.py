@@ -15,6 +15,7 @@ from pathlib import Path
 from actiondesk.actions.catalog import Pack
 from actiondesk.actions.declarative import builtin_pack_files, load_pack, read_pack_file
 from actiondesk.actions.packs import builtin_packs, system_packs
+from actiondesk.actions.spec import ActionContext
 from actiondesk.adapters.argocd import ArgoCd
 from actiondesk.adapters.identity import AccountBook
 from actiondesk.adapters.kubernetes import KubernetesCluster
@@ -31,7 +32,25 @@ from actiondesk.adapters.scim import ScimAccounts
 from actiondesk.adapters.servicenow import ServiceNowProcurement
 from actiondesk.bot.outbox_setup import servicenow_client
 from actiondesk.core.errors import ConfigurationError
-from actiondesk.core.ports import Clock, StateBlobs
+from actiondesk.core.ports import (
+    AccessGroups,
+    Accounts,
+    Clock,
+    Cluster,
+    Configurator,
+    Deployer,
+    HttpOperations,
+    Identity,
+    Inventory,
+    LogSearch,
+    Metrics,
+    Procurement,
+    Releases,
+    StateBlobs,
+    Telemetry,
+    Volumes,
+    VpnSessions,
+)
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,9 +76,51 @@ class PackPlan:
 
 
 @dataclass
+class Fulfilment:
+    """The request-fulfilment agents' systems: identity provider, procurement, directory groups."""
+
+    accounts: Accounts
+    procurement: Procurement
+    groups: AccessGroups
+
+
+@dataclass
 class Systems:
+    """The enabled system packs and the ports their actions use (None: that system is not configured)."""
+
+    fulfilment: Fulfilment
+    volumes: Volumes
+    vpn: VpnSessions
+    identity: Identity
     packs: list[Pack] = field(default_factory=list)
-    ports: dict[str, object] = field(default_factory=dict)
+    cluster: Cluster | None = None
+    releases: Releases | None = None
+    metrics: Metrics | None = None
+    log_search: LogSearch | None = None
+    http: HttpOperations | None = None
+
+    def context(
+        self, inventory: Inventory, telemetry: Telemetry, deployer: Deployer, configurator: Configurator, clock: Clock
+    ) -> ActionContext:
+        """The actions' run context: the estate's ports beside these systems'."""
+        return ActionContext(
+            inventory=inventory,
+            telemetry=telemetry,
+            deployer=deployer,
+            configurator=configurator,
+            clock=clock,
+            cluster=self.cluster,
+            metrics=self.metrics,
+            log_search=self.log_search,
+            releases=self.releases,
+            volumes=self.volumes,
+            vpn=self.vpn,
+            identity=self.identity,
+            http=self.http,
+            accounts=self.fulfilment.accounts,
+            procurement=self.fulfilment.procurement,
+            groups=self.fulfilment.groups,
+        )
 
 
 def secret(settings: Settings, pack: Pack) -> str | None:
@@ -110,13 +171,13 @@ def plan_packs(settings: Settings) -> list[PackPlan]:
 
 def build_systems(settings: Settings, estate: SandboxEstate, blobs: StateBlobs, clock: Clock) -> Systems:
     """The enabled system packs (the skeleton's packs are not included) and the ports their actions use."""
-    systems = Systems()
     staples = SandboxStaples(estate, clock)
-    systems.ports |= {
-        "volumes": staples,
-        "vpn": staples,
-        "identity": AccountBook([p.name for p in estate.people()], blobs),
-    }
+    systems = Systems(
+        fulfilment=fulfilment_ports(settings, estate, clock),
+        volumes=staples,
+        vpn=staples,
+        identity=AccountBook([p.name for p in estate.people()], blobs),
+    )
     documents: dict[str, Document] = {}
     skeleton = {p.name for p in builtin_packs()}
     for plan in plan_packs(settings):
@@ -131,33 +192,32 @@ def build_systems(settings: Settings, estate: SandboxEstate, blobs: StateBlobs, 
             _, document = read_pack_file(plan.path)
             documents[pack.name] = Document(spec=document, base_url=plan.url, token=token)
         elif pack.name == "kubernetes":
-            systems.ports["cluster"] = KubernetesCluster.connect(plan.url, token or "")
+            systems.cluster = KubernetesCluster.connect(plan.url, token or "")
         elif pack.name == "argocd":
-            systems.ports["releases"] = ArgoCd(plan.url, token or "")
+            systems.releases = ArgoCd(plan.url, token or "")
         elif pack.name == "prometheus":
-            systems.ports["metrics"] = PrometheusMetrics(plan.url, token)
+            systems.metrics = PrometheusMetrics(plan.url, token)
         elif pack.name == "loki":
-            systems.ports["log_search"] = LokiLogs(plan.url, token)
+            systems.log_search = LokiLogs(plan.url, token)
         log.info("pack %s enabled (service account %s)", pack.name, pack.service_account)
     if documents:
-        systems.ports["http"] = OpenApiOperations(documents)
-    systems.ports |= fulfilment_ports(settings, estate, clock)
+        systems.http = OpenApiOperations(documents)
     return systems
 
 
-def fulfilment_ports(settings: Settings, estate: SandboxEstate, clock: Clock) -> dict[str, object]:
+def fulfilment_ports(settings: Settings, estate: SandboxEstate, clock: Clock) -> Fulfilment:
     """The identity provider (SCIM), procurement (ServiceNow's Service Catalog when ServiceNow is configured,
     else the procurement API) and directory (LDAP) the request-fulfilment agents use; the sandbox's for each
     one that is not configured."""
     sandbox = SandboxFulfilment(estate, clock)
-    ports: dict[str, object] = {"accounts": sandbox, "procurement": sandbox, "groups": sandbox}
+    ports = Fulfilment(accounts=sandbox, procurement=sandbox, groups=sandbox)
     if settings.scim_url:
         if settings.scim_token is None:
             raise ConfigurationError("ACTIONDESK_SCIM_URL is set but ACTIONDESK_SCIM_TOKEN (its bearer token) is not")
-        ports["accounts"] = ScimAccounts(settings.scim_url, settings.scim_token.get_secret_value())
+        ports.accounts = ScimAccounts(settings.scim_url, settings.scim_token.get_secret_value())
         log.info("identity provider: SCIM at %s", settings.scim_url)
     if settings.servicenow_instance_url:
-        ports["procurement"] = ServiceNowProcurement(
+        ports.procurement = ServiceNowProcurement(
             servicenow_client(settings), return_item=settings.servicenow_return_item
         )
         log.info("procurement: ServiceNow Service Catalog")
@@ -166,7 +226,7 @@ def fulfilment_ports(settings: Settings, estate: SandboxEstate, clock: Clock) ->
         api = OpenApiOperations(
             {DOCUMENT: Document(spec=procurement_document(), base_url=settings.procurement_url, token=token)}
         )
-        ports["procurement"] = HttpProcurement(api)
+        ports.procurement = HttpProcurement(api)
         log.info("procurement: the procurement API at %s", settings.procurement_url)
     if settings.ldap_url:
         missing = [
@@ -182,7 +242,7 @@ def fulfilment_ports(settings: Settings, estate: SandboxEstate, clock: Clock) ->
             raise ConfigurationError(f"ACTIONDESK_LDAP_URL is set but {', '.join(missing)} is not")
         assert settings.ldap_password is not None
         try:
-            ports["groups"] = LdapGroups(
+            ports.groups = LdapGroups(
                 settings.ldap_url,
                 settings.ldap_bind_dn or "",
                 settings.ldap_password.get_secret_value(),

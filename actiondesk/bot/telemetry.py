@@ -28,6 +28,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.settings import Settings
@@ -120,7 +121,7 @@ async def trace_requests(request: web.Request, handler: Handler) -> web.StreamRe
         return await handler(request)
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else request.path
-    attributes = {
+    attributes: dict[str, AttributeValue] = {
         "http.request.method": request.method,
         "http.route": route,
         "url.path": request.path,

@@ -13,12 +13,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 GENESIS = "0" * 64
+
+
+def texts(value: JsonValue) -> list[str]:
+    """The items of a payload's list field as text (an absent or non-list field reads as no items)."""
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 class AuditKind(StrEnum):

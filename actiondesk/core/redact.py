@@ -31,6 +31,11 @@ def redact_text(text: str) -> str:
     return _ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
+def redact_message(message: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """A chat message (or any JSON object) with its secrets redacted, still an object."""
+    return {k: (REDACTED if _SECRET_KEYS.search(k) and isinstance(v, str) else redact(v)) for k, v in message.items()}
+
+
 def redact(value: JsonValue) -> JsonValue:
     """Redact secrets in any JSON value: secret-looking keys lose their values, strings are scrubbed."""
     if isinstance(value, str):
@@ -38,7 +43,7 @@ def redact(value: JsonValue) -> JsonValue:
     if isinstance(value, list):
         return [redact(v) for v in value]
     if isinstance(value, dict):
-        return {k: (REDACTED if _SECRET_KEYS.search(k) and isinstance(v, str) else redact(v)) for k, v in value.items()}
+        return redact_message(value)
     return value
 
 

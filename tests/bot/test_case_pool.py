@@ -17,7 +17,7 @@ from actiondesk.adapters.store import SqlStore, make_engine
 from actiondesk.adapters.store.migrate import upgrade
 from actiondesk.agents.retries import RetryPolicy
 from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
-from actiondesk.bot.console.routes import WORKER
+from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.server import make_app
 from actiondesk.bot.worker import CaseWorker

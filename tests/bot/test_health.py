@@ -11,7 +11,7 @@ from sqlalchemy import text
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore, head_revision, make_engine
 from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.console.routes import SCHEDULER
+from actiondesk.bot.appkeys import SCHEDULER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.health import BACKGROUND, require_current_schema
 from actiondesk.bot.server import make_app

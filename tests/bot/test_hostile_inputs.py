@@ -21,8 +21,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from actiondesk.adapters.sandbox import DeployEvent, FaultEvent, SandboxEstate, default_estate
 from actiondesk.bot.app import build_runtime, policy_from_settings
+from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.auth import tokens
-from actiondesk.bot.console.routes import WORKER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.server import make_app
 from actiondesk.bot.slack import Pacing, SlackConfig, mount_slack

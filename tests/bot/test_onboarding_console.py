@@ -9,7 +9,7 @@ from authn import bearer
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
 from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.console.routes import WORKER
+from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.server import make_app
 from actiondesk.core.case import CaseStatus

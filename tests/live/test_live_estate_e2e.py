@@ -24,9 +24,9 @@ from actiondesk.adapters.live.signals import read_series
 from actiondesk.adapters.prometheus import PrometheusMetrics
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
+from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.auth import tokens
 from actiondesk.bot.boot import serve_estate
-from actiondesk.bot.console.routes import WORKER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.server import make_app
 from actiondesk.core.access import ALL_SCOPES

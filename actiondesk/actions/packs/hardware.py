@@ -8,7 +8,10 @@ written to the master ticket.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import date
+from functools import partial
+from typing import Generic, TypeVar
 
 from pydantic import Field, JsonValue
 
@@ -110,29 +113,33 @@ class GetHardwareOrders(_OnPerson, ActionSpec[UserInput, OrdersOutput]):
         return OrdersOutput(orders=tuple(found))
 
 
-class _Place(_OnPerson):
+Placed = TypeVar("Placed", OrderInput, ReturnInput)
+
+
+class _Place(_OnPerson, ABC, Generic[Placed]):
     scope = "hardware:write"
     risk = Risk.MEDIUM
     output_model = OrderOutput
     kind: OrderKind
 
-    def _draft(self, params: OrderInput | ReturnInput) -> OrderDraft:
-        raise NotImplementedError
+    @abstractmethod
+    def _draft(self, params: Placed) -> OrderDraft:
+        """The order (or return) to place for ``params``."""
 
-    def observe(self, ctx: ActionContext, params: OrderInput | ReturnInput) -> dict[str, JsonValue]:
+    def observe(self, ctx: ActionContext, params: Placed) -> dict[str, JsonValue]:
         found = _open(ctx, params.reference)
         return {"reference": params.reference, "open": [o.number for o in found]}
 
-    def already_done(self, observed: dict[str, JsonValue], params: OrderInput | ReturnInput) -> bool:
+    def already_done(self, observed: dict[str, JsonValue], params: Placed) -> bool:
         return bool(observed.get("open"))
 
-    def snapshot(self, ctx: ActionContext, params: OrderInput | ReturnInput) -> dict[str, JsonValue]:
+    def snapshot(self, ctx: ActionContext, params: Placed) -> dict[str, JsonValue]:
         return self.observe(ctx, params)
 
-    def inverse(self, snapshot: dict[str, JsonValue], params: OrderInput | ReturnInput) -> ActionCall | None:
+    def inverse(self, snapshot: dict[str, JsonValue], params: Placed) -> ActionCall | None:
         return ActionCall(action="cancel_hardware_order", params={"user": params.user, "reference": params.reference})
 
-    def run(self, ctx: ActionContext, params: OrderInput | ReturnInput) -> OrderOutput:
+    def run(self, ctx: ActionContext, params: Placed) -> OrderOutput:
         procurement = _procurement(ctx)
 
         def attempt() -> OrderOutput:
@@ -144,7 +151,7 @@ class _Place(_OnPerson):
 
         return with_retries(ctx, "procurement", attempt)
 
-    def verify(self, ctx: ActionContext, params: OrderInput | ReturnInput, output: OrderOutput) -> str | None:
+    def verify(self, ctx: ActionContext, params: Placed, output: OrderOutput) -> str | None:
         read = with_retries(ctx, "procurement", lambda: _procurement(ctx).get_order(output.order.key))
         if read.status is OrderStatus.CANCELLED:
             return f"{read.number} reads back cancelled"
@@ -153,13 +160,13 @@ class _Place(_OnPerson):
         return None
 
 
-class OrderHardware(_Place, ActionSpec[OrderInput, OrderOutput]):
+class OrderHardware(_Place[OrderInput], ActionSpec[OrderInput, OrderOutput]):
     name = "order_hardware"
     description = "Order a catalog item (a laptop, a monitor) for a new hire through the procurement system."
     input_model = OrderInput
     kind = OrderKind.ORDER
 
-    def _draft(self, params: OrderInput) -> OrderDraft:  # type: ignore[override]
+    def _draft(self, params: OrderInput) -> OrderDraft:
         return OrderDraft(
             item=params.item,
             quantity=params.quantity,
@@ -169,13 +176,13 @@ class OrderHardware(_Place, ActionSpec[OrderInput, OrderOutput]):
         )
 
 
-class ReturnHardware(_Place, ActionSpec[ReturnInput, OrderOutput]):
+class ReturnHardware(_Place[ReturnInput], ActionSpec[ReturnInput, OrderOutput]):
     name = "return_hardware"
     description = "Open the return of the hardware a leaver was given (one order of theirs) in procurement."
     input_model = ReturnInput
     kind = OrderKind.RETURN
 
-    def _draft(self, params: ReturnInput) -> OrderDraft:  # type: ignore[override]
+    def _draft(self, params: ReturnInput) -> OrderDraft:
         return OrderDraft(
             item=params.order,
             quantity=1,
@@ -232,7 +239,7 @@ class CancelHardwareOrder(_OnPerson, ActionSpec[CancelInput, OrderOutput]):
         found = _open(ctx, params.reference)
         if not found:
             raise ActionFailedError(f"no open order under {params.reference}")
-        done = [with_retries(ctx, "procurement", lambda o=o: procurement.cancel_order(o.key)) for o in found]
+        done = [with_retries(ctx, "procurement", partial(procurement.cancel_order, o.key)) for o in found]
         return OrderOutput(order=done[0], confirmation=", ".join(o.number for o in done))
 
     def verify(self, ctx: ActionContext, params: CancelInput, output: OrderOutput) -> str | None:

@@ -95,7 +95,11 @@ def _undo_to(params: WorkloadInput, snapshot: dict[str, JsonValue], current: int
     revision = snapshot.get("revision")
     if not isinstance(revision, int) or revision < 1:
         return None
-    call = {"namespace": params.namespace, "deployment": params.deployment, "to_revision": revision}
+    call: dict[str, JsonValue] = {
+        "namespace": params.namespace,
+        "deployment": params.deployment,
+        "to_revision": revision,
+    }
     if current is not None:
         call["from_revision"] = current
     return ActionCall(action="undo_rollout", params=call)

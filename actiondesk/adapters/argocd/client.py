@@ -52,7 +52,8 @@ class ArgoCd:
         except httpx.HTTPError as exc:
             raise ActionFailedError(f"Argo CD unreachable: {type(exc).__name__}: {exc}") from None
         if response.is_success:
-            return response.json()
+            body: dict[str, Any] = response.json()
+            return body
         try:  # grpc-gateway errors: {"error": ..., "code": N, "message": ...}
             message = response.json().get("message") or response.text[:200]
         except ValueError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from actiondesk.adapters.jsm.adf import adf
 from actiondesk.adapters.jsm.client import JsmClient
@@ -23,7 +24,7 @@ OWN_MARK = "[ActionDesk "
 REQUESTS = "/rest/servicedeskapi/request"
 
 
-def _resolves(transition: dict) -> bool:
+def _resolves(transition: dict[str, Any]) -> bool:
     """A transition into a done-category status whose name (or its status's) says resolve."""
     target = transition.get("to") or {}
     if (target.get("statusCategory") or {}).get("key") != "done":
@@ -71,7 +72,7 @@ class JsmTicketSystem:
         log.info("case %s: request %s created", draft.case_id, created.get("issueKey"))
         return TicketRef(system=self.name, key=created["issueKey"], number=created["issueKey"])
 
-    def _comments(self, ticket: TicketRef) -> list[dict]:
+    def _comments(self, ticket: TicketRef) -> list[dict[str, Any]]:
         return list(self._client.pages(f"{REQUESTS}/{ticket.key}/comment", {}))
 
     def has_entry(self, ticket: TicketRef, marker: str) -> bool:

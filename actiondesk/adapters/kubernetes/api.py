@@ -40,7 +40,8 @@ class ApiServer:
         except httpx.HTTPError as exc:
             raise ActionFailedError(f"Kubernetes API unreachable: {type(exc).__name__}: {exc}") from None
         if response.is_success:
-            return response.json()
+            body: dict[str, Any] = response.json()
+            return body
         message = _status_message(response)
         if response.status_code == 404:
             raise NotFoundError(f"Kubernetes: {message}")
@@ -55,6 +56,7 @@ def _status_message(response: httpx.Response) -> str:
         body = response.json()
     except ValueError:
         return response.text[:200]
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return body["message"]
+    message = body.get("message") if isinstance(body, dict) else None
+    if isinstance(message, str):
+        return message
     return response.text[:200]

@@ -75,4 +75,5 @@ class LokiLogs:
         body = response.json()
         if body.get("status") != "success":
             raise ActionFailedError(f"Loki answered status {body.get('status')}")
-        return body.get("data", {})
+        data: dict[str, Any] = body.get("data", {})
+        return data

@@ -73,7 +73,7 @@ class _Request:
 
     @property
     def content_type(self) -> str:
-        return self._request.headers.get("Content-Type", "")
+        return str(self._request.headers.get("Content-Type", ""))
 
 
 def _problem(exc: BaseException) -> str:

@@ -24,8 +24,10 @@ def _samples(data: dict[str, Any]) -> list[MetricSample]:
             MetricSample(labels=r.get("metric", {}), points=tuple(_point(v) for v in r.get("values", [])))
             for r in result or []
         ]
+    if kind == "scalar" and isinstance(result, list):
+        return [MetricSample(labels={}, points=(_point(result),))]
     if kind in ("scalar", "string"):
-        return [MetricSample(labels={}, points=(_point(result),))] if kind == "scalar" else []
+        return []
     raise ActionFailedError(f"Prometheus answered an unknown result type {kind!r}")
 
 
@@ -59,7 +61,8 @@ class PrometheusMetrics:
         except ValueError:
             raise ActionFailedError(f"Prometheus answered {response.status_code}: {response.text[:200]}") from None
         if body.get("status") == "success":
-            return body.get("data", {})
+            data: dict[str, Any] = body.get("data", {})
+            return data
         error, kind = body.get("error", response.text[:200]), body.get("errorType", "")
         if kind == "bad_data":  # the query itself is wrong: the planner can fix it
             raise InvalidParametersError(f"Prometheus rejected the query: {error}")

@@ -3,11 +3,10 @@ the transaction that stores it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, RowMapping, select
 
 from actiondesk.adapters.store import ledger
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict
@@ -44,7 +43,7 @@ def _row(event: ChangeEvent, received_at: datetime) -> dict[str, Any]:
     return row
 
 
-def event_from(row: Mapping[str, Any]) -> ChangeEvent:
+def event_from(row: RowMapping) -> ChangeEvent:
     return ChangeEvent(**{name: row[name] for name in _SAME}, commit=row["commit_sha"])
 
 

@@ -10,7 +10,7 @@ rolls back leaves both the entries and the head as they were.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -55,7 +55,7 @@ _move_head = (
 _UNREADABLE = datetime(1, 1, 1, tzinfo=UTC)  # stands in for a tampered, unparsable time: its hash will not match
 
 
-def _chain_query(at_type: String | DateTime) -> Select[tuple[int, str, str | None, str, object, str, str, str]]:
+def _chain_query(at_type: String | DateTime) -> Select[int, str, str | None, str, object, str, str, str]:
     """The columns of StoredRow in seq order; ``at`` read raw, skipping the per-row type processing."""
     c = audit_entries.c
     columns = (c.seq, c.kind, c.case_id, c.actor, type_coerce(c.at, at_type), c.payload, c.prev_hash, c.hash)
@@ -210,15 +210,15 @@ def entries_of_kind(engine: Engine, kind: str, since: datetime) -> Iterator[Audi
         last = rows[-1]["seq"]
 
 
-def _stored_rows(connection: Connection) -> Iterator[StoredRow]:
+def _stored_rows(connection: Connection) -> Generator[StoredRow]:
     sqlite = connection.dialect.name == "sqlite"
     parse: Callable[[object], datetime] = _sqlite_at if sqlite else _postgres_at
     with connection.execute(_chain_sqlite if sqlite else _chain_postgres) as result:  # closes a server-side cursor
         if sqlite:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC: the canonical spelling is two string edits away
-            for seq, kind, case_id, actor, at, payload, prev_hash, digest in result:
+            for seq, kind, case_id, actor, at, payload, prev_hash, digest in result.tuples():
                 yield StoredRow(seq, kind, case_id, actor, _sqlite_stamp(at), payload, prev_hash, digest)
             return
-        for seq, kind, case_id, actor, at, payload, prev_hash, digest in result:
+        for seq, kind, case_id, actor, at, payload, prev_hash, digest in result.tuples():
             yield StoredRow(seq, kind, case_id, actor, parse(at), payload, prev_hash, digest)
 
 

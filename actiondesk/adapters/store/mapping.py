@@ -20,8 +20,14 @@ def _dump(value: JsonValue) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
-def _load_optional(text: str | None) -> JsonValue:
-    return None if text is None else json.loads(text)
+def _load_optional(text: str | None) -> dict[str, JsonValue] | None:
+    """A stored JSON object (a run's snapshot or result), or None when nothing was stored."""
+    if text is None:
+        return None
+    loaded = json.loads(text)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"expected a stored JSON object, found {type(loaded).__name__}")
+    return loaded
 
 
 def _text(value: str) -> str:

@@ -51,7 +51,7 @@ def read_source(source: str) -> bytes:
         request = urllib.request.Request(source, headers={"User-Agent": "actiondesk-calendar"})  # noqa: S310
         try:
             with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT_SECONDS) as response:  # noqa: S310
-                data = response.read(MAX_BYTES + 1)
+                data: bytes = response.read(MAX_BYTES + 1)
         except OSError as exc:
             raise CalendarError(f"calendar {source}: cannot fetch: {exc}") from None
     else:

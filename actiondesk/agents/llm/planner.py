@@ -19,15 +19,15 @@ from pydantic import JsonValue
 from actiondesk.actions.catalog import AnySpec
 from actiondesk.actions.executor import Executor
 from actiondesk.agents.llm.guard import data, suspicions
-from actiondesk.agents.llm.tools import decode, offered_specs, tool_schema
+from actiondesk.agents.llm.tools import decode, offered_specs, tool_name, tool_schema
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.errors import ActionError, ModelError
 from actiondesk.core.finding import Finding
 from actiondesk.core.llm import Message, ModelTurn, Price, ToolCall, ToolSchema
-from actiondesk.core.plan import Plan, PlanStep, StepStatus
+from actiondesk.core.plan import ActionCall, Plan, PlanStep, StepStatus
 from actiondesk.core.ports import ChatModel
-from actiondesk.core.redact import redact, redact_text
+from actiondesk.core.redact import redact, redact_message, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +121,7 @@ class LlmPlanner:
                 if not turn.tool_calls:
                     return self._final(case, plan, turn, out)
                 call = turn.tool_calls[0]
-                messages.append(assistant(turn.text, call))
-                for extra in turn.tool_calls[1:]:  # one call at a time: the rest are refused
-                    messages[-1]["tool_calls"].append(tool_call(extra))  # type: ignore[union-attr]
+                messages.append(assistant(turn.text, call, *turn.tool_calls[1:]))  # one at a time: the rest are refused
                 proposed = self._handle(case, plan, call, specs, messages, out)
                 for extra in turn.tool_calls[1:]:
                     messages.append(
@@ -144,19 +142,19 @@ class LlmPlanner:
         self, case: Case, new: list[Message], messages: list[Message], schemas: list[ToolSchema], out: LlmOutcome
     ) -> ModelTurn:
         """One model call: the prompt and the response audited (redacted), usage counted, bounds checked."""
-        outgoing = [redact(m) for m in messages]  # type: ignore[misc]
+        outgoing = [redact_message(m) for m in messages]
         out.notes.append(
             (
                 AuditKind.THOUGHT,
                 {
                     "event": "prompt",
                     "turn": case.llm_calls + out.calls + 1,
-                    "messages": [redact(m) for m in new],  # type: ignore[misc]
-                    "tools": [s["function"]["name"] for s in schemas],
+                    "messages": [redact(m) for m in new],
+                    "tools": [tool_name(s) for s in schemas],
                 },
             )
         )
-        turn = self.model.complete(outgoing, schemas)  # type: ignore[arg-type]
+        turn = self.model.complete(outgoing, schemas)
         price = self.prices.get(turn.model) or self.prices.get(self.model_name)
         cost = price.cost(turn.usage) if price else 0.0
         out.calls += 1
@@ -202,14 +200,14 @@ class LlmPlanner:
         """Run a probe, correct a mistake, or return the plan with the proposed change at its end."""
         spec = specs.get(call.name)
         if spec is None:
-            return self._correct(
-                call, f"{call.name!r} is not one of the tools offered: {', '.join(specs)}", messages, out
-            )
+            self._correct(call, f"{call.name!r} is not one of the tools offered: {', '.join(specs)}", messages, out)
+            return None
         try:
             action = decode(spec, call.arguments)
             self.catalog.validate(action)
         except (ValueError, ActionError) as exc:
-            return self._correct(call, f"invalid call of {call.name}: {exc}", messages, out)
+            self._correct(call, f"invalid call of {call.name}: {exc}", messages, out)
+            return None
         if spec.mutating:
             step = PlanStep(index=len(plan.steps), call=action, rationale=f"proposed by the model ({self.model_name})")
             out.notes.append((AuditKind.THOUGHT, {"event": "proposal", "action": action.action, **_params(action)}))
@@ -217,7 +215,8 @@ class LlmPlanner:
         try:
             output = self.executor.probe(action, case.id)
         except ActionError as exc:
-            return self._correct(call, f"{call.name} failed: {exc}", messages, out)
+            self._correct(call, f"{call.name} failed: {exc}", messages, out)
+            return None
         result = output.model_dump(mode="json")
         for why in suspicions(json.dumps(result), ()):
             out.notes.append((AuditKind.INJECTION_SUSPECTED, {"source": f"tool:{call.name}", "why": why}))
@@ -227,7 +226,6 @@ class LlmPlanner:
     def _correct(self, call: ToolCall, why: str, messages: list[Message], out: LlmOutcome) -> None:
         out.notes.append((AuditKind.THOUGHT, {"event": "correction", "tool": call.name, "error": why}))
         messages.append(tool_message(call.id, {"error": why, "hint": "call an offered tool with its exact schema"}))
-        return None
 
     def _final(self, case: Case, plan: Plan, turn: ModelTurn, out: LlmOutcome) -> LlmOutcome:
         said = redact_text(turn.text or "").strip()
@@ -294,16 +292,16 @@ class LlmPlanner:
         return messages
 
 
-def _params(call: object) -> dict[str, JsonValue]:
-    return {"params": redact(dict(call.params))}  # type: ignore[attr-defined]
+def _params(call: ActionCall) -> dict[str, JsonValue]:
+    return {"params": redact_message(dict(call.params))}
 
 
 def tool_call(call: ToolCall) -> dict[str, JsonValue]:
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
 
 
-def assistant(text: str | None, call: ToolCall) -> Message:
-    return {"role": "assistant", "content": text, "tool_calls": [tool_call(call)]}
+def assistant(text: str | None, call: ToolCall, *extra: ToolCall) -> Message:
+    return {"role": "assistant", "content": text, "tool_calls": [tool_call(c) for c in (call, *extra)]}
 
 
 def tool_message(call_id: str, content: dict[str, JsonValue]) -> Message:

@@ -69,7 +69,15 @@ def _strict(node: Any) -> Any:
 
 def strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """A pydantic JSON schema as strict mode takes it: no extra keys, every property required, optionals nullable."""
-    return _strict(schema)
+    strict: dict[str, Any] = _strict(schema)
+    return strict
+
+
+def tool_name(schema: ToolSchema) -> str:
+    """The function name a tool schema offers (``?`` for a schema without one)."""
+    function = schema.get("function")
+    name = function.get("name") if isinstance(function, dict) else None
+    return name if isinstance(name, str) else "?"
 
 
 def tool_schema(spec: AnySpec) -> ToolSchema:

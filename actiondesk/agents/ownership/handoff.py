@@ -25,7 +25,7 @@ from actiondesk.agents.mirror import ticket_of
 from actiondesk.agents.ownership.owners import OwnerBook
 from actiondesk.agents.postmortem import build_postmortem
 from actiondesk.agents.record import Recorder
-from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind
+from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind, texts
 from actiondesk.core.case import Case, CaseKind
 from actiondesk.core.errors import ActionDeskError, NotAuthorizedError
 from actiondesk.core.estate import Owner, Service
@@ -126,8 +126,8 @@ class TakeOver:
                 continue
             page = PageDraft.model_validate(draft.payload["page"])
             update = TicketUpdate(kind=UpdateKind.PAGE, text=page.reason, page=page)
-            systems = draft.payload.get("systems") or []
-            rows += [OutboxDraft(system=str(s), ticket=ticket_of(case), update=update) for s in systems]  # type: ignore[union-attr]
+            systems = texts(draft.payload.get("systems"))
+            rows += [OutboxDraft(system=s, ticket=ticket_of(case), update=update) for s in systems]
         return rows
 
     # Who has it
@@ -163,9 +163,9 @@ class TakeOver:
                     "team": owner.team,
                     "group": owner.group,
                     "source": source,
-                    "people": people,  # type: ignore[dict-item]
+                    "people": list[JsonValue](people),
                     "assignment_group": self.owners.assignment_group(owner),
-                    "paged": list(self.pagers) if paging else [],  # type: ignore[dict-item]
+                    "paged": list(self.pagers) if paging else [],
                     "mention": not paging,
                 },
             ),
@@ -196,7 +196,7 @@ class TakeOver:
         payload: dict[str, JsonValue] = {
             "action": action.value,
             "dedup_key": case.id,
-            "systems": list(systems),  # type: ignore[dict-item]
+            "systems": list(systems),
             "page": page.model_dump(mode="json"),
         }
         return AuditKind.PAGE, payload
@@ -210,7 +210,7 @@ class TakeOver:
         page = _open_page(history)
         if page is not None:
             owner = self.owner(case)
-            systems = [str(s) for s in page.get("systems") or []]  # type: ignore[union-attr]
+            systems = texts(page.get("systems"))
             out.append(self._page(case, owner, PageAction.RESOLVE, "the case is resolved", systems))
         if case.kind is CaseKind.INCIDENT:
             now = self.clock.now()
@@ -297,8 +297,8 @@ class TakeOver:
                         "level": int(decision.autonomy_level),
                         "confidence": decision.confidence,
                         "threshold": decision.confidence_threshold,
-                        "policy_ids": list(decision.policy_ids),  # type: ignore[dict-item]
-                        "reasons": list(decision.reasons),  # type: ignore[dict-item]
+                        "policy_ids": list(decision.policy_ids),
+                        "reasons": list(decision.reasons),
                         "service": after.service,
                         "title": after.title,
                         "team": owner.team,

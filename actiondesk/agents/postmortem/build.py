@@ -20,7 +20,7 @@ from actiondesk.agents.postmortem.model import (
     RootCause,
 )
 from actiondesk.agents.triage.signals import LABELS, RULES, verification_text
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit import AuditKind, texts
 from actiondesk.core.case import Case
 from actiondesk.core.estate import Owner, Service
 from actiondesk.core.finding import FindingKind
@@ -73,7 +73,7 @@ def _describe(fact: Fact, agent: str) -> str | None:
             return f"plan {p.get('runbook')}: {p.get('goal')}"
         case AuditKind.DECISION:
             again = "re-checked before running: " if p.get("recheck") else ""
-            ids = ", ".join(str(i) for i in p.get("policy_ids") or [])  # type: ignore[union-attr]
+            ids = ", ".join(texts(p.get("policy_ids")))
             return (
                 f"governance {again}{p.get('outcome')} for {p.get('action')} at level {p.get('autonomy_level')} ({ids})"
             )
@@ -96,15 +96,15 @@ def _describe(fact: Fact, agent: str) -> str | None:
         case AuditKind.CASE_FAILED:
             return f"failed: {p.get('reason')}"
         case AuditKind.HANDED_OFF:
-            people = ", ".join(str(x) for x in p.get("people") or []) or "nobody in the directory"  # type: ignore[union-attr]
-            paged = p.get("paged") or []
-            how = f", paged through {', '.join(str(x) for x in paged)}" if paged else ""  # type: ignore[union-attr]
+            people = ", ".join(texts(p.get("people"))) or "nobody in the directory"
+            paged = texts(p.get("paged"))
+            how = f", paged through {', '.join(paged)}" if paged else ""
             return f"handed to {p.get('team')} on-call ({p.get('group')}: {people}){how}"
         case AuditKind.PICKED_UP:
             after = took(_number(p.get("after_seconds")))
             return f"picked up by {p.get('by')} ({p.get('how')}) {after} after the hand-off"
         case AuditKind.PAGE:
-            return f"page {p.get('action')} ({', '.join(str(x) for x in p.get('systems') or [])})"  # type: ignore[union-attr]
+            return f"page {p.get('action')} ({', '.join(texts(p.get('systems')))})"
         case AuditKind.CASE_RESOLVED:
             return "resolved"
     return None
@@ -187,7 +187,8 @@ def _deployer(facts: Sequence[Fact], commit: str | None) -> str | None:
     for fact in facts:
         if fact.kind is AuditKind.OBSERVATION and fact.payload.get("action") == "list_deployments":
             output = fact.payload.get("output")
-            for item in (output.get("deployments") if isinstance(output, dict) else None) or []:  # type: ignore[union-attr]
+            deployments = output.get("deployments") if isinstance(output, dict) else None
+            for item in deployments if isinstance(deployments, list) else []:
                 if isinstance(item, dict) and item.get("commit") == commit and item.get("author"):
                     return str(item["author"])
     return None
@@ -322,9 +323,9 @@ def _timeline(case: Case, facts: Sequence[Fact], root: RootCause | None, agent: 
     for fact in facts:
         if fact.kind is AuditKind.MESSAGE and fact.actor == case.reporter and fact.payload.get("text") == case.text:
             continue  # the report itself: the case's opening already says it
-        what = _describe(fact, agent)
-        if what is not None:
-            moments.append(Moment(at=fact.at, actor=fact.actor, kind=fact.kind.value, what=what))
+        described = _describe(fact, agent)
+        if described is not None:
+            moments.append(Moment(at=fact.at, actor=fact.actor, kind=fact.kind.value, what=described))
     return tuple(sorted(moments, key=lambda m: m.at))  # stable: entries at one instant keep their order
 
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from pydantic import JsonValue
+
 from actiondesk.agents.postmortem.markdown import render_markdown
 from actiondesk.agents.postmortem.read import stored_postmortem
 from actiondesk.agents.record import Recorder
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.errors import ModelError
+from actiondesk.core.llm import Message
 from actiondesk.core.ports import ChatModel
 from actiondesk.core.redact import redact_text
 
@@ -53,7 +56,7 @@ class SummaryWriter:
             if not uow.remember(f"postmortem-summary:{seq}", "postmortem", self.recorder.clock.now()):
                 return False
         facts = redact_text(render_markdown(pm))
-        messages = [
+        messages: list[Message] = [
             {"role": "system", "content": INSTRUCTIONS},
             {"role": "user", "content": f"<post-mortem>\n{facts}\n</post-mortem>"},
         ]
@@ -65,9 +68,14 @@ class SummaryWriter:
         text = redact_text(" ".join((turn.text or "").split()))[:MAX_CHARS]
         if not text:
             return False
-        payload = {"text": text, "model": turn.model, "tokens": turn.usage.total, "postmortem_seq": seq}
+        payload: dict[str, JsonValue] = {
+            "text": text,
+            "model": turn.model,
+            "tokens": turn.usage.total,
+            "postmortem_seq": seq,
+        }
         with self.store.transaction() as uow:
-            self.recorder.append(uow, case_id, [(AuditKind.POSTMORTEM_SUMMARY, payload)])  # type: ignore[list-item]
+            self.recorder.append(uow, case_id, [(AuditKind.POSTMORTEM_SUMMARY, payload)])
         self.recorder.changed(case_id)
         return True
 

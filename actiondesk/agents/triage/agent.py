@@ -12,7 +12,8 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TypedDict
 
 from actiondesk.actions.executor import Executor
 from actiondesk.actions.packs.access import SessionOutput
@@ -26,11 +27,23 @@ from actiondesk.agents.triage.signals import LABELS, Reading
 from actiondesk.core.case import Case, CaseKind
 from actiondesk.core.errors import ActionDeskError
 from actiondesk.core.estate import Service
-from actiondesk.core.finding import CHANGE_FINDINGS, Culprit, Evidence, Finding, FindingKind
+from actiondesk.core.finding import CHANGE_FINDINGS, ChainLink, Culprit, Evidence, Finding, FindingKind
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Inventory
 
 log = logging.getLogger(__name__)
+
+
+class _Observed(TypedDict):
+    """What a finding about an anomalous chain says whatever its verdict."""
+
+    service: str
+    onset: datetime | None
+    baseline: float | None
+    peak: float | None
+    signal: str | None
+    chain: tuple[ChainLink, ...]
+
 
 FULL_PCT = 90.0  # a log volume this full warrants clearing (clear_log_volume's own drift check agrees)
 _UPSTREAM = re.compile(r"upstream ([a-z0-9][a-z0-9-]*) answered (\d{3})")
@@ -210,7 +223,7 @@ class Triage:
         found = suspects(history, first.onset, window, frozenset(r.signal for r in seen))
         corroborated, logs = self._logs(reader, analysis)
         evidence += logs
-        common = {
+        common: _Observed = {
             "service": root,
             "onset": first.onset,
             "baseline": first.baseline,

@@ -50,8 +50,8 @@ def confirm(
     assert first.onset is not None
     onset = first.onset
     if not onset - window <= change.at <= onset:
-        lead = int((onset - change.at).total_seconds())
-        when = f"{lead} s before" if lead >= 0 else f"{-lead} s after"
+        gap = int((onset - change.at).total_seconds())
+        when = f"{gap} s before" if gap >= 0 else f"{-gap} s after"
         return Verdict(
             None,
             f"{change.described()} was made {when} {service}'s onset at {onset:%H:%M:%S} UTC, "

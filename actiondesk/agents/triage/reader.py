@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import JsonValue
+
 from actiondesk.actions.executor import Executor
 from actiondesk.actions.packs.changes import ChangeEntry, ListChangesOutput
 from actiondesk.actions.packs.telemetry import (
@@ -38,7 +40,7 @@ class Reader:
     def probes(self) -> int:
         return len(self._seen)
 
-    def _probe(self, action: str, params: dict[str, str | int]) -> ActionOutput | None:
+    def _probe(self, action: str, params: dict[str, JsonValue]) -> ActionOutput | None:
         key = (action, repr(sorted(params.items())))
         if key not in self._seen:
             try:
@@ -49,7 +51,7 @@ class Reader:
                 self._seen[key] = None
         return self._seen[key]
 
-    def _window(self, service: str) -> dict[str, str | int]:
+    def _window(self, service: str) -> dict[str, JsonValue]:
         return {"service": service, "minutes": self.minutes, "step_seconds": self.step_seconds}
 
     def reading(self, service: str, signal: str) -> Reading | None:

@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import JsonValue
 
 from actiondesk.core.errors import ActionDeskError
 
@@ -23,7 +24,7 @@ token_app = typer.Typer(help="API tokens for automation (Authorization: Bearer).
 
 
 def _settings() -> Settings:
-    from actiondesk.bot.cli import _settings as settings
+    from actiondesk.bot.cli_support import load_settings as settings
 
     return settings()
 
@@ -45,7 +46,7 @@ def _directory(settings: Settings, store: SqlStore) -> Directory:
     return estate
 
 
-def _audit(store: SqlStore, kind: AuditKind, person: str, payload: dict[str, str | list[str]]) -> None:
+def _audit(store: SqlStore, kind: AuditKind, person: str, payload: dict[str, JsonValue]) -> None:
     from actiondesk.core.audit import AuditDraft
     from actiondesk.core.clock import SystemClock
 
@@ -74,7 +75,7 @@ def token_create(
             store.access, _directory(settings, store), person, wanted, SystemClock().now(), lifetime
         )
         shown = sorted(s.value for s in token.scopes)
-        _audit(store, AuditKind.TOKEN_CREATED, person, {"token": token.id, "scopes": shown})
+        _audit(store, AuditKind.TOKEN_CREATED, person, {"token": token.id, "scopes": list[JsonValue](shown)})
     except ActionDeskError as exc:
         raise _fail(exc) from None
     until = f", expires {token.expires_at.isoformat()}" if token.expires_at else ", no expiry"

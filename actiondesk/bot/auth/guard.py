@@ -21,12 +21,13 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
+from actiondesk.bot.appkeys import RUNTIME
 from actiondesk.bot.auth import sessions, tokens
 from actiondesk.bot.auth.caller import PRINCIPAL
 from actiondesk.bot.auth.config import AccessConfig, Mode
 from actiondesk.bot.auth.refusals import RefusalLog
-from actiondesk.bot.console.routes import RUNTIME
 from actiondesk.bot.teams.config import is_loopback
 from actiondesk.core.access import Principal, Scope, Via
 
@@ -118,7 +119,7 @@ class Guard:
             return None, f"{found.person} is no longer in the directory"
         return found, None
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         @web.middleware
         async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             return await self.check(request, handler)

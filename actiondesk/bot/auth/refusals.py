@@ -15,6 +15,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import JsonValue
+
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.ports import Clock, Store
 
@@ -82,7 +84,7 @@ class RefusalLog:
         log.warning("refused %s %s from %s (%d): %s", method, path[:PATH_CHARS], client, status, reason)
         if suppressed is None:
             return
-        payload = {
+        payload: dict[str, JsonValue] = {
             "client": client,
             "method": method,
             "path": path[:PATH_CHARS],

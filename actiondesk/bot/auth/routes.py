@@ -9,16 +9,16 @@ import html
 import logging
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from actiondesk.bot import jsonbody
+from actiondesk.bot.appkeys import RUNTIME
 from actiondesk.bot.auth import sessions
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.auth.config import AccessConfig, Mode
 from actiondesk.bot.auth.guard import ACCESS, REFUSALS, Guard, security_headers
 from actiondesk.bot.auth.oidc import IssuerUnavailableError, OidcSignIn, SignInError
 from actiondesk.bot.auth.refusals import RefusalLog
-from actiondesk.bot.console.routes import RUNTIME
 from actiondesk.core.access import Via, digest
 from actiondesk.core.audit import AuditDraft, AuditKind
 
@@ -50,7 +50,7 @@ def _local(path: str | None) -> str:
     return path
 
 
-async def _audit(request: web.Request, kind: AuditKind, actor: str, payload: dict[str, str]) -> None:
+async def _audit(request: web.Request, kind: AuditKind, actor: str, payload: dict[str, JsonValue]) -> None:
     runtime = request.app[RUNTIME]
     draft = AuditDraft(kind=kind, case_id=None, actor=actor, at=runtime.clock.now(), payload=payload)
 

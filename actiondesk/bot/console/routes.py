@@ -15,18 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from actiondesk.agents.postmortem import PostMortem, render_markdown, stored_postmortem
 from actiondesk.agents.questions import questions
 from actiondesk.bot import jsonbody, metrics
-from actiondesk.bot.app import Runtime
+from actiondesk.bot.appkeys import FEED, REGISTRY, RUNTIME, WORKER
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.requests import add_request_routes
 from actiondesk.bot.console.views import case_detail, case_summary, change_json
-from actiondesk.bot.events import CLOSED, ChangeFeed
-from actiondesk.bot.scheduler import Scheduler
-from actiondesk.bot.worker import CaseWorker
+from actiondesk.bot.events import CLOSED
 from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,
@@ -38,11 +36,6 @@ from actiondesk.core.errors import (
 
 log = logging.getLogger(__name__)
 
-RUNTIME = web.AppKey("runtime", Runtime)
-WORKER = web.AppKey("worker", CaseWorker)
-FEED = web.AppKey("feed", ChangeFeed)
-REGISTRY = web.AppKey("registry", CollectorRegistry)
-SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 ID = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
 STATIC = Path(str(resources.files("actiondesk.bot.console") / "static"))
@@ -132,7 +125,7 @@ async def get_case(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     case_id = request.match_info["case_id"]
 
-    def read() -> dict:
+    def read() -> dict[str, JsonValue]:
         case = runtime.store.get_case(case_id)
         timeline = list(runtime.store.audit(case_id))
         asked = questions(case, timeline, runtime.settings.agent_identity)
@@ -254,10 +247,10 @@ async def metrics_json(request: web.Request) -> web.Response:
         start, end = metrics.period(runtime.clock, days)
     infra = runtime.settings.infra_cost_per_hour
 
-    def read() -> dict:
+    def read() -> dict[str, JsonValue]:
         return {
             "report": metrics.as_json(metrics.report(runtime.store, start, end, infra)),
-            "daily": metrics.daily(runtime.store, start, end, infra, zone),
+            "daily": list[JsonValue](metrics.daily(runtime.store, start, end, infra, zone)),
             "time_zone": str(zone),
         }
 

@@ -110,7 +110,9 @@ def case_detail(
         "text": case.text,
         "finding": case.finding.model_dump(mode="json") if case.finding else None,
         "plan": case.plan.model_dump(mode="json") if case.plan else None,
-        "checklist": checklist(case.plan) if case.plan is not None and is_request_plan(case.plan) else None,
+        "checklist": list[JsonValue](checklist(case.plan))
+        if case.plan is not None and is_request_plan(case.plan)
+        else None,
         "approvals": [approval_view(a) for a in approvals],
         "questions": [question_view(q) for q in asked],
         "timeline": [entry_view(e) for e in timeline],

@@ -14,7 +14,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from actiondesk.bot.console.routes import FEED, RUNTIME, SCHEDULER, WORKER
+from actiondesk.bot.appkeys import FEED, RUNTIME, SCHEDULER, WORKER
 from actiondesk.bot.slack import ingress
 from actiondesk.bot.slack.client import make_client
 from actiondesk.bot.slack.config import SlackConfig

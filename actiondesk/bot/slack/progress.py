@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -82,7 +83,10 @@ class Progress:
                     self._dirty.discard(case_id)
                     task = asyncio.get_running_loop().create_task(self._sync(case_id), name=f"slack-{case_id}")
                     self._inflight[case_id] = task
-                    task.add_done_callback(lambda _t, c=case_id: self._done(c))
+                    task.add_done_callback(partial(self._finished, case_id))
+
+    def _finished(self, case_id: str, _task: asyncio.Task[None]) -> None:
+        self._done(case_id)
 
     def _done(self, case_id: str) -> None:
         self._inflight.pop(case_id, None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from typing import Any
 from urllib.parse import urlsplit
 
 from botbuilder.integration.aiohttp import CloudAdapter
@@ -23,7 +24,7 @@ from botframework.connector.auth import (
     ConnectorFactory,
     UserTokenClient,
 )
-from msrest.pipeline import AsyncHTTPPolicy
+from msrest.pipeline.async_abc import AsyncHTTPPolicy
 
 from actiondesk.bot.teams.config import TeamsConfig, is_loopback, safe_url
 from actiondesk.bot.teams.keys import SigningKeys
@@ -47,7 +48,7 @@ def _wait(attempt: int, retry_after: str | None) -> float:
     return random.uniform(0, min(MAX_WAIT, 0.5 * 2**attempt))
 
 
-class ConnectorPolicy(AsyncHTTPPolicy):
+class ConnectorPolicy(AsyncHTTPPolicy[Any, Any]):
     """The bot's token on each Bot Connector request (none in development mode), and retries of 412, 429
     and 5xx gateway answers that honour Retry-After. One per client: a policy is a link in a pipeline."""
 
@@ -59,6 +60,7 @@ class ConnectorPolicy(AsyncHTTPPolicy):
         for attempt in range(ATTEMPTS):
             if self._source is not None:
                 request.http_request.headers["Authorization"] = f"Bearer {await self._source.token()}"
+            assert self.next is not None  # a policy always has its next link in a built pipeline
             response = await self.next.send(request, **kwargs)
             status = response.http_response.status_code
             if status not in RETRIED or attempt == ATTEMPTS - 1:

@@ -182,9 +182,9 @@ class DeskBot(ActivityHandler):
         if activity.name != "adaptiveCard/action":
             return await super().on_invoke_activity(turn_context)
         conversation_id = activity.conversation.id if activity.conversation else ""
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        value = _object(activity.value)
+        action = _object(value.get("action"))
+        data = _object(action.get("data"))
         verb = action.get("verb") or data.get("verb")
         key = delivery_key("invoke", conversation_id, activity.id or "")
         if verb == ANSWER:  # the delivery is recorded in the same transaction as the answer
@@ -195,7 +195,7 @@ class DeskBot(ActivityHandler):
         body = await self._click(turn_context, verb, data, fresh=fresh)
         return InvokeResponse(status=200, body=body)
 
-    async def _onboard(self, context: TurnContext, data: dict, *, fresh: bool) -> dict[str, Any]:
+    async def _onboard(self, context: TurnContext, data: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
         """Check the form's fields; a bad one comes back on the card, a good one opens the request's case here."""
         fulfilment = self.desk.fulfilment
         if fulfilment is None:
@@ -218,7 +218,7 @@ class DeskBot(ActivityHandler):
         log.info("case %s: onboarding opened from a Teams card by %s", case.id, who)
         return card_response(case_card(case))
 
-    async def _answer(self, context: TurnContext, data: dict, *, delivery: str | None) -> dict[str, Any]:
+    async def _answer(self, context: TurnContext, data: dict[str, Any], *, delivery: str | None) -> dict[str, Any]:
         """A click on a question's choice: the clicker's reply (unmapped people may answer; answering is not
         approving). Stale, forged or misplaced: an error for the clicker, nothing changed. The body of the invoke
         response: the question card as it now is."""
@@ -254,7 +254,7 @@ class DeskBot(ActivityHandler):
             return error_response(400, "BadRequest", f"case {clicked.case_id} asked no such question")
         return card_response(question_card(shown))
 
-    async def _click(self, context: TurnContext, verb: Any, data: dict, *, fresh: bool) -> dict[str, Any]:
+    async def _click(self, context: TurnContext, verb: Any, data: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
         """Decide (or, for a repeated delivery, only show) the approval; the body of the invoke response."""
         if verb == "rollback":
             return await self._rollback(context, data, fresh=fresh)
@@ -282,7 +282,7 @@ class DeskBot(ActivityHandler):
         self.desk.worker.kick(decided.case_id)
         return card_response(approval_card(decided))
 
-    async def _rollback(self, context: TurnContext, data: dict, *, fresh: bool) -> dict[str, Any]:
+    async def _rollback(self, context: TurnContext, data: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
         """Roll back: a rollback case that governance decides, in the notice's thread (directory people only)."""
         run_key = data.get("run_key")
         if not isinstance(run_key, str) or self.desk.rollbacks is None:
@@ -314,7 +314,7 @@ class DeskBot(ActivityHandler):
         outcome = f"Roll back asked for by {who}: case {case.id} (policy decides)."
         return card_response(acted_alone_card(notice, case_id, outcome))
 
-    async def _submit(self, context: TurnContext, value: dict) -> None:
+    async def _submit(self, context: TurnContext, value: dict[str, Any]) -> None:
         """Action.Submit from a client without Universal Actions: decide or answer, then edit the card it came from."""
         verb = value.get("verb")
         if verb == ANSWER:
@@ -354,4 +354,9 @@ def home_reference(activity: Activity) -> dict[str, Any]:
     reference.activity_id = None
     if reference.conversation and reference.conversation.id:
         reference.conversation.id = reference.conversation.id.split(";messageid=")[0]
-    return reference.serialize()
+    return _object(reference.serialize())
+
+
+def _object(value: object) -> dict[str, Any]:
+    """A JSON object from an activity's loosely typed fields; anything else reads as empty."""
+    return value if isinstance(value, dict) else {}

@@ -111,8 +111,8 @@ def approval_card(approval: Approval) -> dict[str, JsonValue]:
 
 def acted_alone_card(p: dict[str, JsonValue], case_id: str, outcome: str | None = None) -> dict[str, JsonValue]:
     """An action that ran without approval: what ran, why it could, and a Roll back (through governance)."""
-    params = p.get("params") if isinstance(p.get("params"), dict) else {}
-    shown = ", ".join(f"{k}={v}" for k, v in params.items())  # type: ignore[union-attr]
+    params = p.get("params")
+    shown = ", ".join(f"{k}={v}" for k, v in params.items()) if isinstance(params, dict) else ""
     sure, threshold = p.get("confidence"), p.get("threshold")
     why = f"level {p.get('level')}"
     if isinstance(sure, int | float) and isinstance(threshold, int | float):
@@ -138,7 +138,7 @@ def acted_alone_card(p: dict[str, JsonValue], case_id: str, outcome: str | None 
         return _card(body)
     body.append(_text(f"To undo it: Roll back (policy decides), or /actiondesk rollback {run_key}", isSubtle=True))
     data: dict[str, JsonValue] = {"run_key": run_key}
-    roll_back = {
+    roll_back: dict[str, JsonValue] = {
         "type": "Action.Execute",
         "title": "Roll back",
         "verb": "rollback",

@@ -19,7 +19,8 @@ def package(
     ),
 ) -> None:
     """Write the Teams app package: manifest.json (bot id from MICROSOFT_APP_ID) and its two icons."""
-    from actiondesk.bot.cli import _fail, _settings
+    from actiondesk.bot.cli_support import fail as _fail
+    from actiondesk.bot.cli_support import load_settings as _settings
     from actiondesk.bot.teams.package import write_package
     from actiondesk.core.errors import ActionDeskError
 

@@ -17,7 +17,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
 from actiondesk.bot import jsonbody
-from actiondesk.bot.console.routes import FEED, RUNTIME, WORKER
+from actiondesk.bot.appkeys import FEED, RUNTIME, WORKER
 from actiondesk.bot.teams.adapter import TeamsAuthentication, build_adapter
 from actiondesk.bot.teams.bot import Desk, DeskBot
 from actiondesk.bot.teams.config import TeamsConfig, banner, development_warning, is_loopback

@@ -12,8 +12,8 @@ from aiohttp import DummyCookieJar
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
 from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
+from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.auth.config import AccessConfig
-from actiondesk.bot.console.routes import WORKER
 from actiondesk.bot.events import ChangeFeed
 from actiondesk.bot.server import make_app
 from actiondesk.core.clock import SystemClock

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from slackdesk import start_desk
 
-from actiondesk.bot.console.routes import SCHEDULER
+from actiondesk.bot.appkeys import SCHEDULER
 from actiondesk.bot.scheduler import Scheduler
 
 
