@@ -39,6 +39,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -113,6 +114,18 @@ def _error(status: int, message: str, **headers: str) -> web.Response:
 
 def _problems(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+
+
+def _token_refusal(request: web.Request, token: SecretStr | None, setting: str, off: str) -> web.Response | None:
+    """503 while the route's token is unset, 401 for a missing or wrong bearer token, else None (go on)."""
+    if token is None:
+        return _error(503, f"{off}: set {setting}")
+    if not _bearer_ok(request, token.get_secret_value()):
+        log.warning(
+            "%s %s: refused a request from %s (no or wrong token)", request.method, request.path, request.remote
+        )
+        return _error(401, f"send Authorization: Bearer <{setting}>", **_CHALLENGE)
+    return None
 
 
 def _bearer_ok(request: web.Request, secret: str) -> bool:
@@ -197,12 +210,11 @@ def event_from_body(runtime: Runtime, body: ChangeBody) -> ChangeEvent:
 
 async def post_change(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    token = runtime.settings.changes_token
-    if token is None:
-        return _error(503, "change events are off: set ACTIONDESK_CHANGES_TOKEN")
-    if not _bearer_ok(request, token.get_secret_value()):
-        log.warning("POST /api/changes: refused a request from %s (no or wrong token)", request.remote)
-        return _error(401, "send Authorization: Bearer <ACTIONDESK_CHANGES_TOKEN>", **_CHALLENGE)
+    refused = _token_refusal(
+        request, runtime.settings.changes_token, "ACTIONDESK_CHANGES_TOKEN", "change events are off"
+    )
+    if refused is not None:
+        return refused
     try:
         body = ChangeBody.model_validate(await jsonbody.read(request))
     except ValidationError as exc:
@@ -373,11 +385,9 @@ def argocd_event(runtime: Runtime, body: ArgoCdBody) -> ChangeEvent | str:
 async def argocd_webhook(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     token = runtime.settings.argocd_webhook_token
-    if token is None:
-        return _error(503, "the Argo CD webhook is off: set ACTIONDESK_ARGOCD_WEBHOOK_TOKEN")
-    if not _bearer_ok(request, token.get_secret_value()):
-        log.warning("POST /webhooks/argocd: refused a request from %s (no or wrong token)", request.remote)
-        return _error(401, "send Authorization: Bearer <ACTIONDESK_ARGOCD_WEBHOOK_TOKEN>")
+    refused = _token_refusal(request, token, "ACTIONDESK_ARGOCD_WEBHOOK_TOKEN", "the Argo CD webhook is off")
+    if refused is not None:
+        return refused
     try:
         body = ArgoCdBody.model_validate(await jsonbody.read(request))
     except ValidationError as exc:
