@@ -1,3 +1,3 @@
-from actiondesk.bot.cli import main
+from actiondesk.bot.cli.main import main
 
 main()

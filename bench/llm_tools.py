@@ -17,7 +17,7 @@ from llmscript import ScriptedModel, operator
 from actiondesk.adapters.sandbox import load_scenario
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.agents.llm import LlmPlanner, offered_specs
-from actiondesk.bot.scenario import run_scenario
+from actiondesk.bot.scenario.runner import run_scenario
 from actiondesk.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,12 +26,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from actiondesk.bot.app import build_runtime, open_store
-from actiondesk.bot.boot import serve_estate
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.scenario import scenario_policy
-from actiondesk.bot.server import make_app
+from actiondesk.bot.scenario.runner import scenario_policy
+from actiondesk.bot.server.app import make_app
 from actiondesk.bot.slack import SlackConfig, mount_slack
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.boot import serve_estate
+from actiondesk.bot.wiring.root import build_runtime, open_store
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 

@@ -21,7 +21,7 @@ from actiondesk.adapters.sandbox import (
 )
 from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.governance import PolicyData
-from actiondesk.bot.app import Runtime, build_runtime
+from actiondesk.bot.wiring.root import Runtime, build_runtime
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.case import Case

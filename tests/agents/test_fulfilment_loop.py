@@ -11,7 +11,7 @@ import pytest
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.sandbox.events import FaultEvent
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
+from actiondesk.bot.wiring.root import Runtime, build_runtime, policy_from_settings
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseKind, CaseStatus

@@ -13,7 +13,7 @@ from llmscript import ScriptedModel, operator
 from actiondesk.adapters.sandbox import load_scenario
 from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.fulfilment.forms import OFFBOARD, ONBOARD
-from actiondesk.bot.scenario import run_scenario
+from actiondesk.bot.scenario.runner import run_scenario
 from actiondesk.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from actiondesk.adapters.sandbox import load_scenario
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot import metrics
-from actiondesk.bot.scenario import run_scenario
+from actiondesk.bot.reports import metrics
+from actiondesk.bot.scenario.runner import run_scenario
 from actiondesk.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

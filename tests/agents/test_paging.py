@@ -12,8 +12,8 @@ from pagerfake import GENIE_KEY, ROUTING_KEY, FakePager, fake_pager
 from ticketfake_http import ThreadedServer
 
 from actiondesk.adapters.pagerduty import PagerDutyPager
-from actiondesk.bot.outbox import OutboxWorker
-from actiondesk.bot.outbox_setup import outbox_worker
+from actiondesk.bot.jobs.mirroring import outbox_worker
+from actiondesk.bot.jobs.outbox import OutboxWorker
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.paging import PageDraft

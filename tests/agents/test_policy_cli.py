@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from actiondesk.agents.governance import load_policies
 from actiondesk.agents.governance.cedar import builtin_dir
-from actiondesk.bot.cli import app
+from actiondesk.bot.cli.main import app
 
 TABLE = Path(__file__).with_name("decision-table.yaml")
 

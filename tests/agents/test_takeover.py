@@ -131,8 +131,8 @@ def test_take_it_picks_up_a_handed_off_case_and_only_people_can(desk: Desk) -> N
     desk.runtime.loop.add_message(case.id, "bob", "looking too")
     assert len(payloads(desk, case.id, K.PICKED_UP)) == 1, "picked up once per hand-off"
 
-    from actiondesk.bot import metrics
-    from actiondesk.bot.render import metrics_lines
+    from actiondesk.bot.reports import metrics
+    from actiondesk.bot.reports.text import metrics_lines
 
     figures = metrics.report(desk.store, case.created_at, desk.clock.now(), 0.0)
     assert figures.escalations_by_owner == {"payments": 1}
@@ -143,7 +143,7 @@ def test_take_it_picks_up_a_handed_off_case_and_only_people_can(desk: Desk) -> N
 
 
 def test_the_terminal_timeline_reads_the_new_entries(desk: Desk) -> None:
-    from actiondesk.bot.render import describe
+    from actiondesk.bot.reports.text import describe
 
     desk.fault("payment-gateway")
     desk.wait(120)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from actiondesk.bot.app import Runtime
 from actiondesk.bot.auth import tokens
+from actiondesk.bot.wiring.root import Runtime
 from actiondesk.core.access import ALL_SCOPES, Scope
 
 

@@ -16,11 +16,11 @@ from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore, make_engine
 from actiondesk.adapters.store.migrate import upgrade
 from actiondesk.agents.retries import RetryPolicy
-from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
-from actiondesk.bot.appkeys import WORKER
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.server import make_app
-from actiondesk.bot.worker import CaseWorker
+from actiondesk.bot.jobs.worker import CaseWorker
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.appkeys import WORKER
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.root import Runtime, build_runtime, policy_from_settings
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings

@@ -14,10 +14,10 @@ from authn import bearer
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.app import build_runtime, policy_from_settings
 from actiondesk.bot.auth import sessions
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.server import make_app
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.access import Via
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.clock import SystemClock

@@ -11,7 +11,7 @@ from pathlib import Path
 from serverproc import ServerProcess, server_env, signed_in
 
 from actiondesk.adapters.store import SqlStore, make_engine
-from actiondesk.bot.checkpoints import Publisher, generate_key, load_private, load_public, read_checkpoints
+from actiondesk.bot.jobs.checkpoints import Publisher, generate_key, load_private, load_public, read_checkpoints
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.clock import SystemClock
 

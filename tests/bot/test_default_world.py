@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.app import build_runtime
-from actiondesk.bot.boot import serve_estate
-from actiondesk.bot.scenario import scenario_policy
+from actiondesk.bot.scenario.runner import scenario_policy
+from actiondesk.bot.wiring.boot import serve_estate
+from actiondesk.bot.wiring.root import build_runtime
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.clock import SimulatedClock
 from actiondesk.core.finding import FindingKind

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from actiondesk.bot.doctor import diagnose
+from actiondesk.bot.doctor.report import diagnose
 from actiondesk.bot.slack.scopes import COMMAND_SCOPE, EVENT_SCOPES, METHOD_SCOPES
 from actiondesk.core.settings import Settings
 

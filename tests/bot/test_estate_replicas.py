@@ -10,8 +10,8 @@ import pytest
 
 from actiondesk.adapters.sandbox import FaultEvent, FaultKind
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.boot import serve_estate
+from actiondesk.bot.wiring.boot import serve_estate
+from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.errors import StateDriftError
 from actiondesk.core.plan import ActionCall

@@ -10,11 +10,11 @@ from sqlalchemy import text
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore, head_revision, make_engine
-from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.appkeys import SCHEDULER
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.health import BACKGROUND, require_current_schema
-from actiondesk.bot.server import make_app
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.server.health import BACKGROUND, require_current_schema
+from actiondesk.bot.web.appkeys import SCHEDULER
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.settings import Settings

@@ -20,12 +20,12 @@ from authn import bearer
 from slack_sdk.signature import SignatureVerifier
 
 from actiondesk.adapters.sandbox import DeployEvent, FaultEvent, SandboxEstate, default_estate
-from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.auth import tokens
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.server import make_app
+from actiondesk.bot.server.app import make_app
 from actiondesk.bot.slack import Pacing, SlackConfig, mount_slack
+from actiondesk.bot.web.appkeys import WORKER
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.access import Scope
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.clock import SystemClock

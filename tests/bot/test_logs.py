@@ -11,7 +11,7 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
-from actiondesk.bot.logs import announce, configure_logging
+from actiondesk.bot.wiring.logs import announce, configure_logging
 from actiondesk.core.settings import Settings
 from actiondesk.core.tracing import case_scope
 

@@ -13,11 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate, load_scenario
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot import metrics
-from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.scenario import run_scenario
-from actiondesk.bot.server import make_app
+from actiondesk.bot.reports import metrics
+from actiondesk.bot.scenario.runner import run_scenario
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 from actiondesk.core.tickets import OutboxDraft, TicketDraft, TicketUpdate, UpdateKind

@@ -20,9 +20,9 @@ from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
-from actiondesk.bot.cli import app
-from actiondesk.bot.logs import configure_logging
+from actiondesk.bot.cli.main import app
 from actiondesk.bot.teams.config import TeamsConfig, banner
+from actiondesk.bot.wiring.logs import configure_logging
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.settings import Settings
 
@@ -77,11 +77,11 @@ def test_the_schedulers_and_migrations_routine_lines_are_debug(logger):
         configure_logging(Settings(_env_file=None, log_level="INFO"), stream)  # type: ignore[call-arg]
         logging.getLogger(logger).info('Running job "Scheduler._job" (scheduled at now)')
         logging.getLogger(logger).warning("a real problem")
-        logging.getLogger("actiondesk.bot.boot").info("sandbox estate restored")
+        logging.getLogger("actiondesk.bot.wiring.boot").info("sandbox estate restored")
         lines = stream.getvalue().splitlines()
         assert [line.split(" ", 2)[2] for line in lines] == [
             f"WARNING {logger}: a real problem",
-            "INFO actiondesk.bot.boot: sandbox estate restored",
+            "INFO actiondesk.bot.wiring.boot: sandbox estate restored",
         ]
         configure_logging(Settings(_env_file=None, log_level="DEBUG"), stream)  # type: ignore[call-arg]
         logging.getLogger(logger).info("routine")

@@ -25,8 +25,8 @@ from actiondesk.adapters.ldap import LdapGroups
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.scim import ScimAccounts
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
-from actiondesk.bot.mirroring import deliver_before_exit
+from actiondesk.bot.jobs.mirroring import deliver_before_exit
+from actiondesk.bot.wiring.root import Runtime, build_runtime, policy_from_settings
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.clock import SimulatedClock

@@ -12,7 +12,7 @@ from test_outbox_delivery import BAD_DEPLOY, mirrored
 from ticketfake_snow import PASSWORD, USER, fake_servicenow
 
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
-from actiondesk.bot.scenario import run_scenario
+from actiondesk.bot.scenario.runner import run_scenario
 from actiondesk.core.tickets import OutboxStatus
 
 

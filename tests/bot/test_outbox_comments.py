@@ -16,9 +16,9 @@ from ticketfake_snow import FakeServiceNow, fake_servicenow
 
 from actiondesk.adapters.sandbox import SandboxEstate, load_scenario
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.app import build_runtime
-from actiondesk.bot.outbox_poll import CURSORS, CommentPoller
-from actiondesk.bot.scenario import run_scenario, scenario_policy
+from actiondesk.bot.jobs.comments import CURSORS, CommentPoller
+from actiondesk.bot.scenario.runner import run_scenario, scenario_policy
+from actiondesk.bot.wiring.root import build_runtime
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.clock import SimulatedClock

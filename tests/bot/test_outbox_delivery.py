@@ -17,9 +17,10 @@ from ticketfake_snow import PASSWORD, USER, FakeServiceNow, fake_servicenow
 from actiondesk.adapters.sandbox import load_scenario
 from actiondesk.adapters.store import SqlStore
 from actiondesk.adapters.store.outbox import SqlOutbox
-from actiondesk.bot.outbox import OutboxWorker
-from actiondesk.bot.outbox_setup import outbox_worker, ticket_systems
-from actiondesk.bot.scenario import run_scenario
+from actiondesk.bot.jobs.mirroring import outbox_worker
+from actiondesk.bot.jobs.outbox import OutboxWorker
+from actiondesk.bot.scenario.runner import run_scenario
+from actiondesk.bot.wiring.tickets import ticket_systems
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.clock import SimulatedClock
 from actiondesk.core.settings import Settings
@@ -218,8 +219,8 @@ def test_rows_commit_only_with_the_case_change_they_mirror(
 ) -> None:
     from actiondesk.adapters.sandbox import SandboxEstate
     from actiondesk.agents.record import say
-    from actiondesk.bot.app import build_runtime
-    from actiondesk.bot.scenario import scenario_policy
+    from actiondesk.bot.scenario.runner import scenario_policy
+    from actiondesk.bot.wiring.root import build_runtime
 
     server, _ = snow
     settings = mirrored(database_url, snow=server.url)

@@ -17,7 +17,7 @@ from ticketfake_snow import FakeServiceNow, fake_servicenow
 from actiondesk.adapters.sandbox import load_scenario
 from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.mirror import TicketMirror
-from actiondesk.bot.scenario import run_scenario
+from actiondesk.bot.scenario.runner import run_scenario
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.tickets import OutboxStatus, UpdateKind
 

@@ -12,8 +12,8 @@ from ticketfake_http import ThreadedServer
 from ticketfake_jsm import FakeJsm, fake_jsm
 
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.outbox import OutboxWorker
-from actiondesk.bot.outbox_setup import ticket_systems
+from actiondesk.bot.jobs.outbox import OutboxWorker
+from actiondesk.bot.wiring.tickets import ticket_systems
 from actiondesk.core.case import Case, CaseKind
 from actiondesk.core.clock import SimulatedClock
 from actiondesk.core.tickets import OutboxDraft, OutboxStatus, TicketDraft, TicketUpdate, UpdateKind

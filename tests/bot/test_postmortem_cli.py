@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from actiondesk.adapters.sandbox import load_scenario
 from actiondesk.agents.postmortem.markdown import SECTIONS
-from actiondesk.bot.app import open_store
-from actiondesk.bot.cli import app
-from actiondesk.bot.scenario import run_scenario
+from actiondesk.bot.cli.main import app
+from actiondesk.bot.scenario.runner import run_scenario
+from actiondesk.bot.wiring.root import open_store
 from actiondesk.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,10 +7,10 @@ import pytest
 from authn import bearer
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
-from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.jsonbody import MAX_DEPTH, depth, parse
-from actiondesk.bot.server import make_app
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.web.jsonbody import MAX_DEPTH, depth, parse
+from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 

@@ -13,8 +13,8 @@ import pytest
 
 from actiondesk.adapters.sandbox import DEFAULT_START, DeployEvent, FaultEvent, SandboxEstate, default_estate
 from actiondesk.agents.governance import PolicyData
-from actiondesk.bot.app import Runtime, build_runtime
-from actiondesk.bot.scheduler import Scheduler, cron_trigger, last_fire, slot
+from actiondesk.bot.jobs.scheduler import Scheduler, cron_trigger, last_fire, slot
+from actiondesk.bot.wiring.root import Runtime, build_runtime
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.clock import SimulatedClock

@@ -8,9 +8,9 @@ from authn import bearer
 
 from actiondesk.adapters.sandbox import DEFAULT_START, DeployEvent, FaultEvent, SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.server import make_app
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.root import Runtime, build_runtime, policy_from_settings
 from actiondesk.core.access import Scope
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.audit import AuditKind

@@ -8,7 +8,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from actiondesk.bot.telemetry import CaseAttribute, configure_tracing, export_headers, traces_endpoint
+from actiondesk.bot.wiring.telemetry import CaseAttribute, configure_tracing, export_headers, traces_endpoint
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.settings import Settings
 from actiondesk.core.tracing import CASE_ATTRIBUTE, case_scope, current_case, span

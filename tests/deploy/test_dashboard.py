@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import CHART
 
-from actiondesk.bot.metrics import DeskCollector
+from actiondesk.bot.reports.metrics import DeskCollector
 from actiondesk.core.clock import SystemClock
 
 DASHBOARD = CHART / "dashboards" / "actiondesk.json"

@@ -23,12 +23,12 @@ from actiondesk.adapters.catalog import parse_catalog
 from actiondesk.adapters.live.signals import read_series
 from actiondesk.adapters.prometheus import PrometheusMetrics
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
-from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
-from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.auth import tokens
-from actiondesk.bot.boot import serve_estate
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.server import make_app
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.appkeys import WORKER
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.boot import serve_estate
+from actiondesk.bot.wiring.root import Runtime, build_runtime, policy_from_settings
 from actiondesk.core.access import ALL_SCOPES
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.clock import SystemClock

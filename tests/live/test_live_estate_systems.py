@@ -23,8 +23,8 @@ from actiondesk.adapters.loki import LokiLogs
 from actiondesk.adapters.openapi import Document, OpenApiOperations
 from actiondesk.adapters.prometheus import PrometheusMetrics
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
-from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.boot import serve_estate
+from actiondesk.bot.wiring.boot import serve_estate
+from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.catalog import ChangeEvent
 from actiondesk.core.clock import SystemClock

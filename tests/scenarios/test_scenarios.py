@@ -9,7 +9,7 @@ import pytest
 
 from actiondesk.adapters.sandbox import load_scenario, parse_scenario
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.scenario import ScenarioReport, run_scenario
+from actiondesk.bot.scenario.runner import ScenarioReport, run_scenario
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.settings import Settings
 

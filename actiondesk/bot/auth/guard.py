@@ -23,12 +23,12 @@ from urllib.parse import quote, urlsplit
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from actiondesk.bot.appkeys import RUNTIME
 from actiondesk.bot.auth import sessions, tokens
 from actiondesk.bot.auth.caller import PRINCIPAL
 from actiondesk.bot.auth.config import AccessConfig, Mode
 from actiondesk.bot.auth.refusals import RefusalLog
 from actiondesk.bot.teams.config import is_loopback
+from actiondesk.bot.web.appkeys import RUNTIME
 from actiondesk.core.access import Principal, Scope, Via
 
 ACCESS = web.AppKey("access", AccessConfig)

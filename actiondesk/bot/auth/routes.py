@@ -11,14 +11,14 @@ import logging
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
-from actiondesk.bot import jsonbody
-from actiondesk.bot.appkeys import RUNTIME
 from actiondesk.bot.auth import sessions
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.auth.config import AccessConfig, Mode
 from actiondesk.bot.auth.guard import ACCESS, REFUSALS, Guard, security_headers
 from actiondesk.bot.auth.oidc import IssuerUnavailableError, OidcSignIn, SignInError
 from actiondesk.bot.auth.refusals import RefusalLog
+from actiondesk.bot.web import jsonbody
+from actiondesk.bot.web.appkeys import RUNTIME
 from actiondesk.core.access import Via, digest
 from actiondesk.core.audit import AuditDraft, AuditKind
 

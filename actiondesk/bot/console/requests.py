@@ -10,11 +10,11 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actiondesk.agents.fulfilment import HireForm
-from actiondesk.bot import jsonbody
-from actiondesk.bot.app import Runtime
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.views import case_summary
-from actiondesk.bot.worker import CaseWorker
+from actiondesk.bot.jobs.worker import CaseWorker
+from actiondesk.bot.web import jsonbody
+from actiondesk.bot.wiring.root import Runtime
 from actiondesk.core.errors import ActionError, CaseNotFoundError, InvalidRequestError
 
 

@@ -19,12 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from actiondesk.agents.postmortem import PostMortem, render_markdown, stored_postmortem
 from actiondesk.agents.questions import questions
-from actiondesk.bot import jsonbody, metrics
-from actiondesk.bot.appkeys import FEED, REGISTRY, RUNTIME, WORKER
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.requests import add_request_routes
 from actiondesk.bot.console.views import case_detail, case_summary, change_json
-from actiondesk.bot.events import CLOSED
+from actiondesk.bot.reports import metrics
+from actiondesk.bot.web import jsonbody
+from actiondesk.bot.web.appkeys import FEED, REGISTRY, RUNTIME, WORKER
+from actiondesk.bot.web.events import CLOSED
 from actiondesk.core.errors import (
     ApprovalConflictError,
     ApprovalExpiredError,

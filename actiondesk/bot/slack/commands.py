@@ -10,13 +10,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from actiondesk.bot import metrics
-from actiondesk.bot.app import Runtime
-from actiondesk.bot.outbox_setup import status_line as outbox_status
-from actiondesk.bot.render import describe, metrics_lines
+from actiondesk.bot.reports import metrics
+from actiondesk.bot.reports.text import describe, metrics_lines
 from actiondesk.bot.slack.blocks import status_line
 from actiondesk.bot.slack.desk import SlackDesk
 from actiondesk.bot.slack.requests import open_onboarding
+from actiondesk.bot.wiring.root import Runtime
+from actiondesk.bot.wiring.tickets import status_line as outbox_status
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.errors import ActionDeskError
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from actiondesk.bot.app import Runtime
+from actiondesk.bot.jobs.worker import CaseWorker
 from actiondesk.bot.slack.client import FAILURES
 from actiondesk.bot.slack.identity import SlackIdentity
 from actiondesk.bot.slack.progress import Progress
 from actiondesk.bot.slack.threads import Threads
-from actiondesk.bot.worker import CaseWorker
+from actiondesk.bot.wiring.root import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 
 from slack_sdk.signature import SignatureVerifier
 
-from actiondesk.bot import jsonbody
+from actiondesk.bot.web import jsonbody
 
 TIMESTAMP = re.compile(r"^[0-9]{1,12}$")
 SIGNATURE = re.compile(r"^v0=[0-9a-f]{64}$")

@@ -14,7 +14,6 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from actiondesk.bot.appkeys import FEED, RUNTIME, SCHEDULER, WORKER
 from actiondesk.bot.slack import ingress
 from actiondesk.bot.slack.client import make_client
 from actiondesk.bot.slack.config import SlackConfig
@@ -25,6 +24,7 @@ from actiondesk.bot.slack.notices import Notices
 from actiondesk.bot.slack.pacing import Pacing, UpdateBudget
 from actiondesk.bot.slack.progress import Progress
 from actiondesk.bot.slack.threads import Threads
+from actiondesk.bot.web.appkeys import FEED, RUNTIME, SCHEDULER, WORKER
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from actiondesk.agents.ownership import OwnerBook
 from actiondesk.agents.postmortem import PostMortem, render_markdown
-from actiondesk.bot.events import CLOSED
 from actiondesk.bot.slack.blocks import call_text, esc
 from actiondesk.bot.slack.client import FAILURES
 from actiondesk.bot.slack.threads import thread_of
+from actiondesk.bot.web.events import CLOSED
 from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.errors import ActionDeskError

@@ -18,7 +18,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from actiondesk.agents.questions import Question, questions
-from actiondesk.bot.events import CLOSED
 from actiondesk.bot.slack.blocks import (
     card_blocks,
     card_text,
@@ -31,6 +30,7 @@ from actiondesk.bot.slack.blocks import (
 from actiondesk.bot.slack.client import FAILURES
 from actiondesk.bot.slack.pacing import UpdateBudget
 from actiondesk.bot.slack.threads import Posted, Threads, thread_of
+from actiondesk.bot.web.events import CLOSED
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case

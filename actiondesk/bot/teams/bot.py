@@ -25,6 +25,7 @@ from actiondesk.agents.loop import CaseLoop
 from actiondesk.agents.ownership import OwnerBook
 from actiondesk.agents.questions import Question, QuestionDesk
 from actiondesk.agents.rollback import RollbackDesk
+from actiondesk.bot.jobs.worker import CaseWorker
 from actiondesk.bot.teams.cards import (
     ANSWER,
     VERBS,
@@ -40,7 +41,6 @@ from actiondesk.bot.teams.cards import (
 from actiondesk.bot.teams.forms import ONBOARD, onboarding_card, submitted
 from actiondesk.bot.teams.identity import identify
 from actiondesk.bot.teams.threads import TeamsThread, Threads, card_digest, delivery_key
-from actiondesk.bot.worker import CaseWorker
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case

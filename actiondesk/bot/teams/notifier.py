@@ -25,10 +25,10 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, Conversat
 from actiondesk.agents.postmortem import PostMortem, render_markdown
 from actiondesk.agents.questions import Question
 from actiondesk.agents.triage.signals import verification_text
-from actiondesk.bot.events import CLOSED, ChangeFeed
 from actiondesk.bot.teams.bot import Desk
 from actiondesk.bot.teams.cards import acted_alone_card, approval_card, attachment, case_card, question_card
 from actiondesk.bot.teams.threads import TeamsThread, card_digest
+from actiondesk.bot.web.events import CLOSED, ChangeFeed
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.case import Case

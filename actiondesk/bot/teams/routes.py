@@ -16,8 +16,6 @@ from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
-from actiondesk.bot import jsonbody
-from actiondesk.bot.appkeys import FEED, RUNTIME, WORKER
 from actiondesk.bot.teams.adapter import TeamsAuthentication, build_adapter
 from actiondesk.bot.teams.bot import Desk, DeskBot
 from actiondesk.bot.teams.config import TeamsConfig, banner, development_warning, is_loopback
@@ -25,6 +23,8 @@ from actiondesk.bot.teams.keys import SigningKeys
 from actiondesk.bot.teams.notifier import Notifier, stop
 from actiondesk.bot.teams.threads import Threads
 from actiondesk.bot.teams.tokens import TokenRejectedError, TokenSource
+from actiondesk.bot.web import jsonbody
+from actiondesk.bot.web.appkeys import FEED, RUNTIME, WORKER
 
 log = logging.getLogger(__name__)
 

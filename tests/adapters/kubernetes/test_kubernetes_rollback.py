@@ -12,7 +12,7 @@ from k8sfake import TOKEN, FakeCluster, fake_api_server
 from actiondesk.adapters.sandbox import DEFAULT_START, SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.governance import PolicyData
-from actiondesk.bot.app import Runtime, build_runtime
+from actiondesk.bot.wiring.root import Runtime, build_runtime
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.clock import SimulatedClock

@@ -11,11 +11,11 @@ from aiohttp import DummyCookieJar
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
-from actiondesk.bot.app import Runtime, build_runtime, policy_from_settings
-from actiondesk.bot.appkeys import WORKER
 from actiondesk.bot.auth.config import AccessConfig
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.server import make_app
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.appkeys import WORKER
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.root import Runtime, build_runtime, policy_from_settings
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 

@@ -13,7 +13,7 @@ from serverproc import ServerProcess, server_env
 from typer.testing import CliRunner
 
 from actiondesk.adapters.store import SqlStore, make_engine
-from actiondesk.bot.cli import app
+from actiondesk.bot.cli.main import app
 
 
 def _cli(env: dict[str, str], cwd: Path, *args: str) -> Result:

@@ -9,12 +9,12 @@ from aiohttp import ClientSession, web
 from slackfake import SECRET, FakeSlack, action_body, command_body, event_body, post, signed
 from slackflow import FAST
 
-from actiondesk.bot.app import Runtime, build_runtime, open_store
-from actiondesk.bot.boot import serve_estate
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.scenario import scenario_policy
-from actiondesk.bot.server import make_app
+from actiondesk.bot.scenario.runner import scenario_policy
+from actiondesk.bot.server.app import make_app
 from actiondesk.bot.slack import SlackConfig, mount_slack
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.boot import serve_estate
+from actiondesk.bot.wiring.root import Runtime, build_runtime, open_store
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 

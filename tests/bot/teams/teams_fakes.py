@@ -23,11 +23,11 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from actiondesk.bot.app import build_runtime, open_store
-from actiondesk.bot.boot import serve_estate
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.scenario import scenario_policy
-from actiondesk.bot.server import make_app
+from actiondesk.bot.scenario.runner import scenario_policy
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.boot import serve_estate
+from actiondesk.bot.wiring.root import build_runtime, open_store
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 

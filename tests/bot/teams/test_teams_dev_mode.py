@@ -7,9 +7,9 @@ from aiohttp import web
 from teams_fakes import mention
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
-from actiondesk.bot.app import build_runtime, policy_from_settings
-from actiondesk.bot.events import ChangeFeed
-from actiondesk.bot.server import make_app
+from actiondesk.bot.server.app import make_app
+from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.settings import Settings
 

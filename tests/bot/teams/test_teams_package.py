@@ -15,7 +15,7 @@ from fixturefiles import DATA, SHARED, own
 from teams_fakes import APP_ID
 from typer.testing import CliRunner
 
-from actiondesk.bot.cli import app
+from actiondesk.bot.cli.main import app
 from actiondesk.bot.teams.package import MANIFEST_VERSION
 
 VERSIONED = re.compile(r"/teams/v(\d+\.\d+)/MicrosoftTeams\.schema\.json$")
