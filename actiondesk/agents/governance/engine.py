@@ -7,16 +7,16 @@ switch is on. Cedar is then asked one question: may the agent run this call on i
 says no carries, in its annotations, what is still allowed (approval by a group, a suggestion, nothing), so the
 outcome is allow / approve / suggest / deny, always with the ids of the policies that decided and the hash
 of the policy set used. Any error while deciding denies.
+
+The facts and the data they come from are in ``facts``; how Cedar's answer reads as a decision, in ``verdict``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,15 @@ import cedarpy
 from actiondesk.actions.catalog import Catalog
 from actiondesk.agents.controls import Controls, ControlState
 from actiondesk.agents.governance.cedar import FALLBACKS, PolicyMeta, PolicySnapshot, PolicyStore
-from actiondesk.agents.windows import Window
+from actiondesk.agents.governance.facts import (
+    TARGET_TIERS,
+    Facts,
+    PolicyData,
+    autonomy_level,
+    confidence_threshold,
+    fingerprint,
+)
+from actiondesk.agents.governance.verdict import data_ids, explain, refusal, verdict
 from actiondesk.core.errors import ActionDeskError, UnknownServiceError
 from actiondesk.core.estate import Service
 from actiondesk.core.governance import AutonomyLevel, Decision, Outcome, Risk
@@ -40,142 +48,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RISKS = ("low", "medium", "high")
-DEFAULT_THRESHOLD = 0.9  # level 3 runs alone only on a diagnosis at least this sure
 NO_CONTROLS = ControlState()
 DEPENDENTS_MAX_AGE = 1.0  # seconds: how stale the estate's dependency links may be
-
-
-@dataclass(frozen=True)
-class PolicyData:
-    """The data governance decides from besides the Cedar policies: levels, windows, approver groups."""
-
-    autonomy: Mapping[str, int] = field(default_factory=dict)  # "svc", "svc@env", "tier:N", "env:NAME", + "/risk"
-    freezes: Sequence[Window] = ()
-    chaos_days: Sequence[Window] = ()
-    production_approvers: str = "sre"
-    freeze_approvers: str = "cab"
-    approval_ttl_seconds: int = 3600
-    kill_switch: bool = False
-    privileged_groups: Mapping[str, str] = field(default_factory=dict)  # directory group → owner group (roles)
-    confidence: Mapping[str, float] = field(default_factory=dict)  # thresholds, keyed as ``autonomy`` (no risk)
-    confidence_default: float = DEFAULT_THRESHOLD
-
-    def digest(self) -> str:
-        body = json.dumps(
-            {
-                "autonomy": dict(sorted(self.autonomy.items())),
-                "freezes": [[w.name, w.start.isoformat(), w.end.isoformat(), list(w.services)] for w in self.freezes],
-                "chaos": [[w.name, w.start.isoformat(), w.end.isoformat(), list(w.services)] for w in self.chaos_days],
-                "approvers": [self.production_approvers, self.freeze_approvers],
-                "ttl": self.approval_ttl_seconds,
-                "kill_switch": self.kill_switch,
-                "privileged": dict(sorted(self.privileged_groups.items())),
-                "confidence": [dict(sorted(self.confidence.items())), self.confidence_default],
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256(body.encode()).hexdigest()[:16]
-
-
-# Targets that are not services: a person's account or VPN session, a host's volume, a deployed application.
-# They are production (they are the company's own), tier 3 for people and tier 2 for hosts and applications,
-# so by default a person approves; `tier:N` or the target's own name in the autonomy settings change that.
-TARGET_TIERS: dict[str, int] = {"person": 3, "host": 2, "application": 2}
-
-
-def autonomy_level(service: Service, policy: PolicyData, risk: Risk | None = None) -> tuple[AutonomyLevel, str]:
-    """The level for a service (and action risk) and the id of the rule that set it, most specific rule first.
-
-    Keys: ``service@env``, ``service``, ``tier:N``, ``env:NAME``; each may carry a risk, ``KEY/high``, which
-    is more specific than the same key without one.
-    """
-    keys = (
-        f"{service.name}@{service.environment}",
-        service.name,
-        f"tier:{service.tier}",
-        f"env:{service.environment}",
-    )
-    for key in keys:
-        if risk is not None and f"{key}/{risk.value}" in policy.autonomy:
-            key = f"{key}/{risk.value}"
-            return AutonomyLevel(policy.autonomy[key]), f"autonomy.override[{key}]"
-        if key in policy.autonomy:
-            return AutonomyLevel(policy.autonomy[key]), f"autonomy.override[{key}]"
-    if service.production:
-        return AutonomyLevel.APPROVE, "autonomy.default.production"
-    return AutonomyLevel.GUARDED, "autonomy.default.non_production"
-
-
-def confidence_threshold(service: Service, policy: PolicyData) -> tuple[float, str]:
-    """The confidence a diagnosis needs before level 3 may act on ``service`` alone, and the rule that set it:
-    the most specific of ``service@env``, ``service``, ``tier:N``, ``env:NAME``, else the default."""
-    for key in (
-        f"{service.name}@{service.environment}",
-        service.name,
-        f"tier:{service.tier}",
-        f"env:{service.environment}",
-    ):
-        if key in policy.confidence:
-            return float(policy.confidence[key]), f"confidence.threshold[{key}]"
-    return policy.confidence_default, "confidence.threshold.default"
-
-
-def cedar_decimal(value: float) -> dict[str, Any]:
-    """A number as Cedar's decimal extension value (four decimal places, Cedar's own precision)."""
-    return {"__extn": {"fn": "decimal", "arg": f"{min(max(value, 0.0), 1.0):.4f}"}}
-
-
-def fingerprint(service: Service) -> str:
-    """A short hash of what the inventory observes of a service (its version, tier, environment, links)."""
-    seen = f"{service.name}|{service.version}|{service.tier}|{service.environment}|{','.join(service.depends_on)}"
-    return hashlib.sha256(seen.encode()).hexdigest()[:12]
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Everything the Cedar question is asked with, and the data behind each fact (for the explanation)."""
-
-    action: str
-    service: str
-    risk: Risk
-    destructive: bool
-    level: AutonomyLevel
-    level_rule: str
-    tier: int
-    environment: str
-    production: bool
-    freeze: Window | None = None
-    chaos: Window | None = None
-    breaker: str | None = None  # why it is open
-    breaker_rule: str | None = None
-    kill_switch: str | None = None  # why it is on
-    requester: str = ""
-    access_group: str | None = None  # the directory group the call grants membership of
-    owner_group: str | None = None  # that group's owner, when the role catalog calls it privileged
-    confidence: float = 1.0  # the diagnosis behind the call (1.0: a person asked for exactly this call)
-    threshold: float = DEFAULT_THRESHOLD
-    threshold_rule: str = "confidence.threshold.default"
-
-    def context(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "risk": self.risk.value,
-            "destructive": self.destructive,
-            "level": int(self.level),
-            "tier": self.tier,
-            "environment": self.environment,
-            "production": self.production,
-            "freeze": self.freeze is not None,
-            "chaos": self.chaos is not None,
-            "breaker": self.breaker is not None,
-            "killSwitch": self.kill_switch is not None,
-            "requester": self.requester,
-            "privileged": self.owner_group is not None,
-            "ownerGroup": self.owner_group or "",
-            "confidence": cedar_decimal(self.confidence),
-            "confidenceThreshold": cedar_decimal(self.threshold),
-        }
 
 
 class Governance:
@@ -396,19 +270,10 @@ class Governance:
                 self.breaker.trip(facts.service, facts.breaker, at)
             return decision
         except ActionDeskError as exc:
-            return self._deny(snapshot, f"cannot decide: {exc}")
+            return refusal(snapshot, f"cannot decide: {exc}")
         except Exception as exc:  # fail closed: an error in evaluating policy never allows anything
             log.exception("governance failed on %s", call.action)
-            return self._deny(snapshot, f"policy evaluation failed: {type(exc).__name__}")
-
-    def _deny(self, snapshot: PolicySnapshot | None, reason: str) -> Decision:
-        return Decision(
-            outcome=Outcome.DENY,
-            policy_ids=("governance.fail_closed",),
-            reasons=(reason,),
-            autonomy_level=AutonomyLevel.SUGGEST,
-            policy_hash=snapshot.hash if snapshot is not None else "",
-        )
+            return refusal(snapshot, f"policy evaluation failed: {type(exc).__name__}")
 
     def request(self, facts: Facts) -> dict[str, Any]:
         return {
@@ -423,7 +288,7 @@ class Governance:
         result = cedarpy.is_authorized(self.request(facts), snapshot.policy_set, snapshot.entities)
         errors = list(result.diagnostics.errors)
         if errors or result.decision not in (cedarpy.Decision.Allow, cedarpy.Decision.Deny):
-            return self._deny(snapshot, "policy evaluation error: " + "; ".join(map(str, errors or ["no decision"])))
+            return refusal(snapshot, "policy evaluation error: " + "; ".join(map(str, errors or ["no decision"])))
         # in the order the policies are written, so the same decision always reads the same
         reasons_ids = sorted(result.diagnostics.reasons, key=lambda r: int(r.removeprefix("policy") or 0))
         determining = [snapshot.policy(r) for r in reasons_ids]
@@ -442,24 +307,24 @@ class Governance:
             )
         if result.decision is cedarpy.Decision.Allow:
             ids += [p.id for p in determining]
-            return self._decision(Outcome.ALLOW, facts, snapshot, ids, reasons)
+            return verdict(Outcome.ALLOW, facts, snapshot, ids, reasons)
         if not determining:  # no permit matched and no forbid either: Cedar's default deny
             ids.append("cedar.default_deny")
             reasons.append("no policy permits this")
-            return self._decision(Outcome.DENY, facts, snapshot, ids, reasons)
+            return verdict(Outcome.DENY, facts, snapshot, ids, reasons)
         weakest = min(FALLBACKS.index(p.fallback) for p in determining)
         outcome = {0: Outcome.DENY, 1: Outcome.SUGGEST, 2: Outcome.APPROVE}[weakest]
         for p in determining:
             ids.append(p.id)
-            reasons.append(self._explain(p, facts))
-            ids.extend(self._data_ids(p, facts))
+            reasons.append(explain(p, facts))
+            ids.extend(data_ids(p, facts))
         if outcome is not Outcome.APPROVE:
-            return self._decision(outcome, facts, snapshot, ids, reasons)
+            return verdict(outcome, facts, snapshot, ids, reasons)
         asking = [p for p in determining if p.fallback == "approve"]
         group = self._group(asking, facts)
         quorum = max(p.quorum for p in asking)
         ttl = min([p.expires for p in asking if p.expires] or [self.policy.approval_ttl_seconds])
-        return self._decision(outcome, facts, snapshot, ids, reasons, group=group, quorum=quorum, ttl=ttl)
+        return verdict(outcome, facts, snapshot, ids, reasons, group=group, quorum=quorum, ttl=ttl)
 
     def _group(self, asking: list[PolicyMeta], facts: Facts) -> str:
         """The approver group: a policy naming the freeze approvers or a group of its own wins over production;
@@ -473,57 +338,6 @@ class Governance:
         if chosen == "freeze":
             return self.policy.freeze_approvers
         return chosen
-
-    @staticmethod
-    def _data_ids(p: PolicyMeta, facts: Facts) -> list[str]:
-        if p.id.startswith("freeze") and facts.freeze is not None:
-            return [f"freeze[{facts.freeze.name}]"]
-        if p.id.startswith("chaos_day") and facts.chaos is not None:
-            return [f"chaos_day[{facts.chaos.name}]"]
-        if p.id.startswith("breaker") and facts.breaker_rule:
-            return [facts.breaker_rule]
-        return []
-
-    @staticmethod
-    def _explain(p: PolicyMeta, facts: Facts) -> str:
-        if p.id.startswith("freeze") and facts.freeze is not None:
-            return f"{facts.freeze.name} until {facts.freeze.end:%Y-%m-%d %H:%M} UTC: CAB approval required"
-        if p.id.startswith("chaos_day") and facts.chaos is not None:
-            return f"chaos day on {facts.service} until {facts.chaos.end:%Y-%m-%d %H:%M} UTC: suggest only"
-        if p.id.startswith("breaker") and facts.breaker is not None:
-            return f"circuit breaker open on {facts.service}: {facts.breaker}"
-        if p.id.startswith("access.privileged") and facts.owner_group is not None:
-            return f"{facts.access_group} is a privileged group: its owner group {facts.owner_group} approves"
-        if p.id == "kill_switch" and facts.kill_switch is not None:
-            return f"the kill switch is on: {facts.kill_switch}; no automated changes run"
-        return p.reason or f"policy {p.id}"
-
-    def _decision(
-        self,
-        outcome: Outcome,
-        facts: Facts,
-        snapshot: PolicySnapshot,
-        ids: list[str],
-        reasons: list[str],
-        *,
-        group: str | None = None,
-        quorum: int = 1,
-        ttl: int | None = None,
-    ) -> Decision:
-        approving = outcome is Outcome.APPROVE
-        return Decision(
-            outcome=outcome,
-            policy_ids=tuple(dict.fromkeys(ids)),
-            reasons=tuple(dict.fromkeys(reasons)),
-            autonomy_level=facts.level,
-            approver_group=group if approving else None,
-            quorum=quorum if approving else 1,
-            expires_in_seconds=ttl if approving else None,
-            production=facts.production,
-            policy_hash=snapshot.hash,
-            confidence=facts.confidence,
-            confidence_threshold=facts.threshold,
-        )
 
     # After a run
 
