@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from actiondesk.agents.postmortem.build import took
 from actiondesk.agents.postmortem.model import PostMortem
+from actiondesk.agents.postmortem.words import took
 
 SECTIONS = (
     "Summary",
