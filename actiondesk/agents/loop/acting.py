@@ -8,21 +8,12 @@ from datetime import timedelta
 
 from actiondesk.agents.fulfilment.checklist import confirmation, is_request_plan, stopped_report
 from actiondesk.agents.llm import LLM_RUNBOOK
-from actiondesk.agents.loop.base import (
-    LoopBase,
-    confidence,
-    run_key,
-    shown,
-)
+from actiondesk.agents.loop.base import LoopBase, confidence, run_key, shown
 from actiondesk.agents.record import Note, say
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
-from actiondesk.core.errors import (
-    ActionError,
-    StateDriftError,
-    SystemUnavailableError,
-)
+from actiondesk.core.errors import ActionError, StateDriftError, SystemUnavailableError
 from actiondesk.core.governance import Outcome
 from actiondesk.core.plan import PlanStep, StepStatus
 
@@ -30,6 +21,8 @@ log = logging.getLogger(__name__)
 
 
 class Acting(LoopBase):
+    """Governing, approving, running or stopping a plan's next step."""
+
     def _govern(self, case: Case) -> Case:
         """Decide the next proposed step and move the case accordingly."""
         assert case.plan is not None

@@ -7,18 +7,11 @@ from collections.abc import Callable
 
 from actiondesk.agents.intent import classify
 from actiondesk.agents.llm.guard import suspicions
-from actiondesk.agents.loop.base import (
-    REPLY_ATTEMPTS,
-    LoopBase,
-    shown,
-)
+from actiondesk.agents.loop.base import REPLY_ATTEMPTS, LoopBase, shown
 from actiondesk.agents.record import Note, say
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
-from actiondesk.core.errors import (
-    ConcurrencyError,
-    DuplicateDeliveryError,
-)
+from actiondesk.core.errors import ConcurrencyError, DuplicateDeliveryError
 from actiondesk.core.plan import Plan
 from actiondesk.core.ports import UnitOfWork
 from actiondesk.core.redact import redact_text
@@ -27,6 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class Conversation(LoopBase):
+    """Opening cases and the replies in their threads."""
+
     def open_case(
         self,
         text: str,

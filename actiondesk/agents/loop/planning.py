@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
-
 from actiondesk.agents.llm import LLM_RUNBOOK, LlmOutcome
 from actiondesk.agents.loop.acting import Acting
-from actiondesk.agents.loop.base import (
-    shown,
-)
+from actiondesk.agents.loop.base import shown
 from actiondesk.agents.record import say
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseStatus
 
-log = logging.getLogger(__name__)
-
 
 class Planning(Acting):
+    """Turning a finding into a plan (a runbook's or the model's)."""
+
     def _plan(self, case: Case) -> Case:
         assert case.finding is not None
         if self.planning == "llm" or (case.plan is not None and case.plan.runbook == LLM_RUNBOOK):

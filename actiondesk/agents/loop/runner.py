@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from actiondesk.agents.loop.base import (
-    QUEUED,
-    TIMED,
-    WAITING,
-)
+from actiondesk.agents.loop.base import QUEUED, TIMED, WAITING
 from actiondesk.agents.loop.conversation import Conversation
 from actiondesk.agents.loop.planning import Planning
 from actiondesk.agents.loop.triaging import Triaging

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-from actiondesk.agents.loop.base import (
-    ALERT_SURFACE,
-    INVESTIGABLE,
-    LoopBase,
-)
+from actiondesk.agents.loop.base import ALERT_SURFACE, INVESTIGABLE, LoopBase
 from actiondesk.agents.record import Note, say
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.finding import Finding, FindingKind
 
-log = logging.getLogger(__name__)
-
 
 class Triaging(LoopBase):
+    """Reading what is wrong, asking, watching, or letting the model investigate."""
+
     def _asked(self, case: Case) -> bool:
         """Whether the agent already asked this case's reporter a question (a message with choices)."""
         return any(

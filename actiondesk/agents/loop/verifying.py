@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from pydantic import JsonValue
 
 from actiondesk.agents.llm import LLM_RUNBOOK
-from actiondesk.agents.loop.base import (
-    LoopBase,
-)
+from actiondesk.agents.loop.base import LoopBase
 from actiondesk.agents.record import say
 from actiondesk.agents.triage.reader import Reader
 from actiondesk.agents.triage.signals import check_text, limit
@@ -18,10 +15,10 @@ from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.finding import Finding
 
-log = logging.getLogger(__name__)
-
 
 class Verifying(LoopBase):
+    """Checking the signals came back before the case is resolved."""
+
     def _verify(self, case: Case) -> Case:
         assert case.plan is not None
         verification = (

@@ -14,12 +14,7 @@ from pydantic import JsonValue
 
 from actiondesk.agents.postmortem.facts import Fact, actions_of, approvals_of, last_verification, root_cause_of
 from actiondesk.agents.postmortem.lessons import earlier, follow_ups
-from actiondesk.agents.postmortem.model import (
-    ActionTaken,
-    Impact,
-    PostMortem,
-    RootCause,
-)
+from actiondesk.agents.postmortem.model import ActionTaken, Impact, PostMortem, RootCause
 from actiondesk.agents.postmortem.timeline import timeline_of
 from actiondesk.agents.postmortem.words import took
 from actiondesk.agents.triage.signals import LABELS, RULES, verification_text

@@ -9,11 +9,7 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
-from actiondesk.agents.postmortem.model import (
-    ActionTaken,
-    ApprovalFact,
-    RootCause,
-)
+from actiondesk.agents.postmortem.model import ActionTaken, ApprovalFact, RootCause
 from actiondesk.agents.postmortem.words import params_text
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case

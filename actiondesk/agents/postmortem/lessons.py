@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from actiondesk.agents.postmortem.model import (
-    ActionTaken,
-    ApprovalFact,
-    FollowUp,
-    RootCause,
-)
+from actiondesk.agents.postmortem.model import ActionTaken, ApprovalFact, FollowUp, RootCause
 from actiondesk.agents.postmortem.words import took
 from actiondesk.agents.triage.signals import LABELS
 from actiondesk.core.case import Case

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from actiondesk.agents.postmortem.facts import Fact, as_number
-from actiondesk.agents.postmortem.model import (
-    Moment,
-    RootCause,
-)
+from actiondesk.agents.postmortem.model import Moment, RootCause
 from actiondesk.agents.postmortem.words import params_text, took
 from actiondesk.agents.triage.signals import LABELS, RULES, verification_text
 from actiondesk.core.audit import AuditKind, texts
