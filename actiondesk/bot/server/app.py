@@ -16,7 +16,7 @@ from actiondesk.bot.jobs.worker import DEFAULT_POLL_SECONDS, CaseWorker
 from actiondesk.bot.server.health import add_health_routes
 from actiondesk.bot.slack import mount_slack
 from actiondesk.bot.teams.routes import mount_teams
-from actiondesk.bot.web.appkeys import FEED, RUNTIME, SCHEDULER, WORKER
+from actiondesk.bot.web.appkeys import FEED, FRONT, RUNTIME, SCHEDULER, WORKER
 from actiondesk.bot.web.events import ChangeFeed
 from actiondesk.bot.webhooks.alerts import add_alert_routes
 from actiondesk.bot.webhooks.changes import add_change_routes
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = None) -> web.Application:
     app = web.Application(client_max_size=256 * 1024)
     app[RUNTIME] = runtime
+    app[FRONT] = runtime.front
     # who may call: OIDC sessions or the loopback demo, API tokens; CSRF, content type, security headers
     add_auth(app, access or AccessConfig.from_settings(runtime.settings))
     app[FEED] = feed

@@ -20,6 +20,7 @@ from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 from actiondesk.agents.approvals import ApprovalDesk, ApprovalSettings
 from actiondesk.agents.breaker import CircuitBreaker
 from actiondesk.agents.controls import Controls
+from actiondesk.agents.desk import FrontDesk
 from actiondesk.agents.fulfilment import FulfilmentDesk, RoleCatalog
 from actiondesk.agents.governance import Governance, PolicyData, PolicyStore, Window
 from actiondesk.agents.governance.calendars import Calendars, sources
@@ -46,7 +47,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
-    """Everything a surface needs, built once."""
+    """Everything the server, its jobs and the command line are built from, once. Surfaces get ``front``, the
+    facade over the case loop, the approval desk and the commands, never the runtime itself."""
 
     settings: Settings
     store: SqlStore
@@ -67,6 +69,22 @@ class Runtime:
     takeover: TakeOver | None = None  # owners, hand-offs, pick-ups, notices of lone actions, post-mortems
     summaries: SummaryWriter | None = None  # a model's paragraph for each post-mortem, when a model is configured
     world: World | None = None  # the services, signals, changes and fixes the agents use (ACTIONDESK_ESTATE)
+    front: FrontDesk = field(init=False)  # what the surfaces get: the one door to cases, approvals and commands
+
+    def __post_init__(self) -> None:
+        self.front = FrontDesk(
+            store=self.store,
+            clock=self.clock,
+            loop=self.loop,
+            approvals=self.approvals,
+            questions=self.questions,
+            rollbacks=self.rollbacks,
+            fulfilment=self.fulfilment,
+            controls=self.controls,
+            directory=self.directory,
+            alerts=self.store,
+            takeover=self.takeover,
+        )
 
 
 def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
