@@ -32,15 +32,15 @@ def rollback_command(settings: Settings, run_key: str, by: str | None, as_json: 
         store = open_store(settings)
         estate, scenario = serve_estate(settings, store, clock)
         runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings))
-        case = runtime.rollbacks.request(run_key, by or getpass.getuser())
-        case = runtime.loop.run(case.id)
+        front = runtime.front
+        case = front.drive(front.rollback(run_key, by or getpass.getuser()).id)
     except ActionDeskError as exc:
         raise _fail(exc) from None
     if as_json:
         typer.echo(case.model_dump_json(indent=2))
         return
     typer.echo(f"case {case.id}: {case.title} — {case.status.value}")
-    for approval in runtime.store.approvals(case.id):
+    for approval in front.approvals_of(case.id):
         typer.echo(f"  approval {approval.id} from {approval.group}: {approval.status.value}")
 
 

@@ -9,12 +9,12 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.agents.desk import FrontDesk
 from actiondesk.agents.fulfilment import HireForm
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.views import case_summary
 from actiondesk.bot.jobs.worker import CaseWorker
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.wiring.root import Runtime
 from actiondesk.core.errors import ActionError, CaseNotFoundError, InvalidRequestError
 
 
@@ -53,7 +53,7 @@ async def _read(request: web.Request, model: type[BaseModel]) -> BaseModel | web
 
 
 def add_request_routes(
-    app: web.Application, runtime_key: web.AppKey[Runtime], worker_key: web.AppKey[CaseWorker]
+    app: web.Application, front_key: web.AppKey[FrontDesk], worker_key: web.AppKey[CaseWorker]
 ) -> None:
     async def onboard(request: web.Request) -> web.Response:
         body = await _read(request, OnboardingBody)
@@ -64,7 +64,7 @@ def add_request_routes(
             name=body.name, role=body.role, start=body.start, manager=body.manager, user=body.username, email=body.email
         )
         try:
-            case = await asyncio.to_thread(request.app[runtime_key].fulfilment.onboard, form, principal(request).person)
+            case = await asyncio.to_thread(request.app[front_key].fulfilment.onboard, form, principal(request).person)
         except InvalidRequestError as exc:
             return _bad(str(exc), exc.fields)
         request.app[worker_key].kick(case.id)
@@ -79,8 +79,8 @@ def add_request_routes(
                 return body
             assert isinstance(body, ByBody)
             case_id = request.match_info["case_id"]
-            desk = request.app[runtime_key].fulfilment
-            act = desk.compensate if verb == "compensate" else desk.hand_off
+            front = request.app[front_key]
+            act = front.compensate if verb == "compensate" else front.hand_off
             try:
                 case = await asyncio.to_thread(act, case_id, principal(request).person)
             except CaseNotFoundError:
@@ -95,7 +95,7 @@ def add_request_routes(
         return handle
 
     async def roles(request: web.Request) -> web.Response:
-        catalog = request.app[runtime_key].fulfilment.roles
+        catalog = request.app[front_key].fulfilment.roles
         listed = [
             {"name": r.name, "title": r.title, "groups": list(r.groups), "privileged": dict(r.privileged),
              "hardware": [h.model_dump() for h in r.hardware], "licences": list(r.licences)}

@@ -17,19 +17,16 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
+from actiondesk.agents.desk import Refusal
 from actiondesk.agents.postmortem import PostMortem, render_markdown, stored_postmortem
-from actiondesk.agents.questions import questions
 from actiondesk.bot.auth.caller import principal
 from actiondesk.bot.console.requests import add_request_routes
 from actiondesk.bot.console.views import case_detail, case_summary, change_json
 from actiondesk.bot.reports import metrics
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import FEED, REGISTRY, RUNTIME, WORKER
+from actiondesk.bot.web.appkeys import FEED, FRONT, REGISTRY, RUNTIME, WORKER
 from actiondesk.bot.web.events import CLOSED
 from actiondesk.core.errors import (
-    ApprovalConflictError,
-    ApprovalExpiredError,
-    ApprovalNotFoundError,
     CaseNotFoundError,
     NotAuthorizedError,
     StaleAnswerError,
@@ -39,6 +36,8 @@ log = logging.getLogger(__name__)
 
 
 ID = r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}"
+# How the API answers a click that changed nothing (a missing approval is 404).
+REFUSED = {Refusal.MISSING: 404, Refusal.NOT_ALLOWED: 403, Refusal.HANDLED: 409, Refusal.EXPIRED: 410}
 STATIC = Path(str(resources.files("actiondesk.bot.console") / "static"))
 
 
@@ -103,34 +102,31 @@ async def dashboard(request: web.Request) -> web.FileResponse:
 
 
 async def people(request: web.Request) -> web.Response:
-    directory = request.app[RUNTIME].directory
+    directory = request.app[FRONT].directory
     listed = [{"name": p.name, "groups": sorted(p.groups)} for p in directory.people()]
     return web.json_response(listed)
 
 
 async def list_cases(request: web.Request) -> web.Response:
-    cases = await asyncio.to_thread(request.app[RUNTIME].store.list_cases, None, 100)
+    cases = await asyncio.to_thread(request.app[FRONT].cases, 100)
     return web.json_response([case_summary(c) for c in cases])
 
 
 async def open_case(request: web.Request) -> web.Response:
     body = await _body(request, NewCase)
-    runtime = request.app[RUNTIME]
     who = principal(request)
-    case = await asyncio.to_thread(runtime.loop.open_case, body.text, who.person, surface="console")
+    case = await asyncio.to_thread(partial(request.app[FRONT].open_case, body.text, who.person, surface="console"))
     request.app[WORKER].kick(case.id)
     return web.json_response(case_summary(case), status=201)
 
 
 async def get_case(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
+    front = request.app[FRONT]
     case_id = request.match_info["case_id"]
 
     def read() -> dict[str, JsonValue]:
-        case = runtime.store.get_case(case_id)
-        timeline = list(runtime.store.audit(case_id))
-        asked = questions(case, timeline, runtime.settings.agent_identity)
-        return case_detail(case, runtime.store.approvals(case_id), timeline, asked)
+        shown = front.view(case_id)
+        return case_detail(shown.case, shown.approvals, shown.timeline, shown.asked)
 
     try:
         return web.json_response(await asyncio.to_thread(read))
@@ -140,10 +136,9 @@ async def get_case(request: web.Request) -> web.Response:
 
 async def reply(request: web.Request) -> web.Response:
     body = await _body(request, Reply)
-    runtime = request.app[RUNTIME]
     case_id = request.match_info["case_id"]
     try:
-        case = await asyncio.to_thread(runtime.loop.add_message, case_id, principal(request).person, body.text)
+        case = await asyncio.to_thread(request.app[FRONT].reply, case_id, principal(request).person, body.text)
     except CaseNotFoundError:
         return _error(404, f"no case {case_id}")
     request.app[WORKER].kick(case.id)
@@ -153,11 +148,11 @@ async def reply(request: web.Request) -> web.Response:
 async def answer(request: web.Request) -> web.Response:
     """A choice clicked under a question: a reply by the user, taken only while the question is open."""
     body = await _body(request, Answer)
-    runtime = request.app[RUNTIME]
+    front = request.app[FRONT]
     case_id = request.match_info["case_id"]
     try:
         case = await asyncio.to_thread(
-            partial(runtime.questions.answer, case_id, principal(request).person, body.choice, question=body.question)
+            partial(front.answer, case_id, principal(request).person, body.choice, question=body.question)
         )
     except CaseNotFoundError:
         return _error(404, f"no case {case_id}")
@@ -170,13 +165,9 @@ async def answer(request: web.Request) -> web.Response:
 async def take(request: web.Request) -> web.Response:
     """Take it: the person says they have the case (a handed-off case is then picked up)."""
     await _body(request, Take)
-    runtime = request.app[RUNTIME]
     case_id = request.match_info["case_id"]
-    takeover = runtime.takeover
-    if takeover is None:
-        return _error(409, "hand-offs are not tracked in this runtime")
     try:
-        case = await asyncio.to_thread(takeover.take, runtime.loop.recorder, case_id, principal(request).person)
+        case = await asyncio.to_thread(request.app[FRONT].take, case_id, principal(request).person)
     except CaseNotFoundError:
         return _error(404, f"no case {case_id}")
     except NotAuthorizedError as exc:
@@ -186,15 +177,15 @@ async def take(request: web.Request) -> web.Response:
 
 async def postmortem(request: web.Request) -> web.Response:
     """The case's post-mortem: JSON, or the Markdown file with ?format=md."""
-    runtime = request.app[RUNTIME]
+    front = request.app[FRONT]
     case_id = request.match_info["case_id"]
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "md"):
         return _error(400, "format must be json or md")
 
     def read() -> PostMortem | None:
-        runtime.store.get_case(case_id)
-        return stored_postmortem(runtime.store.audit(case_id))
+        front.case(case_id)
+        return stored_postmortem(front.audit(case_id))
 
     try:
         pm = await asyncio.to_thread(read)
@@ -210,20 +201,15 @@ async def postmortem(request: web.Request) -> web.Response:
 
 async def decide(request: web.Request) -> web.Response:
     body = await _body(request, ApprovalClick)
-    runtime = request.app[RUNTIME]
     approval_id = request.match_info["approval_id"]
-    try:
-        approval = await asyncio.to_thread(
-            runtime.approvals.decide, approval_id, principal(request).person, body.decision == "approve", body.reason
-        )
-    except ApprovalNotFoundError:
+    verdict = await asyncio.to_thread(
+        request.app[FRONT].decide, approval_id, principal(request).person, body.decision == "approve", body.reason
+    )
+    if verdict.approval is None:
         return _error(404, f"no approval {approval_id}")
-    except NotAuthorizedError as exc:
-        return _error(403, str(exc))
-    except ApprovalConflictError as exc:
-        return _error(409, str(exc))
-    except ApprovalExpiredError as exc:
-        return _error(410, str(exc))
+    if verdict.refused is not None:
+        return _error(REFUSED[verdict.refused], verdict.why)
+    approval = verdict.approval
     request.app[WORKER].kick(approval.case_id)
     return web.json_response({"id": approval.id, "status": approval.status.value, "decided_by": approval.decided_by})
 
@@ -332,4 +318,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/metrics", metrics_json)
     app.router.add_get("/metrics", prometheus)
     app.router.add_static("/static/", STATIC)
-    add_request_routes(app, RUNTIME, WORKER)
+    add_request_routes(app, FRONT, WORKER)

@@ -126,6 +126,19 @@ def period(clock: Clock, days: float) -> tuple[datetime, datetime]:
 
 
 # The audit entry that marks a case entering a state, and the state it names.
+@dataclasses.dataclass(frozen=True)
+class Figures:
+    """The desk's figures for a chat status reply, read from the server's store: a period's report."""
+
+    store: SqlStore
+    clock: Clock
+    infra_cost_per_hour: float
+
+    def last(self, days: float) -> Report:
+        start, end = period(self.clock, days)
+        return report(self.store, start, end, self.infra_cost_per_hour)
+
+
 TRANSITIONS = {
     AuditKind.CASE_OPENED: "open",
     AuditKind.CASE_RESOLVED: "resolved",

@@ -37,12 +37,11 @@ async def on_choose(desk: SlackDesk, body: dict[str, Any]) -> None:
     delivery = f"slack:answer:{body.get('trigger_id') or action.get('action_ts')}"
 
     def answer() -> Case:
-        case = desk.runtime.store.get_case(clicked.case)
+        case = desk.front.case(clicked.case)
         home = thread_of(case)
         if case.surface != "slack" or home is None or home[0] != channel:
             raise StaleAnswerError(f"that button does not belong to case {case.id}'s conversation")
-        questions = desk.runtime.questions
-        return questions.answer(case.id, person, clicked.choice, question=clicked.question, delivery=delivery)
+        return desk.front.answer(case.id, person, clicked.choice, question=clicked.question, delivery=delivery)
 
     try:
         case = await asyncio.to_thread(answer)

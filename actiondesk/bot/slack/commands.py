@@ -8,16 +8,14 @@ import re
 import shlex
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
-from actiondesk.bot.reports import metrics
+from actiondesk.agents.desk import FrontDesk
 from actiondesk.bot.reports.text import describe, metrics_lines
 from actiondesk.bot.slack.blocks import status_line
 from actiondesk.bot.slack.desk import SlackDesk
 from actiondesk.bot.slack.requests import open_onboarding
-from actiondesk.bot.wiring.root import Runtime
-from actiondesk.bot.wiring.tickets import status_line as outbox_status
-from actiondesk.core.case import CaseStatus
 from actiondesk.core.errors import ActionDeskError
 
 log = logging.getLogger(__name__)
@@ -66,8 +64,8 @@ class Commands:
         self.desk = desk
 
     @property
-    def runtime(self) -> Runtime:
-        return self.desk.runtime
+    def front(self) -> FrontDesk:
+        return self.desk.front
 
     async def answer(self, body: dict[str, Any], respond: Callable[..., Awaitable[Any]]) -> None:
         words = _split(str(body.get("text", "")))
@@ -100,7 +98,7 @@ class Commands:
                 return "The onboarding form is open.", False
             case "compensate":
                 case_id = _one(args, "compensate <case>")
-                case = await asyncio.to_thread(self.runtime.fulfilment.compensate, case_id, person, surface="slack")
+                case = await asyncio.to_thread(partial(self.front.compensate, case_id, person, surface="slack"))
                 self.desk.worker.kick(case.id)
                 return (
                     f"{person} asked to undo the completed steps of {case_id}: case {case.id} (policy decides).",
@@ -108,7 +106,7 @@ class Commands:
                 )
             case "handoff":
                 case_id = _one(args, "handoff <case>")
-                await asyncio.to_thread(self.runtime.fulfilment.hand_off, case_id, person)
+                await asyncio.to_thread(self.front.hand_off, case_id, person)
                 return f"{person} handed {case_id} to a person.", True
             case "freeze" | "chaos" | "autonomy" | "kill":
                 return await asyncio.to_thread(self._control, verb, args, person)
@@ -116,49 +114,39 @@ class Commands:
                 raise Usage(f"Unknown command `{verb}`.")
 
     def _status(self, args: list[str]) -> Reply:
-        store = self.runtime.store
         if args and not PERIOD.fullmatch(args[0]):
-            case = store.get_case(args[0])
+            shown = self.front.status(args[0])
+            case = shown.case
             lines = [status_line(case), f">{case.title}"]
             if case.finding is not None:
                 lines.append(f"Finding: {case.finding.summary}")
-            pending = store.approvals(case.id)
-            lines += [f"Approval {a.id}: {a.status.value} ({a.call.action} on {a.target})" for a in pending]
+            lines += [f"Approval {a.id}: {a.status.value} ({a.call.action} on {a.target})" for a in shown.approvals]
             return "\n".join(lines), False
-        active = frozenset(s for s in CaseStatus if not s.terminal)
-        cases = store.list_cases(statuses=active, limit=20)
+        cases = self.front.open_cases(limit=20)
         lines = ["*Open cases*", *(status_line(c) + f" — {c.title}" for c in cases)] if cases else ["No open cases."]
         days = _days(args[0]) if args else 7.0
-        start, end = metrics.period(self.runtime.clock, days)
-        figures = metrics.report(store, start, end, self.runtime.settings.infra_cost_per_hour)
-        lines += [f"*Last {args[0] if args else '7d'}*", *metrics_lines(figures)]
-        mirroring = outbox_status(store)
+        lines += [f"*Last {args[0] if args else '7d'}*", *metrics_lines(self.desk.figures.last(days))]
+        mirroring = self.desk.outbox()
         if mirroring:
             lines.append(mirroring)
         return "\n".join(lines), False
 
     def _audit(self, case_id: str) -> Reply:
-        store = self.runtime.store
-        store.get_case(case_id)  # CaseNotFoundError for a wrong id
-        entries = list(store.audit(case_id))
-        report = store.verify_audit()
+        self.front.case(case_id)  # CaseNotFoundError for a wrong id
+        entries = self.front.audit(case_id)
+        verifies = self.front.audit_verifies()
         lines = [f"`{e.seq}` {e.at:%H:%M:%S} *{e.kind.value}* ({e.actor}) {describe(e)}" for e in entries[-20:]]
-        head = f"*Audit of {case_id}*: {len(entries)} entries; chain {'verifies' if report.ok else 'DOES NOT verify'}"
+        head = f"*Audit of {case_id}*: {len(entries)} entries; chain {'verifies' if verifies else 'DOES NOT verify'}"
         return head + "\n" + "\n".join(lines), False
 
     async def _rollback(self, run_key: str, person: str, body: dict[str, Any]) -> Reply:
-        rollbacks = getattr(self.runtime, "rollbacks", None)
-        if rollbacks is None:
-            return "Rollback is not available in this version yet.", False
-        case = await asyncio.to_thread(rollbacks.request, run_key, person, surface="slack")
+        case = await asyncio.to_thread(partial(self.front.rollback, run_key, person, surface="slack"))
         self.desk.worker.kick(case.id)
         return f"{person} asked to roll back `{run_key}`: case {case.id} is on it (policy decides).", True
 
     def _control(self, verb: str, args: list[str], person: str) -> Reply:
-        controls = getattr(self.runtime, "controls", None)
-        if controls is None:
-            return f"`{verb}` is not available in this version yet.", False
-        now = self.runtime.clock.now()
+        controls = self.front.controls
+        now = self.front.clock.now()
         sub = args[0].lower() if args else ""
         if verb == "freeze":
             if sub in ("", "list"):

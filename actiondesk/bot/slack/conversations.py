@@ -67,12 +67,13 @@ async def _converse_once(
     text = clean(str(event.get("text", "")))
     thread_ts = event.get("thread_ts")
     person = await desk.identity.person(user)
-    loop = desk.runtime.loop
+    front = desk.front
     if thread_ts:
-        case_id = await asyncio.to_thread(desk.threads.case_in, channel, str(thread_ts))
+        bound = await asyncio.to_thread(desk.threads.case_in, channel, str(thread_ts))
+        case_id = await asyncio.to_thread(front.reaches, bound)  # a case's thread is the case's, even closed
         if case_id is not None:
             if text:
-                await asyncio.to_thread(partial(loop.add_message, case_id, person, text, delivery=delivery))
+                await asyncio.to_thread(partial(front.reply, case_id, person, text, delivery=delivery))
                 desk.worker.kick(case_id)
             return
     if not open_new or not text:
@@ -80,7 +81,7 @@ async def _converse_once(
     root = str(thread_ts or event.get("ts", ""))
     thread = {CHANNEL: channel, THREAD: root, TEAM: str(body.get("team_id", ""))}
     case = await asyncio.to_thread(
-        partial(loop.open_case, text, person, surface="slack", thread=thread, delivery=delivery)
+        partial(front.open_case, text, person, surface="slack", thread=thread, delivery=delivery)
     )
     await asyncio.to_thread(desk.threads.link, channel, root, case.id)
     log.info("case %s: opened from Slack by %s", case.id, person)

@@ -11,14 +11,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from actiondesk.agents.desk import Refusal
 from actiondesk.bot.slack.blocks import REASON_BLOCK, REASON_INPUT, reject_modal, reject_prompt
 from actiondesk.bot.slack.desk import SlackDesk, Where, origin
-from actiondesk.core.errors import (
-    ApprovalConflictError,
-    ApprovalExpiredError,
-    ApprovalNotFoundError,
-    GovernanceError,
-)
 
 log = logging.getLogger(__name__)
 
@@ -37,32 +32,16 @@ async def _first_click(desk: SlackDesk, body: dict[str, Any], kind: str) -> bool
 async def decide(desk: SlackDesk, approval_id: str, user: str, approve: bool, reason: str | None, where: Where) -> None:
     channel, thread_ts = where
     person = await desk.identity.person(user)
-    try:
-        approval = await asyncio.to_thread(desk.runtime.approvals.decide, approval_id, person, approve, reason)
-    except ApprovalNotFoundError:
-        await desk.ephemeral(channel, user, "That approval does not exist.", thread_ts=thread_ts)
+    verdict = await asyncio.to_thread(desk.front.decide, approval_id, person, approve, reason)
+    if verdict.approval is not None and verdict.refused is Refusal.EXPIRED:
+        desk.progress.touch(verdict.approval.case_id)  # the card shows the expiry
+    if not verdict.decided or verdict.approval is None:
+        await desk.ephemeral(channel, user, verdict.told(), thread_ts=thread_ts)
         return
-    except ApprovalExpiredError as exc:
-        await desk.ephemeral(channel, user, f"Too late: {exc}. It will not run.", thread_ts=thread_ts)
-        await _touch(desk, approval_id)
-        return
-    except ApprovalConflictError as exc:
-        await desk.ephemeral(channel, user, f"Already handled: {exc}.", thread_ts=thread_ts)
-        return
-    except GovernanceError as exc:
-        await desk.ephemeral(channel, user, f"You cannot decide this: {exc}.", thread_ts=thread_ts)
-        return
+    approval = verdict.approval
     log.info("case %s: approval %s %s from Slack", approval.case_id, approval.id, approval.status.value)
     desk.progress.touch(approval.case_id)
     desk.worker.kick(approval.case_id)
-
-
-async def _touch(desk: SlackDesk, approval_id: str) -> None:
-    def case_of() -> str:
-        with desk.runtime.store.transaction() as uow:
-            return uow.get_approval(approval_id).case_id
-
-    desk.progress.touch(await asyncio.to_thread(case_of))
 
 
 async def on_approve(desk: SlackDesk, body: dict[str, Any]) -> None:
@@ -81,20 +60,11 @@ async def on_reject(desk: SlackDesk, body: dict[str, Any]) -> None:
     channel, thread_ts = origin(body)
     person = await desk.identity.person(user)
 
-    def look() -> Any:
-        with desk.runtime.store.transaction() as uow:
-            approval = uow.get_approval(approval_id)
-        desk.runtime.approvals.check(approval, person)
-        return approval
-
-    try:
-        approval = await asyncio.to_thread(look)
-    except ApprovalNotFoundError:
-        await desk.ephemeral(channel, user, "That approval does not exist.", thread_ts=thread_ts)
+    verdict = await asyncio.to_thread(desk.front.may_decide, approval_id, person)
+    if not verdict.decided or verdict.approval is None:
+        await desk.ephemeral(channel, user, verdict.told(), thread_ts=thread_ts)
         return
-    except GovernanceError as exc:
-        await desk.ephemeral(channel, user, f"You cannot decide this: {exc}.", thread_ts=thread_ts)
-        return
+    approval = verdict.approval
     metadata = json.dumps({"approval": approval_id, "channel": channel, "thread_ts": thread_ts})
     try:
         await desk.client.views_open(trigger_id=str(body.get("trigger_id", "")), view=reject_modal(approval, metadata))

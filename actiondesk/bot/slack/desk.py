@@ -1,20 +1,22 @@
-"""What every Slack listener works with: the runtime, the case worker, identity, threads and progress."""
+"""What every Slack listener works with: the front desk, the case worker, identity, threads and progress."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from actiondesk.agents.desk import FrontDesk
 from actiondesk.bot.jobs.worker import CaseWorker
+from actiondesk.bot.reports.metrics import Figures
 from actiondesk.bot.slack.client import FAILURES
 from actiondesk.bot.slack.identity import SlackIdentity
 from actiondesk.bot.slack.progress import Progress
 from actiondesk.bot.slack.threads import Threads
-from actiondesk.bot.wiring.root import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +32,19 @@ def origin(body: dict[str, Any]) -> Where:
 
 @dataclass
 class SlackDesk:
-    runtime: Runtime
+    front: FrontDesk
     worker: CaseWorker
     client: AsyncWebClient
     identity: SlackIdentity
     threads: Threads
     progress: Progress
+    figures: Figures  # the period's figures a status reply shows
+    outbox: Callable[[], str | None]  # the outbox's line in a status reply (None: nothing waits)
 
     async def first_time(self, key: str, source: str) -> bool:
         """Record a delivery key (event id, trigger id) before any side effect; False for a retry or replay."""
 
-        def remember() -> bool:
-            with self.runtime.store.transaction() as uow:
-                return uow.remember(key, source, self.runtime.clock.now())
-
-        fresh = await asyncio.to_thread(remember)
+        fresh = await asyncio.to_thread(self.front.remember, key, source)
         if not fresh:
             log.info("slack: %s %s delivered again; ignored", source, key)
         return fresh

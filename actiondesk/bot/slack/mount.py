@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -14,6 +15,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
+from actiondesk.bot.reports.metrics import Figures
 from actiondesk.bot.slack import ingress
 from actiondesk.bot.slack.client import make_client
 from actiondesk.bot.slack.config import SlackConfig
@@ -24,7 +26,8 @@ from actiondesk.bot.slack.notices import Notices
 from actiondesk.bot.slack.pacing import Pacing, UpdateBudget
 from actiondesk.bot.slack.progress import Progress
 from actiondesk.bot.slack.threads import Threads
-from actiondesk.bot.web.appkeys import FEED, RUNTIME, SCHEDULER, WORKER
+from actiondesk.bot.web.appkeys import FEED, FRONT, RUNTIME, SCHEDULER, WORKER
+from actiondesk.bot.wiring.tickets import status_line as outbox_status
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,9 @@ class SlackSurface:
         threads = Threads(runtime.store)
         progress = Progress(runtime.store, threads, self.client, UpdateBudget(pacing), runtime.settings.agent_identity)
         identity = SlackIdentity(runtime.directory, self.client)
-        self.desk = SlackDesk(runtime, app[WORKER], self.client, identity, threads, progress)
+        figures = Figures(runtime.store, runtime.clock, runtime.settings.infra_cost_per_hour)
+        outbox = partial(outbox_status, runtime.store)
+        self.desk = SlackDesk(app[FRONT], app[WORKER], self.client, identity, threads, progress, figures, outbox)
         owners = runtime.takeover.owners if runtime.takeover is not None else None
         self.notices = Notices(
             runtime.store,
@@ -61,9 +66,7 @@ class SlackSurface:
         self._socket: AsyncSocketModeHandler | None = None
 
     def _remember(self, key: str) -> bool:
-        runtime = self.desk.runtime
-        with runtime.store.transaction() as uow:
-            return uow.remember(key, "slack_notice", runtime.clock.now())
+        return self.desk.front.remember(key, "slack_notice")
 
     async def handle(self, request: web.Request) -> web.Response:
         """The headers, the signature and the body's shape are checked (ingress.py), then Bolt verifies the

@@ -80,8 +80,8 @@ def _value(values: dict[str, Any], field: str) -> str:
 
 
 async def open_onboarding(desk: SlackDesk, trigger_id: str, channel: str) -> None:
-    roles = [(r.name, r.title or r.name) for r in desk.runtime.fulfilment.roles.roles.values()]
-    view = onboarding_view(roles, channel, desk.runtime.clock.now().date())
+    roles = [(r.name, r.title or r.name) for r in desk.front.fulfilment.roles.roles.values()]
+    view = onboarding_view(roles, channel, desk.front.clock.now().date())
     await desk.client.views_open(trigger_id=trigger_id, view=view)
 
 
@@ -102,7 +102,7 @@ async def on_onboard_submit(desk: SlackDesk, ack: Callable[..., Awaitable[Any]],
         email=_value(values, "email"),
     )
     try:
-        await asyncio.to_thread(desk.runtime.fulfilment.check, form)
+        await asyncio.to_thread(desk.front.fulfilment.check, form)
     except InvalidRequestError as exc:
         errors = {FIELDS[f][0]: message[:150] for f, message in exc.fields.items() if f in FIELDS}
         await ack(response_action="errors", errors=errors or {"name": str(exc)[:150]})
@@ -120,9 +120,7 @@ async def on_onboard_submit(desk: SlackDesk, ack: Callable[..., Awaitable[Any]],
         return
     root = str(posted.get("ts", ""))
     thread = {CHANNEL: channel, THREAD: root, TEAM: str((body.get("team") or {}).get("id", ""))}
-    case = await asyncio.to_thread(
-        partial(desk.runtime.fulfilment.onboard, form, person, surface="slack", thread=thread)
-    )
+    case = await asyncio.to_thread(partial(desk.front.fulfilment.onboard, form, person, surface="slack", thread=thread))
     await asyncio.to_thread(desk.threads.link, channel, root, case.id)
     log.info("case %s: onboarding opened from a Slack form by %s", case.id, person)
     desk.progress.touch(case.id)

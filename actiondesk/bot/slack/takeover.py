@@ -11,7 +11,6 @@ from typing import Any
 
 from actiondesk.bot.slack.decisions import _first_click
 from actiondesk.bot.slack.desk import SlackDesk, origin
-from actiondesk.bot.slack.identity import unmapped
 from actiondesk.bot.slack.notices import acted_alone_blocks, hand_off_blocks
 from actiondesk.bot.slack.threads import CHANNEL, TEAM, THREAD
 from actiondesk.core.audit import AuditKind
@@ -33,11 +32,8 @@ def _newest(desk: SlackDesk, case_id: str | None, kind: AuditKind, **match: str)
     """The payload of the case's newest entry of ``kind`` whose fields have the given values."""
     if case_id is None:
         return None
-    found = None
-    for entry in desk.runtime.store.audit(case_id):
-        if entry.kind is kind and all(str(entry.payload.get(k)) == v for k, v in match.items()):
-            found = dict(entry.payload)
-    return found
+    found = desk.front.newest(case_id, kind, **match)
+    return dict(found.payload) if found is not None else None
 
 
 async def on_rollback(desk: SlackDesk, body: dict[str, Any]) -> None:
@@ -45,17 +41,18 @@ async def on_rollback(desk: SlackDesk, body: dict[str, Any]) -> None:
         return
     run_key, user, channel, ts = _clicked(body)
     person = await desk.identity.person(user)
-    if person == unmapped(user):
-        await desk.ephemeral(channel, user, "Only people in ActionDesk's directory can roll back an action.")
+    try:
+        desk.front.may_roll_back(person, surface="slack")
+    except ActionDeskError as exc:
+        refused = str(exc)
+        await desk.ephemeral(channel, user, f"{refused[:1].upper()}{refused[1:]}.")
         return
     if not await desk.first_time(f"slack:rollback:{run_key}", "slack_rollback"):
         await desk.ephemeral(channel, user, f"Run {run_key} is already being rolled back.")
         return
     thread = {CHANNEL: channel, THREAD: ts, TEAM: str((body.get("team") or {}).get("id", ""))}
     try:
-        case = await asyncio.to_thread(
-            partial(desk.runtime.rollbacks.request, run_key, person, surface="slack", thread=thread)
-        )
+        case = await asyncio.to_thread(partial(desk.front.rollback, run_key, person, surface="slack", thread=thread))
     except ActionDeskError as exc:
         await desk.ephemeral(channel, user, f"Cannot roll back {run_key}: {exc}")
         return
@@ -63,11 +60,11 @@ async def on_rollback(desk: SlackDesk, body: dict[str, Any]) -> None:
     desk.progress.touch(case.id)
     desk.worker.kick(case.id)
     log.info("case %s: rollback of %s asked for by %s from Slack", case.id, run_key, person)
-    ran = await asyncio.to_thread(desk.runtime.store.get_run, run_key)
-    notice = await asyncio.to_thread(_newest, desk, ran.case_id, AuditKind.ACTED_ALONE, run_key=run_key)
-    if notice is not None and ran.case_id and ts:
+    ran = await asyncio.to_thread(desk.front.run_case, run_key)
+    notice = await asyncio.to_thread(_newest, desk, ran, AuditKind.ACTED_ALONE, run_key=run_key)
+    if notice is not None and ran and ts:
         outcome = f"Roll back asked for by {person}: case {case.id} (policy decides)."
-        blocks = acted_alone_blocks(notice, ran.case_id, outcome)
+        blocks = acted_alone_blocks(notice, ran, outcome)
         await desk.client.chat_update(channel=channel, ts=ts, text=outcome, blocks=blocks)
 
 
@@ -76,16 +73,13 @@ async def on_take(desk: SlackDesk, body: dict[str, Any]) -> None:
         return
     case_id, user, channel, ts = _clicked(body)
     person = await desk.identity.person(user)
-    takeover = desk.runtime.takeover
     try:
-        if takeover is None or person == unmapped(user):
-            raise ActionDeskError("only people in ActionDesk's directory can take a case")
-        await asyncio.to_thread(takeover.take, desk.runtime.loop.recorder, case_id, person)
+        await asyncio.to_thread(desk.front.take, case_id, person)
     except ActionDeskError as exc:
         await desk.ephemeral(channel, user, f"Not taken: {exc}", thread_ts=ts or None)
         return
     desk.progress.touch(case_id)
     handed = await asyncio.to_thread(_newest, desk, case_id, AuditKind.HANDED_OFF)
     if handed is not None and ts:
-        blocks = hand_off_blocks(handed, case_id, desk.runtime.directory, taken_by=person)
+        blocks = hand_off_blocks(handed, case_id, desk.front.directory, taken_by=person)
         await desk.client.chat_update(channel=channel, ts=ts, text=f"{person} has case {case_id}.", blocks=blocks)

@@ -1,9 +1,9 @@
 """The Teams activity handler: messages open or continue cases, card clicks decide approvals or answer questions.
 
-It translates and does not decide: cases go to the case loop, approval clicks to the approval desk (approver
-group, separation of duties, expiry, compare-and-set), answer clicks to the question desk (the clicker's reply,
-taken only for a choice the case's open question offers), exactly as from the console and Slack. Every inbound
-activity is deduplicated by ``uow.remember`` before it has any effect, so a retried delivery does nothing.
+It translates and does not decide: messages, approval clicks (approver group, separation of duties, expiry,
+compare-and-set), answer clicks (taken only for a choice the case's open question offers) and rollbacks go to
+the front desk (``agents/desk.py``), exactly as from the console and Slack. Every inbound activity is
+deduplicated by the front desk's ``remember`` before it has any effect, so a retried delivery does nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +19,9 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from pydantic import ValidationError
 
-from actiondesk.agents.approvals import ApprovalDesk
-from actiondesk.agents.fulfilment import FulfilmentDesk
-from actiondesk.agents.loop import CaseLoop
+from actiondesk.agents.desk import FrontDesk, Refusal
 from actiondesk.agents.ownership import OwnerBook
 from actiondesk.agents.questions import Question, QuestionDesk
-from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.bot.jobs.worker import CaseWorker
 from actiondesk.bot.teams.cards import (
     ANSWER,
@@ -41,14 +38,10 @@ from actiondesk.bot.teams.cards import (
 from actiondesk.bot.teams.forms import ONBOARD, onboarding_card, submitted
 from actiondesk.bot.teams.identity import identify
 from actiondesk.bot.teams.threads import TeamsThread, Threads, card_digest, delivery_key
-from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.errors import (
     ActionDeskError,
-    ApprovalConflictError,
-    ApprovalExpiredError,
-    ApprovalNotFoundError,
     CaseNotFoundError,
     ConcurrencyError,
     DuplicateDeliveryError,
@@ -56,7 +49,7 @@ from actiondesk.core.errors import (
     NotAuthorizedError,
     StaleAnswerError,
 )
-from actiondesk.core.ports import Clock, Directory, Store
+from actiondesk.core.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -66,22 +59,15 @@ ASK_FORM = re.compile(r"(?i)^\W*(?:please\s+)?onboard\W*$")  # `onboard` alone: 
 
 @dataclass
 class Desk:
-    loop: CaseLoop
-    approvals: ApprovalDesk
-    questions: QuestionDesk
-    store: Store
-    directory: Directory
-    clock: Clock
+    front: FrontDesk  # cases, approvals, answers, rollbacks: the one door every surface uses
     worker: CaseWorker
     threads: Threads
-    fulfilment: FulfilmentDesk | None = None
-    rollbacks: RollbackDesk | None = None
+    timeline: Store  # what the notifier reads to redraw a case's card in its conversation
     owners: OwnerBook | None = None
     notify_channel: str | None = None  # ACTIONDESK_TEAMS_NOTIFY_CHANNEL
 
     def remember(self, key: str) -> bool:
-        with self.store.transaction() as uow:
-            return uow.remember(key, "teams", self.clock.now())
+        return self.front.remember(key, "teams")
 
     def channel_for(self, team: str) -> str | None:
         """Where an action that ran alone is announced: the owner team's channel, else the notify channel."""
@@ -128,14 +114,15 @@ class DeskBot(ActivityHandler):
         personal = (activity.conversation.conversation_type or "") == "personal"
         mentioned = mentions_bot(activity)
         text = message_text(activity)
-        case_id = await asyncio.to_thread(self.desk.threads.case_for, conversation_id)
-        if case_id is not None and text:
-            case = await asyncio.to_thread(self.desk.store.get_case, case_id)
-            if not personal or not case.status.terminal:
-                who = await identify(context, self.desk.directory)
-                await asyncio.to_thread(partial(self.desk.loop.add_message, case_id, who, text, delivery=key))
-                self.desk.worker.kick(case_id)
-                return
+        front = self.desk.front
+        bound = await asyncio.to_thread(self.desk.threads.case_for, conversation_id)
+        # a personal chat carries one case after another: once its case is closed, a message opens a new one
+        case_id = await asyncio.to_thread(partial(front.reaches, bound, carries_many=personal)) if text else None
+        if case_id is not None:
+            who = await identify(context, front.directory)
+            await asyncio.to_thread(partial(front.reply, case_id, who, text, delivery=key))
+            self.desk.worker.kick(case_id)
+            return
         if not personal and not mentioned:
             return  # channel chatter that is not addressed to the bot
         if not text:
@@ -145,15 +132,15 @@ class DeskBot(ActivityHandler):
             return
         if not personal:
             await asyncio.to_thread(self.desk.threads.set_home, home_reference(activity))
-        if ASK_FORM.match(text) and self.desk.fulfilment is not None:
+        if ASK_FORM.match(text):
             if await asyncio.to_thread(self.desk.remember, key):
-                card = onboarding_card(list(self.desk.fulfilment.roles.roles.values()), self.desk.clock.now().date())
+                card = onboarding_card(list(front.fulfilment.roles.roles.values()), front.clock.now().date())
                 await context.send_activity(Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
             return
-        who = await identify(context, self.desk.directory)
+        who = await identify(context, front.directory)
         thread = {"conversation_id": conversation_id, "activity_id": activity.id or ""}
         case = await asyncio.to_thread(
-            partial(self.desk.loop.open_case, text, who, surface="teams", thread=thread, delivery=key)
+            partial(front.open_case, text, who, surface="teams", thread=thread, delivery=key)
         )
         await self._follow(context, case, conversation_id)
         log.info("case %s: opened from Teams by %s", case.id, who)
@@ -197,15 +184,14 @@ class DeskBot(ActivityHandler):
 
     async def _onboard(self, context: TurnContext, data: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
         """Check the form's fields; a bad one comes back on the card, a good one opens the request's case here."""
-        fulfilment = self.desk.fulfilment
-        if fulfilment is None:
-            return error_response(400, "BadRequest", "onboarding is not available here")
+        front = self.desk.front
+        fulfilment = front.fulfilment
         if not fresh:
             return error_response(409, "Conflict", "this form was already sent")
         form, values = submitted(data)
         roles = list(fulfilment.roles.roles.values())
-        today = self.desk.clock.now().date()
-        who = await identify(context, self.desk.directory)
+        today = front.clock.now().date()
+        who = await identify(context, front.directory)
         activity = context.activity
         conversation_id = activity.conversation.id if activity.conversation else ""
         thread = {"conversation_id": conversation_id, "activity_id": activity.id or ""}
@@ -226,7 +212,8 @@ class DeskBot(ActivityHandler):
             clicked = Choice.model_validate(data)
         except ValidationError:
             return error_response(400, "BadRequest", "this card action is not one ActionDesk knows")
-        who = await identify(context, self.desk.directory)
+        front = self.desk.front
+        who = await identify(context, front.directory)
         conversation = context.activity.conversation.id if context.activity.conversation else ""
 
         def answer() -> Case:
@@ -234,8 +221,7 @@ class DeskBot(ActivityHandler):
             home = (thread.reference.get("conversation") or {}).get("id") if thread is not None else None
             if home != conversation:
                 raise StaleAnswerError(f"that button does not belong to case {clicked.case_id}'s conversation")
-            questions = self.desk.questions
-            return questions.answer(clicked.case_id, who, clicked.choice, question=clicked.question, delivery=delivery)
+            return front.answer(clicked.case_id, who, clicked.choice, question=clicked.question, delivery=delivery)
 
         try:
             case = await asyncio.to_thread(answer)
@@ -249,7 +235,7 @@ class DeskBot(ActivityHandler):
         else:
             log.info("case %s: %s answered %r from Teams", case.id, who, clicked.choice)
             self.desk.worker.kick(case.id)
-        shown = await asyncio.to_thread(_question, self.desk.questions, clicked)
+        shown = await asyncio.to_thread(_question, front.questions, clicked)
         if shown is None:
             return error_response(400, "BadRequest", f"case {clicked.case_id} asked no such question")
         return card_response(question_card(shown))
@@ -261,49 +247,48 @@ class DeskBot(ActivityHandler):
         approval_id = data.get("approval_id")
         if not isinstance(approval_id, str) or verb not in (*VERBS, "refresh"):
             return error_response(400, "BadRequest", "this card action is not one ActionDesk knows")
-        who = await identify(context, self.desk.directory)
-        store, desk = self.desk.store, self.desk.approvals
-        try:
-            if verb == "refresh" or not fresh:
-                approval = await asyncio.to_thread(_approval, store, approval_id)
-                if approval.status.value == "pending" and verb != "refresh":
-                    desk.check(approval, who)  # a retried refused click is refused again, without a new effect
-                return card_response(approval_card(approval))
+        front = self.desk.front
+        who = await identify(context, front.directory)
+        if verb == "refresh" or not fresh:
+            # only shown; a retried refused click is refused again, without a new effect
+            verdict = await asyncio.to_thread(front.may_decide, approval_id, who)
+            if verdict.approval is not None and (verb == "refresh" or verdict.approval.status.value != "pending"):
+                return card_response(approval_card(verdict.approval))
+        else:
             reason = data.get("reason") if isinstance(data.get("reason"), str) else None
-            decided = await asyncio.to_thread(desk.decide, approval_id, who, verb == "approve", reason or None)
-        except ApprovalNotFoundError:
+            verdict = await asyncio.to_thread(front.decide, approval_id, who, verb == "approve", reason or None)
+        if verdict.approval is None:
             return error_response(404, "NotFound", f"there is no approval {approval_id}")
-        except NotAuthorizedError as exc:
-            log.info("teams: approval %s refused for %s: %s", approval_id, who, exc)
-            return error_response(403, "Forbidden", str(exc))
-        except (ApprovalConflictError, ApprovalExpiredError):
-            current = await asyncio.to_thread(_approval, store, approval_id)
-            return card_response(approval_card(current))
-        self.desk.worker.kick(decided.case_id)
-        return card_response(approval_card(decided))
+        if verdict.refused is Refusal.NOT_ALLOWED:
+            log.info("teams: approval %s refused for %s: %s", approval_id, who, verdict.why)
+            return error_response(403, "Forbidden", verdict.why)
+        if verdict.decided and fresh and verb != "refresh":
+            self.desk.worker.kick(verdict.approval.case_id)
+        return card_response(approval_card(verdict.approval))
 
     async def _rollback(self, context: TurnContext, data: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
         """Roll back: a rollback case that governance decides, in the notice's thread (directory people only)."""
         run_key = data.get("run_key")
-        if not isinstance(run_key, str) or self.desk.rollbacks is None:
+        if not isinstance(run_key, str):
             return error_response(400, "BadRequest", "this card action is not one ActionDesk knows")
-        who = await identify(context, self.desk.directory)
-        if self.desk.directory.person(who) is None:
-            return error_response(403, "Forbidden", "only people in ActionDesk's directory can roll back an action")
+        front = self.desk.front
+        who = await identify(context, front.directory)
         try:
-            case_id = (await asyncio.to_thread(self.desk.store.get_run, run_key)).case_id or ""
+            front.may_roll_back(who, surface="teams")
+        except NotAuthorizedError as exc:
+            return error_response(403, "Forbidden", str(exc))
+        try:
+            case_id = await asyncio.to_thread(front.run_case, run_key) or ""
         except ActionDeskError as exc:
             return error_response(404, "NotFound", str(exc))
-        notice = await asyncio.to_thread(_acted_alone, self.desk.store, case_id, run_key)
+        notice = await asyncio.to_thread(_acted_alone, front, case_id, run_key)
         if not fresh or not await asyncio.to_thread(self.desk.remember, f"teams:rollback:{run_key}"):
             return card_response(acted_alone_card(notice, case_id, f"Run {run_key} is already being rolled back."))
         activity = context.activity
         conversation = activity.conversation.id if activity.conversation else ""
         thread = {"conversation_id": conversation, "activity_id": activity.reply_to_id or ""}
         try:
-            case = await asyncio.to_thread(
-                partial(self.desk.rollbacks.request, run_key, who, surface="teams", thread=thread)
-            )
+            case = await asyncio.to_thread(partial(front.rollback, run_key, who, surface="teams", thread=thread))
         except ActionDeskError as exc:
             return error_response(409, "Conflict", f"cannot roll back {run_key}: {exc}")
         reference = TurnContext.get_conversation_reference(activity).serialize()
@@ -335,17 +320,9 @@ def _question(desk: QuestionDesk, clicked: Choice) -> Question | None:
     return next((q for q in desk.asked(clicked.case_id) if q.seq == clicked.question), None)
 
 
-def _acted_alone(store: Store, case_id: str, run_key: str) -> dict[str, Any]:
-    found: dict[str, Any] = {"run_key": run_key}
-    for entry in store.audit(case_id):
-        if entry.kind is AuditKind.ACTED_ALONE and entry.payload.get("run_key") == run_key:
-            found = dict(entry.payload)
-    return found
-
-
-def _approval(store: Store, approval_id: str) -> Approval:
-    with store.transaction() as uow:
-        return uow.get_approval(approval_id)
+def _acted_alone(front: FrontDesk, case_id: str, run_key: str) -> dict[str, Any]:
+    found = front.newest(case_id, AuditKind.ACTED_ALONE, run_key=run_key) if case_id else None
+    return dict(found.payload) if found is not None else {"run_key": run_key}
 
 
 def home_reference(activity: Activity) -> dict[str, Any]:

@@ -112,16 +112,16 @@ class Notifier:
         await self._announce(case_id)
         threads = self.desk.threads
         thread = await asyncio.to_thread(threads.load, case_id)
-        case = await asyncio.to_thread(self.desk.store.get_case, case_id)
+        case = await asyncio.to_thread(self.desk.timeline.get_case, case_id)
         if thread is None:
             if case.surface != "alert":
                 return
             thread = await self._start_thread(case)
             if thread is None:
                 return
-        approvals = await asyncio.to_thread(self.desk.store.approvals, case_id)
-        entries = await asyncio.to_thread(lambda: list(self.desk.store.audit(case_id, thread.seq)))
-        asked = await asyncio.to_thread(self.desk.questions.asked, case_id)
+        approvals = await asyncio.to_thread(self.desk.timeline.approvals, case_id)
+        entries = await asyncio.to_thread(lambda: list(self.desk.timeline.audit(case_id, thread.seq)))
+        asked = await asyncio.to_thread(self.desk.front.questions.asked, case_id)
 
         async def turn(context: TurnContext) -> None:
             await self._sync(context, thread, case, approvals, entries)
@@ -166,7 +166,7 @@ class Notifier:
             text = notice(entry)
             made = None
             if entry.kind is AuditKind.HANDED_OFF:
-                made = hand_off_activity(dict(entry.payload), self.desk.directory)
+                made = hand_off_activity(dict(entry.payload), self.desk.front.directory)
             elif entry.kind is AuditKind.POSTMORTEM:
                 made = postmortem_activity(dict(entry.payload))
             if (text or made) and await asyncio.to_thread(self.desk.remember, f"teams:notice:{entry.seq}"):
@@ -182,7 +182,7 @@ class Notifier:
     async def _announce(self, case_id: str) -> None:
         """Actions of the case that ran alone, as cards in the owner's Teams channel (once each)."""
         seen = self._acted_seen.get(case_id, 0)
-        entries = await asyncio.to_thread(lambda: list(self.desk.store.audit(case_id, seen)))
+        entries = await asyncio.to_thread(lambda: list(self.desk.timeline.audit(case_id, seen)))
         if entries:
             self._acted_seen[case_id] = entries[-1].seq
         for entry in entries:

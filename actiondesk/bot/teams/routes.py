@@ -24,7 +24,7 @@ from actiondesk.bot.teams.notifier import Notifier, stop
 from actiondesk.bot.teams.threads import Threads
 from actiondesk.bot.teams.tokens import TokenRejectedError, TokenSource
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import FEED, RUNTIME, WORKER
+from actiondesk.bot.web.appkeys import FEED, FRONT, RUNTIME, WORKER
 
 log = logging.getLogger(__name__)
 
@@ -94,16 +94,10 @@ def mount_teams(app: web.Application) -> None:
         auth = TeamsAuthentication(config, keys, TokenSource(config, session))
         adapter = build_adapter(auth)
         desk = Desk(
-            loop=runtime.loop,
-            approvals=runtime.approvals,
-            questions=runtime.questions,
-            store=runtime.store,
-            directory=runtime.directory,
-            clock=runtime.clock,
+            front=app[FRONT],
             worker=worker,
             threads=Threads(runtime.store),
-            fulfilment=runtime.fulfilment,
-            rollbacks=runtime.rollbacks,
+            timeline=runtime.store,
             owners=runtime.takeover.owners if runtime.takeover is not None else None,
             notify_channel=runtime.settings.teams_notify_channel,
         )

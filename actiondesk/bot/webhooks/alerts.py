@@ -18,11 +18,9 @@ from ipaddress import ip_address
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.agents.desk import FrontDesk
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import RUNTIME, WORKER
-from actiondesk.bot.wiring.root import Runtime
-from actiondesk.core.case import CaseKind
-from actiondesk.core.errors import CaseNotFoundError, ConcurrencyError, DuplicateDeliveryError
+from actiondesk.bot.web.appkeys import FRONT, RUNTIME, WORKER
 
 log = logging.getLogger(__name__)
 
@@ -78,61 +76,22 @@ async def receive(request: web.Request) -> web.Response:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         return web.json_response({"error": problems}, status=400)
-    touched = await asyncio.to_thread(_apply, runtime, payload)
+    touched = await asyncio.to_thread(_apply, request.app[FRONT], payload)
     for case_id in touched:
         request.app[WORKER].kick(case_id)
     return web.json_response({"cases": touched})
 
 
-def _apply(runtime: Runtime, payload: Payload) -> list[str]:
+def _apply(front: FrontDesk, payload: Payload) -> list[str]:
     touched: list[str] = []
     for alert in payload.alerts:
-        case_id = _deliver(runtime, alert)
+        delivery = f"alert:{alert.key}:{alert.starts_at.isoformat()}:{alert.status}"
+        service = alert.labels.get("service") or alert.labels.get("job")
+        firing = alert.status == "firing"
+        case_id = front.alert(alert.key, alert.text, firing=firing, delivery=delivery, service=service)
         if case_id is not None:
             touched.append(case_id)
     return touched
-
-
-def _deliver(runtime: Runtime, alert: Alert) -> str | None:
-    """The case this alert reached (None: a repeat, or a resolution of nothing open). The delivery key and the
-    fingerprint → case row are written in the transaction of the case or note they lead to."""
-    store, loop = runtime.store, runtime.loop
-    delivery = f"alert:{alert.key}:{alert.starts_at.isoformat()}:{alert.status}"
-    for _ in range(2):  # a second pass when another delivery opened this alert's case under us
-        known = store.alert_case(alert.key)
-        case = None
-        if known is not None:
-            try:
-                case = store.get_case(known)
-            except CaseNotFoundError:
-                case = None
-        try:
-            if case is not None and (not case.status.terminal or alert.status == "resolved"):
-                loop.add_message(case.id, "alertmanager", alert.text, delivery=delivery, answer=False)
-                return case.id
-            if alert.status != "firing" or known is not None:
-                with store.transaction() as uow:  # nothing to open: remember the delivery all the same
-                    if not uow.remember(delivery, "alertmanager", runtime.clock.now()):
-                        return None
-                return None
-            service = alert.labels.get("service") or alert.labels.get("job")
-            opened = loop.open_case(
-                alert.text,
-                "alertmanager",
-                surface="alert",
-                service=service,
-                kind=CaseKind.INCIDENT,
-                thread={"alert_fingerprint": alert.key},
-                delivery=delivery,
-                alert=alert.key,
-            )
-        except DuplicateDeliveryError:
-            return None  # Alertmanager re-sends firing alerts on every group interval
-        except ConcurrencyError:
-            continue  # the same alert's case was opened by a concurrent delivery: reach that one
-        log.info("case %s: opened by alert %s", opened.id, alert.labels.get("alertname"))
-        return opened.id
-    return None
 
 
 def add_alert_routes(app: web.Application) -> None:
