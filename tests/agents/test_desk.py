@@ -135,11 +135,19 @@ def test_the_operator_at_the_command_line_rolls_back_under_their_own_name(desk: 
     assert front(desk).run_case(key) is not None
 
 
-def test_only_people_of_the_directory_may_take_a_case(desk: Desk) -> None:
-    case_id, _ = waiting(desk)
+def test_a_person_of_the_directory_takes_a_handed_off_case_and_a_stranger_cannot(desk: Desk) -> None:
+    desk.fault("payment-gateway")  # no deploy to blame: the case goes to the owner team's on-call
+    desk.wait(120)
+    case = desk.report()
+    assert case.status is CaseStatus.ESCALATED
 
-    with pytest.raises(NotAuthorizedError, match="only people in ActionDesk's directory can take a case"):
-        front(desk).take(case_id, "slack:U0STRANGER")
+    with pytest.raises(NotAuthorizedError, match="directory"):
+        front(desk).take(case.id, "slack:U0STRANGER")
+    front(desk).take(case.id, "grace")
+
+    picked = front(desk).newest(case.id, AuditKind.PICKED_UP)
+    assert picked is not None
+    assert (picked.payload["by"], picked.payload["how"]) == ("grace", "take")
 
 
 def test_status_shows_a_case_with_its_approvals_and_the_open_cases(desk: Desk) -> None:
