@@ -1,7 +1,7 @@
 """Ports: what the agents and the action space need from the world, as Protocols.
 
 Adapters (the sandbox, the store, Prometheus, Kubernetes, ServiceNow...) implement them; only the
-composition root in ``bot/app.py`` chooses which. One module per domain: ``runtime`` (clock, chat model),
+composition root in ``bot/wiring/root.py`` chooses which. One module per domain: ``runtime`` (clock, chat model),
 ``estate`` (services, signals, deployments, changes, configuration), ``systems`` (what the packs act on),
 ``people`` (directory, accounts, groups, hardware), ``store`` and ``desk`` (ticket systems, pagers); every
 port is importable from here.
