@@ -22,8 +22,12 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
+# The suite runs on PYTEST_WORKERS processes (pytest-xdist); many tests wait on servers they start, so more
+# workers than cores pays. `make test PYTEST_WORKERS=0` runs it in this one process.
+PYTEST_WORKERS ?= 3
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # Each scenario of the folder plays on a database of its own (one's breaker history must not count in the next).
 scenarios: $(STAMP)

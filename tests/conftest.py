@@ -20,8 +20,8 @@ import pytest
 from isolation import clean_environment, guard
 from livesystems import LiveLdap, LiveScim, start_scim, start_slapd, stop
 from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
@@ -60,13 +60,33 @@ def postgres_url(postgres_problem: str | None) -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = _postgres_url().update_query_dict({"options": f"-csearch_path={schema}"})
+        # the schema's name as the connections' application_name too, so the teardown can find them
+        url = _postgres_url().update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
         yield url.render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text("SET lock_timeout = '10s'"))
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        _drop_schema(admin, schema)
     finally:
         admin.dispose()
+
+
+def _drop_schema(admin: Engine, schema: str) -> None:
+    """Drop a test's schema. A server the test started may still be finishing a write on it (a worker thread, a
+    replica being stopped): its connections are ended first, so the drop neither waits on nor deadlocks with them."""
+    for attempt in range(3):
+        with admin.connect() as connection:
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": schema},
+            )
+            connection.execute(text("SET lock_timeout = '10s'"))
+            try:
+                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+                return
+            except DBAPIError:
+                if attempt == 2:
+                    raise
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
