@@ -1,0 +1,336 @@
+"""One model per audit kind: what an entry's payload holds, written and read through it.
+
+``PAYLOADS`` maps each ``AuditKind`` to its model; the kind lives on the entry, not inside the payload, so the
+union is keyed by the entry's kind (``parse``) rather than by a tag in the JSON. The stored JSON keeps its shape:
+
+- ``dump()`` writes exactly the fields a writer set (``exclude_unset``), so a key a writer leaves out stays out
+  and the hash chain and ``audit export`` of existing entries are unchanged;
+- every field has a default, so rows written before a field existed still parse;
+- unknown keys are kept (``extra="allow"``) and written back as they came, so old databases verify unchanged.
+
+Payloads that are the JSON of a core model (a finding, a plan, an approval, a decision) declare the fields their
+readers use and carry the rest as extra keys; build them with ``of`` from the model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import ClassVar, Protocol, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.governance import Decision
+from actiondesk.core.plan import PlanStep
+
+Number = int | float  # kept as written: an int stays an int, so its JSON does not gain a ".0"
+
+
+class Payload(BaseModel):
+    """The payload of one audit kind (``kind``); subclasses add the fields its writers set."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+    kind: ClassVar[AuditKind]
+
+    def dump(self) -> dict[str, JsonValue]:
+        """The stored JSON: the fields that were set, extra keys included, nothing filled in."""
+        return self.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+    @classmethod
+    def of(cls, model: BaseModel) -> Self:
+        """The payload that is ``model``'s JSON (for kinds that record a core model whole)."""
+        return cls.model_validate(model.model_dump(mode="json"))
+
+    def draft(self, case_id: str | None, actor: str, at: datetime) -> AuditDraft:
+        return AuditDraft(kind=self.kind, case_id=case_id, actor=actor, at=at, payload=self.dump())
+
+
+class CaseOpened(Payload):
+    kind = AuditKind.CASE_OPENED
+    case_kind: str = Field("", validation_alias="kind", serialization_alias="kind")  # incident or request
+    title: str = ""
+    surface: str = ""
+    reporter: str = ""
+
+
+class Message(Payload):
+    kind = AuditKind.MESSAGE
+    text: str = ""
+    choices: list[str] | None = None  # the options of a question the agent asked
+    approval_id: str | None = None
+    reply_to: str | None = None  # whose reply this answers
+    postmortem: bool | None = None
+    hand_off: bool | None = None
+
+
+class Thought(Payload):
+    kind = AuditKind.THOUGHT
+
+
+class FindingNoted(Payload):
+    """A ``core.finding.Finding`` as JSON."""
+
+    kind = AuditKind.FINDING
+    summary: str = ""
+    service: str | None = None
+    confidence: Number | None = None
+    abstained: bool = False
+
+
+class PlanNoted(Payload):
+    """A ``core.plan.Plan`` as JSON."""
+
+    kind = AuditKind.PLAN
+    runbook: str = ""
+    goal: str = ""
+
+
+class DecisionNoted(Payload):
+    """A governance decision on one step: the step, its call and the ``core.governance.Decision`` as JSON."""
+
+    kind = AuditKind.DECISION
+    step: int | None = None
+    action: str = ""
+    params: dict[str, JsonValue] = {}
+    recheck: bool = False  # decided again just before the step ran
+    outcome: str = ""
+    autonomy_level: int | None = None
+    policy_ids: list[str] = []
+
+    @classmethod
+    def on(cls, step: PlanStep, decision: Decision, *, recheck: bool = False) -> DecisionNoted:
+        """The decision on ``step``; ``recheck`` when it was taken again right before the step ran."""
+        again: dict[str, JsonValue] = {"recheck": True} if recheck else {}
+        return cls.model_validate(
+            {
+                "step": step.index,
+                "action": step.call.action,
+                "params": step.call.params,
+                **again,
+                **decision.model_dump(mode="json"),
+            }
+        )
+
+
+class ApprovalRequested(Payload):
+    """A ``core.approval.Approval`` as JSON."""
+
+    kind = AuditKind.APPROVAL_REQUESTED
+    id: str = ""
+    group: str = ""
+    target: str | None = None
+    call: dict[str, JsonValue] = {}
+
+    @property
+    def action(self) -> str | None:
+        action = self.call.get("action")
+        return action if isinstance(action, str) else None
+
+
+class ApprovalNoted(Payload):
+    """A decision on an approval, or one vote of a quorum."""
+
+    kind = AuditKind.APPROVAL
+    approval_id: str = ""
+    status: str = ""
+    by: str | None = None
+    reason: str | None = None
+    break_glass: bool = False
+
+
+class ActionStarted(Payload):
+    kind = AuditKind.ACTION_STARTED
+    action: str = ""
+    params: dict[str, JsonValue] = {}
+    key: str = ""
+    target: str | None = None
+
+
+class ActionResult(Payload):
+    kind = AuditKind.ACTION_RESULT
+    action: str = ""
+    params: dict[str, JsonValue] = {}  # set when the executor refused the call before it ran
+    key: str | None = None  # the run's idempotency key (None: a refused call that had none)
+    status: str = ""
+    result: JsonValue = None
+    error: str | None = None
+
+
+class Observation(Payload):
+    """What a read-only probe returned."""
+
+    kind = AuditKind.OBSERVATION
+    action: str = ""
+    params: dict[str, JsonValue] = {}
+    summary: str = ""
+    output: JsonValue = None
+
+
+class Verification(Payload):
+    """One check of the signals after the actions ran (``signal`` "actions" when only the runs were checked)."""
+
+    kind = AuditKind.VERIFICATION
+    signal: str | None = None
+    service: str | None = None
+    baseline: Number | None = None
+    current: Number | None = None
+    limit: Number | None = None
+    ok: bool | None = None
+    checks: list[dict[str, JsonValue]] = []  # one per (service, signal) checked; the head one is repeated above
+
+
+class CaseResolved(Payload):
+    kind = AuditKind.CASE_RESOLVED
+    runbook: str | None = None
+
+
+class CaseStopped(Payload):
+    """The agent stopped working the case: why, and at which step when a step stopped it."""
+
+    reason: str = ""
+    step: int | None = None
+
+
+class CaseEscalated(CaseStopped):
+    kind = AuditKind.CASE_ESCALATED
+
+
+class CaseFailed(CaseStopped):
+    kind = AuditKind.CASE_FAILED
+
+
+class InjectionSuspected(Payload):
+    kind = AuditKind.INJECTION_SUSPECTED
+    source: str = ""
+    why: str = ""
+
+
+class SettingChanged(Payload):
+    """A governance control changed (kill switch, autonomy, chaos day, freeze; each adds its own keys) or the
+    circuit breaker reset by a person."""
+
+    kind = AuditKind.SETTING_CHANGED
+    setting: str = ""
+    action: str | None = None
+    target: str | None = None
+    was_open: bool | None = None
+
+
+class SignedIn(Payload):
+    kind = AuditKind.SIGNED_IN
+
+
+class AccessRefused(Payload):
+    kind = AuditKind.ACCESS_REFUSED
+    client: str = ""
+    method: str = ""
+    path: str = ""
+    status: int = 0
+    reason: str = ""
+    suppressed: int = 0  # refusals from this client left out of the trail since the last one written
+
+
+class TokenCreated(Payload):
+    kind = AuditKind.TOKEN_CREATED
+
+
+class TokenRevoked(Payload):
+    kind = AuditKind.TOKEN_REVOKED
+
+
+class HandedOff(Payload):
+    kind = AuditKind.HANDED_OFF
+    team: str | None = None
+    group: str | None = None
+    people: list[str] = []
+    paged: list[str] = []
+
+
+class Page(Payload):
+    kind = AuditKind.PAGE
+    action: str = ""
+    systems: list[str] = []
+
+
+class PickedUp(Payload):
+    kind = AuditKind.PICKED_UP
+    by: str = ""
+    how: str = ""
+    after_seconds: Number | None = None
+
+
+class ActedAlone(Payload):
+    kind = AuditKind.ACTED_ALONE
+
+
+class Postmortem(Payload):
+    kind = AuditKind.POSTMORTEM
+
+
+class PostmortemSummary(Payload):
+    kind = AuditKind.POSTMORTEM_SUMMARY
+
+
+class ChangeRecorded(Payload):
+    kind = AuditKind.CHANGE_RECORDED
+
+
+PAYLOADS: Mapping[AuditKind, type[Payload]] = {
+    model.kind: model
+    for model in (
+        CaseOpened,
+        Message,
+        Thought,
+        FindingNoted,
+        PlanNoted,
+        DecisionNoted,
+        ApprovalRequested,
+        ApprovalNoted,
+        ActionStarted,
+        ActionResult,
+        Observation,
+        Verification,
+        CaseResolved,
+        CaseEscalated,
+        CaseFailed,
+        InjectionSuspected,
+        SettingChanged,
+        SignedIn,
+        AccessRefused,
+        TokenCreated,
+        TokenRevoked,
+        HandedOff,
+        Page,
+        PickedUp,
+        ActedAlone,
+        Postmortem,
+        PostmortemSummary,
+        ChangeRecorded,
+    )
+}
+
+P = TypeVar("P", bound=Payload)
+
+
+class Entry(Protocol):
+    """An audit entry, stored or about to be (``AuditEntry`` and ``AuditDraft`` both are)."""
+
+    @property
+    def kind(self) -> AuditKind: ...
+
+    @property
+    def payload(self) -> dict[str, JsonValue]: ...
+
+
+def parse(entry: Entry) -> Payload:
+    """The entry's payload as the model of its kind."""
+    return PAYLOADS[entry.kind].model_validate(entry.payload)
+
+
+def read(entry: Entry, model: type[P]) -> P:
+    """The entry's payload as ``model``, which must be the model of the entry's kind."""
+    if model.kind is not entry.kind:
+        raise ValueError(f"a {entry.kind.value} entry does not hold a {model.__name__}")
+    return model.model_validate(entry.payload)
