@@ -15,7 +15,7 @@ from pydantic import JsonValue
 
 from actiondesk.actions.catalog import AnySpec, Catalog
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit_payloads import ActionResult, ActionStarted, Observation, Payload
 from actiondesk.core.errors import (
     ActionDeskError,
     ActionFailedError,
@@ -60,10 +60,8 @@ class Executor:
         self._store = store
         self._actor = actor
 
-    def _audit(self, uow: UnitOfWork, kind: AuditKind, case_id: str | None, payload: dict[str, JsonValue]) -> None:
-        uow.append_audit(
-            AuditDraft(kind=kind, case_id=case_id, actor=self._actor, at=self._ctx.clock.now(), payload=payload)
-        )
+    def _audit(self, uow: UnitOfWork, case_id: str | None, payload: Payload) -> None:
+        uow.append_audit(payload.draft(case_id, self._actor, self._ctx.clock.now()))
 
     def _validated(self, call: ActionCall, case_id: str | None, key: str | None) -> tuple[AnySpec, ActionInput]:
         """The catalog's validation; a call outside its pack's scopes is refused and the refusal audited."""
@@ -74,16 +72,15 @@ class Executor:
             with self._store.transaction() as uow:
                 self._audit(
                     uow,
-                    AuditKind.ACTION_RESULT,
                     case_id,
-                    {
-                        "action": call.action,
-                        "params": dict(call.params),
-                        "key": key,
-                        "status": "refused",
-                        "result": None,
-                        "error": str(exc),
-                    },
+                    ActionResult(
+                        action=call.action,
+                        params=dict(call.params),
+                        key=key,
+                        status="refused",
+                        result=None,
+                        error=str(exc),
+                    ),
                 )
             raise
 
@@ -100,14 +97,10 @@ class Executor:
         with self._store.transaction() as uow:
             self._audit(
                 uow,
-                AuditKind.OBSERVATION,
                 case_id,
-                {
-                    "action": call.action,
-                    "params": dict(call.params),
-                    "summary": output.summary(),
-                    "output": _json(output),
-                },
+                Observation(
+                    action=call.action, params=dict(call.params), summary=output.summary(), output=_json(output)
+                ),
             )
         return output
 
@@ -135,14 +128,8 @@ class Executor:
             if created:
                 self._audit(
                     uow,
-                    AuditKind.ACTION_STARTED,
                     case_id,
-                    {
-                        "action": call.action,
-                        "params": dict(call.params),
-                        "key": key,
-                        "target": spec.target(params),
-                    },
+                    ActionStarted(action=call.action, params=dict(call.params), key=key, target=spec.target(params)),
                 )
         if not created and (run.action, run.params) != (call.action, dict(call.params)):
             raise ActionFailedError(
@@ -212,14 +199,7 @@ class Executor:
             uow.save_run(done)
             self._audit(
                 uow,
-                AuditKind.ACTION_RESULT,
                 run.case_id,
-                {
-                    "action": run.action,
-                    "key": run.key,
-                    "status": status.value,
-                    "result": result,
-                    "error": error,
-                },
+                ActionResult(action=run.action, key=run.key, status=status.value, result=result, error=error),
             )
         return done

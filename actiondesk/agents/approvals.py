@@ -24,7 +24,7 @@ from pydantic import JsonValue
 
 from actiondesk.agents.record import Note, Recorder, say
 from actiondesk.core.approval import Approval, ApprovalStatus
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import ApprovalNoted, CaseEscalated
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.errors import ApprovalConflictError, ApprovalExpiredError, NotAuthorizedError
 from actiondesk.core.plan import StepStatus
@@ -99,7 +99,7 @@ class ApprovalDesk:
             **extra,
         }
         with self.store.transaction() as uow:
-            self.recorder.append(uow, approval.case_id, [(AuditKind.APPROVAL, refused)], actor=person)
+            self.recorder.append(uow, approval.case_id, [ApprovalNoted.model_validate(refused)], actor=person)
 
     # Deciding
 
@@ -138,16 +138,13 @@ class ApprovalDesk:
                     uow,
                     approval.case_id,
                     [
-                        (
-                            AuditKind.APPROVAL,
-                            {
-                                "approval_id": approval.id,
-                                "status": "vote",
-                                "by": person,
-                                "votes": len(voters),
-                                "quorum": approval.quorum,
-                                "action": approval.call.action,
-                            },
+                        ApprovalNoted(
+                            approval_id=approval.id,
+                            status="vote",
+                            by=person,
+                            votes=len(voters),
+                            quorum=approval.quorum,
+                            action=approval.call.action,
                         )
                     ],
                     actor=person,
@@ -210,7 +207,7 @@ class ApprovalDesk:
         if voters is not None and approval.quorum > 1:
             payload["voters"] = list[JsonValue](voters)
         payload.update(extra or {})
-        note: Note = (AuditKind.APPROVAL, payload)
+        note: Note = ApprovalNoted.model_validate(payload)
         if approve:
             step = step.model_copy(update={"status": StepStatus.APPROVED})
             moved = case.moved(CaseStatus.ACTING, now, plan=case.plan.with_step(step))
@@ -222,7 +219,7 @@ class ApprovalDesk:
             self.recorder.append(uow, case.id, [note], actor=person)
             self.recorder.save(
                 moved,
-                (AuditKind.CASE_ESCALATED, {"reason": f"rejected by {person}"}),
+                CaseEscalated(reason=f"rejected by {person}"),
                 say(f"Rejected by {person}" + (f": {reason}" if reason else "") + ". Handing this to a human."),
                 uow=uow,
             )
@@ -303,8 +300,8 @@ class ApprovalDesk:
                 )
                 self.recorder.save(
                     case.moved(CaseStatus.ESCALATED, now, plan=case.plan.with_step(step)),
-                    (AuditKind.APPROVAL, {"approval_id": approval.id, "status": "expired"}),
-                    (AuditKind.CASE_ESCALATED, {"reason": "approval expired"}),
+                    ApprovalNoted(approval_id=approval.id, status="expired"),
+                    CaseEscalated(reason="approval expired"),
                     say(f"Nobody approved {approval.call.action} in time; the request expired and it will not run."),
                     uow=uow,
                 )
@@ -334,15 +331,8 @@ class ApprovalDesk:
                     uow,
                     approval.case_id,
                     [
-                        (
-                            AuditKind.APPROVAL,
-                            {
-                                "approval_id": approval.id,
-                                "status": "escalated",
-                                "to": group,
-                                "votes": votes,
-                                "quorum": approval.quorum,
-                            },
+                        ApprovalNoted(
+                            approval_id=approval.id, status="escalated", to=group, votes=votes, quorum=approval.quorum
                         ),
                         say(
                             f"Still waiting for {approval.group} to approve {approval.call.action} on "
@@ -374,8 +364,8 @@ class ApprovalDesk:
                 stopped = step.model_copy(update={"status": StepStatus.NOT_RUN, "error": "break-glass window ended"})
                 self.recorder.save(
                     case.moved(CaseStatus.ESCALATED, now, plan=case.plan.with_step(stopped)),
-                    (AuditKind.APPROVAL, {"approval_id": approval.id, "status": "break_glass_window_ended"}),
-                    (AuditKind.CASE_ESCALATED, {"reason": "break-glass window ended before the action started"}),
+                    ApprovalNoted(approval_id=approval.id, status="break_glass_window_ended"),
+                    CaseEscalated(reason="break-glass window ended before the action started"),
                     say(
                         f"The break-glass approval for {approval.call.action} ran out at "
                         f"{approval.expires_at:%H:%M} UTC before it could start; it will not run."

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from pydantic import JsonValue
 
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit_payloads import SettingChanged
 from actiondesk.core.errors import GovernanceError
 from actiondesk.core.plan import ActionCall
 from actiondesk.core.ports import Clock, StateBlobs, Store
@@ -217,12 +217,8 @@ class CircuitBreaker:
             self._save(raw, now)
         with self._store.transaction() as uow:
             uow.append_audit(
-                AuditDraft(
-                    kind=AuditKind.SETTING_CHANGED,
-                    case_id=None,
-                    actor=by,
-                    at=now,
-                    payload={"setting": "circuit_breaker", "action": "reset", "target": target, "was_open": bool(was)},
+                SettingChanged(setting="circuit_breaker", action="reset", target=target, was_open=bool(was)).draft(
+                    None, by, now
                 )
             )
         return was is not None

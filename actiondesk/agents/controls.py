@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from actiondesk.agents.windows import Window
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit_payloads import SettingChanged
 from actiondesk.core.errors import GovernanceError, NotAuthorizedError
 from actiondesk.core.ports import Clock, Directory, StateBlobs, Store
 
@@ -205,15 +205,7 @@ class Controls:
         self._blobs.put_blob(BLOB, json.dumps(raw, sort_keys=True))
         self._cached = None
         with self._store.transaction() as uow:
-            uow.append_audit(
-                AuditDraft(
-                    kind=AuditKind.SETTING_CHANGED,
-                    case_id=None,
-                    actor=by,
-                    at=now,
-                    payload={"setting": setting, **detail},
-                )
-            )
+            uow.append_audit(SettingChanged.model_validate({"setting": setting, **detail}).draft(None, by, now))
         return self._parse(raw, now)
 
     def set_kill_switch(self, on: bool, by: str, reason: str) -> ControlState:

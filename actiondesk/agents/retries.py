@@ -19,7 +19,7 @@ from datetime import timedelta
 
 from actiondesk.agents.loop import WAITING, CaseLoop
 from actiondesk.agents.record import say
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseEscalated
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.errors import ConcurrencyError
 from actiondesk.core.redact import redact_text
@@ -80,7 +80,7 @@ class StepRetries:
                 uow.clear_attempts(case_id)
                 loop.recorder.save(
                     counted.moved(CaseStatus.ESCALATED, now),
-                    (AuditKind.CASE_ESCALATED, {"reason": why}),
+                    CaseEscalated(reason=why),
                     say(f"Handing this to a human: {why}"),
                     uow=uow,
                 )

@@ -138,6 +138,10 @@ class ApprovalNoted(Payload):
     by: str | None = None
     reason: str | None = None
     break_glass: bool = False
+    action: str | None = None
+    votes: int | None = None  # approvals so far, on a vote of a quorum or an escalation
+    quorum: int | None = None
+    to: str | None = None  # the group an unanswered approval was escalated to
 
 
 class ActionStarted(Payload):
@@ -262,15 +266,25 @@ class PickedUp(Payload):
 
 
 class ActedAlone(Payload):
+    """An action ran without approval (levels 2-3), announced to its owner."""
+
     kind = AuditKind.ACTED_ALONE
+    action: str = ""
+    level: int | None = None
+    status: str = ""
+    team: str | None = None
 
 
 class Postmortem(Payload):
+    """The post-mortem document as JSON (``agents.postmortem.model``)."""
+
     kind = AuditKind.POSTMORTEM
+    summary: str = ""
 
 
 class PostmortemSummary(Payload):
     kind = AuditKind.POSTMORTEM_SUMMARY
+    text: str = ""
 
 
 class ChangeRecorded(Payload):

@@ -23,7 +23,7 @@ from actiondesk.agents.fulfilment.forms import (
 from actiondesk.agents.fulfilment.plans import compensation_plan, offboarding_plan, onboarding_plan
 from actiondesk.agents.fulfilment.roles import RoleCatalog
 from actiondesk.agents.record import Recorder, say
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseEscalated
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.errors import ActionDeskError, ActionError, InvalidRequestError
 from actiondesk.core.fulfilment import Hire, Leaver
@@ -157,6 +157,6 @@ class FulfilmentDesk:
         why = f"handed off by {by}: the request stopped part-way"
         return self._recorder.save(
             case.moved(CaseStatus.ESCALATED, self._clock.now()),
-            (AuditKind.CASE_ESCALATED, {"reason": why}),
+            CaseEscalated(reason=why),
             say(f"Handed to a person ({by}). The completed steps stay as they are."),
         )

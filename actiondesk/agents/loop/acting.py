@@ -11,7 +11,7 @@ from actiondesk.agents.llm import LLM_RUNBOOK
 from actiondesk.agents.loop.base import LoopBase, confidence, run_key, shown
 from actiondesk.agents.record import Note, say
 from actiondesk.core.approval import Approval
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import ApprovalRequested, CaseEscalated, CaseFailed, DecisionNoted
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.errors import ActionError, StateDriftError, SystemUnavailableError
 from actiondesk.core.governance import Outcome
@@ -48,15 +48,7 @@ class Acting(LoopBase):
         if any(p.startswith("chaos_day") for p in decision.policy_ids) and "chaos-day" not in case.tags:
             case = case.changed(now, tags=(*case.tags, "chaos-day"))  # chaos-day cases are tagged
         assert case.plan is not None
-        note = (
-            AuditKind.DECISION,
-            {
-                "step": step.index,
-                "action": step.call.action,
-                "params": step.call.params,
-                **decision.model_dump(mode="json"),
-            },
-        )
+        note = DecisionNoted.on(step, decision)
         match decision.outcome:
             case Outcome.ALLOW:
                 decided = decided.model_copy(update={"status": StepStatus.APPROVED})
@@ -76,7 +68,7 @@ class Acting(LoopBase):
                         f"Suggested, for a person to run: {shown(step.call)} "
                         f"({'; '.join(decision.reasons)}). Tell me here when it is done."
                     ),
-                    (AuditKind.CASE_ESCALATED, {"reason": "suggest only"}),
+                    CaseEscalated(reason="suggest only"),
                 )
             case _:
                 decided = decided.model_copy(update={"status": StepStatus.REFUSED})
@@ -84,7 +76,7 @@ class Acting(LoopBase):
                     case.moved(CaseStatus.ESCALATED, now, plan=case.plan.with_step(decided)),
                     note,
                     say(f"Policy refuses {step.call.action}: {'; '.join(decision.reasons)}."),
-                    (AuditKind.CASE_ESCALATED, {"reason": "denied by policy"}),
+                    CaseEscalated(reason="denied by policy"),
                 )
 
     def _request_approval(self, case: Case, step: PlanStep, note: Note) -> Case:
@@ -116,7 +108,7 @@ class Acting(LoopBase):
             saved = self.recorder.save(
                 moved,
                 note,
-                (AuditKind.APPROVAL_REQUESTED, approval.model_dump(mode="json")),
+                ApprovalRequested.of(approval),
                 say(
                     f"Approval needed from {approval.group} to run {shown(step.call)} on {approval.target}. "
                     f"{'; '.join(decision.reasons)}.",
@@ -192,16 +184,7 @@ class Acting(LoopBase):
             and before.quorum >= decision.quorum
         ):
             return None
-        note = (
-            AuditKind.DECISION,
-            {
-                "step": step.index,
-                "action": step.call.action,
-                "params": step.call.params,
-                "recheck": True,
-                **decision.model_dump(mode="json"),
-            },
-        )
+        note = DecisionNoted.on(step, decision, recheck=True)
         if decision.outcome is Outcome.APPROVE:
             fresh = step.model_copy(update={"decision": decision, "approval_id": None})
             return self._request_approval(case, fresh, note)
@@ -226,8 +209,8 @@ class Acting(LoopBase):
         assert case.plan is not None
         stopped = step.model_copy(update={"status": status, "error": why})
         target = CaseStatus.FAILED if failed else CaseStatus.ESCALATED
-        kind = AuditKind.CASE_FAILED if failed else AuditKind.CASE_ESCALATED
-        notes = [(kind, {"reason": why, "step": step.index})] if note is None else [note, (kind, {"reason": why})]
+        kind = CaseFailed if failed else CaseEscalated
+        notes: list[Note] = [kind(reason=why, step=step.index)] if note is None else [note, kind(reason=why)]
         plan = case.plan.with_step(stopped)
         report = [say(stopped_report(plan, case.id))] if is_request_plan(plan) else []
         return self.recorder.save(

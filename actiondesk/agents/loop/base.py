@@ -14,6 +14,7 @@ from actiondesk.agents.planner import RunbookPlanner
 from actiondesk.agents.record import Recorder, say
 from actiondesk.agents.triage import Triage
 from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseEscalated, Message, read
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.finding import FindingKind
 from actiondesk.core.plan import ActionCall, Plan, PlanStep
@@ -98,14 +99,14 @@ class LoopBase:
     def _escalate(self, case: Case, why: str) -> Case:
         return self.recorder.save(
             case.moved(CaseStatus.ESCALATED, self.clock.now()),
-            (AuditKind.CASE_ESCALATED, {"reason": why}),
+            CaseEscalated(reason=why),
             say(f"Handing this to a human: {why}"),
         )
 
     def thread(self, case: Case) -> list[str]:
         """Every message people wrote in the case, oldest first (the agent's own are left out)."""
         return [
-            str(e.payload.get("text", ""))
+            read(e, Message).text
             for e in self.store.audit(case.id)
             if e.kind is AuditKind.MESSAGE and e.actor != self.recorder.agent
         ] or [case.text]

@@ -9,7 +9,7 @@ from actiondesk.agents.intent import classify
 from actiondesk.agents.llm.guard import suspicions
 from actiondesk.agents.loop.base import REPLY_ATTEMPTS, LoopBase, shown
 from actiondesk.agents.record import Note, say
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseOpened, InjectionSuspected, Message, PlanNoted
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.errors import ConcurrencyError, DuplicateDeliveryError
 from actiondesk.core.plan import Plan
@@ -62,22 +62,14 @@ class Conversation(LoopBase):
             for draft in self.recorder.drafts(
                 case.id,
                 [
-                    (
-                        AuditKind.CASE_OPENED,
-                        {
-                            "kind": case.kind.value,
-                            "title": case.title,
-                            "surface": surface,
-                            "reporter": reporter,
-                        },
-                    ),
-                    (AuditKind.MESSAGE, {"text": text}),
+                    CaseOpened(case_kind=case.kind.value, title=case.title, surface=surface, reporter=reporter),
+                    Message(text=text),
                 ],
                 actor=reporter,
             ):
                 uow.append_audit(draft)
             if plan is not None:
-                self.recorder.append(uow, case.id, [(AuditKind.PLAN, plan.model_dump(mode="json"))])
+                self.recorder.append(uow, case.id, [PlanNoted.of(plan)])
         self.recorder.changed(case.id)
         log.info("case %s: opened by %s from %s", case.id, reporter, surface)
         if plan is None and self.intake is not None:
@@ -95,7 +87,7 @@ class Conversation(LoopBase):
         steps = "; ".join(shown(s.call) for s in found.steps)
         return self.recorder.save(
             case.moved(CaseStatus.ACTING, self.clock.now(), plan=found, kind=CaseKind.REQUEST),
-            (AuditKind.PLAN, found.model_dump(mode="json")),
+            PlanNoted.of(found),
             say(f"Plan ({found.runbook}): {found.goal}. Steps: {steps}"),
         )
 
@@ -145,13 +137,12 @@ class Conversation(LoopBase):
     ) -> Case:
         text = redact_text(text.strip())
         now = self.clock.now()
-        note: Note = (AuditKind.MESSAGE, {"text": text})
+        note: Note = Message(text=text)
         new_service = self._new_service(case, text)
         flagged: list[Note] = []
         if self.llm is not None:  # a reply is untrusted text the model will read: say so when it talks to the model
             flagged = [
-                (AuditKind.INJECTION_SUSPECTED, {"source": "reply", "why": why})
-                for why in suspicions(text, self.executor.catalog.names())
+                InjectionSuspected(source="reply", why=why) for why in suspicions(text, self.executor.catalog.names())
             ]
         with self.store.transaction() as uow:
             self._first_delivery(uow, delivery, case.surface)

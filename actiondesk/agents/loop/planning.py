@@ -6,7 +6,7 @@ from actiondesk.agents.llm import LLM_RUNBOOK, LlmOutcome
 from actiondesk.agents.loop.acting import Acting
 from actiondesk.agents.loop.base import shown
 from actiondesk.agents.record import say
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseEscalated, PlanNoted
 from actiondesk.core.case import Case, CaseStatus
 
 
@@ -25,7 +25,7 @@ class Planning(Acting):
         steps = "; ".join(shown(s.call) for s in plan.steps)
         case = self.recorder.save(
             case.changed(self.clock.now(), plan=plan),
-            (AuditKind.PLAN, plan.model_dump(mode="json")),
+            PlanNoted.of(plan),
             say(f"Plan ({plan.runbook}): {plan.goal}. Steps: {steps}"),
         )
         return self._govern(case)
@@ -48,13 +48,13 @@ class Planning(Acting):
                 return self.recorder.save(
                     case.moved(CaseStatus.ESCALATED, now),
                     *out.notes,
-                    (AuditKind.CASE_ESCALATED, {"reason": f"model unavailable: {out.unavailable}"}),
+                    CaseEscalated(reason=f"model unavailable: {out.unavailable}"),
                     say(f"Handing this to a human: the model is unavailable ({out.unavailable})."),
                 )
             case = self.recorder.save(
                 case.changed(now, plan=fallback),
                 *out.notes,
-                (AuditKind.PLAN, fallback.model_dump(mode="json")),
+                PlanNoted.of(fallback),
                 say(f"The model is unavailable; following runbook {fallback.runbook}: {fallback.goal}."),
             )
             return self._govern(case)
@@ -63,12 +63,12 @@ class Planning(Acting):
             return self.recorder.save(
                 case.moved(CaseStatus.ESCALATED, now),
                 *out.notes,
-                (AuditKind.CASE_ESCALATED, {"reason": why}),
+                CaseEscalated(reason=why),
                 say(f"Handing this to a human: {why}"),
             )
         plan = out.plan
         proposed = plan.next_step()
         line = f"Next step: {shown(proposed.call)}" if proposed is not None else f"Done: {plan.goal}"
         planned = case.changed(now, plan=plan) if proposed else case.moved(CaseStatus.ACTING, now, plan=plan)
-        case = self.recorder.save(planned, *out.notes, (AuditKind.PLAN, plan.model_dump(mode="json")), say(line))
+        case = self.recorder.save(planned, *out.notes, PlanNoted.of(plan), say(line))
         return self._govern(case)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from actiondesk.agents.loop.base import ALERT_SURFACE, INVESTIGABLE, LoopBase
 from actiondesk.agents.record import Note, say
 from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseEscalated, FindingNoted, Message, read
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.finding import Finding, FindingKind
 
@@ -17,7 +18,7 @@ class Triaging(LoopBase):
     def _asked(self, case: Case) -> bool:
         """Whether the agent already asked this case's reporter a question (a message with choices)."""
         return any(
-            e.kind is AuditKind.MESSAGE and e.actor == self.recorder.agent and e.payload.get("choices")
+            e.kind is AuditKind.MESSAGE and e.actor == self.recorder.agent and read(e, Message).choices
             for e in self.store.audit(case.id)
         )
 
@@ -31,7 +32,7 @@ class Triaging(LoopBase):
         if self._investigable(case, finding):
             case, finding, inquiry = self._investigate(case, finding, thread)
         service = finding.service or case.service
-        notes = [*inquiry, (AuditKind.FINDING, finding.model_dump(mode="json")), say(finding.summary)]
+        notes = [*inquiry, FindingNoted.of(finding), say(finding.summary)]
         if not finding.abstained:
             return self.recorder.save(
                 case.moved(CaseStatus.PLANNING, now, finding=finding, service=service, wake_at=None), *notes
@@ -45,7 +46,7 @@ class Triaging(LoopBase):
                     wake_at=now + timedelta(seconds=self.settings.clarify_timeout_seconds),
                 ),
                 *inquiry,
-                (AuditKind.FINDING, finding.model_dump(mode="json")),
+                FindingNoted.of(finding),
                 say(finding.question, choices=list(finding.candidates)),
             )
         if case.watch_until is not None:
@@ -54,7 +55,7 @@ class Triaging(LoopBase):
         return self.recorder.save(
             case.moved(CaseStatus.ESCALATED, now, finding=finding, service=service, wake_at=None),
             *notes,
-            (AuditKind.CASE_ESCALATED, {"reason": "triage abstained"}),
+            CaseEscalated(reason="triage abstained"),
         )
 
     def _investigable(self, case: Case, finding: Finding) -> bool:
@@ -100,7 +101,7 @@ class Triaging(LoopBase):
                 case.moved(
                     CaseStatus.WATCHING, now, finding=finding, watch_until=until, wake_at=min(now + step, until)
                 ),
-                (AuditKind.FINDING, finding.model_dump(mode="json")),
+                FindingNoted.of(finding),
                 say(
                     f"{finding.summary} I will re-read {watched}'s signals every "
                     f"{self.settings.watch_step_seconds:g} s for up to {minutes} min and tell you what I find."

@@ -11,7 +11,7 @@ from actiondesk.agents.loop.base import LoopBase
 from actiondesk.agents.record import say
 from actiondesk.agents.triage.reader import Reader
 from actiondesk.agents.triage.signals import check_text, limit
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseEscalated, CaseResolved, Verification
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.finding import Finding
 
@@ -67,8 +67,8 @@ class Verifying(LoopBase):
                 bad = next(c for c in checks if not c["ok"])
                 return self.recorder.save(
                     case.moved(CaseStatus.ESCALATED, self.clock.now()),
-                    (AuditKind.VERIFICATION, result),
-                    (AuditKind.CASE_ESCALATED, {"reason": "signal did not return to baseline"}),
+                    Verification.model_validate(result),
+                    CaseEscalated(reason="signal did not return to baseline"),
                     say(f"{_check(bad)}; handing this to a human."),
                 )
 
@@ -79,8 +79,8 @@ class Verifying(LoopBase):
             text = "Verified: " + "; ".join(_check(c) for c in checks if isinstance(c, dict)) + ". Resolved."
         return self.recorder.save(
             case.moved(CaseStatus.RESOLVED, self.clock.now()),
-            (AuditKind.VERIFICATION, result),
-            (AuditKind.CASE_RESOLVED, {"runbook": case.plan.runbook if case.plan else None}),
+            Verification.model_validate(result),
+            CaseResolved(runbook=case.plan.runbook if case.plan else None),
             say(text),
         )
 

@@ -24,8 +24,10 @@ from pydantic import JsonValue
 from actiondesk.agents.mirror import ticket_of
 from actiondesk.agents.ownership.owners import OwnerBook
 from actiondesk.agents.postmortem import build_postmortem
+from actiondesk.agents.record import Note as AnyNote
 from actiondesk.agents.record import Recorder
 from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind, texts
+from actiondesk.core.audit_payloads import CaseStopped, parse
 from actiondesk.core.case import Case, CaseKind
 from actiondesk.core.errors import ActionDeskError, NotAuthorizedError
 from actiondesk.core.estate import Owner, Service
@@ -100,7 +102,7 @@ class TakeOver:
 
     # The Recorder's hook
 
-    def notes(self, before: Case | None, after: Case, drafts: Sequence[AuditDraft]) -> list[Note]:
+    def notes(self, before: Case | None, after: Case, drafts: Sequence[AuditDraft]) -> list[AnyNote]:
         """Entries to add to this change, in its transaction."""
         out: list[Note] = []
         kinds = {d.kind for d in drafts}
@@ -113,10 +115,11 @@ class TakeOver:
         out += self._acted_alone(before, after)
         ending = next((d for d in drafts if d.kind in (AuditKind.CASE_ESCALATED, AuditKind.CASE_FAILED)), None)
         if ending is not None and history is not None:
-            out += self._hand_off(after, str(ending.payload.get("reason", "")), history)
+            stopped = parse(ending)
+            out += self._hand_off(after, stopped.reason if isinstance(stopped, CaseStopped) else "", history)
         if AuditKind.CASE_RESOLVED in kinds and history is not None:
             out += self._resolved(after, history, drafts, out)
-        return out
+        return [*out]
 
     def outbox(self, case: Case, drafts: Sequence[AuditDraft]) -> list[OutboxDraft]:
         """The pages these entries call for, one row per pager."""

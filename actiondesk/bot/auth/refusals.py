@@ -15,9 +15,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydantic import JsonValue
-
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit import AuditDraft
+from actiondesk.core.audit_payloads import AccessRefused
 from actiondesk.core.ports import Clock, Store
 
 log = logging.getLogger(__name__)
@@ -84,17 +83,15 @@ class RefusalLog:
         log.warning("refused %s %s from %s (%d): %s", method, path[:PATH_CHARS], client, status, reason)
         if suppressed is None:
             return
-        payload: dict[str, JsonValue] = {
-            "client": client,
-            "method": method,
-            "path": path[:PATH_CHARS],
-            "status": status,
-            "reason": reason,
-            "suppressed": suppressed,
-        }
-        draft = AuditDraft(
-            kind=AuditKind.ACCESS_REFUSED, case_id=None, actor=actor, at=self._clock.now(), payload=payload
+        refused = AccessRefused(
+            client=client,
+            method=method,
+            path=path[:PATH_CHARS],
+            status=status,
+            reason=reason,
+            suppressed=suppressed,
         )
+        draft = refused.draft(None, actor, self._clock.now())
         try:
             await asyncio.to_thread(self._append, draft)
         except Exception:  # the edge: a failed audit write of a refusal is logged, the refusal still stands
