@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from actiondesk.agents.loop import CaseLoop
 from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.audit_payloads import CaseStopped, Message, parse, read
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.errors import StaleAnswerError
 
@@ -50,20 +51,20 @@ def questions(case: Case, entries: Iterable[AuditEntry], agent: str) -> list[Que
     while the case waits for a reply."""
     trail = list(entries)
     asked = [
-        (i, e)
+        (i, e.seq, message, message.choices)
         for i, e in enumerate(trail)
-        if e.kind is AuditKind.MESSAGE and e.actor == agent and isinstance(e.payload.get("choices"), list)
+        if e.kind is AuditKind.MESSAGE and e.actor == agent
+        for message in [read(e, Message)]
+        if message.choices is not None
     ]
     found: list[Question] = []
-    for n, (i, entry) in enumerate(asked):
-        choices = entry.payload.get("choices")
-        assert isinstance(choices, list)
+    for n, (i, seq, message, choices) in enumerate(asked):
         newest = n == len(asked) - 1
         question = Question(
             case_id=case.id,
-            seq=entry.seq,
-            text=str(entry.payload.get("text", "")),
-            choices=tuple(str(c) for c in choices),
+            seq=seq,
+            text=message.text,
+            choices=tuple(choices),
             open=newest and case.status is CaseStatus.AWAITING_REPLY,
         )
         if not question.open:
@@ -76,9 +77,10 @@ def _closing(question: Question, later: list[AuditEntry], agent: str) -> Questio
     """What closed the question: the first reply after it, else the escalation that gave up waiting."""
     for entry in later:
         if entry.kind is AuditKind.MESSAGE and entry.actor != agent:
-            return replace(question, answer=str(entry.payload.get("text", "")), answered_by=entry.actor)
-        if entry.kind in (AuditKind.CASE_ESCALATED, AuditKind.CASE_FAILED):
-            return replace(question, closed_because=str(entry.payload.get("reason", "")) or None)
+            return replace(question, answer=read(entry, Message).text, answered_by=entry.actor)
+        stopped = parse(entry)
+        if isinstance(stopped, CaseStopped):
+            return replace(question, closed_because=stopped.reason or None)
     return question
 
 

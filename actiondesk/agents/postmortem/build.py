@@ -18,7 +18,7 @@ from actiondesk.agents.postmortem.model import ActionTaken, Impact, PostMortem, 
 from actiondesk.agents.postmortem.timeline import timeline_of
 from actiondesk.agents.postmortem.words import took
 from actiondesk.agents.triage.signals import LABELS, RULES, verification_text
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseStopped, parse
 from actiondesk.core.case import Case
 from actiondesk.core.estate import Owner, Service
 
@@ -66,9 +66,7 @@ def build_postmortem(
         signals=tuple(signals),
     )
     timeline = timeline_of(case, facts, root, agent)
-    hand_offs = tuple(
-        str(f.payload.get("reason")) for f in facts if f.kind in (AuditKind.CASE_ESCALATED, AuditKind.CASE_FAILED)
-    )
+    hand_offs = tuple(stopped.reason for stopped in map(parse, facts) if isinstance(stopped, CaseStopped))
     mttr = (resolved - case.created_at).total_seconds() if resolved else None
     detect = (case.created_at - onset).total_seconds() if onset else None
     return PostMortem(

@@ -12,6 +12,16 @@ from pydantic import JsonValue
 from actiondesk.agents.postmortem.model import ActionTaken, ApprovalFact, RootCause
 from actiondesk.agents.postmortem.words import params_text
 from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import (
+    ActionResult,
+    ActionStarted,
+    ApprovalNoted,
+    ApprovalRequested,
+    DecisionNoted,
+    Observation,
+    Verification,
+    read,
+)
 from actiondesk.core.case import Case
 
 
@@ -24,73 +34,70 @@ class Fact(Protocol):
     payload: dict[str, JsonValue]
 
 
-def as_number(value: JsonValue) -> float | None:
-    return float(value) if isinstance(value, int | float) else None
-
-
 def approvals_of(facts: Sequence[Fact]) -> list[ApprovalFact]:
     asked: dict[str, ApprovalFact] = {}
     for fact in facts:
-        p = fact.payload
         if fact.kind is AuditKind.APPROVAL_REQUESTED:
-            call = p.get("call") if isinstance(p.get("call"), dict) else {}
-            asked[str(p.get("id"))] = ApprovalFact(
-                id=str(p.get("id")),
-                action=str(call.get("action") if isinstance(call, dict) else ""),
-                target=str(p.get("target")),
-                group=str(p.get("group")),
+            request = read(fact, ApprovalRequested)
+            asked[request.id] = ApprovalFact(
+                id=request.id,
+                action=request.action or "",
+                target=str(request.target),
+                group=request.group,
                 requested_at=fact.at,
                 status="pending",
             )
-        elif fact.kind is AuditKind.APPROVAL and str(p.get("approval_id")) in asked:
-            status = str(p.get("status"))
-            if status not in ("approved", "rejected", "expired"):
+        elif fact.kind is AuditKind.APPROVAL:
+            decided = read(fact, ApprovalNoted)
+            if decided.approval_id not in asked or decided.status not in ("approved", "rejected", "expired"):
                 continue  # a vote of a quorum, or a refused click: the decision comes later
-            known = asked[str(p.get("approval_id"))]
+            known = asked[decided.approval_id]
             asked[known.id] = known.model_copy(
                 update={
-                    "status": status,
-                    "decided_by": str(p.get("by")) if p.get("by") else None,
+                    "status": decided.status,
+                    "decided_by": decided.by or None,
                     "decided_at": fact.at,
                     "wait_seconds": (fact.at - known.requested_at).total_seconds(),
-                    "break_glass": bool(p.get("break_glass")),
+                    "break_glass": decided.break_glass,
                 }
             )
     return list(asked.values())
 
 
 def actions_of(facts: Sequence[Fact], case: Case, approvals: list[ApprovalFact], agent: str) -> list[ActionTaken]:
-    decisions: dict[str, dict[str, JsonValue]] = {}
-    started: dict[str, Fact] = {}
+    decisions: dict[str, DecisionNoted] = {}
+    started: dict[str | None, tuple[datetime, ActionStarted]] = {}
     taken: list[ActionTaken] = []
     approved = {a.action: a for a in approvals if a.status == "approved"}
     asked_for = case.plan is not None and case.plan.runbook == "rollback"
     for fact in facts:
-        p = fact.payload
         if fact.kind is AuditKind.DECISION:
-            decisions[str(p.get("action"))] = p
+            decision = read(fact, DecisionNoted)
+            decisions[decision.action] = decision
         elif fact.kind is AuditKind.ACTION_STARTED:
-            started[str(p.get("key"))] = fact
-        elif fact.kind is AuditKind.ACTION_RESULT and str(p.get("key")) in started:
-            start = started[str(p.get("key"))]
-            action = str(p.get("action"))
-            decision = decisions.get(action, {})
-            approval = approved.get(action)
-            level = decision.get("autonomy_level")
+            start = read(fact, ActionStarted)
+            started[start.key] = (fact.at, start)
+        elif fact.kind is AuditKind.ACTION_RESULT:
+            result = read(fact, ActionResult)
+            if result.key not in started:
+                continue
+            at, start = started[result.key]
+            decided = decisions.get(result.action)
+            approval = approved.get(result.action)
             taken.append(
                 ActionTaken(
-                    at=start.at,
-                    action=action,
-                    params=params_text(start.payload.get("params")),
-                    target=str(start.payload.get("target")) if start.payload.get("target") else None,
-                    decided=str(decision.get("outcome", "?")),
-                    level=int(level) if isinstance(level, int) else None,
+                    at=at,
+                    action=result.action,
+                    params=params_text(start.params),
+                    target=start.target or None,
+                    decided=decided.outcome if decided is not None else "?",
+                    level=decided.autonomy_level if decided is not None else None,
                     proposed_by=case.reporter if asked_for else agent,
                     approved_by=(approval.decided_by,) if approval and approval.decided_by else (),
                     ran_by=fact.actor,
-                    result=str(p.get("status")),
-                    error=str(p["error"]) if p.get("error") else None,
-                    run_key=str(p.get("key")),
+                    result=result.status,
+                    error=result.error or None,
+                    run_key=str(result.key),
                 )
             )
     return taken
@@ -99,8 +106,9 @@ def actions_of(facts: Sequence[Fact], case: Case, approvals: list[ApprovalFact],
 def _deployer(facts: Sequence[Fact], commit: str | None) -> str | None:
     """Who deployed ``commit``, as the list_deployments probe read it (findings before changes had authors)."""
     for fact in facts:
-        if fact.kind is AuditKind.OBSERVATION and fact.payload.get("action") == "list_deployments":
-            output = fact.payload.get("output")
+        observed = read(fact, Observation) if fact.kind is AuditKind.OBSERVATION else None
+        if observed is not None and observed.action == "list_deployments":
+            output = observed.output
             deployments = output.get("deployments") if isinstance(output, dict) else None
             for item in deployments if isinstance(deployments, list) else []:
                 if isinstance(item, dict) and item.get("commit") == commit and item.get("author"):
@@ -133,6 +141,6 @@ def last_verification(facts: Sequence[Fact]) -> dict[str, JsonValue] | None:
     found = [
         f.payload
         for f in facts
-        if f.kind is AuditKind.VERIFICATION and f.payload.get("signal") not in (None, "actions")
+        if f.kind is AuditKind.VERIFICATION and read(f, Verification).signal not in (None, "actions")
     ]
     return found[-1] if found else None

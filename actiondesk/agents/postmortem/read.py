@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from actiondesk.agents.postmortem.model import PostMortem
 from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.audit_payloads import PostmortemSummary, read
 from actiondesk.core.errors import AuditIntegrityError
 
 
@@ -20,6 +21,7 @@ def stored_postmortem(entries: Iterable[AuditEntry]) -> PostMortem | None:
                 found = PostMortem.model_validate(entry.payload)
             except ValueError as exc:
                 raise AuditIntegrityError(f"entry {entry.seq}: not a post-mortem: {exc}") from None
-        elif entry.kind is AuditKind.POSTMORTEM_SUMMARY and found is not None and entry.payload.get("text"):
-            found = found.model_copy(update={"model_summary": str(entry.payload["text"])})
+        elif entry.kind is AuditKind.POSTMORTEM_SUMMARY and found is not None:
+            summary = read(entry, PostmortemSummary).text
+            found = found.model_copy(update={"model_summary": summary}) if summary else found
     return found

@@ -4,66 +4,74 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from actiondesk.agents.postmortem.facts import Fact, as_number
+from actiondesk.agents.postmortem.facts import Fact
 from actiondesk.agents.postmortem.model import Moment, RootCause
 from actiondesk.agents.postmortem.words import params_text, took
 from actiondesk.agents.triage.signals import LABELS, RULES, verification_text
-from actiondesk.core.audit import AuditKind, texts
+from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import (
+    ActionResult,
+    ActionStarted,
+    ApprovalNoted,
+    ApprovalRequested,
+    CaseOpened,
+    CaseStopped,
+    DecisionNoted,
+    FindingNoted,
+    HandedOff,
+    Message,
+    Page,
+    PickedUp,
+    PlanNoted,
+    parse,
+    read,
+)
 from actiondesk.core.case import Case
 
 
 def _describe(fact: Fact, agent: str) -> str | None:
     """What one audit entry adds to the timeline, in words computed from its data (None: leave it out)."""
-    p = fact.payload
-    match fact.kind:
-        case AuditKind.CASE_OPENED:
-            return f"case opened by {p.get('reporter')} from {p.get('surface')}: “{p.get('title')}”"
-        case AuditKind.MESSAGE if fact.actor != agent:
-            return f"{fact.actor} wrote: “{str(p.get('text', ''))[:160]}”"
-        case AuditKind.FINDING:
-            sure = p.get("confidence")
-            shown = (
-                f" (confidence {float(sure):.0%})" if isinstance(sure, int | float) and not p.get("abstained") else ""
-            )
-            return f"finding: {p.get('summary')}{shown}"
-        case AuditKind.PLAN:
-            return f"plan {p.get('runbook')}: {p.get('goal')}"
-        case AuditKind.DECISION:
-            again = "re-checked before running: " if p.get("recheck") else ""
-            ids = ", ".join(texts(p.get("policy_ids")))
-            return (
-                f"governance {again}{p.get('outcome')} for {p.get('action')} at level {p.get('autonomy_level')} ({ids})"
-            )
-        case AuditKind.APPROVAL_REQUESTED:
-            call = p.get("call") if isinstance(p.get("call"), dict) else {}
-            action = call.get("action") if isinstance(call, dict) else None
-            return f"approval {p.get('id')} asked of {p.get('group')} for {action} on {p.get('target')}"
-        case AuditKind.APPROVAL:
-            reason = f": {p['reason']}" if p.get("reason") else ""
-            return f"approval {p.get('approval_id')} {p.get('status')} by {p.get('by', fact.actor)}{reason}"
-        case AuditKind.ACTION_STARTED:
-            return f"{p.get('action')} started on {p.get('target')} ({params_text(p.get('params'))})"
-        case AuditKind.ACTION_RESULT:
-            error = f": {p['error']}" if p.get("error") else ""
-            return f"{p.get('action')} {p.get('status')}{error}"
-        case AuditKind.VERIFICATION:
-            return verification_text(p).replace("Verification: ", "verification: ", 1)
-        case AuditKind.CASE_ESCALATED:
-            return f"handed to people: {p.get('reason')}"
-        case AuditKind.CASE_FAILED:
-            return f"failed: {p.get('reason')}"
-        case AuditKind.HANDED_OFF:
-            people = ", ".join(texts(p.get("people"))) or "nobody in the directory"
-            paged = texts(p.get("paged"))
-            how = f", paged through {', '.join(paged)}" if paged else ""
-            return f"handed to {p.get('team')} on-call ({p.get('group')}: {people}){how}"
-        case AuditKind.PICKED_UP:
-            after = took(as_number(p.get("after_seconds")))
-            return f"picked up by {p.get('by')} ({p.get('how')}) {after} after the hand-off"
-        case AuditKind.PAGE:
-            return f"page {p.get('action')} ({', '.join(texts(p.get('systems')))})"
-        case AuditKind.CASE_RESOLVED:
-            return "resolved"
+    if fact.kind is AuditKind.VERIFICATION:  # its text is the triage's, read from the checks as stored
+        return verification_text(fact.payload).replace("Verification: ", "verification: ", 1)
+    match parse(fact):
+        case CaseOpened() as opened:
+            return f"case opened by {opened.reporter} from {opened.surface}: “{opened.title}”"
+        case Message() as message if fact.actor != agent:
+            return f"{fact.actor} wrote: “{message.text[:160]}”"
+        case FindingNoted() as finding:
+            sure = finding.confidence
+            shown = f" (confidence {float(sure):.0%})" if sure is not None and not finding.abstained else ""
+            return f"finding: {finding.summary}{shown}"
+        case PlanNoted() as plan:
+            return f"plan {plan.runbook}: {plan.goal}"
+        case DecisionNoted() as d:
+            again = "re-checked before running: " if d.recheck else ""
+            ids = ", ".join(d.policy_ids)
+            return f"governance {again}{d.outcome} for {d.action} at level {d.autonomy_level} ({ids})"
+        case ApprovalRequested() as asked:
+            return f"approval {asked.id} asked of {asked.group} for {asked.action} on {asked.target}"
+        case ApprovalNoted() as a:
+            reason = f": {a.reason}" if a.reason else ""
+            return f"approval {a.approval_id} {a.status} by {a.by or fact.actor}{reason}"
+        case ActionStarted() as start:
+            return f"{start.action} started on {start.target} ({params_text(start.params)})"
+        case ActionResult() as result:
+            error = f": {result.error}" if result.error else ""
+            return f"{result.action} {result.status}{error}"
+        case CaseStopped() as stopped:
+            said = "handed to people" if fact.kind is AuditKind.CASE_ESCALATED else "failed"
+            return f"{said}: {stopped.reason}"
+        case HandedOff() as handed:
+            people = ", ".join(handed.people) or "nobody in the directory"
+            how = f", paged through {', '.join(handed.paged)}" if handed.paged else ""
+            return f"handed to {handed.team} on-call ({handed.group}: {people}){how}"
+        case PickedUp() as picked:
+            after = took(float(picked.after_seconds) if picked.after_seconds is not None else None)
+            return f"picked up by {picked.by} ({picked.how}) {after} after the hand-off"
+        case Page() as page:
+            return f"page {page.action} ({', '.join(page.systems)})"
+    if fact.kind is AuditKind.CASE_RESOLVED:
+        return "resolved"
     return None
 
 
@@ -90,7 +98,7 @@ def timeline_of(case: Case, facts: Sequence[Fact], root: RootCause | None, agent
         what = f"{finding.service}'s {LABELS[finding.signal or 'error_rate']} leaves its baseline{peak}"
         moments.append(Moment(at=finding.onset, actor="telemetry", kind="onset", what=what))
     for fact in facts:
-        if fact.kind is AuditKind.MESSAGE and fact.actor == case.reporter and fact.payload.get("text") == case.text:
+        if fact.kind is AuditKind.MESSAGE and fact.actor == case.reporter and read(fact, Message).text == case.text:
             continue  # the report itself: the case's opening already says it
         described = _describe(fact, agent)
         if described is not None:

@@ -4,49 +4,65 @@ daily report share."""
 from __future__ import annotations
 
 from actiondesk.agents.metrics import Report
-from actiondesk.core.audit import AuditEntry, AuditKind, texts
+from actiondesk.core.audit import AuditEntry
+from actiondesk.core.audit_payloads import (
+    ActedAlone,
+    ActionResult,
+    ActionStarted,
+    ApprovalNoted,
+    ApprovalRequested,
+    DecisionNoted,
+    FindingNoted,
+    HandedOff,
+    Message,
+    Observation,
+    Page,
+    PickedUp,
+    PlanNoted,
+    Postmortem,
+    PostmortemSummary,
+    Verification,
+    parse,
+)
 
 
 def describe(entry: AuditEntry) -> str:
-    p = entry.payload
-    match entry.kind:
-        case AuditKind.MESSAGE:
-            return str(p.get("text", ""))
-        case AuditKind.FINDING:
-            return str(p.get("summary", ""))
-        case AuditKind.PLAN:
-            return f"{p.get('runbook')}: {p.get('goal')}"
-        case AuditKind.DECISION:
-            policies = p.get("policy_ids")
-            named = ", ".join(map(str, policies)) if isinstance(policies, list) else ""
-            return f"{p.get('action')} -> {p.get('outcome')} ({named})"
-        case AuditKind.OBSERVATION:
-            return f"{p.get('action')}: {p.get('summary')}"
-        case AuditKind.ACTION_STARTED:
-            return f"{p.get('action')} {p.get('params')}"
-        case AuditKind.ACTION_RESULT:
-            return f"{p.get('action')}: {p.get('status')}" + (f" ({p.get('error')})" if p.get("error") else "")
-        case AuditKind.APPROVAL:
-            return f"{p.get('status')} by {p.get('by', '-')}"
-        case AuditKind.APPROVAL_REQUESTED:
-            return f"{p.get('group')} asked to approve {p.get('target')}"
-        case AuditKind.VERIFICATION:
-            return "ok" if p.get("ok") else "not yet"
-        case AuditKind.HANDED_OFF:
-            people = ", ".join(texts(p.get("people"))) or "nobody"
-            return f"to {p.get('team')} on-call ({p.get('group')}: {people}), paged: {p.get('paged') or 'no'}"
-        case AuditKind.PAGE:
-            return f"{p.get('action')} {p.get('systems')}"
-        case AuditKind.PICKED_UP:
-            return f"by {p.get('by')} ({p.get('how')}) after {p.get('after_seconds')} s"
-        case AuditKind.ACTED_ALONE:
-            return f"{p.get('action')} at level {p.get('level')}: {p.get('status')} (announced to {p.get('team')})"
-        case AuditKind.POSTMORTEM:
-            return str(p.get("summary", ""))[:200]
-        case AuditKind.POSTMORTEM_SUMMARY:
-            return f"the model's summary: {str(p.get('text', ''))[:160]}"
+    match parse(entry):
+        case Message() as m:
+            return m.text
+        case FindingNoted() as f:
+            return f.summary
+        case PlanNoted() as p:
+            return f"{p.runbook}: {p.goal}"
+        case DecisionNoted() as d:
+            return f"{d.action} -> {d.outcome} ({', '.join(d.policy_ids)})"
+        case Observation() as o:
+            return f"{o.action}: {o.summary}"
+        case ActionStarted() as s:
+            return f"{s.action} {s.params}"
+        case ActionResult() as r:
+            return f"{r.action}: {r.status}" + (f" ({r.error})" if r.error else "")
+        case ApprovalNoted() as a:
+            return f"{a.status} by {a.by or '-'}"
+        case ApprovalRequested() as q:
+            return f"{q.group} asked to approve {q.target}"
+        case Verification() as v:
+            return "ok" if v.ok else "not yet"
+        case HandedOff() as h:
+            people = ", ".join(h.people) or "nobody"
+            return f"to {h.team} on-call ({h.group}: {people}), paged: {h.paged or 'no'}"
+        case Page() as pg:
+            return f"{pg.action} {pg.systems}"
+        case PickedUp() as u:
+            return f"by {u.by} ({u.how}) after {u.after_seconds} s"
+        case ActedAlone() as alone:
+            return f"{alone.action} at level {alone.level}: {alone.status} (announced to {alone.team})"
+        case Postmortem() as pm:
+            return pm.summary[:200]
+        case PostmortemSummary() as ps:
+            return f"the model's summary: {ps.text[:160]}"
         case _:
-            return ", ".join(f"{k}={v}" for k, v in list(p.items())[:4])
+            return ", ".join(f"{k}={v}" for k, v in list(entry.payload.items())[:4])
 
 
 def _duration(seconds: float | None) -> str:
