@@ -14,7 +14,7 @@ from opentelemetry.trace import Status, StatusCode
 from pydantic import JsonValue
 
 from actiondesk.actions.catalog import AnySpec, Catalog
-from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput
+from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput, Out
 from actiondesk.core.audit_payloads import ActionResult, ActionStarted, Observation, Payload
 from actiondesk.core.errors import (
     ActionDeskError,
@@ -86,14 +86,23 @@ class Executor:
 
     def probe(self, call: ActionCall, case_id: str | None) -> ActionOutput:
         """Run a read-only action and record what it observed."""
-        with span("action.probe", {"actiondesk.action": call.action}):
-            return self._probe(call, case_id)
+        return self.probe_as(call, case_id, ActionOutput)
 
-    def _probe(self, call: ActionCall, case_id: str | None) -> ActionOutput:
+    def probe_as(self, call: ActionCall, case_id: str | None, output: type[Out]) -> Out:
+        """``probe``, typed: the action's output as ``output``. Raise ActionFailedError, before running it, when
+        the action's declared output model is not ``output``."""
+        with span("action.probe", {"actiondesk.action": call.action}):
+            return self._probe(call, case_id, output)
+
+    def _probe(self, call: ActionCall, case_id: str | None, expected: type[Out]) -> Out:
         spec, params = self._validated(call, case_id, None)
         if spec.mutating:
             raise ActionFailedError(f"{call.action} changes state; it cannot run as a probe")
-        output: ActionOutput = spec.run(self._ctx, params)
+        if not issubclass(spec.output_model, expected):
+            raise ActionFailedError(f"{call.action} returns {spec.output_model.__name__}, not {expected.__name__}")
+        output = spec.run(self._ctx, params)
+        if not isinstance(output, expected):  # the spec broke its own contract
+            raise ActionFailedError(f"{call.action} returned {type(output).__name__}, not {expected.__name__}")
         with self._store.transaction() as uow:
             self._audit(
                 uow,

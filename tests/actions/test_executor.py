@@ -11,7 +11,12 @@ from pydantic import JsonValue
 from actiondesk.actions.catalog import Catalog, Pack
 from actiondesk.actions.executor import Executor
 from actiondesk.actions.packs import builtin_packs
-from actiondesk.actions.packs.deployments import RollbackDeployment, RollbackInput, RollbackOutput
+from actiondesk.actions.packs.deployments import (
+    ListDeploymentsOutput,
+    RollbackDeployment,
+    RollbackInput,
+    RollbackOutput,
+)
 from actiondesk.actions.spec import ActionContext
 from actiondesk.adapters.sandbox import DEFAULT_START, DeployEvent, DeployKind, SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore
@@ -262,3 +267,21 @@ def test_a_failing_inverse_leaves_the_run_failed_not_started(bench: Bench) -> No
     # A resumed worker must not reconcile it as a success from the live version.
     bench.clock.advance(timedelta(minutes=1).total_seconds())
     assert bench.execute(call).replayed
+
+
+def test_a_typed_probe_returns_the_actions_output_model(bench: Bench) -> None:
+    call = ActionCall(action="list_deployments", params={"service": "payment-gateway"})
+
+    listed = bench.executor.probe_as(call, bench.case.id, ListDeploymentsOutput)
+
+    assert [d.version for d in listed.deployments][:1] == ["v2.5.0"]
+    assert bench.kinds().count(AuditKind.OBSERVATION) == 1
+
+
+def test_a_typed_probe_for_another_output_model_is_refused_before_it_runs(bench: Bench) -> None:
+    call = ActionCall(action="list_deployments", params={"service": "payment-gateway"})
+
+    with pytest.raises(ActionFailedError, match="returns ListDeploymentsOutput, not RollbackOutput"):
+        bench.executor.probe_as(call, bench.case.id, RollbackOutput)
+
+    assert AuditKind.OBSERVATION not in bench.kinds()

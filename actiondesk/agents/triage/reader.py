@@ -15,7 +15,7 @@ from actiondesk.actions.packs.telemetry import (
     SamplePoint,
     TraceOutput,
 )
-from actiondesk.actions.spec import ActionOutput
+from actiondesk.actions.spec import ActionOutput, Out
 from actiondesk.agents.triage.signals import Reading, judge
 from actiondesk.core.errors import ActionDeskError
 from actiondesk.core.plan import ActionCall
@@ -40,16 +40,19 @@ class Reader:
     def probes(self) -> int:
         return len(self._seen)
 
-    def _probe(self, action: str, params: dict[str, JsonValue]) -> ActionOutput | None:
+    def _probe(self, action: str, params: dict[str, JsonValue], output: type[Out]) -> Out | None:
+        """What ``action`` read, as its output model (None: it could not be read; ``problems`` says why)."""
         key = (action, repr(sorted(params.items())))
         if key not in self._seen:
             try:
-                self._seen[key] = self._executor.probe(ActionCall(action=action, params=params), self._case_id)
+                call = ActionCall(action=action, params=params)
+                self._seen[key] = self._executor.probe_as(call, self._case_id, output)
             except ActionDeskError as exc:
                 self.problems.append(f"{action} {params.get('service', '')}: {exc}")
                 self.failed[(action, str(params.get("service", "")))] = str(exc)
                 self._seen[key] = None
-        return self._seen[key]
+        seen = self._seen[key]
+        return seen if isinstance(seen, output) else None
 
     def _window(self, service: str) -> dict[str, JsonValue]:
         return {"service": service, "minutes": self.minutes, "step_seconds": self.step_seconds}
@@ -57,14 +60,17 @@ class Reader:
     def reading(self, service: str, signal: str) -> Reading | None:
         points: tuple[SamplePoint, ...]
         if signal == "error_rate":
-            rate = self._probe("get_error_rate", self._window(service))
-            if not isinstance(rate, ErrorRateOutput):
+            rate = self._probe("get_error_rate", self._window(service), ErrorRateOutput)
+            if rate is None:
                 return None
             points = rate.points
         elif signal in ("latency", "cpu"):
-            action = "get_latency" if signal == "latency" else "get_cpu"
-            out = self._probe(action, self._window(service))
-            if not isinstance(out, LatencyOutput | CpuOutput):
+            out = (
+                self._probe("get_latency", self._window(service), LatencyOutput)
+                if signal == "latency"
+                else self._probe("get_cpu", self._window(service), CpuOutput)
+            )
+            if out is None:
                 return None
             points = out.points
         else:
@@ -87,17 +93,17 @@ class Reader:
         return [why for (action, name), why in self.failed.items() if name == service and action in actions]
 
     def pods(self, service: str) -> PodStatusOutput | None:
-        out = self._probe("get_pod_status", self._window(service))
-        return out if isinstance(out, PodStatusOutput) else None
+        return self._probe("get_pod_status", self._window(service), PodStatusOutput)
 
     def changes(self, service: str) -> tuple[ChangeEntry, ...]:
-        out = self._probe("list_changes", {"service": service, "minutes": max(self.minutes, 24 * 60)})
-        return out.changes if isinstance(out, ListChangesOutput) else ()
+        out = self._probe(
+            "list_changes", {"service": service, "minutes": max(self.minutes, 24 * 60)}, ListChangesOutput
+        )
+        return out.changes if out is not None else ()
 
     def logs(self, service: str, level: str) -> LogsOutput | None:
-        out = self._probe("get_logs", {"service": service, "minutes": self.minutes, "level": level, "limit": 20})
-        return out if isinstance(out, LogsOutput) else None
+        params: dict[str, JsonValue] = {"service": service, "minutes": self.minutes, "level": level, "limit": 20}
+        return self._probe("get_logs", params, LogsOutput)
 
     def trace(self, trace_id: str) -> TraceOutput | None:
-        out = self._probe("get_trace", {"trace_id": trace_id, "minutes": self.minutes})
-        return out if isinstance(out, TraceOutput) else None
+        return self._probe("get_trace", {"trace_id": trace_id, "minutes": self.minutes}, TraceOutput)
