@@ -136,6 +136,12 @@ def live_scim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveScim]:
     yield from _live(start_scim, tmp_path_factory.mktemp("scim"), "ACTIONDESK_REQUIRE_SCIM", lambda s: stop(s.proc))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` come first: run on several workers (``make test``), a test of minutes started last
+    would keep one worker busy after the others have finished."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's exported OPENAI_API_KEY or SLACK_BOT_TOKEN must not change what a test sees."""

@@ -22,7 +22,7 @@ from actiondesk.agents.loop import QUEUED
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.case import Case, CaseKind
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.long]
 
 COUNT = int(os.environ.get("ACTIONDESK_QUEUE_TEST_CASES", "2000"))  # fewer for a quick local run
 DRAIN_TIMEOUT = 900.0  # a bound on a stuck drain (the test fails naming it), not a performance goal
