@@ -2,14 +2,14 @@
 
 Appends serialise on the ``audit_head`` row: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the
 writer's ``BEGIN IMMEDIATE`` already holds the database's one write lock. A transaction reads (and locks) the
-head once, at its first append, and keeps it as a ``Chain``; each append is then one INSERT, and the head row is
-written once, just before the commit (``Chain.close``), with the last entry's seq and hash. A transaction that
-rolls back leaves both the entries and the head as they were.
+head once, at its first append, and keeps it as a ``Chain``, which chains each entry's hash in memory; just
+before the commit (``Chain.close``) the transaction's entries are written with one executemany and the head row
+once, with the last entry's seq and hash. A transaction that rolls back leaves both the entries and the head as
+they were.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
@@ -19,11 +19,9 @@ from sqlalchemy import (
     Engine,
     Select,
     String,
-    bindparam,
     func,
     select,
     type_coerce,
-    update,
 )
 
 from actiondesk.adapters.store.engine import reading
@@ -42,16 +40,12 @@ from actiondesk.core.audit import (
     verify_chain,
 )
 from actiondesk.core.errors import ConfigurationError
-from actiondesk.core.redact import redact
+from actiondesk.core.redact import redact_message
 
 BATCH = 1000
 VERIFY_BATCH = 10_000
 
 _head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
-_head_locked = _head.with_for_update()
-_move_head = (
-    update(audit_head).where(audit_head.c.id == HEAD_ID).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-)
 _UNREADABLE = datetime(1, 1, 1, tzinfo=UTC)  # stands in for a tampered, unparsable time: its hash will not match
 
 
@@ -84,32 +78,80 @@ def _postgres_at(value: object) -> datetime:
     return value.astimezone(UTC) if isinstance(value, datetime) else _UNREADABLE
 
 
-def _read_head(connection: Connection, *, lock: bool) -> tuple[int, str]:
-    query = _head_locked if lock else _head
-    row = connection.execute(query).one_or_none()
+def _read_head(connection: Connection) -> tuple[int, str]:
+    row = connection.execute(_head).one_or_none()
     if row is None:
         raise ConfigurationError(f"the audit head row is missing; {NOT_MIGRATED}")
     return int(row.seq), str(row.hash)
 
 
+# The append path speaks the driver's own SQL: nothing compiled or type-processed per statement.
+_SQL = {
+    "sqlite": (
+        "SELECT seq, hash FROM audit_head WHERE id = 1",  # BEGIN IMMEDIATE already holds the write lock
+        "INSERT INTO audit_entries (seq, kind, case_id, actor, at, payload, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
+    ),
+    "postgresql": (
+        "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        "INSERT INTO audit_entries (seq, kind, case_id, actor, at, payload, prev_hash, hash) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1",
+    ),
+}
+
+
 class Chain:
-    """The chain's head as one write transaction moves it: read and locked at the first append."""
+    """The chain's head as one write transaction moves it: read and locked at the first append.
+
+    ``append`` only computes: it redacts the payload, serialises it once (the canonical text that is both hashed
+    and stored), chains the hash and keeps the row. ``close`` (just before the commit) writes the transaction's
+    rows with one executemany and moves the head row once. Nothing in a write transaction reads the audit back,
+    so holding the rows until then changes nothing anyone can see; a transaction that raises writes none.
+    """
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-        self.seq, self.hash = _read_head(connection, lock=True)
-        self._moved = False
+        self._sqlite = connection.dialect.name == "sqlite"
+        self._select, self._insert, self._move = _SQL["sqlite" if self._sqlite else "postgresql"]
+        row = connection.exec_driver_sql(self._select).first()
+        if row is None:
+            raise ConfigurationError(f"the audit head row is missing; {NOT_MIGRATED}")
+        self.seq, self.hash = int(row[0]), str(row[1])
+        self._rows: list[tuple[object, ...]] = []
 
     def append(self, draft: AuditDraft) -> AuditEntry:
-        entry = _insert(self._connection, draft, self.seq, self.hash)
-        self.seq, self.hash, self._moved = entry.seq, entry.hash, True
+        """Chain ``draft`` after the head; secrets are redacted before anything is hashed or kept."""
+        seq = self.seq + 1
+        at = as_utc(draft.at)
+        kind = draft.kind.value
+        payload = redact_message(draft.payload)
+        payload_json = canonical_json(payload)
+        digest = entry_hash(seq, kind, draft.case_id, draft.actor, at, payload_json, self.hash)
+        stored_at = at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if self._sqlite else at
+        self._rows.append((seq, kind, draft.case_id, draft.actor, stored_at, payload_json, self.hash, digest))
+        # built from values made here, not validated again; ``payload`` is redact's fresh copy, no one else's
+        entry = AuditEntry.model_construct(
+            seq=seq,
+            kind=draft.kind,
+            case_id=draft.case_id,
+            actor=draft.actor,
+            at=at,
+            payload=payload,
+            prev_hash=self.hash,
+            hash=digest,
+        )
+        self.seq, self.hash = seq, digest
         return entry
 
     def close(self) -> None:
-        """Write the head row (before the commit); nothing when nothing was appended."""
-        if self._moved:
-            self._connection.execute(_move_head, {"new_seq": self.seq, "new_hash": self.hash})
-            self._moved = False
+        """Write the kept rows and the head row (before the commit); nothing when nothing was appended."""
+        if not self._rows:
+            return
+        rows, self._rows = self._rows, []
+        self._connection.exec_driver_sql(self._insert, rows)  # a list of rows: one executemany
+        self._connection.exec_driver_sql(self._move, (self.seq, self.hash))
 
 
 def append(connection: Connection, draft: AuditDraft) -> AuditEntry:
@@ -118,45 +160,6 @@ def append(connection: Connection, draft: AuditDraft) -> AuditEntry:
     entry = chain.append(draft)
     chain.close()
     return entry
-
-
-# One INSERT per entry, sent as the driver's own SQL: no statement compiled or type-processed per append.
-_INSERT_SQL = {
-    "sqlite": "INSERT INTO audit_entries (seq, kind, case_id, actor, at, payload, prev_hash, hash) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    "postgresql": "INSERT INTO audit_entries (seq, kind, case_id, actor, at, payload, prev_hash, hash) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-}
-
-
-def _stored_at(dialect: str, at: datetime) -> object:
-    """``at`` (UTC) as UtcDateTime stores it: naive UTC text on SQLite (the spelling verify reads), timestamptz."""
-    if dialect == "sqlite":
-        return at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    return at
-
-
-def _insert(connection: Connection, draft: AuditDraft, head_seq: int, head_hash: str) -> AuditEntry:
-    """Insert ``draft`` after (head_seq, head_hash); secrets are redacted before writing."""
-    seq = head_seq + 1
-    at = as_utc(draft.at)
-    kind = draft.kind.value
-    payload_json = canonical_json(redact(draft.payload))
-    digest = entry_hash(seq, kind, draft.case_id, draft.actor, at, payload_json, head_hash)
-    dialect = connection.dialect.name
-    row = (seq, kind, draft.case_id, draft.actor, _stored_at(dialect, at), payload_json, head_hash, digest)
-    connection.exec_driver_sql(_INSERT_SQL[dialect], row)
-    # built from values made here, not validated again
-    return AuditEntry.model_construct(
-        seq=seq,
-        kind=draft.kind,
-        case_id=draft.case_id,
-        actor=draft.actor,
-        at=at,
-        payload=json.loads(payload_json),
-        prev_hash=head_hash,
-        hash=digest,
-    )
 
 
 def entries(engine: Engine, case_id: str | None, after_seq: int) -> Iterator[AuditEntry]:
@@ -224,13 +227,13 @@ def _stored_rows(connection: Connection) -> Generator[StoredRow]:
 
 def head(engine: Engine) -> tuple[int, str]:
     with translated(), reading(engine) as connection:
-        return _read_head(connection, lock=False)
+        return _read_head(connection)
 
 
 def verify(engine: Engine, checkpoints: Mapping[int, str] | None = None) -> VerifyReport:
     """Walk the whole chain in one read snapshot, streamed, and check it against the recorded head."""
     with translated(), reading(engine) as connection:
-        head = _read_head(connection, lock=False)
+        head = _read_head(connection)
         rows = _stored_rows(connection)
         try:
             return verify_chain(rows, expected_head=head, checkpoints=checkpoints)
