@@ -124,8 +124,8 @@ def entry_hash(
 class StoredRow(NamedTuple):
     """An audit row as read back from storage, payload still as its stored text.
 
-    ``at`` may be the canonical timestamp text itself (``YYYY-MM-DDTHH:MM:SS.ffffffZ``) when the store keeps
-    times as text: verifying then needs no date parsing.
+    ``at`` may be text when the store keeps times as text: naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff`` (any one
+    character between date and time). Verifying then needs no date parsing, only two slices.
     """
 
     seq: int
@@ -148,43 +148,64 @@ class VerifyReport:
 
 
 def verify_chain(
-    rows: Iterable[StoredRow],
+    rows: Iterable[StoredRow] | Iterable[tuple[int, str, str | None, str, datetime | str, str, str, str]],
     expected_head: tuple[int, str] | None = None,
     checkpoints: Mapping[int, str] | None = None,
 ) -> VerifyReport:
     """Walk the rows in ``seq`` order; name the first entry that breaks the chain.
 
-    ``expected_head`` is the (seq, hash) the store recorded for the chain's head; truncation of the tail is
-    caught against it. ``checkpoints`` maps seq to the hash a signed checkpoint published for that entry: a
-    chain rewritten from an edit onwards (head included) still differs from what was published.
+    ``rows`` are StoredRows or plain tuples in the same order (a database cursor's rows). ``expected_head`` is
+    the (seq, hash) the store recorded for the chain's head; truncation of the tail is caught against it.
+    ``checkpoints`` maps seq to the hash a signed checkpoint published for that entry: a chain rewritten from an
+    edit onwards (head included) still differs from what was published.
+
+    The loop is ``entry_hash`` inlined: per entry one string built around the stored payload text, one SHA-256.
     """
     checkpoints = checkpoints or {}
+    published = checkpoints.get
+    check_published = bool(checkpoints)
+    sha256 = hashlib.sha256
+    text = encode_basestring
+    names: dict[tuple[str, str | None, str], tuple[str, str, str]] = {}  # (actor, case, kind) as JSON text
     prev_hash = GENESIS
     expected_seq = 1
-    checked = 0
-    for row in rows:
-        if row.seq != expected_seq:
-            problem = f"entry {expected_seq} is missing (next stored entry is {row.seq})"
-            if row.seq < expected_seq:
-                problem = f"entry {row.seq} is out of order"
-            return VerifyReport(False, checked, expected_seq, problem, prev_hash)
-        if row.prev_hash != prev_hash:
-            return VerifyReport(False, checked, row.seq, "previous-hash link does not match", prev_hash)
-        recomputed = entry_hash(row.seq, row.kind, row.case_id, row.actor, row.at, row.payload_json, row.prev_hash)
-        if recomputed != row.hash:
-            return VerifyReport(False, checked, row.seq, "content does not match its hash", prev_hash)
-        published = checkpoints.get(row.seq)
-        if published is not None and published != row.hash:
+    for seq, kind, case_id, actor, at, payload_json, stored_prev, digest in rows:
+        if seq != expected_seq:
+            problem = f"entry {expected_seq} is missing (next stored entry is {seq})"
+            if seq < expected_seq:
+                problem = f"entry {seq} is out of order"
+            return VerifyReport(False, expected_seq - 1, expected_seq, problem, prev_hash)
+        if stored_prev != prev_hash:
+            return VerifyReport(False, seq - 1, seq, "previous-hash link does not match", prev_hash)
+        quoted = names.get((actor, case_id, kind))
+        if quoted is None:
+            if len(names) > 65_536:
+                names.clear()
+            quoted = names[actor, case_id, kind] = (
+                text(actor),
+                "null" if case_id is None else text(case_id),
+                text(kind),
+            )
+        # a stored text time is 'YYYY-MM-DD?HH:MM:SS.ffffff' (UTC): canonical once the separator is a T and a Z
+        # follows; any other text hashes to something else, which is what an edit should do
+        stamp = f"{at[:10]}T{at[11:]}Z" if isinstance(at, str) else timestamp(at)
+        body = (
+            f'{{"actor":{quoted[0]},"at":"{stamp}","case_id":{quoted[1]},"kind":{quoted[2]},'
+            f'"payload":{payload_json},"prev_hash":"{prev_hash}","seq":{seq}}}'
+        )
+        if sha256(body.encode()).hexdigest() != digest:
+            return VerifyReport(False, seq - 1, seq, "content does not match its hash", prev_hash)
+        if check_published and published(seq, digest) != digest:
             return VerifyReport(
                 False,
-                checked,
-                row.seq,
+                seq - 1,
+                seq,
                 "entry differs from its signed checkpoint (the chain up to it was rewritten)",
                 prev_hash,
             )
-        prev_hash = row.hash
+        prev_hash = digest
         expected_seq += 1
-        checked += 1
+    checked = expected_seq - 1
     beyond = [seq for seq in checkpoints if seq > checked]
     if beyond:
         return VerifyReport(

@@ -10,19 +10,14 @@ they were.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from functools import partial
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    DateTime,
-    Engine,
-    Select,
-    String,
-    func,
-    select,
-    type_coerce,
-)
+from sqlalchemy import Connection, Engine, func, select
 
 from actiondesk.adapters.store.engine import reading
 from actiondesk.adapters.store.errors import NOT_MIGRATED, translated
@@ -32,50 +27,45 @@ from actiondesk.adapters.store.utc import as_utc
 from actiondesk.core.audit import (
     AuditDraft,
     AuditEntry,
-    StoredRow,
     VerifyReport,
     canonical_json,
     entry_hash,
-    timestamp,
     verify_chain,
 )
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.redact import redact_message
 
 BATCH = 1000
-VERIFY_BATCH = 10_000
 
 _head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
-_UNREADABLE = datetime(1, 1, 1, tzinfo=UTC)  # stands in for a tampered, unparsable time: its hash will not match
 
 
-def _chain_query(at_type: String | DateTime) -> Select[int, str, str | None, str, object, str, str, str]:
-    """The columns of StoredRow in seq order; ``at`` read raw, skipping the per-row type processing."""
-    c = audit_entries.c
-    columns = (c.seq, c.kind, c.case_id, c.actor, type_coerce(c.at, at_type), c.payload, c.prev_hash, c.hash)
-    return select(*columns).order_by(c.seq).execution_options(yield_per=VERIFY_BATCH)
+# The chain in seq order, as verify_chain takes it. ``at`` is read as text in UTC, 'YYYY-MM-DD HH:MM:SS.ffffff':
+# SQLite stores it so (naive UTC); PostgreSQL spells its timestamptz so. No row objects, no dates parsed.
+_CHAIN_SQL = {
+    "sqlite": "SELECT seq, kind, case_id, actor, CAST(at AS TEXT), payload, prev_hash, hash "
+    "FROM audit_entries ORDER BY seq",
+    "postgresql": "SELECT seq, kind, case_id, actor, "
+    "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), payload, prev_hash, hash "
+    "FROM audit_entries ORDER BY seq",
+}
+VERIFY_BATCH = 1000  # rows fetched at a time: large enough to amortise the call, small enough to stay in cache
 
 
-_chain_sqlite = _chain_query(String())  # SQLite keeps naive UTC as text: 'YYYY-MM-DD HH:MM:SS.ffffff'
-_chain_postgres = _chain_query(DateTime(timezone=True))
-
-
-def _sqlite_at(value: object) -> datetime:
+@contextmanager
+def _stored_rows(connection: Connection) -> Iterator[Iterator[tuple[Any, ...]]]:
+    """The chain's rows streamed from a raw DBAPI cursor in batches (a server-side cursor on PostgreSQL), inside
+    the caller's read transaction; the cursor is closed when the block ends."""
+    dbapi = connection.connection.driver_connection
+    if dbapi is None:  # only a connection already closed has none
+        raise ConfigurationError("the audit cannot be read: the database connection is closed")
+    sqlite = connection.dialect.name == "sqlite"
+    cursor = dbapi.cursor() if sqlite else dbapi.cursor(name="actiondesk_audit_verify")
     try:
-        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
-    except ValueError:
-        return _UNREADABLE
-
-
-def _sqlite_stamp(value: object) -> str:
-    text = str(value)
-    if len(text) != 26 or text[10] != " ":  # not SQLAlchemy's spelling: parse it (a tampered value won't hash)
-        return timestamp(_sqlite_at(value))
-    return f"{text[:10]}T{text[11:]}Z"
-
-
-def _postgres_at(value: object) -> datetime:
-    return value.astimezone(UTC) if isinstance(value, datetime) else _UNREADABLE
+        cursor.execute(_CHAIN_SQL["sqlite" if sqlite else "postgresql"])
+        yield chain.from_iterable(iter(partial(cursor.fetchmany, VERIFY_BATCH), []))
+    finally:
+        cursor.close()
 
 
 def _read_head(connection: Connection) -> tuple[int, str]:
@@ -213,18 +203,6 @@ def entries_of_kind(engine: Engine, kind: str, since: datetime) -> Iterator[Audi
         last = rows[-1]["seq"]
 
 
-def _stored_rows(connection: Connection) -> Generator[StoredRow]:
-    sqlite = connection.dialect.name == "sqlite"
-    parse: Callable[[object], datetime] = _sqlite_at if sqlite else _postgres_at
-    with connection.execute(_chain_sqlite if sqlite else _chain_postgres) as result:  # closes a server-side cursor
-        if sqlite:  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' UTC: the canonical spelling is two string edits away
-            for seq, kind, case_id, actor, at, payload, prev_hash, digest in result.tuples():
-                yield StoredRow(seq, kind, case_id, actor, _sqlite_stamp(at), payload, prev_hash, digest)
-            return
-        for seq, kind, case_id, actor, at, payload, prev_hash, digest in result.tuples():
-            yield StoredRow(seq, kind, case_id, actor, parse(at), payload, prev_hash, digest)
-
-
 def head(engine: Engine) -> tuple[int, str]:
     with translated(), reading(engine) as connection:
         return _read_head(connection)
@@ -234,8 +212,5 @@ def verify(engine: Engine, checkpoints: Mapping[int, str] | None = None) -> Veri
     """Walk the whole chain in one read snapshot, streamed, and check it against the recorded head."""
     with translated(), reading(engine) as connection:
         head = _read_head(connection)
-        rows = _stored_rows(connection)
-        try:
+        with _stored_rows(connection) as rows:
             return verify_chain(rows, expected_head=head, checkpoints=checkpoints)
-        finally:
-            rows.close()  # verify_chain stops at the first bad entry

@@ -133,3 +133,28 @@ def test_edited_metadata_is_named(chain: SqlStore, raw: Engine) -> None:
     _tamper(raw, "UPDATE audit_entries SET actor = 'jane' WHERE seq = 5", moved)
     report = chain.verify_audit()
     assert (report.ok, report.first_bad_seq) == (False, 7)
+
+
+def test_an_entry_moved_to_another_case_seen_before_is_named(store: SqlStore, raw: Engine) -> None:
+    """Verify remembers how each (actor, case, kind) it met is spelled; an entry edited into a combination met
+    earlier in the chain is still hashed with its edited values."""
+    for n in range(6):
+        append_many(store, 1, f"case-{n % 2}")
+    assert store.verify_audit().ok
+    _tamper(raw, "UPDATE audit_entries SET case_id = 'case-0' WHERE seq = 4")
+
+    report = store.verify_audit()
+    assert (report.ok, report.first_bad_seq, report.checked) == (False, 4, 3)
+
+
+def test_a_time_moved_by_a_microsecond_is_named(chain: SqlStore, raw: Engine) -> None:
+    with raw.connect() as connection:
+        stored = connection.execute(text("SELECT CAST(at AS TEXT) FROM audit_entries WHERE seq = 2")).scalar_one()
+    if raw.dialect.name == "postgresql":
+        _tamper(raw, "UPDATE audit_entries SET at = at - interval '1 microsecond' WHERE seq = 2")
+    else:  # the same spelling, one microsecond earlier
+        assert stored.endswith("123456")
+        _tamper(raw, "UPDATE audit_entries SET at = :at WHERE seq = 2", at=stored[:-6] + "123455")
+
+    report = chain.verify_audit()
+    assert (report.ok, report.first_bad_seq) == (False, 2)
