@@ -286,7 +286,19 @@ def bench_llm_tools() -> None:
     run_llm_tools(row)
 
 
-BENCHES = {"loop": bench_loop, "audit": bench_audit, "policy": bench_policy, "llm_tools": bench_llm_tools}
+def bench_metrics() -> None:
+    from scrape import bench_scrape
+
+    bench_scrape()
+
+
+BENCHES = {
+    "loop": bench_loop,
+    "audit": bench_audit,
+    "metrics": bench_metrics,
+    "policy": bench_policy,
+    "llm_tools": bench_llm_tools,
+}
 
 
 def main(argv: list[str]) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, and_, exists, or_, select, update
+from sqlalchemy import Engine, and_, exists, func, or_, select, update
 
-from actiondesk.adapters.store import blobs, ledger
+from actiondesk.adapters.store import blobs, ledger, rollup
 from actiondesk.adapters.store.access import SqlAccess
 from actiondesk.adapters.store.changes import SqlChangeLog
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
@@ -27,6 +27,7 @@ from actiondesk.adapters.store.tables import (
     case_attempts,
     cases,
     job_fires,
+    metric_rollups,
     state_blobs,
 )
 from actiondesk.adapters.store.unit import SqlUnitOfWork
@@ -227,6 +228,22 @@ class SqlStore:
     def audit_head(self) -> tuple[int, str]:
         """(seq, hash) of the newest entry, as recorded in the head row."""
         return ledger.head(self._engine)
+
+    def metric_figures(self, since: datetime) -> tuple[rollup.Figures, rollup.Figures]:
+        """The rollups all-time, and summed over the cases opened from ``since``'s UTC day on: two reads whose
+        cost depends on the days and keys, not on the cases stored."""
+        r = metric_rollups.c
+        window = (
+            select(r.name, r.key, func.sum(r.total), func.sum(r.count))
+            .where(r.day >= rollup.day_of(since), r.day != rollup.ALL_TIME)
+            .group_by(r.name, r.key)
+        )
+        with translated(), reading(self._engine) as connection:
+            everything = connection.execute(
+                select(r.name, r.key, r.total, r.count).where(r.day == rollup.ALL_TIME)
+            ).all()
+            recent = connection.execute(window).all()
+        return rollup.figures(tuple(row) for row in everything), rollup.figures(tuple(row) for row in recent)
 
     def claim_fire(self, job: str, fire_at: datetime, owner: str, now: datetime) -> bool:
         """Exactly one caller across replicas gets True for each (job, fire_at)."""

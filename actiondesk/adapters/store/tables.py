@@ -283,6 +283,27 @@ class ChangeRow(SQLModel, table=True):
     received_at: datetime = Field(sa_type=UtcDateTime())
 
 
+class CaseRollupRow(SQLModel, table=True):
+    """What one case adds to the metrics (migration 0011): JSON facts, see adapters/store/rollup.py."""
+
+    __tablename__ = "case_rollups"
+
+    case_id: str = Field(primary_key=True)
+    facts: str = Field(sa_type=Text)
+
+
+class MetricRollupRow(SQLModel, table=True):
+    """A figure's total and count over the cases opened on one UTC day, or all-time (day '') (migration 0011)."""
+
+    __tablename__ = "metric_rollups"
+
+    day: str = Field(primary_key=True, max_length=10)
+    name: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=255)
+    total: float
+    count: int = Field(sa_type=BigInteger)
+
+
 def _table(model: type[SQLModel]) -> Table:
     table = model.__table__  # type: ignore[attr-defined]
     assert isinstance(table, Table)
@@ -306,6 +327,8 @@ api_tokens = _table(ApiTokenRow)
 alert_cases = _table(AlertCaseRow)
 case_attempts = _table(CaseAttemptRow)
 changes = _table(ChangeRow)
+case_rollups = _table(CaseRollupRow)
+metric_rollups = _table(MetricRollupRow)
 
 TABLES: tuple[Table, ...] = (
     cases,
@@ -325,4 +348,6 @@ TABLES: tuple[Table, ...] = (
     alert_cases,
     case_attempts,
     changes,
+    case_rollups,
+    metric_rollups,
 )

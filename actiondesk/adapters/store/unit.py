@@ -20,6 +20,7 @@ from actiondesk.adapters.store.mapping import (
     run_from,
     run_row,
 )
+from actiondesk.adapters.store.rollup import FACT_KINDS, TRANSITION_KINDS, Rollups
 from actiondesk.adapters.store.tables import (
     action_runs,
     alert_cases,
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 _CASE_FIXED = {"id", "created_at", "version", "lease_owner", "lease_until"}
 _APPROVAL_FIXED = {"id", "case_id", "created_at"}
 _RUN_FIXED = {"key", "case_id", "action", "params", "started_at"}
+TRACKED = FACT_KINDS | TRANSITION_KINDS
 
 
 class SqlUnitOfWork:
@@ -55,12 +57,21 @@ class SqlUnitOfWork:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._chain: ledger.Chain | None = None  # the audit head, from this transaction's first append on
+        self._rollups: Rollups | None = None  # the metric facts of the cases this transaction changes
 
     def close(self) -> None:
-        """Before the commit: write what this transaction keeps in memory (the audit head)."""
-        if self._chain is not None:
-            with translated():
+        """Before the commit: write what this transaction keeps in memory (the audit, the metric rollups)."""
+        with translated():
+            if self._chain is not None:
                 self._chain.close()
+            if self._rollups is not None:
+                self._rollups.close()
+
+    @property
+    def rollups(self) -> Rollups:
+        if self._rollups is None:
+            self._rollups = Rollups(self._connection)
+        return self._rollups
 
     def add_case(self, case: Case) -> Case:
         """Insert ``case`` with version 1 (whatever version it carries) and return it so.
@@ -76,6 +87,7 @@ class SqlUnitOfWork:
             except IntegrityError as exc:
                 _raise_meaningful(exc, f"case {case.id}", None)
                 raise
+            self.rollups.case(case)
         return case.model_copy(update={"version": 1})
 
     def get_case(self, case_id: str) -> Case:
@@ -94,6 +106,7 @@ class SqlUnitOfWork:
         )
         with translated():
             if self._connection.execute(query).rowcount == 1:
+                self.rollups.case(case)
                 return case.model_copy(update={"version": case.version + 1})
             exists = self._connection.execute(select(cases.c.version).where(cases.c.id == case.id)).scalar()
         if exists is None:
@@ -110,6 +123,8 @@ class SqlUnitOfWork:
             except IntegrityError as exc:
                 _raise_meaningful(exc, f"approval {approval.id}", approval.case_id)
                 raise
+            if approval.decided_at is not None:
+                self.rollups.approval(approval)
 
     def get_approval(self, approval_id: str) -> Approval:
         query = select(approvals).where(approvals.c.id == approval_id)
@@ -125,7 +140,10 @@ class SqlUnitOfWork:
             update(approvals).where(approvals.c.id == approval.id, approvals.c.status == expected.value).values(values)
         )
         with translated():
-            return self._connection.execute(query).rowcount == 1
+            if self._connection.execute(query).rowcount != 1:
+                return False
+            self.rollups.approval(approval)
+        return True
 
     def claim_run(self, run: ActionRun) -> tuple[ActionRun, bool]:
         """Insert unless the key exists (race-safe: ON CONFLICT DO NOTHING), then read back what is stored."""
@@ -215,11 +233,15 @@ class SqlUnitOfWork:
         outbox.enqueue(self._connection, drafts, at)
 
     def append_audit(self, draft: AuditDraft) -> AuditEntry:
-        """One INSERT; the head is read once per transaction and written once, in ``close``."""
+        """Chained in memory; the head read once per transaction, the entries and the head written in ``close``.
+        A case transition's entry (opened, escalated, handed off...) also moves the metric rollups."""
         with translated():
             if self._chain is None:
                 self._chain = ledger.Chain(self._connection)
-            return self._chain.append(draft)
+            entry = self._chain.append(draft)
+            if entry.kind in TRACKED:
+                self.rollups.audit(entry)
+        return entry
 
 
 def _raise_meaningful(exc: IntegrityError, what: str, case_id: str | None) -> None:

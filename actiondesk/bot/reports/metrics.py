@@ -148,7 +148,9 @@ TRANSITIONS = {
 
 
 class DeskCollector(Collector):
-    """Computed on every scrape from the store; names follow Prometheus conventions (base units, _total)."""
+    """Read on every scrape from the metric rollups the store keeps up with each case transition (see
+    adapters/store/rollup.py): the cost of a scrape does not grow with the cases stored. Names follow Prometheus
+    conventions (base units, _total). The window counts the cases opened from the UTC day ``window_days`` ago on."""
 
     def __init__(self, store: SqlStore, clock: Clock, window_days: float, infra_cost_per_hour: float) -> None:
         self._store = store
@@ -157,33 +159,28 @@ class DeskCollector(Collector):
         self._infra = infra_cost_per_hour
 
     def collect(self) -> list[Metric]:
-        everything = report(self._store, EPOCH, self._clock.now() + timedelta(seconds=1), 0.0)
         start, end = period(self._clock, self._window)
-        window = report(self._store, start, end, self._infra)
+        everything, window = self._store.metric_figures(start)
+        infra = self._infra * max(0.0, (end - start).total_seconds() / 3600)
         cases = GaugeMetricFamily("actiondesk_cases", "Cases by their current status.", labels=["status"])
-        for status, count in (
-            ("resolved", everything.resolved),
-            ("escalated", everything.escalated),
-            ("failed", everything.failed),
-            ("open", everything.open),
-        ):
-            cases.add_metric([status], count)
+        for status in ("resolved", "escalated", "failed", "open"):
+            cases.add_metric([status], everything.count("cases", status))
         transitions = CounterMetricFamily(
             "actiondesk_case_transitions", "Cases entering a state, since the first case.", labels=["to"]
         )
-        for kind, count in self._store.audit_counts(frozenset(TRANSITIONS)).items():
-            transitions.add_metric([TRANSITIONS[kind]], count)
-        transitions.add_metric(["reopened"], everything.reopened)
+        for kind, state in TRANSITIONS.items():
+            transitions.add_metric([state], everything.count("transitions", kind.value))
+        transitions.add_metric(["reopened"], everything.count("reopened"))
         decisions = CounterMetricFamily(
             "actiondesk_decisions", "Governance outcomes of proposed calls.", labels=["outcome"]
         )
-        for outcome, count in everything.outcomes.items():
-            decisions.add_metric([outcome], count)
+        for outcome in everything.keys("outcome"):
+            decisions.add_metric([outcome], everything.count("outcome", outcome))
         levels = CounterMetricFamily(
             "actiondesk_decisions_by_level", "Decisions by the trust level they were made at.", labels=["level"]
         )
-        for level, count in everything.autonomy_levels.items():
-            levels.add_metric([level], count)
+        for level in everything.keys("level"):
+            levels.add_metric([level], everything.count("level", level))
         label = f"{self._window:g}d"
         mttr = GaugeMetricFamily(
             "actiondesk_mttr_seconds",
@@ -191,35 +188,34 @@ class DeskCollector(Collector):
             labels=["window", "approval_wait"],
         )
         # A figure with no data yet (nothing resolved, no approval decided) is absent, never a flattering 0.
-        if window.mttr.mean is not None:
-            mttr.add_metric([label, "included"], window.mttr.mean)
-        if window.mttr_without_approval.mean is not None:
-            mttr.add_metric([label, "excluded"], window.mttr_without_approval.mean)
+        if (mean := window.mean("mttr")) is not None:
+            mttr.add_metric([label, "included"], mean)
+        if (mean := window.mean("mttr_excluded")) is not None:
+            mttr.add_metric([label, "excluded"], mean)
         by_pattern = GaugeMetricFamily(
             "actiondesk_pattern_mttr_seconds", "Mean time to resolution per runbook.", labels=["window", "pattern"]
         )
-        for pattern, summary in window.mttr_by_pattern.items():
-            if summary.mean is not None:
-                by_pattern.add_metric([label, pattern], summary.mean)
+        for pattern in window.keys("pattern_mttr"):
+            by_pattern.add_metric([label, pattern], window.mean("pattern_mttr", pattern) or 0.0)
         fcr = GaugeMetricFamily(
             "actiondesk_first_contact_resolution_ratio",
             "Closed cases resolved with no hand-off and no reopen.",
             labels=["window"],
         )
-        if window.fcr is not None:
-            fcr.add_metric([label], window.fcr)
+        if closed := window.count("closed"):
+            fcr.add_metric([label], window.count("first_contact") / closed)
         cost = GaugeMetricFamily(
             "actiondesk_cost_per_resolved_request_dollars",
             "(token cost + infrastructure cost) / resolved cases over the window.",
             labels=["window"],
         )
-        if window.cost_per_resolved_usd is not None:
-            cost.add_metric([label], window.cost_per_resolved_usd)
+        if resolved := window.count("mttr"):
+            cost.add_metric([label], (window.total("cost") + infra) / resolved)
         wait = GaugeMetricFamily(
             "actiondesk_approval_wait_seconds", "Mean approval wait over the window.", labels=["window"]
         )
-        if window.approval_wait.mean is not None:
-            wait.add_metric([label], window.approval_wait.mean)
+        if (mean := window.mean("approval_wait")) is not None:
+            wait.add_metric([label], mean)
         backlog = GaugeMetricFamily(
             "actiondesk_outbox_rows",
             "Outbox rows (ticket writes and pages) by system and state: pending (not yet delivered), dead (rejected).",
@@ -231,21 +227,20 @@ class DeskCollector(Collector):
         by_owner = CounterMetricFamily(
             "actiondesk_handoffs", "Hand-offs to people, by the owner team they went to.", labels=["team"]
         )
-        for team, count in everything.escalations_by_owner.items():
-            by_owner.add_metric([team], count)
+        for team in everything.keys("handoffs"):
+            by_owner.add_metric([team], everything.count("handoffs", team))
         pickup = GaugeMetricFamily(
             "actiondesk_pickup_seconds",
             "Mean time from a hand-off until a person picked the case up, over the window.",
             labels=["window", "team"],
         )
-        for team, summary in window.pickup_by_owner.items():
-            if summary.mean is not None:
-                pickup.add_metric([label, team], summary.mean)
+        for team in window.keys("pickup"):
+            pickup.add_metric([label, team], window.mean("pickup", team) or 0.0)
         waiting = GaugeMetricFamily(
             "actiondesk_handoffs_waiting", "Hand-offs nobody has picked up yet, by owner team.", labels=["team"]
         )
-        for team, count in everything.waiting_for_pickup.items():
-            waiting.add_metric([team], count)
+        for team in everything.keys("waiting"):
+            waiting.add_metric([team], everything.count("waiting", team))
         return [
             backlog,
             by_owner,
@@ -260,13 +255,17 @@ class DeskCollector(Collector):
             fcr,
             cost,
             wait,
-            CounterMetricFamily("actiondesk_llm_calls", "Model calls made for cases.", value=everything.llm_calls),
-            CounterMetricFamily("actiondesk_llm_tokens", "Model tokens spent on cases.", value=everything.tokens),
             CounterMetricFamily(
-                "actiondesk_escalations", "Hand-offs to humans.", value=sum(everything.escalation_reasons.values())
+                "actiondesk_llm_calls", "Model calls made for cases.", value=round(everything.total("llm_calls"))
             ),
-            CounterMetricFamily("actiondesk_breaker_trips", "Circuit-breaker trips.", value=everything.breaker_trips),
             CounterMetricFamily(
-                "actiondesk_reopened_cases", "Cases reopened after closing.", value=everything.reopened
+                "actiondesk_llm_tokens", "Model tokens spent on cases.", value=round(everything.total("tokens"))
+            ),
+            CounterMetricFamily(
+                "actiondesk_escalations", "Hand-offs to humans.", value=everything.count("escalations")
+            ),
+            CounterMetricFamily("actiondesk_breaker_trips", "Circuit-breaker trips.", value=everything.count("trips")),
+            CounterMetricFamily(
+                "actiondesk_reopened_cases", "Cases reopened after closing.", value=everything.count("reopened")
             ),
         ]
