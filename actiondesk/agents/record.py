@@ -7,15 +7,14 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit import AuditDraft
 from actiondesk.core.audit_payloads import Message, Payload
 from actiondesk.core.case import Case
 from actiondesk.core.ports import Clock, Store, UnitOfWork
 from actiondesk.core.tickets import OutboxDraft
 
-# An entry to append: its typed payload (the kind comes with the model). The (kind, dict) form is what the
-# modules not yet moved to the models still write; both store the same JSON.
-Note = Payload | tuple[AuditKind, dict[str, JsonValue]]
+# An entry to append: its typed payload (the kind comes with the model).
+Note = Payload
 # Which audit entries become ticket writes (agents/mirror.py); queued in the same transaction as the entries.
 Mirror = Callable[[Case, Sequence[AuditDraft]], list[OutboxDraft]]
 
@@ -48,12 +47,7 @@ class Recorder:
 
     def drafts(self, case_id: str | None, notes: Iterable[Note], actor: str | None = None) -> list[AuditDraft]:
         now = self.clock.now()
-        return [
-            note.draft(case_id, actor or self.agent, now)
-            if isinstance(note, Payload)
-            else AuditDraft(kind=note[0], case_id=case_id, actor=actor or self.agent, at=now, payload=note[1])
-            for note in notes
-        ]
+        return [note.draft(case_id, actor or self.agent, now) for note in notes]
 
     def append(self, uow: UnitOfWork, case_id: str | None, notes: Iterable[Note], actor: str | None = None) -> None:
         drafts = self.drafts(case_id, notes, actor)

@@ -21,6 +21,7 @@ from typing import ClassVar, Protocol, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.catalog import ChangeEvent
 from actiondesk.core.governance import Decision
 from actiondesk.core.plan import PlanStep
 
@@ -63,10 +64,36 @@ class Message(Payload):
     reply_to: str | None = None  # whose reply this answers
     postmortem: bool | None = None
     hand_off: bool | None = None
+    take: bool | None = None  # a person's Take it
+    outbox_id: int | None = None  # a notice about a ticket write or page: its outbox row and system
+    system: str | None = None
 
 
 class Thought(Payload):
+    """A step of the LLM's reasoning (``event``): a prompt, a response, a proposal, a correction, a culprit it
+    named, or the model being unavailable; each event sets its own fields."""
+
+    model_config = ConfigDict(protected_namespaces=())  # "model_reason" is a stored key
     kind = AuditKind.THOUGHT
+    event: str = ""
+    turn: int | None = None  # prompt, response: the case's model call
+    messages: list[JsonValue] = []  # prompt: the messages new this turn, redacted
+    tools: list[str] = []  # prompt: the tools offered
+    model: str | None = None  # response
+    text: str | None = None
+    tool_calls: list[dict[str, JsonValue]] = []
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: Number | None = None
+    action: str | None = None  # proposal: the mutating call proposed, with its redacted params
+    params: dict[str, JsonValue] = {}
+    tool: str | None = None  # correction: the tool the model called wrongly, and why
+    error: str | None = None  # correction, model_unavailable
+    service: str | None = None  # culprit_proposed: what the model named and what the check found
+    change_id: str | None = None
+    model_reason: str | None = None
+    confirmed: bool | None = None
+    check: str | None = None
 
 
 class FindingNoted(Payload):
@@ -224,6 +251,9 @@ class SettingChanged(Payload):
 
 class SignedIn(Payload):
     kind = AuditKind.SIGNED_IN
+    via: str = ""  # how: oidc, demo...
+    email: str = ""
+    client: str = ""  # the client's address
 
 
 class AccessRefused(Payload):
@@ -238,41 +268,66 @@ class AccessRefused(Payload):
 
 class TokenCreated(Payload):
     kind = AuditKind.TOKEN_CREATED
+    token: str = ""  # the token's id (never its secret)
+    scopes: list[str] = []
 
 
 class TokenRevoked(Payload):
     kind = AuditKind.TOKEN_REVOKED
+    token: str = ""
 
 
 class HandedOff(Payload):
     kind = AuditKind.HANDED_OFF
+    reason: str = ""
     team: str | None = None
     group: str | None = None
+    source: str | None = None  # where the owner came from (``service:X``, ``staple:K``, ``default``...)
     people: list[str] = []
+    assignment_group: str | None = None
     paged: list[str] = []
+    mention: bool | None = None  # the thread line mentions the group (no pager was used)
 
 
 class Page(Payload):
+    """A page trigger or resolution; ``page`` is the ``core.paging.PageDraft`` as JSON."""
+
     kind = AuditKind.PAGE
     action: str = ""
+    dedup_key: str | None = None
     systems: list[str] = []
+    page: dict[str, JsonValue] = {}
 
 
 class PickedUp(Payload):
     kind = AuditKind.PICKED_UP
     by: str = ""
     how: str = ""
+    handed_off_at: str | None = None
     after_seconds: Number | None = None
+    team: str | None = None
+    group: str | None = None
 
 
 class ActedAlone(Payload):
     """An action ran without approval (levels 2-3), announced to its owner."""
 
     kind = AuditKind.ACTED_ALONE
+    step: int | None = None
     action: str = ""
-    level: int | None = None
+    params: dict[str, JsonValue] = {}
+    run_key: str | None = None
     status: str = ""
+    error: str | None = None
+    level: int | None = None
+    confidence: Number | None = None
+    threshold: Number | None = None
+    policy_ids: list[str] = []
+    reasons: list[str] = []
+    service: str | None = None
+    title: str | None = None
     team: str | None = None
+    group: str | None = None
 
 
 class Postmortem(Payload):
@@ -283,12 +338,55 @@ class Postmortem(Payload):
 
 
 class PostmortemSummary(Payload):
+    """The LLM's paragraph for a post-mortem (``postmortem_seq``: the post-mortem entry it summarises)."""
+
     kind = AuditKind.POSTMORTEM_SUMMARY
     text: str = ""
+    model: str | None = None
+    tokens: int | None = None
+    postmortem_seq: int | None = None
 
 
 class ChangeRecorded(Payload):
+    """A ``core.catalog.ChangeEvent`` received: every field that is set, the time as ISO 8601 (``of_event``)."""
+
     kind = AuditKind.CHANGE_RECORDED
+    change: str = ""  # the event's id
+    service: str = ""
+    change_kind: str = Field("", validation_alias="kind", serialization_alias="kind")  # deploy, flag, ...
+    at: str = ""
+    source: str = ""
+    version: str | None = None
+    previous_version: str | None = None
+    commit: str | None = None
+    key: str | None = None
+    value: str | None = None
+    previous_value: str | None = None
+    replicas: int | None = None
+    previous_replicas: int | None = None
+    author: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def of_event(cls, event: ChangeEvent) -> ChangeRecorded:
+        """The entry for ``event``: its optional fields only when they are set (author and url when not empty)."""
+        written: dict[str, JsonValue] = {
+            "change": event.id,
+            "service": event.service,
+            "kind": event.kind,
+            "at": event.at.isoformat(),
+            "source": event.source,
+        }
+        for name in ("version", "previous_version", "commit", "key", "value", "previous_value"):
+            if (text := getattr(event, name)) is not None:
+                written[name] = text
+        for name in ("replicas", "previous_replicas"):
+            if (count := getattr(event, name)) is not None:
+                written[name] = count
+        for name in ("author", "url"):
+            if text := getattr(event, name):
+                written[name] = text
+        return cls.model_validate(written)
 
 
 PAYLOADS: Mapping[AuditKind, type[Payload]] = {

@@ -14,7 +14,7 @@ from actiondesk.adapters.store.engine import reading, writing
 from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.tables import changes
 from actiondesk.adapters.store.utc import as_utc
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit_payloads import ChangeRecorded
 from actiondesk.core.catalog import ChangeEvent
 
 # The event's fields that are columns under the same name (commit is commit_sha: COMMIT is an SQL keyword).
@@ -47,23 +47,6 @@ def event_from(row: RowMapping) -> ChangeEvent:
     return ChangeEvent(**{name: row[name] for name in _SAME}, commit=row["commit_sha"])
 
 
-def audit_payload(event: ChangeEvent) -> dict[str, Any]:
-    """What the audit entry says about a change: every field that is set, the time as ISO 8601."""
-    payload: dict[str, Any] = {"change": event.id, "service": event.service, "kind": event.kind}
-    payload["at"] = event.at.isoformat()
-    payload["source"] = event.source
-    for name in ("version", "previous_version", "commit", "key", "value", "previous_value"):
-        if (value := getattr(event, name)) is not None:
-            payload[name] = value
-    for name in ("replicas", "previous_replicas"):
-        if (value := getattr(event, name)) is not None:
-            payload[name] = value
-    for name in ("author", "url"):
-        if value := getattr(event, name):
-            payload[name] = value
-    return payload
-
-
 def record(connection: Connection, event: ChangeEvent, received_at: datetime, actor: str) -> tuple[ChangeEvent, bool]:
     """Insert ``event`` unless its id is known (then the stored one is returned, unchanged); audit a new one."""
     query = (
@@ -74,9 +57,7 @@ def record(connection: Connection, event: ChangeEvent, received_at: datetime, ac
         return event_from(stored), False
     ledger.append(
         connection,
-        AuditDraft(
-            kind=AuditKind.CHANGE_RECORDED, case_id=None, actor=actor, at=received_at, payload=audit_payload(event)
-        ),
+        ChangeRecorded.of_event(event).draft(None, actor, received_at),
     )
     return event, True
 

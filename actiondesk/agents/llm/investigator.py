@@ -20,7 +20,7 @@ from actiondesk.agents.llm.planner import Bound, LlmOutcome, LlmPlanner, tool_ca
 from actiondesk.agents.llm.tools import decode, strict_schema, tool_schema
 from actiondesk.agents.triage.confirm import confirm
 from actiondesk.agents.triage.reader import Reader
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import InjectionSuspected, Thought
 from actiondesk.core.case import Case
 from actiondesk.core.errors import ActionError, ModelError
 from actiondesk.core.estate import Service
@@ -103,7 +103,7 @@ class Investigator:
         out = result.outcome
         for text in thread:
             for why in suspicions(text, specs):
-                out.notes.append((AuditKind.INJECTION_SUSPECTED, {"source": "user_message", "why": why}))
+                out.notes.append(InjectionSuspected(source="user_message", why=why))
         messages = self._conversation(case, finding, thread)
         sent = 0
         reader = Reader(
@@ -142,7 +142,7 @@ class Investigator:
             return result
         except ModelError as exc:
             out.unavailable = str(exc)
-            out.notes.append((AuditKind.THOUGHT, {"event": "model_unavailable", "error": str(exc)}))
+            out.notes.append(Thought(event="model_unavailable", error=str(exc)))
             result.why = f"the model is unavailable ({exc})"
             return result
 
@@ -155,16 +155,13 @@ class Investigator:
             return None
         verdict = confirm(reader, services, reported, named.service, named.change_id, self.window, self.slack)
         out.notes.append(
-            (
-                AuditKind.THOUGHT,
-                {
-                    "event": "culprit_proposed",
-                    "service": named.service,
-                    "change_id": named.change_id,
-                    "model_reason": redact_text(named.reason),
-                    "confirmed": verdict.finding is not None,
-                    "check": verdict.why,
-                },
+            Thought(
+                event="culprit_proposed",
+                service=named.service,
+                change_id=named.change_id,
+                model_reason=redact_text(named.reason),
+                confirmed=verdict.finding is not None,
+                check=verdict.why,
             )
         )
         if verdict.finding is None:
@@ -177,7 +174,7 @@ class Investigator:
         spec = specs.get(call.name)
         if spec is None:
             why = f"{call.name!r} is not one of the tools offered: {', '.join([*specs, NAME_CULPRIT])}"
-            out.notes.append((AuditKind.THOUGHT, {"event": "correction", "tool": call.name, "error": why}))
+            out.notes.append(Thought(event="correction", tool=call.name, error=why))
             messages.append(tool_message(call.id, {"error": why}))
             return
         try:
@@ -185,12 +182,12 @@ class Investigator:
             output = self.planner.executor.probe(action, case.id)
         except (ValueError, ActionError) as exc:
             why = f"{call.name} failed: {exc}"
-            out.notes.append((AuditKind.THOUGHT, {"event": "correction", "tool": call.name, "error": why}))
+            out.notes.append(Thought(event="correction", tool=call.name, error=why))
             messages.append(tool_message(call.id, {"error": why, "hint": "call an offered tool with its exact schema"}))
             return
         text = json.dumps(output.model_dump(mode="json"))
         for why in suspicions(text, ()):
-            out.notes.append((AuditKind.INJECTION_SUSPECTED, {"source": f"tool:{call.name}", "why": why}))
+            out.notes.append(InjectionSuspected(source=f"tool:{call.name}", why=why))
         messages.append(tool_message(call.id, {"result": data(f"tool:{call.name}", text)}))
 
     def _conversation(self, case: Case, finding: Finding, thread: Sequence[str]) -> list[Message]:

@@ -20,7 +20,7 @@ from actiondesk.actions.catalog import AnySpec
 from actiondesk.actions.executor import Executor
 from actiondesk.agents.llm.guard import data, suspicions
 from actiondesk.agents.llm.tools import decode, offered_specs, tool_name, tool_schema
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import InjectionSuspected, Payload, Thought
 from actiondesk.core.case import Case
 from actiondesk.core.errors import ActionError, ModelError
 from actiondesk.core.finding import Finding
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 LLM_RUNBOOK = "llm"  # a plan the model is still working on: when its steps are done, the model refines
 LLM_DONE = "llm:done"  # the model said it is finished: the loop verifies
 
-Note = tuple[AuditKind, dict[str, JsonValue]]
 
 SYSTEM = """You are the resolution agent of ActionDesk, a ChatOps bot. Triage (code, not you) has already \
 investigated and hands you its finding. Resolve the case with the tools offered, one tool call at a time.
@@ -61,7 +60,7 @@ class LlmOutcome:
     plan: Plan | None = None  # a new proposed step at its end, or runbook LLM_DONE
     escalate: str | None = None  # a bound or the model's own hand-off: a person takes over
     unavailable: str | None = None  # the endpoint failed: the loop falls back
-    notes: list[Note] = field(default_factory=list)
+    notes: list[Payload] = field(default_factory=list)
     calls: int = 0
     tokens: int = 0
     cost_usd: float = 0.0
@@ -135,7 +134,7 @@ class LlmPlanner:
             return out
         except ModelError as exc:
             out.unavailable = str(exc)
-            out.notes.append((AuditKind.THOUGHT, {"event": "model_unavailable", "error": str(exc)}))
+            out.notes.append(Thought(event="model_unavailable", error=str(exc)))
             return out
 
     def ask(
@@ -144,14 +143,11 @@ class LlmPlanner:
         """One model call: the prompt and the response audited (redacted), usage counted, bounds checked."""
         outgoing = [redact_message(m) for m in messages]
         out.notes.append(
-            (
-                AuditKind.THOUGHT,
-                {
-                    "event": "prompt",
-                    "turn": case.llm_calls + out.calls + 1,
-                    "messages": [redact(m) for m in new],
-                    "tools": [tool_name(s) for s in schemas],
-                },
+            Thought(
+                event="prompt",
+                turn=case.llm_calls + out.calls + 1,
+                messages=[redact(m) for m in new],
+                tools=[tool_name(s) for s in schemas],
             )
         )
         turn = self.model.complete(outgoing, schemas)
@@ -161,20 +157,17 @@ class LlmPlanner:
         out.tokens += turn.usage.total
         out.cost_usd += cost
         out.notes.append(
-            (
-                AuditKind.THOUGHT,
-                {
-                    "event": "response",
-                    "turn": case.llm_calls + out.calls,
-                    "model": turn.model,
-                    "text": redact_text(turn.text or ""),
-                    "tool_calls": [
-                        {"id": c.id, "name": c.name, "arguments": redact_text(c.arguments)} for c in turn.tool_calls
-                    ],
-                    "prompt_tokens": turn.usage.prompt_tokens,
-                    "completion_tokens": turn.usage.completion_tokens,
-                    "cost_usd": cost,
-                },
+            Thought(
+                event="response",
+                turn=case.llm_calls + out.calls,
+                model=turn.model,
+                text=redact_text(turn.text or ""),
+                tool_calls=[
+                    {"id": c.id, "name": c.name, "arguments": redact_text(c.arguments)} for c in turn.tool_calls
+                ],
+                prompt_tokens=turn.usage.prompt_tokens,
+                completion_tokens=turn.usage.completion_tokens,
+                cost_usd=cost,
             )
         )
         tokens, spent = case.tokens + out.tokens, case.cost_usd + out.cost_usd
@@ -210,7 +203,7 @@ class LlmPlanner:
             return None
         if spec.mutating:
             step = PlanStep(index=len(plan.steps), call=action, rationale=f"proposed by the model ({self.model_name})")
-            out.notes.append((AuditKind.THOUGHT, {"event": "proposal", "action": action.action, **_params(action)}))
+            out.notes.append(Thought(event="proposal", action=action.action, params=_params(action)))
             return plan.model_copy(update={"steps": (*plan.steps, step)})
         try:
             output = self.executor.probe(action, case.id)
@@ -219,12 +212,12 @@ class LlmPlanner:
             return None
         result = output.model_dump(mode="json")
         for why in suspicions(json.dumps(result), ()):
-            out.notes.append((AuditKind.INJECTION_SUSPECTED, {"source": f"tool:{call.name}", "why": why}))
+            out.notes.append(InjectionSuspected(source=f"tool:{call.name}", why=why))
         messages.append(tool_message(call.id, {"result": data(f"tool:{call.name}", json.dumps(result))}))
         return None
 
     def _correct(self, call: ToolCall, why: str, messages: list[Message], out: LlmOutcome) -> None:
-        out.notes.append((AuditKind.THOUGHT, {"event": "correction", "tool": call.name, "error": why}))
+        out.notes.append(Thought(event="correction", tool=call.name, error=why))
         messages.append(tool_message(call.id, {"error": why, "hint": "call an offered tool with its exact schema"}))
 
     def _final(self, case: Case, plan: Plan, turn: ModelTurn, out: LlmOutcome) -> LlmOutcome:
@@ -251,7 +244,7 @@ class LlmPlanner:
         sources += [(f"evidence:{e.source}", f"{e.summary} {json.dumps(e.data)}") for e in case.finding.evidence]
         for source, text in sources:
             for why in suspicions(text, self.catalog.names()):
-                out.notes.append((AuditKind.INJECTION_SUSPECTED, {"source": source, "why": why}))
+                out.notes.append(InjectionSuspected(source=source, why=why))
 
     def _conversation(self, case: Case, plan: Plan, thread: Sequence[str] = ()) -> list[Message]:
         assert case.finding is not None
@@ -293,7 +286,7 @@ class LlmPlanner:
 
 
 def _params(call: ActionCall) -> dict[str, JsonValue]:
-    return {"params": redact_message(dict(call.params))}
+    return redact_message(dict(call.params))
 
 
 def tool_call(call: ToolCall) -> dict[str, JsonValue]:

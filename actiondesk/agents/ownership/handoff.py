@@ -19,15 +19,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from pydantic import JsonValue
-
 from actiondesk.agents.mirror import ticket_of
 from actiondesk.agents.ownership.owners import OwnerBook
 from actiondesk.agents.postmortem import build_postmortem
-from actiondesk.agents.record import Note as AnyNote
-from actiondesk.agents.record import Recorder
-from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind, texts
-from actiondesk.core.audit_payloads import CaseStopped, parse
+from actiondesk.agents.record import Note, Recorder
+from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind
+from actiondesk.core.audit_payloads import (
+    ActedAlone,
+    ApprovalNoted,
+    CaseStopped,
+    HandedOff,
+    Message,
+    Page,
+    PickedUp,
+    Postmortem,
+    parse,
+    read,
+)
 from actiondesk.core.case import Case, CaseKind
 from actiondesk.core.errors import ActionDeskError, NotAuthorizedError
 from actiondesk.core.estate import Owner, Service
@@ -40,7 +48,6 @@ from actiondesk.core.tickets import OutboxDraft, TicketUpdate, UpdateKind
 
 log = logging.getLogger(__name__)
 
-Note = tuple[AuditKind, dict[str, JsonValue]]
 Fact = AuditEntry | AuditDraft
 PAGER_NAMES = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}
 FINISHED = (StepStatus.SUCCEEDED, StepStatus.FAILED)
@@ -51,12 +58,13 @@ def history_of(store: Store, case_id: str) -> list[AuditEntry]:
     return list(store.audit(case_id))
 
 
-def _open_page(facts: Sequence[Fact]) -> dict[str, JsonValue] | None:
+def _open_page(facts: Sequence[Fact]) -> Page | None:
     """The case's last page trigger, if no resolution followed it."""
     last = None
     for fact in facts:
         if fact.kind is AuditKind.PAGE:
-            last = fact.payload if fact.payload.get("action") == PageAction.TRIGGER.value else None
+            page = read(fact, Page)
+            last = page if page.action == PageAction.TRIGGER.value else None
     return last
 
 
@@ -102,7 +110,7 @@ class TakeOver:
 
     # The Recorder's hook
 
-    def notes(self, before: Case | None, after: Case, drafts: Sequence[AuditDraft]) -> list[AnyNote]:
+    def notes(self, before: Case | None, after: Case, drafts: Sequence[AuditDraft]) -> list[Note]:
         """Entries to add to this change, in its transaction."""
         out: list[Note] = []
         kinds = {d.kind for d in drafts}
@@ -119,7 +127,7 @@ class TakeOver:
             out += self._hand_off(after, stopped.reason if isinstance(stopped, CaseStopped) else "", history)
         if AuditKind.CASE_RESOLVED in kinds and history is not None:
             out += self._resolved(after, history, drafts, out)
-        return [*out]
+        return out
 
     def outbox(self, case: Case, drafts: Sequence[AuditDraft]) -> list[OutboxDraft]:
         """The pages these entries call for, one row per pager."""
@@ -127,10 +135,10 @@ class TakeOver:
         for draft in drafts:
             if draft.kind is not AuditKind.PAGE:
                 continue
-            page = PageDraft.model_validate(draft.payload["page"])
+            noted = read(draft, Page)
+            page = PageDraft.model_validate(noted.page)
             update = TicketUpdate(kind=UpdateKind.PAGE, text=page.reason, page=page)
-            systems = texts(draft.payload.get("systems"))
-            rows += [OutboxDraft(system=s, ticket=ticket_of(case), update=update) for s in systems]
+            rows += [OutboxDraft(system=s, ticket=ticket_of(case), update=update) for s in noted.systems]
         return rows
 
     # Who has it
@@ -159,26 +167,23 @@ class TakeOver:
         else:
             text = f"Handed to {owner.team} on-call: {who} (@{owner.group})."
         notes: list[Note] = [
-            (
-                AuditKind.HANDED_OFF,
-                {
-                    "reason": reason,
-                    "team": owner.team,
-                    "group": owner.group,
-                    "source": source,
-                    "people": list[JsonValue](people),
-                    "assignment_group": self.owners.assignment_group(owner),
-                    "paged": list(self.pagers) if paging else [],
-                    "mention": not paging,
-                },
+            HandedOff(
+                reason=reason,
+                team=owner.team,
+                group=owner.group,
+                source=source,
+                people=people,
+                assignment_group=self.owners.assignment_group(owner),
+                paged=list(self.pagers) if paging else [],
+                mention=not paging,
             ),
-            (AuditKind.MESSAGE, {"text": text, "hand_off": True}),
+            Message(text=text, hand_off=True),
         ]
         if paging and not still_open:
             notes.append(self._page(case, owner, PageAction.TRIGGER, reason, self.pagers))
         return notes
 
-    def _page(self, case: Case, owner: Owner, action: PageAction, reason: str, systems: Sequence[str]) -> Note:
+    def _page(self, case: Case, owner: Owner, action: PageAction, reason: str, systems: Sequence[str]) -> Page:
         service = self._service(case)
         details = {"case": case.id, "team": owner.team, "group": owner.group, "reported_by": case.reporter}
         if case.service:
@@ -196,13 +201,7 @@ class TakeOver:
             reason=redact_text(reason),
             details=details,
         )
-        payload: dict[str, JsonValue] = {
-            "action": action.value,
-            "dedup_key": case.id,
-            "systems": list(systems),
-            "page": page.model_dump(mode="json"),
-        }
-        return AuditKind.PAGE, payload
+        return Page(action=action.value, dedup_key=case.id, systems=list(systems), page=page.model_dump(mode="json"))
 
     # Resolution
 
@@ -213,23 +212,19 @@ class TakeOver:
         page = _open_page(history)
         if page is not None:
             owner = self.owner(case)
-            systems = texts(page.get("systems"))
-            out.append(self._page(case, owner, PageAction.RESOLVE, "the case is resolved", systems))
+            out.append(self._page(case, owner, PageAction.RESOLVE, "the case is resolved", page.systems))
         if case.kind is CaseKind.INCIDENT:
             now = self.clock.now()
-            pending = [AuditDraft(kind=k, case_id=case.id, actor=self.agent, at=now, payload=p) for k, p in added]
+            pending = [note.draft(case.id, self.agent, now) for note in added]
             facts: list[Fact] = [*history, *drafts, *pending]
             pm = build_postmortem(case, facts, self.owner(case), agent=self.agent, service=self._service(case), now=now)
-            out.append((AuditKind.POSTMORTEM, pm.model_dump(mode="json")))
+            out.append(Postmortem.of(pm))
             out.append(
-                (
-                    AuditKind.MESSAGE,
-                    {
-                        "text": f"Post-mortem written: {pm.summary} Read it with `actiondesk postmortem {case.id}`"
-                        + (f" or at {self.public_url}/#case={case.id}" if self.public_url else " or in the console")
-                        + ".",
-                        "postmortem": True,
-                    },
+                Message(
+                    text=f"Post-mortem written: {pm.summary} Read it with `actiondesk postmortem {case.id}`"
+                    + (f" or at {self.public_url}/#case={case.id}" if self.public_url else " or in the console")
+                    + ".",
+                    postmortem=True,
                 )
             )
         return out
@@ -239,13 +234,13 @@ class TakeOver:
     def _by_person(self, draft: AuditDraft, case: Case) -> bool:
         """Something a person (not the agent, not the reporter, not a system) did on the case; a Take it counts
         whoever clicks it."""
-        if draft.kind is AuditKind.MESSAGE and draft.payload.get("take"):
+        if _takes(draft):
             return draft.actor != self.agent
         if draft.actor in {self.agent, case.reporter} or draft.actor in SYSTEM_ACTORS:
             return False
         if draft.kind is AuditKind.MESSAGE:
             return True
-        return draft.kind is AuditKind.APPROVAL and draft.payload.get("status") not in ("refused", "expired")
+        return draft.kind is AuditKind.APPROVAL and read(draft, ApprovalNoted).status not in ("refused", "expired")
 
     def _picked_up(self, case: Case, acts: Sequence[AuditDraft], history: Sequence[Fact]) -> list[Note]:
         handed = _open_hand_off(history)
@@ -253,20 +248,22 @@ class TakeOver:
             return []
         first = acts[0]
         how = "approval" if first.kind is AuditKind.APPROVAL else "message"
-        if first.payload.get("take"):
+        if _takes(first):
             how = "take"
         elif " on " in first.actor:  # a comment on the ticket, read back as "<author> on <ticket number>"
             how = "ticket"
         after = max(0.0, (first.at - handed.at).total_seconds())
-        payload: dict[str, JsonValue] = {
-            "by": first.actor,
-            "how": how,
-            "handed_off_at": handed.at.isoformat(),
-            "after_seconds": after,
-            "team": handed.payload.get("team"),
-            "group": handed.payload.get("group"),
-        }
-        return [(AuditKind.PICKED_UP, payload)]
+        owner = read(handed, HandedOff)
+        return [
+            PickedUp(
+                by=first.actor,
+                how=how,
+                handed_off_at=handed.at.isoformat(),
+                after_seconds=after,
+                team=owner.team,
+                group=owner.group,
+            )
+        ]
 
     # Acting alone
 
@@ -288,25 +285,22 @@ class TakeOver:
                 continue  # announced when it finished
             owner = self.owner(after)
             out.append(
-                (
-                    AuditKind.ACTED_ALONE,
-                    {
-                        "step": step.index,
-                        "action": step.call.action,
-                        "params": dict(step.call.params),
-                        "run_key": step.run_key,
-                        "status": step.status.value,
-                        "error": step.error,
-                        "level": int(decision.autonomy_level),
-                        "confidence": decision.confidence,
-                        "threshold": decision.confidence_threshold,
-                        "policy_ids": list(decision.policy_ids),
-                        "reasons": list(decision.reasons),
-                        "service": after.service,
-                        "title": after.title,
-                        "team": owner.team,
-                        "group": owner.group,
-                    },
+                ActedAlone(
+                    step=step.index,
+                    action=step.call.action,
+                    params=dict(step.call.params),
+                    run_key=step.run_key,
+                    status=step.status.value,
+                    error=step.error,
+                    level=int(decision.autonomy_level),
+                    confidence=decision.confidence,
+                    threshold=decision.confidence_threshold,
+                    policy_ids=list(decision.policy_ids),
+                    reasons=list(decision.reasons),
+                    service=after.service,
+                    title=after.title,
+                    team=owner.team,
+                    group=owner.group,
                 )
             )
         return out
@@ -320,8 +314,11 @@ class TakeOver:
         if self.directory.person(person) is None or person == self.agent:
             raise NotAuthorizedError(f"{person} is not a person in the directory; only people there can take a case")
         with self.store.transaction() as uow:
-            recorder.append(
-                uow, case.id, [(AuditKind.MESSAGE, {"text": f"{person} is taking this.", "take": True})], actor=person
-            )
+            recorder.append(uow, case.id, [Message(text=f"{person} is taking this.", take=True)], actor=person)
         recorder.changed(case.id)
         return case
+
+
+def _takes(fact: Fact) -> bool:
+    """A person's Take it (a message that takes the case)."""
+    return fact.kind is AuditKind.MESSAGE and bool(read(fact, Message).take)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from pydantic import JsonValue
-
 from actiondesk.agents.postmortem.markdown import render_markdown
 from actiondesk.agents.postmortem.read import stored_postmortem
 from actiondesk.agents.record import Recorder
 from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import PostmortemSummary
 from actiondesk.core.errors import ModelError
 from actiondesk.core.llm import Message
 from actiondesk.core.ports import ChatModel
@@ -68,14 +67,9 @@ class SummaryWriter:
         text = redact_text(" ".join((turn.text or "").split()))[:MAX_CHARS]
         if not text:
             return False
-        payload: dict[str, JsonValue] = {
-            "text": text,
-            "model": turn.model,
-            "tokens": turn.usage.total,
-            "postmortem_seq": seq,
-        }
+        summary = PostmortemSummary(text=text, model=turn.model, tokens=turn.usage.total, postmortem_seq=seq)
         with self.store.transaction() as uow:
-            self.recorder.append(uow, case_id, [(AuditKind.POSTMORTEM_SUMMARY, payload)])
+            self.recorder.append(uow, case_id, [summary])
         self.recorder.changed(case_id)
         return True
 

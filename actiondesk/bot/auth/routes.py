@@ -9,7 +9,7 @@ import html
 import logging
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actiondesk.bot.auth import sessions
 from actiondesk.bot.auth.caller import principal
@@ -20,7 +20,7 @@ from actiondesk.bot.auth.refusals import RefusalLog
 from actiondesk.bot.web import jsonbody
 from actiondesk.bot.web.appkeys import RUNTIME
 from actiondesk.core.access import Via, digest
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit_payloads import Payload, SignedIn
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ def _local(path: str | None) -> str:
     return path
 
 
-async def _audit(request: web.Request, kind: AuditKind, actor: str, payload: dict[str, JsonValue]) -> None:
+async def _audit(request: web.Request, actor: str, payload: Payload) -> None:
     runtime = request.app[RUNTIME]
-    draft = AuditDraft(kind=kind, case_id=None, actor=actor, at=runtime.clock.now(), payload=payload)
+    draft = payload.draft(None, actor, runtime.clock.now())
 
     def write() -> None:
         with runtime.store.transaction() as uow:
@@ -70,9 +70,7 @@ async def _start_session(request: web.Request, person: str, email: str | None, v
     session_id = await asyncio.to_thread(
         sessions.start, access, person, email, via, runtime.clock.now(), config.session_hours
     )
-    await _audit(
-        request, AuditKind.SIGNED_IN, person, {"via": via.value, "email": email or "", "client": request.remote or ""}
-    )
+    await _audit(request, person, SignedIn(via=via.value, email=email or "", client=request.remote or ""))
     response = web.json_response({"person": person, "via": via.value})
     sessions.set_cookie(response, sessions.COOKIE, session_id, int(config.session_hours * 3600))
     return response

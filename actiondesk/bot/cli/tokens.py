@@ -10,13 +10,12 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import JsonValue
 
 from actiondesk.core.errors import ActionDeskError
 
 if TYPE_CHECKING:
     from actiondesk.adapters.store import SqlStore
-    from actiondesk.core.audit import AuditKind
+    from actiondesk.core.audit_payloads import Payload
     from actiondesk.core.ports import Directory
     from actiondesk.core.settings import Settings
 
@@ -46,12 +45,11 @@ def _directory(settings: Settings, store: SqlStore) -> Directory:
     return estate
 
 
-def _audit(store: SqlStore, kind: AuditKind, person: str, payload: dict[str, JsonValue]) -> None:
-    from actiondesk.core.audit import AuditDraft
+def _audit(store: SqlStore, person: str, payload: Payload) -> None:
     from actiondesk.core.clock import SystemClock
 
     with store.transaction() as uow:
-        uow.append_audit(AuditDraft(kind=kind, case_id=None, actor=person, at=SystemClock().now(), payload=payload))
+        uow.append_audit(payload.draft(None, person, SystemClock().now()))
 
 
 @token_app.command("create")
@@ -63,7 +61,7 @@ def token_create(
     """Create a token and print it once (it cannot be shown again)."""
     from actiondesk.bot.auth import tokens
     from actiondesk.bot.wiring.root import open_store
-    from actiondesk.core.audit import AuditKind
+    from actiondesk.core.audit_payloads import TokenCreated
     from actiondesk.core.clock import SystemClock
 
     settings = _settings()
@@ -75,7 +73,7 @@ def token_create(
             store.access, _directory(settings, store), person, wanted, SystemClock().now(), lifetime
         )
         shown = sorted(s.value for s in token.scopes)
-        _audit(store, AuditKind.TOKEN_CREATED, person, {"token": token.id, "scopes": list[JsonValue](shown)})
+        _audit(store, person, TokenCreated(token=token.id, scopes=shown))
     except ActionDeskError as exc:
         raise _fail(exc) from None
     until = f", expires {token.expires_at.isoformat()}" if token.expires_at else ", no expiry"
@@ -116,7 +114,7 @@ def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
 def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `token list`).")]) -> None:
     """Revoke a token: every request with it is refused from now on."""
     from actiondesk.bot.wiring.root import open_store
-    from actiondesk.core.audit import AuditKind
+    from actiondesk.core.audit_payloads import TokenRevoked
     from actiondesk.core.clock import SystemClock
 
     try:
@@ -125,7 +123,7 @@ def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (f
         if token is None or not store.access.revoke_token(token_id, SystemClock().now()):
             typer.echo(f"error: no active token {token_id}", err=True)
             raise typer.Exit(2)
-        _audit(store, AuditKind.TOKEN_REVOKED, token.person, {"token": token_id})
+        _audit(store, token.person, TokenRevoked(token=token_id))
     except ActionDeskError as exc:
         raise _fail(exc) from None
     typer.echo(f"token {token_id} revoked")

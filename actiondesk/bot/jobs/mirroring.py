@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from pydantic import JsonValue
-
 from actiondesk.adapters.store import SqlStore
 from actiondesk.bot.jobs.comments import CommentPoller
 from actiondesk.bot.jobs.outbox import OutboxWorker
 from actiondesk.bot.wiring.root import Runtime
 from actiondesk.bot.wiring.tickets import NAMES, PAGERS, pagers, ticket_systems
-from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit_payloads import Message
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.ports import Clock, Pager, TicketSystem
 from actiondesk.core.redact import redact_text
@@ -73,11 +71,9 @@ def thread_notice(
 
     def notice(row: OutboxRow, said: str) -> None:
         text = redact_text(said)
-        payload: dict[str, JsonValue] = {"text": text, "outbox_id": row.id, "system": row.system}
+        notice = Message(text=text, outbox_id=row.id, system=row.system)
         with store.transaction() as uow:
-            uow.append_audit(
-                AuditDraft(kind=AuditKind.MESSAGE, case_id=row.case_id, actor=agent, at=clock.now(), payload=payload)
-            )
+            uow.append_audit(notice.draft(row.case_id, agent, clock.now()))
         if notify is not None:
             notify(row.case_id)
 
