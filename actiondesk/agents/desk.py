@@ -16,6 +16,7 @@ Calls block (they read and write the store): surfaces on the event loop run them
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -28,7 +29,8 @@ from actiondesk.agents.ownership import TakeOver
 from actiondesk.agents.questions import Question, QuestionDesk, questions
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.core.approval import Approval
-from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.audit import AuditEntry
+from actiondesk.core.audit_payloads import P, read
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.errors import (
     ApprovalConflictError,
@@ -181,12 +183,12 @@ class FrontDesk:
     def audit(self, case_id: str) -> list[AuditEntry]:
         return list(self._store.audit(case_id))
 
-    def newest(self, case_id: str, kind: AuditKind, **match: str) -> AuditEntry | None:
-        """The case's newest audit entry of ``kind`` whose payload fields have the given values."""
+    def newest(self, case_id: str, model: type[P], where: Callable[[P], bool] = lambda _: True) -> P | None:
+        """The payload of the case's newest audit entry of ``model``'s kind that ``where`` accepts."""
         found = None
         for entry in self._store.audit(case_id):
-            if entry.kind is kind and all(str(entry.payload.get(k)) == v for k, v in match.items()):
-                found = entry
+            if entry.kind is model.kind and where(payload := read(entry, model)):
+                found = payload
         return found
 
     def answer(

@@ -9,47 +9,46 @@ People's own messages are not mirrored: they came from the thread, or from the t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
-from pydantic import JsonValue
+from collections.abc import Sequence
 
 from actiondesk.agents.postmortem import PostMortem, render_markdown
 from actiondesk.agents.triage.signals import verification_text
-from actiondesk.core.audit import AuditDraft, AuditKind, texts
+from actiondesk.core.audit import AuditDraft, AuditKind
+from actiondesk.core.audit_payloads import (
+    ApprovalNoted,
+    ApprovalRequested,
+    CaseStopped,
+    DecisionNoted,
+    FindingNoted,
+    HandedOff,
+    Message,
+    Payload,
+    Postmortem,
+    Verification,
+    parse,
+)
 from actiondesk.core.case import Case
 from actiondesk.core.redact import redact_text
 from actiondesk.core.tickets import Attachment, ChangeDraft, OutboxDraft, TicketDraft, TicketUpdate, UpdateKind
 
 
-def _finding(p: dict[str, JsonValue]) -> str:
-    evidence = p.get("evidence")
-    evidence = evidence if isinstance(evidence, list) else []
-    sources = "; ".join(str(e.get("summary")) for e in evidence if isinstance(e, dict))
-    confidence = p.get("confidence")
-    shown = f"{confidence:.0%}" if isinstance(confidence, int | float) else "?"
-    return f"Finding ({p.get('kind')}, confidence {shown})" + (f". Evidence: {sources}" if sources else "")
-
-
-def _decision(p: dict[str, JsonValue]) -> str:
-    policies = ", ".join(texts(p.get("policy_ids"))) or "none"
-    return f"Governance: {p.get('outcome')} for {p.get('action')} (policies: {policies})"
-
-
-def _approval(p: dict[str, JsonValue]) -> str:
-    reason = f": {p['reason']}" if p.get("reason") else ""
-    return f"Approval {p.get('approval_id')} {p.get('status')} by {p.get('by')}{reason}"
-
-
-def _verification(p: dict[str, JsonValue]) -> str:
-    return verification_text(p)
-
-
-FACTS: dict[AuditKind, Callable[[dict[str, JsonValue]], str]] = {
-    AuditKind.FINDING: _finding,
-    AuditKind.DECISION: _decision,
-    AuditKind.APPROVAL: _approval,
-    AuditKind.VERIFICATION: _verification,
-}
+def _fact(payload: Payload) -> str | None:
+    """The work-note line of a finding, a governance decision, an approval or a verification (None: another kind)."""
+    match payload:
+        case FindingNoted() as p:
+            sources = "; ".join(str(e.get("summary")) for e in p.evidence)
+            shown = f"{p.confidence:.0%}" if p.confidence is not None else "?"
+            return f"Finding ({p.finding_kind}, confidence {shown})" + (f". Evidence: {sources}" if sources else "")
+        case DecisionNoted() as p:
+            policies = ", ".join(p.policy_ids) or "none"
+            return f"Governance: {p.outcome} for {p.action} (policies: {policies})"
+        case ApprovalNoted() as p:
+            reason = f": {p.reason}" if p.reason else ""
+            return f"Approval {p.approval_id} {p.status} by {p.by}{reason}"
+        case Verification() as p:
+            return verification_text(p)
+        case _:
+            return None
 
 
 def ticket_of(case: Case) -> TicketDraft:
@@ -84,20 +83,21 @@ class TicketMirror:
         reason = ""
         group: str | None = None
         for draft in drafts:
-            payload = draft.payload
-            if draft.kind is AuditKind.MESSAGE and draft.actor == self.agent:
-                lines.append(str(payload.get("text", "")))
-            elif draft.kind in FACTS:
-                lines.append(FACTS[draft.kind](payload))
-            elif draft.kind is AuditKind.APPROVAL_REQUESTED and payload.get("group") in self.cab_groups:
+            payload = parse(draft)
+            fact = _fact(payload)
+            if isinstance(payload, Message) and draft.actor == self.agent:
+                lines.append(payload.text)
+            elif fact is not None:
+                lines.append(fact)
+            elif isinstance(payload, ApprovalRequested) and payload.group in self.cab_groups:
                 changes.append(self._change(payload))
             elif draft.kind is AuditKind.CASE_RESOLVED:
                 ending = UpdateKind.RESOLVE
-            elif draft.kind in (AuditKind.CASE_ESCALATED, AuditKind.CASE_FAILED):
-                ending, reason = UpdateKind.ESCALATE, str(payload.get("reason", ""))
-            elif draft.kind is AuditKind.HANDED_OFF and payload.get("assignment_group"):
-                group = str(payload["assignment_group"])
-            elif draft.kind is AuditKind.POSTMORTEM:
+            elif isinstance(payload, CaseStopped):
+                ending, reason = UpdateKind.ESCALATE, payload.reason
+            elif isinstance(payload, HandedOff) and payload.assignment_group:
+                group = payload.assignment_group
+            elif isinstance(payload, Postmortem):
                 changes.append(self._postmortem(payload))
         text = redact_text("\n".join(line for line in lines if line))
         if ending is UpdateKind.RESOLVE:
@@ -110,18 +110,16 @@ class TicketMirror:
         return [*notes, *changes]
 
     @staticmethod
-    def _postmortem(payload: dict[str, JsonValue]) -> TicketUpdate:
-        pm = PostMortem.model_validate(payload)
+    def _postmortem(payload: Postmortem) -> TicketUpdate:
+        pm = PostMortem.model_validate(payload.dump())
         name = f"postmortem-{pm.case_id}.md"
         body = redact_text(render_markdown(pm))
         attachment = Attachment(name=name, content_type="text/markdown", text=body)
         return TicketUpdate(kind=UpdateKind.ATTACH, text=f"Post-mortem attached: {name}", attachment=attachment)
 
-    def _change(self, approval: dict[str, JsonValue]) -> TicketUpdate:
-        call = approval.get("call") if isinstance(approval.get("call"), dict) else {}
-        action = call.get("action") if isinstance(call, dict) else None
-        reasons = "; ".join(texts(approval.get("reasons")))
-        title = f"{action} on {approval.get('target')}"
-        description = redact_text(f"Proposed by ActionDesk; needs {approval.get('group')} approval. {reasons}")
-        change = ChangeDraft(correlation_id=str(approval.get("id")), title=title, description=description)
+    def _change(self, approval: ApprovalRequested) -> TicketUpdate:
+        reasons = "; ".join(approval.reasons)
+        title = f"{approval.action} on {approval.target}"
+        description = redact_text(f"Proposed by ActionDesk; needs {approval.group} approval. {reasons}")
+        change = ChangeDraft(correlation_id=approval.id, title=title, description=description)
         return TicketUpdate(kind=UpdateKind.CHANGE, text=f"CAB change requested: {title}", change=change)

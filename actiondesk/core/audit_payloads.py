@@ -100,10 +100,12 @@ class FindingNoted(Payload):
     """A ``core.finding.Finding`` as JSON."""
 
     kind = AuditKind.FINDING
+    finding_kind: str | None = Field(None, validation_alias="kind", serialization_alias="kind")
     summary: str = ""
     service: str | None = None
     confidence: Number | None = None
     abstained: bool = False
+    evidence: list[dict[str, JsonValue]] = []
 
 
 class PlanNoted(Payload):
@@ -149,6 +151,7 @@ class ApprovalRequested(Payload):
     group: str = ""
     target: str | None = None
     call: dict[str, JsonValue] = {}
+    reasons: list[str] = []
 
     @property
     def action(self) -> str | None:

@@ -10,6 +10,7 @@ import pytest
 from actiondesk.agents.desk import FrontDesk, Refusal
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import PickedUp
 from actiondesk.core.case import CaseKind, CaseStatus
 from actiondesk.core.errors import DuplicateDeliveryError, NotAuthorizedError
 from actiondesk.core.runs import RunStatus
@@ -145,9 +146,9 @@ def test_a_person_of_the_directory_takes_a_handed_off_case_and_a_stranger_cannot
         front(desk).take(case.id, "slack:U0STRANGER")
     front(desk).take(case.id, "grace")
 
-    picked = front(desk).newest(case.id, AuditKind.PICKED_UP)
+    picked = front(desk).newest(case.id, PickedUp)
     assert picked is not None
-    assert (picked.payload["by"], picked.payload["how"]) == ("grace", "take")
+    assert (picked.by, picked.how) == ("grace", "take")
 
 
 def test_status_shows_a_case_with_its_approvals_and_the_open_cases(desk: Desk) -> None:

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pydantic import JsonValue
-
 from actiondesk.agents.postmortem.facts import Fact, actions_of, approvals_of, last_verification, root_cause_of
 from actiondesk.agents.postmortem.lessons import earlier, follow_ups
 from actiondesk.agents.postmortem.model import ActionTaken, Impact, PostMortem, RootCause
 from actiondesk.agents.postmortem.timeline import timeline_of
 from actiondesk.agents.postmortem.words import took
 from actiondesk.agents.triage.signals import LABELS, RULES, verification_text
-from actiondesk.core.audit_payloads import CaseStopped, parse
+from actiondesk.core.audit_payloads import CaseStopped, Verification, parse
 from actiondesk.core.case import Case
 from actiondesk.core.estate import Owner, Service
 
@@ -99,7 +97,7 @@ def _summary(
     case: Case,
     root: RootCause | None,
     actions: list[ActionTaken],
-    verified: dict[str, JsonValue] | None,
+    verified: Verification | None,
     mttr: float | None,
 ) -> str:
     parts: list[str] = []
@@ -125,7 +123,7 @@ def _summary(
     for action in done:
         who = f"approved by {', '.join(action.approved_by)}" if action.approved_by else "on its own"
         parts.append(f"ActionDesk ran {action.action} ({action.params}), {who}.")
-    if verified is not None and verified.get("ok"):
+    if verified is not None and verified.ok:
         parts.append(verification_text(verified))
     if mttr is not None:
         parts.append(f"Resolved {took(mttr)} after it was reported.")

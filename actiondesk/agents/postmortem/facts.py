@@ -137,10 +137,7 @@ def root_cause_of(case: Case, facts: Sequence[Fact]) -> RootCause | None:
     )
 
 
-def last_verification(facts: Sequence[Fact]) -> dict[str, JsonValue] | None:
-    found = [
-        f.payload
-        for f in facts
-        if f.kind is AuditKind.VERIFICATION and read(f, Verification).signal not in (None, "actions")
-    ]
+def last_verification(facts: Sequence[Fact]) -> Verification | None:
+    found = [read(f, Verification) for f in facts if f.kind is AuditKind.VERIFICATION]
+    found = [v for v in found if v.signal not in (None, "actions")]
     return found[-1] if found else None

@@ -23,6 +23,7 @@ from actiondesk.core.audit_payloads import (
     Page,
     PickedUp,
     PlanNoted,
+    Verification,
     parse,
     read,
 )
@@ -32,7 +33,7 @@ from actiondesk.core.case import Case
 def _describe(fact: Fact, agent: str) -> str | None:
     """What one audit entry adds to the timeline, in words computed from its data (None: leave it out)."""
     if fact.kind is AuditKind.VERIFICATION:  # its text is the triage's, read from the checks as stored
-        return verification_text(fact.payload).replace("Verification: ", "verification: ", 1)
+        return verification_text(read(fact, Verification)).replace("Verification: ", "verification: ", 1)
     match parse(fact):
         case CaseOpened() as opened:
             return f"case opened by {opened.reporter} from {opened.surface}: “{opened.title}”"

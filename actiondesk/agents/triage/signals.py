@@ -21,6 +21,8 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
+from actiondesk.core.audit_payloads import Verification
+
 
 class Sample(Protocol):
     @property
@@ -176,13 +178,12 @@ def check_text(check: Mapping[str, JsonValue]) -> str:
     return f"{check.get('service')}'s {LABELS.get(signal, signal)} {verb} {now} (baseline {base})"
 
 
-def verification_text(result: Mapping[str, JsonValue]) -> str:
+def verification_text(result: Verification) -> str:
     """A verification audit entry as people read it, every check of the chain or the actions' outcome."""
-    checks = result.get("checks")
-    if isinstance(checks, list) and checks:
-        said = "; ".join(check_text(c) for c in checks if isinstance(c, dict))
-    elif result.get("signal") in RULES:
-        said = check_text(result)
+    if result.checks:
+        said = "; ".join(check_text(c) for c in result.checks)
+    elif result.signal in RULES:
+        said = check_text(result.dump())
     else:
-        said = "every step succeeded" if result.get("ok") else "a step did not succeed"
-    return f"Verification: {said}" + ("." if result.get("ok") else "; not yet.")
+        said = "every step succeeded" if result.ok else "a step did not succeed"
+    return f"Verification: {said}" + ("." if result.ok else "; not yet.")

@@ -16,6 +16,7 @@ from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.metrics import CaseFacts, Report, compute
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import CaseEscalated, HandedOff, PickedUp, read
 from actiondesk.core.ports import Clock
 from actiondesk.core.tickets import OutboxStatus
 
@@ -34,7 +35,7 @@ def gather(store: SqlStore, start: datetime, end: datetime) -> tuple[list[CaseFa
     reasons: Counter[str] = Counter()
     for entry in store.audit_of_kind(AuditKind.CASE_ESCALATED, start):
         if entry.case_id in ids:
-            reason = str(entry.payload.get("reason", ""))
+            reason = read(entry, CaseEscalated).reason
             escalations[entry.case_id] += 1
             reasons[reason.split(":")[0] or "(none)"] += 1
             if "breaker" in reason:
@@ -66,10 +67,10 @@ def _hand_offs(store: SqlStore, start: datetime, ids: set[str]) -> dict[str, lis
             continue
         slots = found.setdefault(entry.case_id, [])
         if entry.kind is AuditKind.HANDED_OFF:
-            slots.append((str(entry.payload.get("team") or "(none)"), None))
+            slots.append((read(entry, HandedOff).team or "(none)", None))
         elif slots and slots[-1][1] is None:
-            after = entry.payload.get("after_seconds")
-            slots[-1] = (slots[-1][0], float(after) if isinstance(after, int | float) else 0.0)
+            after = read(entry, PickedUp).after_seconds
+            slots[-1] = (slots[-1][0], float(after) if after is not None else 0.0)
     return found
 
 

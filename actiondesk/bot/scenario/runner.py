@@ -29,6 +29,7 @@ from actiondesk.bot.jobs.mirroring import deliver_before_exit
 from actiondesk.bot.wiring.root import Runtime, build_runtime
 from actiondesk.core.approval import ApprovalStatus
 from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import Observation, read
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.clock import SimulatedClock
 from actiondesk.core.errors import GovernanceError
@@ -274,7 +275,7 @@ def run_scenario(scenario: Scenario, settings: Settings, store: SqlStore) -> Sce
     executed = [a.name for a in actions if a.result in ("succeeded", "failed")]
     culprit = primary.finding.culprit if primary and primary.finding else None
     probes = [
-        str(e.payload.get("action")) for c in play.cases for e in store.audit(c) if e.kind is AuditKind.OBSERVATION
+        read(e, Observation).action for c in play.cases for e in store.audit(c) if e.kind is AuditKind.OBSERVATION
     ]
     mttr = None
     if primary and primary.resolved_at is not None:

@@ -33,6 +33,7 @@ from actiondesk.bot.slack.threads import Posted, Threads, thread_of
 from actiondesk.bot.web.events import CLOSED
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import Message, read
 from actiondesk.core.case import Case
 from actiondesk.core.errors import CaseNotFoundError
 from actiondesk.core.ports import Store
@@ -108,8 +109,9 @@ class Progress:
         entries = list(self._store.audit(case_id))
         for entry in entries:
             if entry.kind is AuditKind.MESSAGE and entry.actor == self._agent:
-                latest = str(entry.payload.get("text", ""))
-                if entry.payload.get("reply_to"):
+                said = read(entry, Message)
+                latest = said.text
+                if said.reply_to:
                     replies.append((entry.seq, latest))
         asked = questions(case, entries, self._agent)
         return Snapshot(case, self._store.approvals(case_id), latest, asked, replies)

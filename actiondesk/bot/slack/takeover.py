@@ -13,7 +13,7 @@ from actiondesk.bot.slack.decisions import _first_click
 from actiondesk.bot.slack.desk import SlackDesk, origin
 from actiondesk.bot.slack.notices import acted_alone_blocks, hand_off_blocks
 from actiondesk.bot.slack.threads import CHANNEL, TEAM, THREAD
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import ActedAlone, HandedOff
 from actiondesk.core.errors import ActionDeskError
 
 log = logging.getLogger(__name__)
@@ -28,12 +28,16 @@ def _clicked(body: dict[str, Any]) -> tuple[str, str, str, str]:
     return str(action.get("value", "")), str((body.get("user") or {}).get("id", "")), channel, ts
 
 
-def _newest(desk: SlackDesk, case_id: str | None, kind: AuditKind, **match: str) -> dict[str, Any] | None:
-    """The payload of the case's newest entry of ``kind`` whose fields have the given values."""
-    if case_id is None:
-        return None
-    found = desk.front.newest(case_id, kind, **match)
-    return dict(found.payload) if found is not None else None
+def _acted_alone(desk: SlackDesk, case_id: str | None, run_key: str) -> dict[str, Any] | None:
+    """The case's newest notice that ``run_key`` ran alone, as the blocks read it."""
+    found = desk.front.newest(case_id, ActedAlone, lambda alone: alone.run_key == run_key) if case_id else None
+    return dict(found.dump()) if found is not None else None
+
+
+def _handed_off(desk: SlackDesk, case_id: str) -> dict[str, Any] | None:
+    """The case's newest hand-off, as the blocks read it."""
+    found = desk.front.newest(case_id, HandedOff)
+    return dict(found.dump()) if found is not None else None
 
 
 async def on_rollback(desk: SlackDesk, body: dict[str, Any]) -> None:
@@ -61,7 +65,7 @@ async def on_rollback(desk: SlackDesk, body: dict[str, Any]) -> None:
     desk.worker.kick(case.id)
     log.info("case %s: rollback of %s asked for by %s from Slack", case.id, run_key, person)
     ran = await asyncio.to_thread(desk.front.run_case, run_key)
-    notice = await asyncio.to_thread(_newest, desk, ran, AuditKind.ACTED_ALONE, run_key=run_key)
+    notice = await asyncio.to_thread(_acted_alone, desk, ran, run_key)
     if notice is not None and ran and ts:
         outcome = f"Roll back asked for by {person}: case {case.id} (policy decides)."
         blocks = acted_alone_blocks(notice, ran, outcome)
@@ -79,7 +83,7 @@ async def on_take(desk: SlackDesk, body: dict[str, Any]) -> None:
         await desk.ephemeral(channel, user, f"Not taken: {exc}", thread_ts=ts or None)
         return
     desk.progress.touch(case_id)
-    handed = await asyncio.to_thread(_newest, desk, case_id, AuditKind.HANDED_OFF)
+    handed = await asyncio.to_thread(_handed_off, desk, case_id)
     if handed is not None and ts:
         blocks = hand_off_blocks(handed, case_id, desk.front.directory, taken_by=person)
         await desk.client.chat_update(channel=channel, ts=ts, text=f"{person} has case {case_id}.", blocks=blocks)

@@ -38,7 +38,7 @@ from actiondesk.bot.teams.cards import (
 from actiondesk.bot.teams.forms import ONBOARD, onboarding_card, submitted
 from actiondesk.bot.teams.identity import identify
 from actiondesk.bot.teams.threads import TeamsThread, Threads, card_digest, delivery_key
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit_payloads import ActedAlone
 from actiondesk.core.case import Case
 from actiondesk.core.errors import (
     ActionDeskError,
@@ -321,8 +321,8 @@ def _question(desk: QuestionDesk, clicked: Choice) -> Question | None:
 
 
 def _acted_alone(front: FrontDesk, case_id: str, run_key: str) -> dict[str, Any]:
-    found = front.newest(case_id, AuditKind.ACTED_ALONE, run_key=run_key) if case_id else None
-    return dict(found.payload) if found is not None else {"run_key": run_key}
+    found = front.newest(case_id, ActedAlone, lambda alone: alone.run_key == run_key) if case_id else None
+    return dict(found.dump()) if found is not None else {"run_key": run_key}
 
 
 def home_reference(activity: Activity) -> dict[str, Any]:

@@ -31,6 +31,15 @@ from actiondesk.bot.teams.threads import TeamsThread, card_digest
 from actiondesk.bot.web.events import CLOSED, ChangeFeed
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.audit_payloads import (
+    ApprovalNoted,
+    CaseEscalated,
+    CaseFailed,
+    CaseResolved,
+    Message,
+    Verification,
+    parse,
+)
 from actiondesk.core.case import Case
 
 log = logging.getLogger(__name__)
@@ -38,20 +47,19 @@ log = logging.getLogger(__name__)
 
 def notice(entry: AuditEntry) -> str | None:
     """What an audit entry tells the thread, computed from its data (None: nothing to say)."""
-    p = entry.payload
-    match entry.kind:
-        case AuditKind.MESSAGE if p.get("reply_to"):  # the agent's answer to someone's reply: never silence
-            return str(p.get("text", ""))
-        case AuditKind.VERIFICATION:
-            return verification_text(p)
-        case AuditKind.CASE_RESOLVED:
+    match parse(entry):
+        case Message() as said if said.reply_to:  # the agent's answer to someone's reply: never silence
+            return said.text
+        case Verification() as verified:
+            return verification_text(verified)
+        case CaseResolved():
             return f"Case {entry.case_id} is resolved."
-        case AuditKind.CASE_ESCALATED:
-            return f"Case {entry.case_id} is handed to a human: {p.get('reason')}."
-        case AuditKind.CASE_FAILED:
-            return f"Case {entry.case_id} failed: {p.get('reason')}."
-        case AuditKind.APPROVAL if p.get("status") == "expired":
-            return f"Approval {p.get('approval_id')} expired: nobody decided in time, so it will not run."
+        case CaseEscalated() as escalated:
+            return f"Case {entry.case_id} is handed to a human: {escalated.reason}."
+        case CaseFailed() as failed:
+            return f"Case {entry.case_id} failed: {failed.reason}."
+        case ApprovalNoted() as approval if approval.status == "expired":
+            return f"Approval {approval.approval_id} expired: nobody decided in time, so it will not run."
     return None
 
 
