@@ -8,8 +8,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from pydantic import JsonValue
+
 from actiondesk.actions.catalog import Catalog
 from actiondesk.actions.executor import Executor
+from actiondesk.actions.packs.accounts import AccountOutput
 from actiondesk.actions.packs.groups import UserGroupsOutput
 from actiondesk.actions.packs.hardware import OrdersOutput
 from actiondesk.agents.fulfilment.forms import (
@@ -79,11 +82,10 @@ class FulfilmentDesk:
         return None
 
     def _offboarding(self, case: Case, leaver: Leaver) -> Plan:
-        self._executor.probe(ActionCall(action="get_user_account", params={"user": leaver.user}), case.id)
-        groups = self._executor.probe(ActionCall(action="get_user_groups", params={"user": leaver.user}), case.id)
-        orders = self._executor.probe(ActionCall(action="get_hardware_orders", params={"user": leaver.user}), case.id)
-        assert isinstance(groups, UserGroupsOutput)
-        assert isinstance(orders, OrdersOutput)
+        who: dict[str, JsonValue] = {"user": leaver.user}
+        self._executor.probe_as(ActionCall(action="get_user_account", params=who), case.id, AccountOutput)
+        groups = self._executor.probe_as(ActionCall(action="get_user_groups", params=who), case.id, UserGroupsOutput)
+        orders = self._executor.probe_as(ActionCall(action="get_hardware_orders", params=who), case.id, OrdersOutput)
         return offboarding_plan(leaver, list(groups.groups), list(orders.orders))
 
     # From a form (console, Slack modal, Teams card)

@@ -179,7 +179,7 @@ class Investigator:
             return
         try:
             action = decode(spec, call.arguments)
-            output = self.planner.executor.probe(action, case.id)
+            output = self.planner.executor.probe_as(action, case.id, spec.output_model)
         except (ValueError, ActionError) as exc:
             why = f"{call.name} failed: {exc}"
             out.notes.append(Thought(event="correction", tool=call.name, error=why))

@@ -206,7 +206,7 @@ class LlmPlanner:
             out.notes.append(Thought(event="proposal", action=action.action, params=_params(action)))
             return plan.model_copy(update={"steps": (*plan.steps, step)})
         try:
-            output = self.executor.probe(action, case.id)
+            output = self.executor.probe_as(action, case.id, spec.output_model)
         except ActionError as exc:
             self._correct(call, f"{call.name} failed: {exc}", messages, out)
             return None
