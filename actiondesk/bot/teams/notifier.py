@@ -32,13 +32,16 @@ from actiondesk.bot.web.events import CLOSED, ChangeFeed
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.audit_payloads import (
+    ActedAlone,
     ApprovalNoted,
     CaseEscalated,
     CaseFailed,
     CaseResolved,
+    HandedOff,
     Message,
     Verification,
     parse,
+    read,
 )
 from actiondesk.core.case import Case
 
@@ -63,23 +66,22 @@ def notice(entry: AuditEntry) -> str | None:
     return None
 
 
-def hand_off_activity(p: dict[str, Any], directory: Any) -> Activity:
+def hand_off_activity(handed: HandedOff, directory: Any) -> Activity:
     """Who has the case now; the on-call people are mentioned (<at>) when no pager reached them."""
     names: list[str] = []
     entities: list[Mention] = []
-    for name in (str(n) for n in p.get("people") or []):
+    for name in handed.people:
         person = directory.person(name)
-        if p.get("mention") and person is not None and person.teams_aad_object_id:
+        if handed.mention and person is not None and person.teams_aad_object_id:
             tag = f"<at>{name}</at>"
             mentioned = ChannelAccount(id=person.teams_aad_object_id, name=name)
             entities.append(Mention(mentioned=mentioned, text=tag, type="mention"))
             names.append(tag)
         else:
             names.append(name)
-    who = ", ".join(names) or f"nobody (no one is in {p.get('group')})"
-    paged = p.get("paged") or []
-    how = f"; paged through {', '.join(str(x) for x in paged)}" if paged else ""
-    text = f"Handed to {p.get('team')} on-call: {who} ({p.get('group')}){how}. Why: {p.get('reason')}"
+    who = ", ".join(names) or f"nobody (no one is in {handed.group})"
+    how = f"; paged through {', '.join(handed.paged)}" if handed.paged else ""
+    text = f"Handed to {handed.team} on-call: {who} ({handed.group}){how}. Why: {handed.reason}"
     return Activity(type=ActivityTypes.message, text=text, entities=entities)
 
 
@@ -174,7 +176,7 @@ class Notifier:
             text = notice(entry)
             made = None
             if entry.kind is AuditKind.HANDED_OFF:
-                made = hand_off_activity(dict(entry.payload), self.desk.front.directory)
+                made = hand_off_activity(read(entry, HandedOff), self.desk.front.directory)
             elif entry.kind is AuditKind.POSTMORTEM:
                 made = postmortem_activity(dict(entry.payload))
             if (text or made) and await asyncio.to_thread(self.desk.remember, f"teams:notice:{entry.seq}"):
@@ -196,16 +198,17 @@ class Notifier:
         for entry in entries:
             if entry.kind is not AuditKind.ACTED_ALONE:
                 continue
-            channel = self.desk.channel_for(str(entry.payload.get("team")))
+            alone = read(entry, ActedAlone)
+            channel = self.desk.channel_for(str(alone.team))
             home = await asyncio.to_thread(self.desk.threads.home)
             if channel is None or home is None:
-                log.info("case %s: no Teams channel to announce %s in", case_id, entry.payload.get("run_key"))
+                log.info("case %s: no Teams channel to announce %s in", case_id, alone.run_key)
                 continue
             if not await asyncio.to_thread(self.desk.remember, f"teams:acted:{entry.seq}"):
                 continue
             reference = ConversationReference().deserialize(home)
             reference.conversation.id = channel
-            card = acted_alone_card(dict(entry.payload), case_id)
+            card = acted_alone_card(alone.dump(), case_id)
 
             async def turn(context: TurnContext, card: dict[str, Any] = card) -> None:
                 await post(context, Activity(type=ActivityTypes.message, attachments=[attachment(card)]))
