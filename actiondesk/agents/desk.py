@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 from actiondesk.agents.approvals import ApprovalDesk
 from actiondesk.agents.controls import Controls
@@ -86,12 +85,6 @@ class Verdict:
                 return f"You cannot decide this: {self.why}."
 
 
-class AlertIndex(Protocol):
-    """Which case an alert opened, by the alert's fingerprint (kept in the store, written with the case)."""
-
-    def alert_case(self, fingerprint: str) -> str | None: ...
-
-
 @dataclass(frozen=True)
 class CaseStatusView:
     """One case as a status reply shows it: the case and its approvals."""
@@ -125,11 +118,9 @@ class FrontDesk:
         fulfilment: FulfilmentDesk,
         controls: Controls,
         directory: Directory,
-        alerts: AlertIndex,
         takeover: TakeOver | None = None,
     ) -> None:
         self._store = store
-        self._alerts = alerts
         self.clock = clock
         self._loop = loop
         self._approvals = approvals
@@ -205,7 +196,7 @@ class FrontDesk:
         open). The delivery key and the fingerprint's case are written in the transaction of the case or note
         they lead to, so a re-sent alert does nothing and concurrent deliveries open one case."""
         for _ in range(2):  # a second pass when another delivery opened this alert's case under us
-            known = self._alerts.alert_case(fingerprint)
+            known = self._store.alert_case(fingerprint)
             case = None
             if known is not None:
                 try:
@@ -335,4 +326,4 @@ class FrontDesk:
         return self._store.verify_audit().ok
 
 
-__all__ = ["CHAT", "AlertIndex", "CaseStatusView", "CaseView", "FrontDesk", "Refusal", "Verdict"]
+__all__ = ["CHAT", "CaseStatusView", "CaseView", "FrontDesk", "Refusal", "Verdict"]

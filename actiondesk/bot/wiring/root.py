@@ -82,7 +82,6 @@ class Runtime:
             fulfilment=self.fulfilment,
             controls=self.controls,
             directory=self.directory,
-            alerts=self.store,
             takeover=self.takeover,
         )
 

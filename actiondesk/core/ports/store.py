@@ -96,6 +96,10 @@ class Store(Protocol):
 
     def runs(self, case_id: str) -> list[ActionRun]: ...
 
+    def alert_case(self, fingerprint: str) -> str | None:
+        """The case the alert with this fingerprint opened (``UnitOfWork.link_alert``); None if it opened none."""
+        ...
+
     def get_run(self, key: str) -> ActionRun:
         """The action run with this idempotency key; raise NotFoundError."""
         ...
