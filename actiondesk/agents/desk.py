@@ -24,7 +24,7 @@ from actiondesk.agents.approvals import ApprovalDesk
 from actiondesk.agents.controls import Controls
 from actiondesk.agents.fulfilment import FulfilmentDesk
 from actiondesk.agents.loop import CaseLoop
-from actiondesk.agents.ownership import TakeOver
+from actiondesk.agents.ownership import OwnerBook, TakeOver
 from actiondesk.agents.questions import Question, QuestionDesk, questions
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.core.approval import Approval
@@ -131,6 +131,16 @@ class FrontDesk:
         self.directory = directory
         self.takeover = takeover
 
+    @property
+    def agent(self) -> str:
+        """The name the agents act and audit under (a surface tells the agent's words from people's by it)."""
+        return self._loop.recorder.agent
+
+    @property
+    def owners(self) -> OwnerBook | None:
+        """The owners file: each team's on-call group and channels (None without hand-offs)."""
+        return self.takeover.owners if self.takeover is not None else None
+
     # -- deliveries ------------------------------------------------------------------------------------------
 
     def remember(self, delivery: str, source: str) -> bool:
@@ -171,8 +181,10 @@ class FrontDesk:
     def case(self, case_id: str) -> Case:
         return self._store.get_case(case_id)
 
-    def audit(self, case_id: str) -> list[AuditEntry]:
-        return list(self._store.audit(case_id))
+    def audit(self, case_id: str, after_seq: int = 0) -> list[AuditEntry]:
+        """The case's audit trail, oldest first; only the entries after ``after_seq`` when given (what a surface
+        following the case has not seen yet)."""
+        return list(self._store.audit(case_id, after_seq))
 
     def newest(self, case_id: str, model: type[P], where: Callable[[P], bool] = lambda _: True) -> P | None:
         """The payload of the case's newest audit entry of ``model``'s kind that ``where`` accepts."""

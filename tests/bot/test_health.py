@@ -12,8 +12,8 @@ from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore, head_revision, make_engine
 from actiondesk.bot.server.app import make_app
 from actiondesk.bot.server.health import BACKGROUND, require_current_schema
-from actiondesk.bot.web.appkeys import SCHEDULER
 from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.web.serverkeys import SCHEDULER
 from actiondesk.bot.wiring.root import build_runtime, policy_from_settings
 from actiondesk.core.clock import SystemClock
 from actiondesk.core.errors import ConfigurationError

@@ -52,6 +52,10 @@ class SqlStore:
         """The ticket-mirror outbox on the same database."""
         return SqlOutbox(self._engine)
 
+    def outbox_counts(self) -> dict[str, dict[str, int]]:
+        """Outbox rows per system and state (the Reporting port's)."""
+        return self.outbox.counts()
+
     @property
     def access(self) -> SqlAccess:
         """Console sessions, pending sign-ins and API tokens on the same database."""

@@ -28,7 +28,7 @@ from actiondesk.bot.auth.caller import PRINCIPAL
 from actiondesk.bot.auth.config import AccessConfig, Mode
 from actiondesk.bot.auth.refusals import RefusalLog
 from actiondesk.bot.teams.config import is_loopback
-from actiondesk.bot.web.appkeys import RUNTIME
+from actiondesk.bot.web.serverkeys import RUNTIME
 from actiondesk.core.access import Principal, Scope, Via
 
 ACCESS = web.AppKey("access", AccessConfig)

@@ -18,7 +18,7 @@ from actiondesk.bot.auth.guard import ACCESS, REFUSALS, Guard, security_headers
 from actiondesk.bot.auth.oidc import IssuerUnavailableError, OidcSignIn, SignInError
 from actiondesk.bot.auth.refusals import RefusalLog
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import RUNTIME
+from actiondesk.bot.web.serverkeys import RUNTIME
 from actiondesk.core.access import Via, digest
 from actiondesk.core.audit_payloads import Payload, SignedIn
 

@@ -24,7 +24,7 @@ from actiondesk.bot.console.requests import add_request_routes
 from actiondesk.bot.console.views import case_detail, case_summary, change_json
 from actiondesk.bot.reports import metrics
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import FEED, FRONT, REGISTRY, RUNTIME, WORKER
+from actiondesk.bot.web.appkeys import CLOCK, FEED, FRONT, REGISTRY, REPORTING, REPORTS, WORKER
 from actiondesk.bot.web.events import CLOSED
 from actiondesk.core.errors import (
     CaseNotFoundError,
@@ -216,7 +216,7 @@ async def decide(request: web.Request) -> web.Response:
 
 async def metrics_json(request: web.Request) -> web.Response:
     """The figures for the last ``days`` days (default 7) and a point a day for the charts."""
-    runtime = request.app[RUNTIME]
+    reports, clock = request.app[REPORTS], request.app[CLOCK]
     try:
         days = float(request.query.get("days", "7"))
     except ValueError:
@@ -229,15 +229,15 @@ async def metrics_json(request: web.Request) -> web.Response:
             zone = ZoneInfo(request.query["tz"])
         except (ZoneInfoNotFoundError, ValueError):
             return _error(400, "tz must be an IANA time zone name, like Europe/Berlin")
-        start, end = metrics.calendar_period(runtime.clock, days, zone)
+        start, end = metrics.calendar_period(clock, days, zone)
     else:
-        start, end = metrics.period(runtime.clock, days)
-    infra = runtime.settings.infra_cost_per_hour
+        start, end = metrics.period(clock, days)
+    infra = request.app[REPORTING].infra_cost_per_hour
 
     def read() -> dict[str, JsonValue]:
         return {
-            "report": metrics.as_json(metrics.report(runtime.store, start, end, infra)),
-            "daily": list[JsonValue](metrics.daily(runtime.store, start, end, infra, zone)),
+            "report": metrics.as_json(metrics.report(reports, start, end, infra)),
+            "daily": list[JsonValue](metrics.daily(reports, start, end, infra, zone)),
             "time_zone": str(zone),
         }
 
@@ -252,7 +252,7 @@ async def prometheus(request: web.Request) -> web.Response:
 
 async def recent_changes(request: web.Request) -> web.Response:
     """The change events CI/CD reported, newest first: ``?service=NAME`` narrows, ``?limit=N`` (1-500, 100)."""
-    runtime = request.app[RUNTIME]
+    reports = request.app[REPORTS]
     try:
         limit = int(request.query.get("limit", "100"))
     except ValueError:
@@ -260,7 +260,7 @@ async def recent_changes(request: web.Request) -> web.Response:
     if not 1 <= limit <= 500:
         return _error(400, "limit must be between 1 and 500")
     service = request.query.get("service") or None
-    found = await asyncio.to_thread(partial(runtime.store.recorded_changes, service=service, limit=limit))
+    found = await asyncio.to_thread(partial(reports.recorded_changes, service=service, limit=limit))
     return web.json_response([change_json(c) for c in reversed(found)])
 
 
@@ -293,12 +293,10 @@ async def changes(request: web.Request) -> web.StreamResponse:
 
 
 def add_routes(app: web.Application) -> None:
-    runtime = app[RUNTIME]
+    reporting = app[REPORTING]
     registry = CollectorRegistry(auto_describe=False)
     registry.register(
-        metrics.DeskCollector(
-            runtime.store, runtime.clock, runtime.settings.metrics_window_days, runtime.settings.infra_cost_per_hour
-        )
+        metrics.DeskCollector(app[REPORTS], app[CLOCK], reporting.metrics_window_days, reporting.infra_cost_per_hour)
     )
     app[REGISTRY] = registry
     app.router.add_get("/", index)

@@ -166,7 +166,7 @@ class Scheduler:
         if not self.claim("weekly-report", fire_at):
             return None
         figures = metrics.report(
-            self.runtime.store, fire_at - timedelta(days=7), fire_at, self.runtime.settings.infra_cost_per_hour
+            self.runtime.reports, fire_at - timedelta(days=7), fire_at, self.runtime.settings.infra_cost_per_hour
         )
         return "\n".join(["*ActionDesk weekly resolution report*", *metrics_lines(figures)])
 

@@ -1,5 +1,5 @@
 """Metrics from stored cases: gathered once per request, shown as JSON (console, chat) and in the Prometheus
-exposition format at /metrics."""
+exposition format at /metrics. Everything here reads through the Reporting port, never the store."""
 
 from __future__ import annotations
 
@@ -12,35 +12,34 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from pydantic import JsonValue
 
-from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.metrics import CaseFacts, Report, compute
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.audit_payloads import CaseEscalated, HandedOff, PickedUp, read
-from actiondesk.core.ports import Clock
+from actiondesk.core.ports import Clock, Reporting
 from actiondesk.core.tickets import OutboxStatus
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def gather(store: SqlStore, start: datetime, end: datetime) -> tuple[list[CaseFacts], dict[str, int]]:
-    cases = store.cases_opened(start, end)
+def gather(reports: Reporting, start: datetime, end: datetime) -> tuple[list[CaseFacts], dict[str, int]]:
+    cases = reports.cases_opened(start, end)
     ids = {c.id for c in cases}
     approvals: dict[str, list[Approval]] = {}
-    for approval in store.approvals():
+    for approval in reports.approvals():
         if approval.case_id in ids:
             approvals.setdefault(approval.case_id, []).append(approval)
     escalations: Counter[str] = Counter()
     trips: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
-    for entry in store.audit_of_kind(AuditKind.CASE_ESCALATED, start):
+    for entry in reports.audit_of_kind(AuditKind.CASE_ESCALATED, start):
         if entry.case_id in ids:
             reason = read(entry, CaseEscalated).reason
             escalations[entry.case_id] += 1
             reasons[reason.split(":")[0] or "(none)"] += 1
             if "breaker" in reason:
                 trips[entry.case_id] += 1
-    hand_offs = _hand_offs(store, start, ids)
+    hand_offs = _hand_offs(reports, start, ids)
     facts = [
         CaseFacts(
             case=c,
@@ -54,12 +53,12 @@ def gather(store: SqlStore, start: datetime, end: datetime) -> tuple[list[CaseFa
     return facts, dict(reasons)
 
 
-def _hand_offs(store: SqlStore, start: datetime, ids: set[str]) -> dict[str, list[tuple[str, float | None]]]:
+def _hand_offs(reports: Reporting, start: datetime, ids: set[str]) -> dict[str, list[tuple[str, float | None]]]:
     """Per case, in order: each hand-off's owner team and the seconds until a person picked it up (None: not
     yet). A pick-up closes the hand-off before it."""
     entries = [
-        *store.audit_of_kind(AuditKind.HANDED_OFF, start),
-        *store.audit_of_kind(AuditKind.PICKED_UP, start),
+        *reports.audit_of_kind(AuditKind.HANDED_OFF, start),
+        *reports.audit_of_kind(AuditKind.PICKED_UP, start),
     ]
     found: dict[str, list[tuple[str, float | None]]] = {}
     for entry in sorted(entries, key=lambda e: e.seq):
@@ -74,18 +73,18 @@ def _hand_offs(store: SqlStore, start: datetime, ids: set[str]) -> dict[str, lis
     return found
 
 
-def report(store: SqlStore, start: datetime, end: datetime, infra_cost_per_hour: float) -> Report:
-    facts, reasons = gather(store, start, end)
+def report(reports: Reporting, start: datetime, end: datetime, infra_cost_per_hour: float) -> Report:
+    facts, reasons = gather(reports, start, end)
     return compute(facts, start, end, infra_cost_per_hour, reasons)
 
 
 def daily(
-    store: SqlStore, start: datetime, end: datetime, infra_cost_per_hour: float, zone: tzinfo = UTC
+    reports: Reporting, start: datetime, end: datetime, infra_cost_per_hour: float, zone: tzinfo = UTC
 ) -> list[dict[str, JsonValue]]:
     """One point per calendar day in ``zone`` (the viewer's time zone), from the day ``start`` falls on to the
     day ``end`` falls on, each clipped to [start, end): MTTR (mean) and FCR with its base (how many of the
     closed cases were resolved at first contact), for the dashboard's charts. Today's cases are under today."""
-    facts, _ = gather(store, start, end)
+    facts, _ = gather(reports, start, end)
     points: list[dict[str, JsonValue]] = []
     day = start.astimezone(zone).date()
     while (midnight := datetime.combine(day, time(), zone)) < end:
@@ -129,15 +128,26 @@ def period(clock: Clock, days: float) -> tuple[datetime, datetime]:
 # The audit entry that marks a case entering a state, and the state it names.
 @dataclasses.dataclass(frozen=True)
 class Figures:
-    """The desk's figures for a chat status reply, read from the server's store: a period's report."""
+    """The desk's figures for a chat status reply: a period's report."""
 
-    store: SqlStore
+    reports: Reporting
     clock: Clock
     infra_cost_per_hour: float
 
     def last(self, days: float) -> Report:
         start, end = period(self.clock, days)
-        return report(self.store, start, end, self.infra_cost_per_hour)
+        return report(self.reports, start, end, self.infra_cost_per_hour)
+
+
+def outbox_line(reports: Reporting) -> str | None:
+    """One line for a chat status reply (e.g. `/actiondesk status`): what waits and what is dead, or None."""
+    counts = reports.outbox_counts()
+    pending = sum(c.get("pending", 0) for c in counts.values())
+    dead = sum(c.get("dead", 0) for c in counts.values())
+    if not pending and not dead:
+        return None
+    line = f"Outbox (tickets and pages): {pending} updates queued, {dead} dead letters"
+    return line + (" (see `actiondesk outbox status`)" if dead else "")
 
 
 TRANSITIONS = {
@@ -153,15 +163,15 @@ class DeskCollector(Collector):
     adapters/store/rollup.py): the cost of a scrape does not grow with the cases stored. Names follow Prometheus
     conventions (base units, _total). The window counts the cases opened from the UTC day ``window_days`` ago on."""
 
-    def __init__(self, store: SqlStore, clock: Clock, window_days: float, infra_cost_per_hour: float) -> None:
-        self._store = store
+    def __init__(self, reports: Reporting, clock: Clock, window_days: float, infra_cost_per_hour: float) -> None:
+        self._reports = reports
         self._clock = clock
         self._window = window_days
         self._infra = infra_cost_per_hour
 
     def collect(self) -> list[Metric]:
         start, end = period(self._clock, self._window)
-        everything, window = self._store.metric_figures(start)
+        everything, window = self._reports.metric_figures(start)
         infra = self._infra * max(0.0, (end - start).total_seconds() / 3600)
         cases = GaugeMetricFamily("actiondesk_cases", "Cases by their current status.", labels=["status"])
         for status in ("resolved", "escalated", "failed", "open"):
@@ -222,7 +232,7 @@ class DeskCollector(Collector):
             "Outbox rows (ticket writes and pages) by system and state: pending (not yet delivered), dead (rejected).",
             labels=["system", "state"],
         )
-        for system, counts in sorted(self._store.outbox.counts().items()):
+        for system, counts in sorted(self._reports.outbox_counts().items()):
             for state in (OutboxStatus.PENDING, OutboxStatus.DEAD):
                 backlog.add_metric([system, state.value], counts.get(state.value, 0))
         by_owner = CounterMetricFamily(

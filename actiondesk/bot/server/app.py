@@ -16,8 +16,22 @@ from actiondesk.bot.jobs.worker import DEFAULT_POLL_SECONDS, CaseWorker
 from actiondesk.bot.server.health import add_health_routes
 from actiondesk.bot.slack import mount_slack
 from actiondesk.bot.teams.routes import mount_teams
-from actiondesk.bot.web.appkeys import FEED, FRONT, RUNTIME, SCHEDULER, WORKER
+from actiondesk.bot.web.appkeys import (
+    BLOBS,
+    CHANGES,
+    CHAT,
+    CLOCK,
+    FEED,
+    FRONT,
+    PAGING,
+    REPORT_POSTERS,
+    REPORTING,
+    REPORTS,
+    SERVER,
+    WORKER,
+)
 from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.web.serverkeys import RUNTIME, SCHEDULER
 from actiondesk.bot.webhooks.alerts import add_alert_routes
 from actiondesk.bot.webhooks.changes import add_change_routes
 from actiondesk.bot.webhooks.deploys import add_deploy_routes
@@ -29,12 +43,18 @@ log = logging.getLogger(__name__)
 
 def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = None) -> web.Application:
     app = web.Application(client_max_size=256 * 1024)
-    app[RUNTIME] = runtime
+    app[RUNTIME] = runtime  # the server's own: its health checks, sign-in and jobs
+    # what the surfaces get: the front desk and narrow ports, never the runtime or the store
     app[FRONT] = runtime.front
+    app[REPORTS] = runtime.reports
+    app[CHANGES] = runtime.changes
+    app[BLOBS] = runtime.blobs
+    app[CLOCK] = runtime.clock
+    settings = runtime.settings
+    app[CHAT], app[PAGING], app[REPORTING], app[SERVER] = settings, settings, settings, settings
     # who may call: OIDC sessions or the loopback demo, API tokens; CSRF, content type, security headers
     add_auth(app, access or AccessConfig.from_settings(runtime.settings))
     app[FEED] = feed
-    settings = runtime.settings
     # cases run on a thread pool of their own; requests keep the event loop's default executor to themselves
     worker = CaseWorker(
         runtime.loop,
@@ -46,6 +66,7 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
     # approvals expiry and escalation, chaos schedules, calendar and policy re-reads, resuming cases;
     # built here so that a bad schedule stops the start before the server listens
     app[SCHEDULER] = Scheduler(runtime, resume=worker.resume, offload=worker.job)
+    app[REPORT_POSTERS] = app[SCHEDULER].reports  # a surface adds its poster of the weekly report here
     if runtime.settings.tracing:
         app.middlewares.append(trace_requests)  # a server span per request; none at all without an endpoint
     add_routes(app)

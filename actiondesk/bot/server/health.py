@@ -16,7 +16,8 @@ import logging
 from aiohttp import web
 
 from actiondesk.adapters.store import SqlStore, head_revision, schema_state
-from actiondesk.bot.web.appkeys import RUNTIME, SCHEDULER, WORKER
+from actiondesk.bot.web.appkeys import WORKER
+from actiondesk.bot.web.serverkeys import RUNTIME, SCHEDULER
 from actiondesk.core.errors import ConfigurationError
 
 log = logging.getLogger(__name__)

@@ -1,10 +1,10 @@
-"""What the Slack surface needs from Settings, taken once by the composition root."""
+"""What the Slack surface needs from the settings (their chat section), taken once when Slack is mounted."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from actiondesk.core.settings import Settings
+from actiondesk.core.settings.chat import ChatSection
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class SlackConfig:
         return bool(self.app_token)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SlackConfig | None:
+    def from_settings(cls, settings: ChatSection) -> SlackConfig | None:
         """None unless both the bot token and the signing secret are set: Slack stays off."""
         if settings.slack_bot_token is None or settings.slack_signing_secret is None:
             return None

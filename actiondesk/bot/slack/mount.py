@@ -15,7 +15,7 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 
-from actiondesk.bot.reports.metrics import Figures
+from actiondesk.bot.reports.metrics import Figures, outbox_line
 from actiondesk.bot.slack import ingress
 from actiondesk.bot.slack.client import make_client
 from actiondesk.bot.slack.config import SlackConfig
@@ -26,8 +26,18 @@ from actiondesk.bot.slack.notices import Notices
 from actiondesk.bot.slack.pacing import Pacing, UpdateBudget
 from actiondesk.bot.slack.progress import Progress
 from actiondesk.bot.slack.threads import Threads
-from actiondesk.bot.web.appkeys import FEED, FRONT, RUNTIME, SCHEDULER, WORKER
-from actiondesk.bot.wiring.tickets import status_line as outbox_status
+from actiondesk.bot.web.appkeys import (
+    BLOBS,
+    CHAT,
+    CLOCK,
+    FEED,
+    FRONT,
+    PAGING,
+    REPORT_POSTERS,
+    REPORTING,
+    REPORTS,
+    WORKER,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,25 +45,25 @@ PATH = "/slack/events"
 
 
 class SlackSurface:
+    """Built from what the server hands every surface (the front desk, the reporting reads, the state blobs, the
+    clock, the settings sections), never from the runtime or the store."""
+
     def __init__(self, app: web.Application, config: SlackConfig, pacing: Pacing) -> None:
-        runtime = app[RUNTIME]
+        front, reports, reporting = app[FRONT], app[REPORTS], app[REPORTING]
         self.config = config
         self.verifier = SignatureVerifier(config.signing_secret)
         self.feed = app[FEED]
         self.client = make_client(config)
-        threads = Threads(runtime.store)
-        progress = Progress(runtime.store, threads, self.client, UpdateBudget(pacing), runtime.settings.agent_identity)
-        identity = SlackIdentity(runtime.directory, self.client)
-        figures = Figures(runtime.store, runtime.clock, runtime.settings.infra_cost_per_hour)
-        outbox = partial(outbox_status, runtime.store)
-        self.desk = SlackDesk(app[FRONT], app[WORKER], self.client, identity, threads, progress, figures, outbox)
-        owners = runtime.takeover.owners if runtime.takeover is not None else None
+        threads = Threads(app[BLOBS])
+        progress = Progress(front, threads, self.client, UpdateBudget(pacing))
+        identity = SlackIdentity(front.directory, self.client)
+        figures = Figures(reports, app[CLOCK], reporting.infra_cost_per_hour)
+        outbox = partial(outbox_line, reports)
+        self.desk = SlackDesk(front, app[WORKER], self.client, identity, threads, progress, figures, outbox)
         self.notices = Notices(
-            runtime.store,
+            front,
             self.client,
-            runtime.directory,
-            owners,
-            channel=runtime.settings.slack_notify_channel,
+            channel=app[PAGING].slack_notify_channel,
             remember=self._remember,
         )
         self.bolt = AsyncApp(
@@ -124,15 +134,15 @@ SURFACE = web.AppKey("slack", SlackSurface)
 
 def mount_slack(app: web.Application, *, config: SlackConfig | None = None, pacing: Pacing | None = None) -> bool:
     """Mount Slack when its bot token and signing secret are set (or ``config`` is given); else do nothing."""
-    config = config or SlackConfig.from_settings(app[RUNTIME].settings)
+    config = config or SlackConfig.from_settings(app[CHAT])
     if config is None:
         return False
     surface = SlackSurface(app, config, pacing or Pacing())
     app[SURFACE] = surface
     app.router.add_post(PATH, surface.handle)
-    channel = app[RUNTIME].settings.report_channel
-    if channel and SCHEDULER in app:
-        app[SCHEDULER].reports.append(surface.report_poster(channel))
+    channel = app[REPORTING].report_channel
+    if channel and REPORT_POSTERS in app:
+        app[REPORT_POSTERS].append(surface.report_poster(channel))
     app.on_startup.append(surface.start)
     app.on_cleanup.append(surface.stop)
     log.info("slack: listening on %s%s", PATH, " and over Socket Mode" if config.socket_mode else "")

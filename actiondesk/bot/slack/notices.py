@@ -21,16 +21,16 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from actiondesk.agents.ownership import OwnerBook
-from actiondesk.agents.postmortem import PostMortem, render_markdown
+from actiondesk.agents.desk import FrontDesk
+from actiondesk.agents.postmortem import PostMortem, render_markdown, stored_postmortem
 from actiondesk.bot.slack.blocks import call_text, esc
 from actiondesk.bot.slack.client import FAILURES
 from actiondesk.bot.slack.threads import thread_of
 from actiondesk.bot.web.events import CLOSED
 from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.audit_payloads import ActedAlone, HandedOff, Postmortem, parse
 from actiondesk.core.case import Case
-from actiondesk.core.errors import ActionDeskError
-from actiondesk.core.ports import Directory, Store
+from actiondesk.core.ports import Directory
 
 log = logging.getLogger(__name__)
 
@@ -57,58 +57,58 @@ def _button(text: str, action_id: str, value: str, style: str | None = None) -> 
     return button
 
 
-def acted_alone_text(p: dict[str, Any], case_id: str) -> str:
-    call = call_text(str(p.get("action")), dict(p.get("params") or {}))
-    sure = p.get("confidence")
-    why = f"level {p.get('level')}"
-    if isinstance(sure, int | float) and isinstance(p.get("threshold"), int | float):
-        why += f", diagnosis {sure:.0%} sure (threshold {p['threshold']:.0%})"
-    error = f": {p['error']}" if p.get("error") else ""
-    return (
-        f"ActionDesk ran `{call}` on its own ({why}) for case {case_id}, owned by {p.get('team')}. "
-        f"Result: {p.get('status')}{error}."
-    )
+def acted_alone_text(alone: ActedAlone, case_id: str) -> str:
+    call = call_text(alone.action, dict(alone.params))
+    why = f"level {alone.level if alone.level is not None else 'unknown'}"
+    if alone.confidence is not None and alone.threshold is not None:
+        why += f", diagnosis {alone.confidence:.0%} sure (threshold {alone.threshold:.0%})"
+    error = f": {alone.error}" if alone.error else ""
+    owner = f", owned by {alone.team}" if alone.team else ""
+    return f"ActionDesk ran `{call}` on its own ({why}) for case {case_id}{owner}. Result: {alone.status}{error}."
 
 
-def acted_alone_blocks(p: dict[str, Any], case_id: str, outcome: str | None = None) -> list[Block]:
+def acted_alone_blocks(alone: ActedAlone, case_id: str, outcome: str | None = None) -> list[Block]:
     """The notice; with ``outcome`` (after a click), what became of the Roll back instead of the button."""
-    run_key = str(p.get("run_key"))
+    run_key = alone.run_key or ""
     blocks = [
-        _section(f":robot_face: {esc(acted_alone_text(p, case_id))}"),
-        _context(f"Case *{esc(case_id)}*: {esc(p.get('title') or '')} · run `{esc(run_key)}`"),
+        _section(f":robot_face: {esc(acted_alone_text(alone, case_id))}"),
+        _context(f"Case *{esc(case_id)}*: {esc(alone.title or '')} · run `{esc(run_key)}`"),
     ]
     if outcome is not None:
         blocks.append(_context(esc(outcome)))
-    elif p.get("status") == "succeeded":
+    elif alone.status == "succeeded" and run_key:
         blocks.append(_context(f"To undo it: Roll back (policy decides), or `/actiondesk rollback {esc(run_key)}`"))
         blocks.append({"type": "actions", "elements": [_button("Roll back", ROLLBACK, run_key, "danger")]})
     return blocks
 
 
 def hand_off_text(
-    p: dict[str, Any], directory: Directory, *, mrkdwn: bool = False, usergroup: str | None = None
+    handed: HandedOff, directory: Directory, *, mrkdwn: bool = False, usergroup: str | None = None
 ) -> str:
     """Who has the case now; as mrkdwn, when no pager reached them, the team's Slack user group (<!subteam^id>)
     and the on-call people (<@id>) are mentioned."""
-    shown = [f"<!subteam^{usergroup}>"] if mrkdwn and usergroup and p.get("mention") else []
-    for name in (str(n) for n in p.get("people") or []):
+    shown = [f"<!subteam^{usergroup}>"] if mrkdwn and usergroup and handed.mention else []
+    for name in handed.people:
         person = directory.person(name)
-        mention = mrkdwn and p.get("mention") and person is not None and person.slack_user_id
+        mention = mrkdwn and handed.mention and person is not None and person.slack_user_id
         shown.append(f"<@{person.slack_user_id}>" if mention and person else (esc(name) if mrkdwn else name))
     quote = esc if mrkdwn else str
-    who = ", ".join(shown) or quote(f"nobody (no one is in {p.get('group')})")
-    paged = p.get("paged") or []
-    how = f"; paged through {', '.join(str(x) for x in paged)}" if paged else ""
-    return (
-        f":sos: Handed to {quote(p.get('team'))} on-call: {who} ({quote(p.get('group'))}){quote(how)}. "
-        f"Why: {quote(p.get('reason'))}"
-    )
+    group = handed.group or "its on-call group"
+    who = ", ".join(shown) or quote(f"nobody (no one is in {group})")
+    how = f"; paged through {', '.join(handed.paged)}" if handed.paged else ""
+    team = f"{handed.team} on-call" if handed.team else "on-call"
+    why = f" Why: {quote(handed.reason)}" if handed.reason else ""
+    return f":sos: Handed to {quote(team)}: {who} ({quote(group)}){quote(how)}.{why}"
 
 
 def hand_off_blocks(
-    p: dict[str, Any], case_id: str, directory: Directory, taken_by: str | None = None, usergroup: str | None = None
+    handed: HandedOff,
+    case_id: str,
+    directory: Directory,
+    taken_by: str | None = None,
+    usergroup: str | None = None,
 ) -> list[Block]:
-    blocks = [_section(hand_off_text(p, directory, mrkdwn=True, usergroup=usergroup))]
+    blocks = [_section(hand_off_text(handed, directory, mrkdwn=True, usergroup=usergroup))]
     if taken_by:
         blocks.append(_context(f":raising_hand: {esc(taken_by)} has it."))
     else:
@@ -138,20 +138,20 @@ def postmortem_chunks(pm: PostMortem, limit: int = 2900) -> list[str]:
 
 
 class Notices:
+    """Follows the change feed and posts each case's notices, reading the trail through the front desk."""
+
     def __init__(
         self,
-        store: Store,
+        front: FrontDesk,
         client: AsyncWebClient,
-        directory: Directory,
-        owners: OwnerBook | None,
         *,
         channel: str | None,
         remember: Callable[[str], bool],
     ) -> None:
-        self._store = store
+        self._front = front
         self._client = client
-        self._directory = directory
-        self._owners = owners
+        self._directory = front.directory
+        self._owners = front.owners
         self._channel = channel
         self._remember = remember
         self._seen: dict[str, int] = {}
@@ -165,13 +165,13 @@ class Notices:
                 log.exception("case %s: Slack notices failed", case_id)
 
     async def sync(self, case_id: str) -> None:
-        entries = await asyncio.to_thread(lambda: list(self._store.audit(case_id, self._seen.get(case_id, 0))))
+        entries = await asyncio.to_thread(self._front.audit, case_id, self._seen.get(case_id, 0))
         fresh = [e for e in entries if e.kind in KINDS]
         if entries:
             self._seen[case_id] = entries[-1].seq
         if not fresh:
             return
-        case = await asyncio.to_thread(self._store.get_case, case_id)
+        case = await asyncio.to_thread(self._front.case, case_id)
         for entry in fresh:
             if await asyncio.to_thread(self._remember, f"slack:notice:{entry.seq}"):
                 await self._post(case, entry)
@@ -186,33 +186,31 @@ class Notices:
     def _again(self, case: Case, entry: AuditEntry) -> None:
         asyncio.get_running_loop().create_task(self._post(case, entry), name=f"slack-notice-{entry.seq}")
 
-    def channel_for(self, team: str) -> str | None:
-        own = self._owners.team(team).slack_channel if self._owners is not None else None
+    def channel_for(self, team: str | None) -> str | None:
+        own = self._owners.team(team).slack_channel if self._owners is not None and team else None
         return own or self._channel
 
     async def _send(self, case: Case, entry: AuditEntry) -> None:
-        p = entry.payload
         where = thread_of(case) if case.surface == "slack" else None
-        if entry.kind is AuditKind.ACTED_ALONE:
-            channel = self.channel_for(str(p.get("team")))
-            if channel is None:
-                log.info("case %s: no Slack channel to announce %s in", case.id, p.get("run_key"))
-                return
-            text = acted_alone_text(p, case.id)
-            await self._client.chat_postMessage(channel=channel, text=text, blocks=acted_alone_blocks(p, case.id))
-        elif where is None:
-            return  # hand-offs and post-mortems belong in the case's own thread
-        elif entry.kind is AuditKind.HANDED_OFF:
-            team = self._owners.team(str(p.get("team"))) if self._owners is not None else None
-            usergroup = team.slack_usergroup if team is not None else None
-            text = hand_off_text(p, self._directory)
-            blocks = hand_off_blocks(p, case.id, self._directory, usergroup=usergroup)
-            await self._client.chat_postMessage(channel=where[0], thread_ts=where[1], text=text, blocks=blocks)
-        else:
-            try:
-                pm = PostMortem.model_validate(p)
-            except ValueError as exc:
-                raise ActionDeskError(f"post-mortem entry {entry.seq} does not read back: {exc}") from None
-            blocks = [_section(chunk) for chunk in postmortem_chunks(pm)][:50]
-            text = f"Post-mortem of {case.id}: {pm.summary}"
-            await self._client.chat_postMessage(channel=where[0], thread_ts=where[1], text=text, blocks=blocks)
+        match parse(entry):
+            case ActedAlone() as alone:
+                channel = self.channel_for(alone.team)
+                if channel is None:
+                    log.info("case %s: no Slack channel to announce %s in", case.id, alone.run_key)
+                    return
+                text = acted_alone_text(alone, case.id)
+                blocks = acted_alone_blocks(alone, case.id)
+                await self._client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            case HandedOff() as handed if where is not None:  # hand-offs belong in the case's own thread
+                team = self._owners.team(handed.team) if self._owners is not None and handed.team else None
+                usergroup = team.slack_usergroup if team is not None else None
+                text = hand_off_text(handed, self._directory)
+                blocks = hand_off_blocks(handed, case.id, self._directory, usergroup=usergroup)
+                await self._client.chat_postMessage(channel=where[0], thread_ts=where[1], text=text, blocks=blocks)
+            case Postmortem() if where is not None:  # so do post-mortems
+                pm = stored_postmortem([entry])
+                if pm is None:
+                    return
+                blocks = [_section(chunk) for chunk in postmortem_chunks(pm)][:50]
+                text = f"Post-mortem of {case.id}: {pm.summary}"
+                await self._client.chat_postMessage(channel=where[0], thread_ts=where[1], text=text, blocks=blocks)

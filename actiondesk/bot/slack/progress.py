@@ -17,6 +17,7 @@ from functools import partial
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from actiondesk.agents.desk import FrontDesk
 from actiondesk.agents.questions import Question, questions
 from actiondesk.bot.slack.blocks import (
     card_blocks,
@@ -36,7 +37,6 @@ from actiondesk.core.audit import AuditKind
 from actiondesk.core.audit_payloads import Message, read
 from actiondesk.core.case import Case
 from actiondesk.core.errors import CaseNotFoundError
-from actiondesk.core.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +53,12 @@ class Snapshot:
 
 
 class Progress:
-    def __init__(
-        self, store: Store, threads: Threads, client: AsyncWebClient, budget: UpdateBudget, agent: str
-    ) -> None:
-        self._store = store
+    def __init__(self, front: FrontDesk, threads: Threads, client: AsyncWebClient, budget: UpdateBudget) -> None:
+        self._front = front
         self._threads = threads
         self._client = client
         self._budget = budget
-        self._agent = agent
+        self._agent = front.agent
         self._dirty: set[str] = set()
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._wake = asyncio.Event()
@@ -101,12 +99,12 @@ class Progress:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _read(self, case_id: str) -> Snapshot | None:
-        case = self._store.get_case(case_id)
+        case = self._front.case(case_id)
         if case.surface != "slack" or thread_of(case) is None:
             return None
         latest = None
         replies: list[tuple[int, str]] = []
-        entries = list(self._store.audit(case_id))
+        entries = self._front.audit(case_id)
         for entry in entries:
             if entry.kind is AuditKind.MESSAGE and entry.actor == self._agent:
                 said = read(entry, Message)
@@ -114,7 +112,7 @@ class Progress:
                 if said.reply_to:
                     replies.append((entry.seq, latest))
         asked = questions(case, entries, self._agent)
-        return Snapshot(case, self._store.approvals(case_id), latest, asked, replies)
+        return Snapshot(case, self._front.approvals_of(case_id), latest, asked, replies)
 
     async def _sync(self, case_id: str) -> None:
         try:

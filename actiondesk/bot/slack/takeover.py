@@ -28,16 +28,14 @@ def _clicked(body: dict[str, Any]) -> tuple[str, str, str, str]:
     return str(action.get("value", "")), str((body.get("user") or {}).get("id", "")), channel, ts
 
 
-def _acted_alone(desk: SlackDesk, case_id: str | None, run_key: str) -> dict[str, Any] | None:
-    """The case's newest notice that ``run_key`` ran alone, as the blocks read it."""
-    found = desk.front.newest(case_id, ActedAlone, lambda alone: alone.run_key == run_key) if case_id else None
-    return dict(found.dump()) if found is not None else None
+def _acted_alone(desk: SlackDesk, case_id: str | None, run_key: str) -> ActedAlone | None:
+    """The case's newest notice that ``run_key`` ran alone."""
+    return desk.front.newest(case_id, ActedAlone, lambda alone: alone.run_key == run_key) if case_id else None
 
 
-def _handed_off(desk: SlackDesk, case_id: str) -> dict[str, Any] | None:
-    """The case's newest hand-off, as the blocks read it."""
-    found = desk.front.newest(case_id, HandedOff)
-    return dict(found.dump()) if found is not None else None
+def _handed_off(desk: SlackDesk, case_id: str) -> HandedOff | None:
+    """The case's newest hand-off."""
+    return desk.front.newest(case_id, HandedOff)
 
 
 async def on_rollback(desk: SlackDesk, body: dict[str, Any]) -> None:

@@ -20,7 +20,6 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from pydantic import ValidationError
 
 from actiondesk.agents.desk import FrontDesk, Refusal
-from actiondesk.agents.ownership import OwnerBook
 from actiondesk.agents.questions import Question, QuestionDesk
 from actiondesk.bot.jobs.worker import CaseWorker
 from actiondesk.bot.teams.cards import (
@@ -49,7 +48,6 @@ from actiondesk.core.errors import (
     NotAuthorizedError,
     StaleAnswerError,
 )
-from actiondesk.core.ports import Store
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +60,15 @@ class Desk:
     front: FrontDesk  # cases, approvals, answers, rollbacks: the one door every surface uses
     worker: CaseWorker
     threads: Threads
-    timeline: Store  # what the notifier reads to redraw a case's card in its conversation
-    owners: OwnerBook | None = None
     notify_channel: str | None = None  # ACTIONDESK_TEAMS_NOTIFY_CHANNEL
 
     def remember(self, key: str) -> bool:
         return self.front.remember(key, "teams")
 
-    def channel_for(self, team: str) -> str | None:
+    def channel_for(self, team: str | None) -> str | None:
         """Where an action that ran alone is announced: the owner team's channel, else the notify channel."""
-        own = self.owners.team(team).teams_channel if self.owners is not None else None
+        owners = self.front.owners
+        own = owners.team(team).teams_channel if owners is not None and team else None
         return own or self.notify_channel
 
 
@@ -320,9 +317,10 @@ def _question(desk: QuestionDesk, clicked: Choice) -> Question | None:
     return next((q for q in desk.asked(clicked.case_id) if q.seq == clicked.question), None)
 
 
-def _acted_alone(front: FrontDesk, case_id: str, run_key: str) -> dict[str, Any]:
+def _acted_alone(front: FrontDesk, case_id: str, run_key: str) -> ActedAlone:
+    """The case's newest notice that ``run_key`` ran alone (a notice naming only the run when there is none)."""
     found = front.newest(case_id, ActedAlone, lambda alone: alone.run_key == run_key) if case_id else None
-    return dict(found.dump()) if found is not None else {"run_key": run_key}
+    return found if found is not None else ActedAlone(run_key=run_key)
 
 
 def home_reference(activity: Activity) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from actiondesk.agents.fulfilment.checklist import line as checklist_line
 from actiondesk.agents.questions import Question
 from actiondesk.core.approval import Approval, ApprovalStatus
+from actiondesk.core.audit_payloads import ActedAlone
 from actiondesk.core.case import Case
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -109,24 +110,22 @@ def approval_card(approval: Approval) -> dict[str, JsonValue]:
     return _card(body)
 
 
-def acted_alone_card(p: dict[str, JsonValue], case_id: str, outcome: str | None = None) -> dict[str, JsonValue]:
+def acted_alone_card(alone: ActedAlone, case_id: str, outcome: str | None = None) -> dict[str, JsonValue]:
     """An action that ran without approval: what ran, why it could, and a Roll back (through governance)."""
-    params = p.get("params")
-    shown = ", ".join(f"{k}={v}" for k, v in params.items()) if isinstance(params, dict) else ""
-    sure, threshold = p.get("confidence"), p.get("threshold")
-    why = f"level {p.get('level')}"
-    if isinstance(sure, int | float) and isinstance(threshold, int | float):
-        why += f", diagnosis {sure:.0%} sure (threshold {threshold:.0%})"
-    run_key = str(p.get("run_key"))
+    shown = ", ".join(f"{k}={v}" for k, v in alone.params.items())
+    why = f"level {alone.level if alone.level is not None else 'unknown'}"
+    if alone.confidence is not None and alone.threshold is not None:
+        why += f", diagnosis {alone.confidence:.0%} sure (threshold {alone.threshold:.0%})"
+    run_key = alone.run_key or ""
     body: list[JsonValue] = [
-        _text(f"ActionDesk ran {p.get('action')} on its own", weight="Bolder", size="Medium"),
+        _text(f"ActionDesk ran {alone.action or 'an action'} on its own", weight="Bolder", size="Medium"),
         _facts(
             [
-                ("Case", f"{case_id}: {p.get('title') or ''}"),
-                ("Owner", str(p.get("team") or "")),
+                ("Case", f"{case_id}: {alone.title or ''}"),
+                ("Owner", alone.team or ""),
                 ("Parameters", shown),
                 ("Why it could", why),
-                ("Result", str(p.get("status")) + (f": {p['error']}" if p.get("error") else "")),
+                ("Result", (alone.status or "unknown") + (f": {alone.error}" if alone.error else "")),
                 ("Run", run_key),
             ]
         ),
@@ -134,7 +133,7 @@ def acted_alone_card(p: dict[str, JsonValue], case_id: str, outcome: str | None 
     if outcome is not None:
         body.append(_text(outcome, color="Accent"))
         return _card(body)
-    if p.get("status") != "succeeded":
+    if alone.status != "succeeded" or not run_key:
         return _card(body)
     body.append(_text(f"To undo it: Roll back (policy decides), or /actiondesk rollback {run_key}", isSubtle=True))
     data: dict[str, JsonValue] = {"run_key": run_key}

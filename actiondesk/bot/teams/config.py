@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.settings import Settings
+from actiondesk.core.settings.chat import ChatSection
+from actiondesk.core.settings.paging import PagingSection
 
 PUBLIC_ISSUER = "https://api.botframework.com"
 PUBLIC_SCOPE = "https://api.botframework.com/.default"
@@ -58,6 +60,12 @@ class TeamsConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TeamsConfig:
+        return cls.of(settings, settings)
+
+    @classmethod
+    def of(cls, settings: ChatSection, paging: PagingSection) -> TeamsConfig:
+        """From the chat section (the bot's credentials and endpoints); the paging section's notify channel
+        counts as Teams being configured."""
         app_id = settings.microsoft_app_id.strip()
         password = settings.microsoft_app_password.get_secret_value() if settings.microsoft_app_password else ""
         tenant = settings.microsoft_app_tenant_id.strip()
@@ -77,7 +85,7 @@ class TeamsConfig:
             ),
             oauth_url=checked_url("ACTIONDESK_TEAMS_OAUTH_URL", oauth_url),
             configured=bool(
-                app_id or password or tenant or settings.teams_oauth_url.strip() or settings.teams_notify_channel
+                app_id or password or tenant or settings.teams_oauth_url.strip() or paging.teams_notify_channel
             ),
         )
 

@@ -22,7 +22,7 @@ from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationReference, Mention
 
-from actiondesk.agents.postmortem import PostMortem, render_markdown
+from actiondesk.agents.postmortem import render_markdown, stored_postmortem
 from actiondesk.agents.questions import Question
 from actiondesk.agents.triage.signals import verification_text
 from actiondesk.bot.teams.bot import Desk
@@ -44,6 +44,8 @@ from actiondesk.core.audit_payloads import (
     read,
 )
 from actiondesk.core.case import Case
+from actiondesk.core.errors import AuditIntegrityError
+from actiondesk.core.ports import Directory
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ def notice(entry: AuditEntry) -> str | None:
     return None
 
 
-def hand_off_activity(handed: HandedOff, directory: Any) -> Activity:
+def hand_off_activity(handed: HandedOff, directory: Directory) -> Activity:
     """Who has the case now; the on-call people are mentioned (<at>) when no pager reached them."""
     names: list[str] = []
     entities: list[Mention] = []
@@ -85,11 +87,14 @@ def hand_off_activity(handed: HandedOff, directory: Any) -> Activity:
     return Activity(type=ActivityTypes.message, text=text, entities=entities)
 
 
-def postmortem_activity(p: dict[str, Any]) -> Activity | None:
+def postmortem_activity(entry: AuditEntry) -> Activity | None:
+    """The post-mortem a ``postmortem`` entry holds, as a Markdown message (None when it does not read back)."""
     try:
-        pm = PostMortem.model_validate(p)
-    except ValueError:
-        log.warning("a post-mortem entry does not read back; not posted")
+        pm = stored_postmortem([entry])
+    except AuditIntegrityError as exc:
+        log.warning("case %s: %s; not posted", entry.case_id, exc)
+        return None
+    if pm is None:
         return None
     return Activity(type=ActivityTypes.message, text=render_markdown(pm), text_format="markdown")
 
@@ -122,15 +127,15 @@ class Notifier:
         await self._announce(case_id)
         threads = self.desk.threads
         thread = await asyncio.to_thread(threads.load, case_id)
-        case = await asyncio.to_thread(self.desk.timeline.get_case, case_id)
+        case = await asyncio.to_thread(self.desk.front.case, case_id)
         if thread is None:
             if case.surface != "alert":
                 return
             thread = await self._start_thread(case)
             if thread is None:
                 return
-        approvals = await asyncio.to_thread(self.desk.timeline.approvals, case_id)
-        entries = await asyncio.to_thread(lambda: list(self.desk.timeline.audit(case_id, thread.seq)))
+        approvals = await asyncio.to_thread(self.desk.front.approvals_of, case_id)
+        entries = await asyncio.to_thread(self.desk.front.audit, case_id, thread.seq)
         asked = await asyncio.to_thread(self.desk.front.questions.asked, case_id)
 
         async def turn(context: TurnContext) -> None:
@@ -178,7 +183,7 @@ class Notifier:
             if entry.kind is AuditKind.HANDED_OFF:
                 made = hand_off_activity(read(entry, HandedOff), self.desk.front.directory)
             elif entry.kind is AuditKind.POSTMORTEM:
-                made = postmortem_activity(dict(entry.payload))
+                made = postmortem_activity(entry)
             if (text or made) and await asyncio.to_thread(self.desk.remember, f"teams:notice:{entry.seq}"):
                 if text:
                     lines.append(text)
@@ -192,14 +197,14 @@ class Notifier:
     async def _announce(self, case_id: str) -> None:
         """Actions of the case that ran alone, as cards in the owner's Teams channel (once each)."""
         seen = self._acted_seen.get(case_id, 0)
-        entries = await asyncio.to_thread(lambda: list(self.desk.timeline.audit(case_id, seen)))
+        entries = await asyncio.to_thread(self.desk.front.audit, case_id, seen)
         if entries:
             self._acted_seen[case_id] = entries[-1].seq
         for entry in entries:
             if entry.kind is not AuditKind.ACTED_ALONE:
                 continue
             alone = read(entry, ActedAlone)
-            channel = self.desk.channel_for(str(alone.team))
+            channel = self.desk.channel_for(alone.team)
             home = await asyncio.to_thread(self.desk.threads.home)
             if channel is None or home is None:
                 log.info("case %s: no Teams channel to announce %s in", case_id, alone.run_key)
@@ -208,7 +213,7 @@ class Notifier:
                 continue
             reference = ConversationReference().deserialize(home)
             reference.conversation.id = channel
-            card = acted_alone_card(alone.dump(), case_id)
+            card = acted_alone_card(alone, case_id)
 
             async def turn(context: TurnContext, card: dict[str, Any] = card) -> None:
                 await post(context, Activity(type=ActivityTypes.message, attachments=[attachment(card)]))

@@ -24,7 +24,7 @@ from actiondesk.bot.teams.notifier import Notifier, stop
 from actiondesk.bot.teams.threads import Threads
 from actiondesk.bot.teams.tokens import TokenRejectedError, TokenSource
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import FEED, FRONT, RUNTIME, WORKER
+from actiondesk.bot.web.appkeys import BLOBS, CHAT, FEED, FRONT, PAGING, WORKER
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ async def messages(request: web.Request) -> web.Response:
 
 def mount_teams(app: web.Application) -> None:
     """Serve /api/messages; build the surface (and its HTTP session) when the server starts."""
-    runtime, feed, worker = app[RUNTIME], app[FEED], app[WORKER]
-    config = TeamsConfig.from_settings(runtime.settings)
+    feed, worker, paging = app[FEED], app[WORKER], app[PAGING]
+    config = TeamsConfig.of(app[CHAT], paging)
     app.router.add_post("/api/messages", messages)
 
     async def startup(app: web.Application) -> None:
@@ -96,10 +96,8 @@ def mount_teams(app: web.Application) -> None:
         desk = Desk(
             front=app[FRONT],
             worker=worker,
-            threads=Threads(runtime.store),
-            timeline=runtime.store,
-            owners=runtime.takeover.owners if runtime.takeover is not None else None,
-            notify_channel=runtime.settings.teams_notify_channel,
+            threads=Threads(app[BLOBS]),
+            notify_channel=paging.teams_notify_channel,
         )
         notifier = Notifier(desk, adapter, config.app_id)
         surface = TeamsSurface(config, session, adapter, auth, DeskBot(desk), notifier)

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actiondesk.agents.desk import FrontDesk
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import FRONT, RUNTIME, WORKER
+from actiondesk.bot.web.appkeys import FRONT, SERVER, WORKER
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,8 @@ def _allowed(request: web.Request, token: str | None) -> bool:
 
 
 async def receive(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    token = runtime.settings.alert_token.get_secret_value() if runtime.settings.alert_token else None
+    secret = request.app[SERVER].alert_token
+    token = secret.get_secret_value() if secret else None
     if not _allowed(request, token):
         log.warning("alert webhook: refused a request from %s", request.remote)
         return web.json_response({"error": "not authorised"}, status=401)

@@ -1,7 +1,9 @@
 """Change events in: what CI/CD deployed, reconfigured, flagged or scaled, stored for triage to read.
 
 Three doors, each with its own credential (none of them takes a console session or an API token); this module
-holds the first and what all three share (the token check, the scrubbing, the store), ``deploys.py`` the other two:
+holds the first and what all three share (the token check, the answer), ``deploys.py`` the other two. Each door
+translates its sender's body into a ChangeEvent and hands it to the change intake (``agents/changes.py``), which
+checks the service, scrubs secrets and stores it once:
 
 - ``POST /api/changes`` — any pipeline: ``Authorization: Bearer <ACTIONDESK_CHANGES_TOKEN>`` and a JSON body
   ``{"id"?, "service", "kind": "deploy|config_change|flag|scale", "at"? (RFC 3339, default now), "version",
@@ -28,7 +30,6 @@ import asyncio
 import hmac
 import logging
 import uuid
-from dataclasses import replace
 from datetime import UTC, timedelta
 from typing import Annotated, Literal
 
@@ -46,10 +47,10 @@ from pydantic import (
 
 from actiondesk.bot.console.views import change_json
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import RUNTIME
-from actiondesk.bot.wiring.root import Runtime
+from actiondesk.bot.web.appkeys import CHANGES, SERVER
 from actiondesk.core.catalog import ChangeEvent
-from actiondesk.core.redact import REDACTED, redact_text, secret_name
+from actiondesk.core.errors import UnknownServiceError
+from actiondesk.core.ports import ChangeIntake
 
 log = logging.getLogger(__name__)
 
@@ -132,46 +133,12 @@ def _bearer_ok(request: web.Request, secret: str) -> bool:
     return hmac.compare_digest(given.encode(), f"Bearer {secret}".encode())
 
 
-def canonical_service(runtime: Runtime, name: str) -> str:
+def canonical_service(intake: ChangeIntake, name: str) -> str:
     """The estate's name of the service ``name`` names (itself or an alias); Refusal 422 when none."""
-    services = (runtime.world.inventory if runtime.world is not None else runtime.estate).services()
-    for service in services:
-        if service.name == name:
-            return name
-    for service in services:
-        if name in service.aliases:
-            return service.name
-    raise Refusal(422, f"service {name!r} is not in the estate (known: {', '.join(s.name for s in services)})")
-
-
-def scrubbed(event: ChangeEvent) -> ChangeEvent:
-    """The event with no secret in it: the value of a secret-looking key (``DB_PASSWORD``, ``api_token``) is
-    never stored, only that it changed; tokens and ``password=...`` in any text are redacted."""
-
-    def clean(text: str | None) -> str | None:
-        return None if text is None else redact_text(text)
-
-    value, previous = clean(event.value), clean(event.previous_value)
-    if event.key is not None and secret_name(event.key):
-        value = None if value is None else REDACTED
-        previous = None if previous is None else REDACTED
-    return replace(
-        event,
-        version=clean(event.version),
-        previous_version=clean(event.previous_version),
-        value=value,
-        previous_value=previous,
-        author=redact_text(event.author),
-        url=redact_text(event.url),
-    )
-
-
-def store_change(runtime: Runtime, event: ChangeEvent, actor: str) -> tuple[ChangeEvent, bool]:
-    event = scrubbed(event)
-    stored, created = runtime.store.record_change(event, actor=actor, received_at=runtime.clock.now())
-    if created:
-        log.info("change %s: %s of %s recorded from %s", stored.id, stored.kind, stored.service, stored.source)
-    return stored, created
+    try:
+        return intake.service(name)
+    except UnknownServiceError as exc:
+        raise Refusal(422, str(exc)) from None
 
 
 def answer(stored: ChangeEvent, created: bool) -> web.Response:
@@ -183,14 +150,14 @@ def answer(stored: ChangeEvent, created: bool) -> web.Response:
 # -- POST /api/changes ------------------------------------------------------------------------------------------
 
 
-def event_from_body(runtime: Runtime, body: ChangeBody) -> ChangeEvent:
-    now = runtime.clock.now()
+def event_from_body(intake: ChangeIntake, body: ChangeBody) -> ChangeEvent:
+    now = intake.now()
     at = body.at.astimezone(UTC) if body.at is not None else now
     if at > now + FUTURE_SLACK:
         raise Refusal(422, f"at: {at.isoformat()} is in the future (now is {now.isoformat()})")
     return ChangeEvent(
         id=body.id or f"chg-{uuid.uuid4().hex}",
-        service=canonical_service(runtime, body.service),
+        service=canonical_service(intake, body.service),
         kind=body.kind,
         at=at,
         source="api",
@@ -208,9 +175,9 @@ def event_from_body(runtime: Runtime, body: ChangeBody) -> ChangeEvent:
 
 
 async def post_change(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
+    intake = request.app[CHANGES]
     refused = token_refusal(
-        request, runtime.settings.changes_token, "ACTIONDESK_CHANGES_TOKEN", "change events are off"
+        request, request.app[SERVER].changes_token, "ACTIONDESK_CHANGES_TOKEN", "change events are off"
     )
     if refused is not None:
         return refused
@@ -220,7 +187,7 @@ async def post_change(request: web.Request) -> web.Response:
         return error(422, problems(exc))
 
     def store() -> tuple[ChangeEvent, bool]:
-        return store_change(runtime, event_from_body(runtime, body), "changes-api")
+        return intake.record(event_from_body(intake, body), "changes-api")
 
     try:
         return answer(*await asyncio.to_thread(store))

@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from actiondesk.bot.web import jsonbody
-from actiondesk.bot.web.appkeys import RUNTIME
+from actiondesk.bot.web.appkeys import CHANGES, SERVER
 from actiondesk.bot.webhooks.changes import (
     Refusal,
     Url,
@@ -24,11 +24,10 @@ from actiondesk.bot.webhooks.changes import (
     canonical_service,
     error,
     problems,
-    store_change,
     token_refusal,
 )
-from actiondesk.bot.wiring.root import Runtime
 from actiondesk.core.catalog import ChangeEvent
+from actiondesk.core.ports import ChangeIntake
 
 log = logging.getLogger(__name__)
 
@@ -52,17 +51,18 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def github_service(runtime: Runtime, repository: str, environment: str, payload: dict[str, Any]) -> str:
+def github_service(
+    intake: ChangeIntake, mapping: dict[str, str], repository: str, environment: str, payload: dict[str, Any]
+) -> str:
     """The deployment's service: ``payload.service``, else ACTIONDESK_GITHUB_SERVICES by ``repo@environment`` then
     by ``repo``, else the repository's name."""
     named = _text(payload.get("service"))
     if named is None:
-        mapping = runtime.settings.github_services
         named = mapping.get(f"{repository}@{environment}") or mapping.get(repository) or repository.split("/")[-1]
-    return canonical_service(runtime, named)
+    return canonical_service(intake, named)
 
 
-def github_event(runtime: Runtime, data: dict[str, Any]) -> ChangeEvent | str:
+def github_event(intake: ChangeIntake, mapping: dict[str, str], data: dict[str, Any]) -> ChangeEvent | str:
     """The deploy a ``deployment_status`` event reports, or why it is ignored."""
     status, deployment = _dict(data.get("deployment_status")), _dict(data.get("deployment"))
     repository = _dict(data.get("repository"))
@@ -80,9 +80,9 @@ def github_event(runtime: Runtime, data: dict[str, Any]) -> ChangeEvent | str:
             payload = {}
     payload = _dict(payload)
     environment = _text(deployment.get("environment")) or ""
-    service = github_service(runtime, repo, environment, payload)
+    service = github_service(intake, mapping, repo, environment, payload)
     sha = _text(deployment.get("sha"))
-    at = _parse_time(_text(status.get("created_at")) or _text(status.get("updated_at"))) or runtime.clock.now()
+    at = _parse_time(_text(status.get("created_at")) or _text(status.get("updated_at"))) or intake.now()
     creator = _dict(status.get("creator")) or _dict(deployment.get("creator"))
     return ChangeEvent(
         id=f"github:{repo}:{deployment_id}",
@@ -112,8 +112,8 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 async def github_webhook(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    secret = runtime.settings.github_webhook_secret
+    intake, server = request.app[CHANGES], request.app[SERVER]
+    secret = server.github_webhook_secret
     if secret is None:
         return error(503, "the GitHub webhook is off: set ACTIONDESK_GITHUB_WEBHOOK_SECRET")
     raw = await request.read()
@@ -132,10 +132,10 @@ async def github_webhook(request: web.Request) -> web.Response:
         return error(400, "the body is not a JSON object")
 
     def store() -> web.Response:
-        found = github_event(runtime, data)
+        found = github_event(intake, server.github_services, data)
         if isinstance(found, str):
             return web.json_response({"ignored": found}, status=202)
-        return answer(*store_change(runtime, found, "github"))
+        return answer(*intake.record(found, "github"))
 
     try:
         return await asyncio.to_thread(store)
@@ -162,17 +162,17 @@ class ArgoCdBody(BaseModel):
     url: Url = ""
 
 
-def argocd_event(runtime: Runtime, body: ArgoCdBody) -> ChangeEvent | str:
+def argocd_event(intake: ChangeIntake, body: ArgoCdBody) -> ChangeEvent | str:
     if body.phase != "Succeeded":
         return f"sync phase {body.phase!r} is not a finished deploy"
     if not body.revision:
         raise Refusal(422, "revision: a succeeded sync needs the revision it synced to")
-    at = _parse_time(body.finished_at or None) or runtime.clock.now()
+    at = _parse_time(body.finished_at or None) or intake.now()
     sync = body.started_at or body.finished_at or at.isoformat()
     commit = body.revision if all(c in "0123456789abcdefABCDEF" for c in body.revision) else None
     return ChangeEvent(
         id=f"argocd:{body.app}:{body.revision}:{sync}"[:255],
-        service=canonical_service(runtime, body.service or body.app),
+        service=canonical_service(intake, body.service or body.app),
         kind="deploy",
         at=at,
         source="argocd",
@@ -184,8 +184,8 @@ def argocd_event(runtime: Runtime, body: ArgoCdBody) -> ChangeEvent | str:
 
 
 async def argocd_webhook(request: web.Request) -> web.Response:
-    runtime = request.app[RUNTIME]
-    token = runtime.settings.argocd_webhook_token
+    intake = request.app[CHANGES]
+    token = request.app[SERVER].argocd_webhook_token
     refused = token_refusal(request, token, "ACTIONDESK_ARGOCD_WEBHOOK_TOKEN", "the Argo CD webhook is off")
     if refused is not None:
         return refused
@@ -195,10 +195,10 @@ async def argocd_webhook(request: web.Request) -> web.Response:
         return error(422, problems(exc))
 
     def store() -> web.Response:
-        found = argocd_event(runtime, body)
+        found = argocd_event(intake, body)
         if isinstance(found, str):
             return web.json_response({"ignored": found}, status=202)
-        return answer(*store_change(runtime, found, "argocd"))
+        return answer(*intake.record(found, "argocd"))
 
     try:
         return await asyncio.to_thread(store)

@@ -16,9 +16,10 @@ from actiondesk.actions.packs import builtin_packs
 from actiondesk.adapters.directory import YamlDirectory
 from actiondesk.adapters.openai import OpenAIChatModel
 from actiondesk.adapters.sandbox import SandboxEstate
-from actiondesk.adapters.store import SqlStore, make_engine, upgrade
+from actiondesk.adapters.store import SqlStore, StoreBlobs, StoreReports, make_engine, upgrade
 from actiondesk.agents.approvals import ApprovalDesk, ApprovalSettings
 from actiondesk.agents.breaker import CircuitBreaker
+from actiondesk.agents.changes import ChangeDesk
 from actiondesk.agents.controls import Controls
 from actiondesk.agents.desk import FrontDesk
 from actiondesk.agents.fulfilment import FulfilmentDesk, RoleCatalog
@@ -39,7 +40,7 @@ from actiondesk.bot.wiring.systems import build_systems
 from actiondesk.bot.wiring.tickets import pagers, ticket_mirror, ticket_systems
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.llm import Price
-from actiondesk.core.ports import Clock, Directory, Inventory, Pager, TicketSystem
+from actiondesk.core.ports import ChangeIntake, Clock, Directory, Inventory, Pager, Reporting, StateBlobs, TicketSystem
 from actiondesk.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
-    """Everything the server, its jobs and the command line are built from, once. Surfaces get ``front``, the
-    facade over the case loop, the approval desk and the commands, never the runtime itself."""
+    """Everything the server, its jobs and the command line are built from, once. Surfaces never get the runtime
+    itself, nor the store: they get ``front``, the facade over the case loop, the approval desk and the commands,
+    and the narrow ports built beside it here (``reports``, ``changes``, ``blobs``)."""
 
     settings: Settings
     store: SqlStore
@@ -70,8 +72,14 @@ class Runtime:
     summaries: SummaryWriter | None = None  # a model's paragraph for each post-mortem, when a model is configured
     world: World | None = None  # the services, signals, changes and fixes the agents use (ACTIONDESK_ESTATE)
     front: FrontDesk = field(init=False)  # what the surfaces get: the one door to cases, approvals and commands
+    reports: Reporting = field(init=False)  # the dashboard's, /metrics' and status replies' reads, nothing written
+    changes: ChangeIntake = field(init=False)  # where the webhooks' change events go
+    blobs: StateBlobs = field(init=False)  # where the chat surfaces keep what they posted where
 
     def __post_init__(self) -> None:
+        self.reports = StoreReports(self.store)
+        self.changes = ChangeDesk(self.store, self.world.inventory if self.world else self.estate, self.clock)
+        self.blobs = StoreBlobs(self.store)
         self.front = FrontDesk(
             store=self.store,
             clock=self.clock,

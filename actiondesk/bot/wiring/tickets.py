@@ -15,7 +15,6 @@ from actiondesk.adapters.servicenow import (
     ServiceNowClient,
     ServiceNowTicketSystem,
 )
-from actiondesk.adapters.store import SqlStore
 from actiondesk.agents.mirror import TicketMirror
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.ports import Pager, TicketSystem
@@ -122,14 +121,3 @@ def ticket_mirror(settings: Settings) -> TicketMirror | None:
     if not systems:
         return None
     return TicketMirror(systems, settings.agent_identity, frozenset({settings.freeze_approvers, "cab"}))
-
-
-def status_line(store: SqlStore) -> str | None:
-    """One line for a chat status reply (e.g. `/actiondesk status`): what waits and what is dead, or None."""
-    counts = store.outbox.counts()
-    pending = sum(c.get("pending", 0) for c in counts.values())
-    dead = sum(c.get("dead", 0) for c in counts.values())
-    if not pending and not dead:
-        return None
-    line = f"Outbox (tickets and pages): {pending} updates queued, {dead} dead letters"
-    return line + (" (see `actiondesk outbox status`)" if dead else "")

@@ -3,8 +3,8 @@
 Adapters (the sandbox, the store, Prometheus, Kubernetes, ServiceNow...) implement them; only the
 composition root in ``bot/wiring/root.py`` chooses which. One module per domain: ``runtime`` (clock, chat model),
 ``estate`` (services, signals, deployments, changes, configuration), ``systems`` (what the packs act on),
-``people`` (directory, accounts, groups, hardware), ``store`` and ``desk`` (ticket systems, pagers); every
-port is importable from here.
+``people`` (directory, accounts, groups, hardware), ``store`` and ``desk`` (ticket systems, pagers), ``surfaces``
+(the reporting reads and the change intake the surfaces are handed); every port is importable from here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from actiondesk.core.ports.estate import ChangeLog, Configurator, Deployer, Inve
 from actiondesk.core.ports.people import AccessGroups, Accounts, Directory, Identity, Procurement
 from actiondesk.core.ports.runtime import ChatModel, Clock
 from actiondesk.core.ports.store import StateBlobs, Store, UnitOfWork
+from actiondesk.core.ports.surfaces import ChangeIntake, Reporting, Tally
 from actiondesk.core.ports.systems import (
     Cluster,
     HttpOperations,
@@ -27,6 +28,7 @@ from actiondesk.core.ports.systems import (
 __all__ = [
     "AccessGroups",
     "Accounts",
+    "ChangeIntake",
     "ChangeLog",
     "ChatModel",
     "Clock",
@@ -42,8 +44,10 @@ __all__ = [
     "Pager",
     "Procurement",
     "Releases",
+    "Reporting",
     "StateBlobs",
     "Store",
+    "Tally",
     "Telemetry",
     "TicketSystem",
     "UnitOfWork",

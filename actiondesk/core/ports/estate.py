@@ -75,8 +75,11 @@ class Deployer(Protocol):
 class ChangeLog(Protocol):
     """The change events CI/CD systems reported, stored."""
 
-    def record_change(self, event: ChangeEvent) -> tuple[ChangeEvent, bool]:
-        """Store ``event`` unless its id is known; return the stored event and whether this call created it."""
+    def record_change(
+        self, event: ChangeEvent, *, actor: str | None = None, received_at: datetime | None = None
+    ) -> tuple[ChangeEvent, bool]:
+        """Store ``event`` unless its id is known and audit it (as ``actor``, default ``change:<source>``, at
+        ``received_at``, default now); return the stored event and whether this call created it."""
         ...
 
     def recorded_changes(

@@ -165,16 +165,17 @@ async def test_the_post_mortem_reaches_the_thread(desk: Desk):
 def test_without_a_pager_the_hand_off_mentions_the_team_user_group_and_the_people(tmp_path: Path) -> None:
     from actiondesk.adapters.sandbox import SandboxEstate, default_estate
     from actiondesk.bot.slack.notices import hand_off_blocks, hand_off_text
+    from actiondesk.core.audit_payloads import HandedOff
     from actiondesk.core.clock import SystemClock
 
     clock = SystemClock()
     directory = SandboxEstate(default_estate(clock.now()), clock)
-    handed = {"team": "payments", "group": "payments-oncall", "people": ["grace"], "paged": [], "mention": True,
-              "reason": "a <b> & c"}  # fmt: skip
+    handed = HandedOff(team="payments", group="payments-oncall", people=["grace"], paged=[], mention=True,
+                       reason="a <b> & c")  # fmt: skip
     text = hand_off_text(handed, directory, mrkdwn=True, usergroup="S0PAY")
     assert text.startswith(":sos: Handed to payments on-call: <!subteam^S0PAY>, <@U0GRACE> (payments-oncall).")
     assert text.endswith("Why: a &lt;b&gt; &amp; c")
-    paged = {**handed, "paged": ["pagerduty"], "mention": False}
+    paged = handed.model_copy(update={"paged": ["pagerduty"], "mention": False})
     assert "<@" not in hand_off_text(paged, directory, mrkdwn=True, usergroup="S0PAY")
     assert "paged through pagerduty" in hand_off_text(paged, directory)
     (section, actions) = hand_off_blocks(handed, "C-1", directory, usergroup="S0PAY")

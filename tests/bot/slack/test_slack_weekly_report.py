@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from slackdesk import start_desk
 
 from actiondesk.bot.jobs.scheduler import Scheduler
-from actiondesk.bot.web.appkeys import SCHEDULER
+from actiondesk.bot.web.serverkeys import SCHEDULER
 
 
 async def test_the_weekly_report_is_posted_once_to_the_configured_channel(sqlite_url, fake, monkeypatch):
