@@ -33,18 +33,23 @@ from actiondesk.core.tickets import Attachment, ChangeDraft, OutboxDraft, Ticket
 
 
 def _fact(payload: Payload) -> str | None:
-    """The work-note line of a finding, a governance decision, an approval or a verification (None: another kind)."""
+    """The work-note line of a finding, a governance decision, an approval or a verification (None: another kind).
+    A value an older row lacks is said in words ("unknown", or its clause left out), never "None" or a blank."""
     match payload:
         case FindingNoted() as p:
             sources = "; ".join(str(e.get("summary")) for e in p.evidence)
-            shown = f"{p.confidence:.0%}" if p.confidence is not None else "?"
-            return f"Finding ({p.finding_kind}, confidence {shown})" + (f". Evidence: {sources}" if sources else "")
+            shown = f"{p.confidence:.0%}" if p.confidence is not None else "unknown"
+            kind = p.finding_kind or "unknown kind"
+            return f"Finding ({kind}, confidence {shown})" + (f". Evidence: {sources}" if sources else "")
         case DecisionNoted() as p:
             policies = ", ".join(p.policy_ids) or "none"
-            return f"Governance: {p.outcome} for {p.action} (policies: {policies})"
+            outcome, action = p.outcome or "unknown outcome", p.action or "an unnamed action"
+            return f"Governance: {outcome} for {action} (policies: {policies})"
         case ApprovalNoted() as p:
+            name = f"Approval {p.approval_id}" if p.approval_id else "An approval"
+            by = f" by {p.by}" if p.by else ""
             reason = f": {p.reason}" if p.reason else ""
-            return f"Approval {p.approval_id} {p.status} by {p.by}{reason}"
+            return f"{name} {p.status or 'decided'}{by}{reason}"
         case Verification() as p:
             return verification_text(p)
         case _:
@@ -119,7 +124,8 @@ class TicketMirror:
 
     def _change(self, approval: ApprovalRequested) -> TicketUpdate:
         reasons = "; ".join(approval.reasons)
-        title = f"{approval.action} on {approval.target}"
+        action = approval.action or "an unnamed action"
+        title = f"{action} on {approval.target}" if approval.target else action
         description = redact_text(f"Proposed by ActionDesk; needs {approval.group} approval. {reasons}")
         change = ChangeDraft(correlation_id=approval.id, title=title, description=description)
         return TicketUpdate(kind=UpdateKind.CHANGE, text=f"CAB change requested: {title}", change=change)

@@ -30,13 +30,24 @@ from actiondesk.core.audit_payloads import (
 from actiondesk.core.case import Case
 
 
+def _known(value: str | None, missing: str = "unknown") -> str:
+    """A value as written, or ``missing`` in words when a row written before the field existed lacks it."""
+    return value if value else missing
+
+
+def _action(action: str | None) -> str:
+    return _known(action, "an unnamed action")
+
+
 def _describe(fact: Fact, agent: str) -> str | None:
     """What one audit entry adds to the timeline, in words computed from its data (None: leave it out)."""
     if fact.kind is AuditKind.VERIFICATION:  # its text is the triage's, read from the checks as stored
         return verification_text(read(fact, Verification)).replace("Verification: ", "verification: ", 1)
     match parse(fact):
         case CaseOpened() as opened:
-            return f"case opened by {opened.reporter} from {opened.surface}: “{opened.title}”"
+            by = f" by {opened.reporter}" if opened.reporter else ""
+            where = f" from {opened.surface}" if opened.surface else ""
+            return f"case opened{by}{where}: “{opened.title}”"
         case Message() as message if fact.actor != agent:
             return f"{fact.actor} wrote: “{message.text[:160]}”"
         case FindingNoted() as finding:
@@ -48,29 +59,35 @@ def _describe(fact: Fact, agent: str) -> str | None:
         case DecisionNoted() as d:
             again = "re-checked before running: " if d.recheck else ""
             ids = ", ".join(d.policy_ids)
-            return f"governance {again}{d.outcome} for {d.action} at level {d.autonomy_level} ({ids})"
+            level = f" at level {d.autonomy_level}" if d.autonomy_level is not None else ""
+            return f"governance {again}{_known(d.outcome, 'unknown outcome')} for {_action(d.action)}{level} ({ids})"
         case ApprovalRequested() as asked:
-            return f"approval {asked.id} asked of {asked.group} for {asked.action} on {asked.target}"
+            on = f" on {asked.target}" if asked.target else ""
+            group = _known(asked.group, "an unknown group")
+            return f"approval {_known(asked.id)} asked of {group} for {_action(asked.action)}{on}"
         case ApprovalNoted() as a:
             reason = f": {a.reason}" if a.reason else ""
-            return f"approval {a.approval_id} {a.status} by {a.by or fact.actor}{reason}"
+            return f"approval {_known(a.approval_id)} {_known(a.status, 'decided')} by {a.by or fact.actor}{reason}"
         case ActionStarted() as start:
-            return f"{start.action} started on {start.target} ({params_text(start.params)})"
+            on = f" on {start.target}" if start.target else ""
+            return f"{_action(start.action)} started{on} ({params_text(start.params)})"
         case ActionResult() as result:
             error = f": {result.error}" if result.error else ""
-            return f"{result.action} {result.status}{error}"
+            return f"{_action(result.action)} {_known(result.status, 'ended')}{error}"
         case CaseStopped() as stopped:
             said = "handed to people" if fact.kind is AuditKind.CASE_ESCALATED else "failed"
-            return f"{said}: {stopped.reason}"
+            return f"{said}: {stopped.reason}" if stopped.reason else said
         case HandedOff() as handed:
             people = ", ".join(handed.people) or "nobody in the directory"
             how = f", paged through {', '.join(handed.paged)}" if handed.paged else ""
-            return f"handed to {handed.team} on-call ({handed.group}: {people}){how}"
+            team, group = _known(handed.team, "its owner's"), _known(handed.group, "no group")
+            return f"handed to {team} on-call ({group}: {people}){how}"
         case PickedUp() as picked:
             after = took(float(picked.after_seconds) if picked.after_seconds is not None else None)
-            return f"picked up by {picked.by} ({picked.how}) {after} after the hand-off"
+            how = f" ({picked.how})" if picked.how else ""
+            return f"picked up by {_known(picked.by, 'someone')}{how} {after} after the hand-off"
         case Page() as page:
-            return f"page {page.action} ({', '.join(page.systems)})"
+            return f"page {_known(page.action, 'sent')} ({', '.join(page.systems)})"
     if fact.kind is AuditKind.CASE_RESOLVED:
         return "resolved"
     return None

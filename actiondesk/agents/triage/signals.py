@@ -175,7 +175,7 @@ def check_text(check: Mapping[str, JsonValue]) -> str:
     now = rule.shown(float(current)) if isinstance(current, int | float) else "unreadable"
     base = rule.shown(float(baseline)) if isinstance(baseline, int | float) else "?"
     verb = "is back to" if check.get("ok") else "is still"
-    return f"{check.get('service')}'s {LABELS.get(signal, signal)} {verb} {now} (baseline {base})"
+    return f"{check.get('service') or 'the service'}'s {LABELS.get(signal, signal)} {verb} {now} (baseline {base})"
 
 
 def verification_text(result: Verification) -> str:

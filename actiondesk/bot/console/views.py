@@ -11,7 +11,8 @@ from actiondesk.agents.fulfilment.checklist import checklist, is_request_plan
 from actiondesk.agents.postmortem import render_markdown, stored_postmortem
 from actiondesk.agents.questions import Question
 from actiondesk.core.approval import Approval
-from actiondesk.core.audit import AuditEntry, AuditKind
+from actiondesk.core.audit import AuditEntry
+from actiondesk.core.audit_payloads import HandedOff, PickedUp, parse
 from actiondesk.core.case import Case
 from actiondesk.core.catalog import ChangeEvent
 
@@ -78,20 +79,20 @@ def owner_view(timeline: list[AuditEntry]) -> dict[str, JsonValue] | None:
     who picked it up since, if anyone did. None while the case was never handed to people."""
     view: dict[str, JsonValue] | None = None
     for entry in timeline:
-        p = entry.payload
-        if entry.kind is AuditKind.HANDED_OFF:
-            view = {
-                "team": p.get("team"),
-                "group": p.get("group"),
-                "people": p.get("people") or [],
-                "paged": p.get("paged") or [],
-                "reason": p.get("reason"),
-                "handed_off_at": entry.at.isoformat(),
-                "picked_up_by": None,
-                "picked_up_at": None,
-            }
-        elif entry.kind is AuditKind.PICKED_UP and view is not None:
-            view = {**view, "picked_up_by": p.get("by"), "picked_up_at": entry.at.isoformat()}
+        match parse(entry):
+            case HandedOff() as handed:
+                view = {
+                    "team": handed.team,
+                    "group": handed.group,
+                    "people": list[JsonValue](handed.people),
+                    "paged": list[JsonValue](handed.paged),
+                    "reason": handed.reason or None,
+                    "handed_off_at": entry.at.isoformat(),
+                    "picked_up_by": None,
+                    "picked_up_at": None,
+                }
+            case PickedUp() as picked if view is not None:
+                view = {**view, "picked_up_by": picked.by or None, "picked_up_at": entry.at.isoformat()}
     return view
 
 

@@ -6,14 +6,20 @@ from __future__ import annotations
 from actiondesk.agents.metrics import Report
 from actiondesk.core.audit import AuditEntry
 from actiondesk.core.audit_payloads import (
+    AccessRefused,
     ActedAlone,
     ActionResult,
     ActionStarted,
     ApprovalNoted,
     ApprovalRequested,
+    CaseOpened,
+    CaseResolved,
+    CaseStopped,
+    ChangeRecorded,
     DecisionNoted,
     FindingNoted,
     HandedOff,
+    InjectionSuspected,
     Message,
     Observation,
     Page,
@@ -21,6 +27,11 @@ from actiondesk.core.audit_payloads import (
     PlanNoted,
     Postmortem,
     PostmortemSummary,
+    SettingChanged,
+    SignedIn,
+    Thought,
+    TokenCreated,
+    TokenRevoked,
     Verification,
     parse,
 )
@@ -45,24 +56,55 @@ def describe(entry: AuditEntry) -> str:
         case ApprovalNoted() as a:
             return f"{a.status} by {a.by or '-'}"
         case ApprovalRequested() as q:
-            return f"{q.group} asked to approve {q.target}"
+            return f"{q.group} asked to approve {q.target or q.action or 'a call'}"
         case Verification() as v:
             return "ok" if v.ok else "not yet"
         case HandedOff() as h:
             people = ", ".join(h.people) or "nobody"
-            return f"to {h.team} on-call ({h.group}: {people}), paged: {h.paged or 'no'}"
+            return f"to {h.team or 'its owner'} on-call ({h.group or 'no group'}: {people}), paged: {h.paged or 'no'}"
         case Page() as pg:
             return f"{pg.action} {pg.systems}"
         case PickedUp() as u:
-            return f"by {u.by} ({u.how}) after {u.after_seconds} s"
+            after = f" after {u.after_seconds} s" if u.after_seconds is not None else ""
+            return f"by {u.by or 'someone'} ({u.how or 'how unknown'}){after}"
         case ActedAlone() as alone:
-            return f"{alone.action} at level {alone.level}: {alone.status} (announced to {alone.team})"
+            level = f" at level {alone.level}" if alone.level is not None else ""
+            told = f" (announced to {alone.team})" if alone.team else ""
+            return f"{alone.action}{level}: {alone.status or 'unknown'}{told}"
         case Postmortem() as pm:
             return pm.summary[:200]
         case PostmortemSummary() as ps:
             return f"the model's summary: {ps.text[:160]}"
+        case CaseOpened() as o:
+            where = f" on {o.surface}" if o.surface else ""
+            return f"{o.case_kind or 'case'} from {o.reporter or 'someone'}{where}: {o.title}"
+        case Thought() as t:
+            said = t.text or t.error or t.model_reason or t.action or ""
+            return f"{t.event or 'thought'}" + (f": {said[:160]}" if said else "")
+        case CaseResolved() as done:
+            return f"resolved by the runbook {done.runbook}" if done.runbook else "resolved"
+        case CaseStopped() as stop:
+            at = f" at step {stop.step}" if stop.step is not None else ""
+            return (stop.reason or "no reason given") + at
+        case InjectionSuspected() as i:
+            return f"in {i.source or 'an unknown source'}: {i.why}"
+        case SettingChanged() as c:
+            what = " ".join(x for x in (c.action, c.target) if x)
+            return f"{c.setting}" + (f" ({what})" if what else "")
+        case SignedIn() as who:
+            return f"{who.email or 'someone'} via {who.via or 'an unknown way'}" + (
+                f" from {who.client}" if who.client else ""
+            )
+        case AccessRefused() as no:
+            return f"{no.method} {no.path} from {no.client or 'an unknown client'}: {no.status} {no.reason}".strip()
+        case TokenCreated() as made:
+            return f"token {made.token} ({', '.join(made.scopes) or 'no scopes'})"
+        case TokenRevoked() as gone:
+            return f"token {gone.token}"
+        case ChangeRecorded() as change:
+            return f"{change.change_kind} of {change.service} from {change.source} ({change.change})"
         case _:
-            return ", ".join(f"{k}={v}" for k, v in list(entry.payload.items())[:4])
+            return entry.kind.value
 
 
 def _duration(seconds: float | None) -> str:

@@ -93,12 +93,12 @@ def hand_off_text(
         mention = mrkdwn and handed.mention and person is not None and person.slack_user_id
         shown.append(f"<@{person.slack_user_id}>" if mention and person else (esc(name) if mrkdwn else name))
     quote = esc if mrkdwn else str
-    group = handed.group or "its on-call group"
-    who = ", ".join(shown) or quote(f"nobody (no one is in {group})")
+    group = f" ({quote(handed.group)})" if handed.group else ""
+    who = ", ".join(shown) or quote(f"nobody (no one is in {handed.group})" if handed.group else "nobody")
     how = f"; paged through {', '.join(handed.paged)}" if handed.paged else ""
     team = f"{handed.team} on-call" if handed.team else "on-call"
     why = f" Why: {quote(handed.reason)}" if handed.reason else ""
-    return f":sos: Handed to {quote(team)}: {who} ({quote(group)}){quote(how)}.{why}"
+    return f":sos: Handed to {quote(team)}: {who}{group}{quote(how)}.{why}"
 
 
 def hand_off_blocks(
