@@ -186,11 +186,11 @@ async def post_change(request: web.Request) -> web.Response:
     except ValidationError as exc:
         return error(422, problems(exc))
 
-    def store() -> tuple[ChangeEvent, bool]:
+    def record() -> tuple[ChangeEvent, bool]:
         return intake.record(event_from_body(intake, body), "changes-api")
 
     try:
-        return answer(*await asyncio.to_thread(store))
+        return answer(*await asyncio.to_thread(record))
     except Refusal as exc:
         return error(exc.status, exc.message)
 

@@ -1,6 +1,6 @@
 """Deploy notifications in: GitHub's ``deployment_status`` event (``POST /webhooks/github``, signed with
 ACTIONDESK_GITHUB_WEBHOOK_SECRET) and Argo CD's sync notification (``POST /webhooks/argocd``, with
-ACTIONDESK_ARGOCD_WEBHOOK_TOKEN), each recorded once as a deploy through the change store of ``changes.py``."""
+ACTIONDESK_ARGOCD_WEBHOOK_TOKEN), each recorded once as a deploy through the change intake, as ``changes.py`` does."""
 
 from __future__ import annotations
 
@@ -131,14 +131,14 @@ async def github_webhook(request: web.Request) -> web.Response:
     if not isinstance(data, dict):
         return error(400, "the body is not a JSON object")
 
-    def store() -> web.Response:
+    def record() -> web.Response:
         found = github_event(intake, server.github_services, data)
         if isinstance(found, str):
             return web.json_response({"ignored": found}, status=202)
         return answer(*intake.record(found, "github"))
 
     try:
-        return await asyncio.to_thread(store)
+        return await asyncio.to_thread(record)
     except Refusal as exc:
         return error(exc.status, exc.message)
 
@@ -194,14 +194,14 @@ async def argocd_webhook(request: web.Request) -> web.Response:
     except ValidationError as exc:
         return error(422, problems(exc))
 
-    def store() -> web.Response:
+    def record() -> web.Response:
         found = argocd_event(intake, body)
         if isinstance(found, str):
             return web.json_response({"ignored": found}, status=202)
         return answer(*intake.record(found, "argocd"))
 
     try:
-        return await asyncio.to_thread(store)
+        return await asyncio.to_thread(record)
     except Refusal as exc:
         return error(exc.status, exc.message)
 
