@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from binascii import hexlify
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from json.encoder import encode_basestring
-from typing import NamedTuple
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -122,20 +125,21 @@ def entry_hash(
 
 
 class StoredRow(NamedTuple):
-    """An audit row as read back from storage, payload still as its stored text.
+    """An audit row as read back from storage for verifying: every text column as its stored UTF-8 bytes.
 
-    ``at`` may be text when the store keeps times as text: naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff`` (any one
-    character between date and time). Verifying then needs no date parsing, only two slices.
+    ``at`` is the stored time as text in UTC, ``YYYY-MM-DD HH:MM:SS.ffffff`` (any one character between date and
+    time): verifying needs no date parsing, only two slices. ``payload`` is spliced into the hashed body exactly
+    as stored, so it is neither decoded nor encoded again.
     """
 
     seq: int
-    kind: str
-    case_id: str | None
-    actor: str
-    at: datetime | str
-    payload_json: str
-    prev_hash: str
-    hash: str
+    kind: bytes
+    case_id: bytes | None
+    actor: bytes
+    at: bytes
+    payload: bytes
+    prev_hash: bytes
+    hash: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,65 +151,132 @@ class VerifyReport:
     head_hash: str = GENESIS
 
 
+def _quoted(value: bytes | None) -> bytes:
+    """A stored name (UTF-8) as JSON text, ``%`` doubled for use inside a bytes template; strict UTF-8."""
+    if value is None:
+        return b"null"
+    return encode_basestring(value.decode()).encode().replace(b"%", b"%%")
+
+
+_seqs, _prevs, _hashes = itemgetter(0), itemgetter(6), itemgetter(7)
+
+
+class _Walk:
+    """The chain walked so far: the next seq expected and the hash the next entry must link to.
+
+    ``batch`` proves a whole batch clean with a few comparisons done in C over the batch (the seqs against a
+    range, the stored previous-hash links against the stored hashes, the computed digests against the stored
+    hashes, the signed checkpoints that fall in it); only the body is built and hashed per row. A batch that is
+    not clean is walked again entry by entry (``entries``), which names the first bad one.
+    """
+
+    def __init__(self, checkpoints: Mapping[int, str]) -> None:
+        self.published = {seq: digest.encode() for seq, digest in checkpoints.items()}
+        self.marks = sorted(self.published)
+        self.expected = 1
+        self.prev = GENESIS.encode()
+        # (actor, case, kind) -> the body's bytes template with those three spelled as JSON
+        self.templates: dict[tuple[bytes, bytes | None, bytes], bytes] = {}
+
+    def template(self, actor: bytes, case_id: bytes | None, kind: bytes) -> bytes:
+        if len(self.templates) > 65_536:
+            self.templates.clear()
+        made = self.templates[actor, case_id, kind] = (
+            b'{"actor":'
+            + _quoted(actor)
+            + b',"at":"%sT%sZ","case_id":'
+            + _quoted(case_id)
+            + b',"kind":'
+            + _quoted(kind)
+            + b',"payload":%s,"prev_hash":"%s","seq":%d}'
+        )
+        return made
+
+    def batch(self, rows: Sequence[tuple[Any, ...]]) -> bool:
+        """True when every row of ``rows`` is the chain's next entry, intact; the walk then moves past them."""
+        count = len(rows)
+        if not count:
+            return True
+        first = self.expected
+        get, make, sha256 = self.templates.get, self.template, hashlib.sha256
+        try:
+            # a stored text time is 'YYYY-MM-DD?HH:MM:SS.ffffff' (UTC): canonical once the separator is a T and
+            # a Z follows; any other text hashes to something else, which is what an edit should do
+            digests = [
+                sha256(
+                    (get((actor, case_id, kind)) or make(actor, case_id, kind)) % (at[:10], at[11:], p, prev, s)
+                ).digest()
+                for s, kind, case_id, actor, at, p, prev, _ in rows
+            ]
+            hashes = list(map(_hashes, rows))
+            # one separator per 32-byte digest: equal only if every stored hash is its own digest, spelled alike
+            if hexlify(b"".join(digests), b" ", 32) != b" ".join(hashes):
+                return False
+        except (TypeError, ValueError, AttributeError):  # a value of the wrong type or not UTF-8: named below
+            return False
+        if list(map(_seqs, rows)) != list(range(first, first + count)):
+            return False
+        if list(map(_prevs, rows)) != [self.prev, *hashes[:-1]]:
+            return False
+        marks = self.marks
+        for index in range(bisect_left(marks, first), bisect_left(marks, first + count)):
+            if hashes[marks[index] - first] != self.published[marks[index]]:
+                return False
+        self.expected, self.prev = first + count, hashes[-1]
+        return True
+
+    def entries(self, rows: Iterable[tuple[Any, ...]]) -> VerifyReport | None:
+        """Walk ``rows`` one entry at a time; the report on the first that breaks the chain, else None."""
+        for seq, kind, case_id, actor, at, payload, stored_prev, digest in rows:
+            expected, prev = self.expected, self.prev
+            if seq != expected:
+                problem = f"entry {expected} is missing (next stored entry is {seq})"
+                if seq < expected:
+                    problem = f"entry {seq} is out of order"
+                return self.report(expected - 1, expected, problem)
+            if stored_prev != prev:
+                return self.report(seq - 1, seq, "previous-hash link does not match")
+            try:
+                body = self.template(actor, case_id, kind) % (at[:10], at[11:], payload, prev, seq)
+            except (TypeError, ValueError, AttributeError):  # a value of the wrong type, a name not UTF-8
+                body = None
+            if body is None or hashlib.sha256(body).hexdigest().encode() != digest:
+                return self.report(seq - 1, seq, "content does not match its hash")
+            if self.published.get(seq, digest) != digest:
+                return self.report(
+                    seq - 1, seq, "entry differs from its signed checkpoint (the chain up to it was rewritten)"
+                )
+            self.expected, self.prev = seq + 1, digest
+        return None
+
+    def report(self, checked: int, first_bad: int | None = None, problem: str | None = None) -> VerifyReport:
+        return VerifyReport(problem is None, checked, first_bad, problem, self.prev.decode("ascii", "replace"))
+
+
 def verify_chain(
-    rows: Iterable[StoredRow] | Iterable[tuple[int, str, str | None, str, datetime | str, str, str, str]],
+    batches: Iterable[Sequence[StoredRow] | Sequence[tuple[Any, ...]]],
     expected_head: tuple[int, str] | None = None,
     checkpoints: Mapping[int, str] | None = None,
 ) -> VerifyReport:
-    """Walk the rows in ``seq`` order; name the first entry that breaks the chain.
+    """Walk the rows in ``seq`` order, a batch at a time; name the first entry that breaks the chain.
 
-    ``rows`` are StoredRows or plain tuples in the same order (a database cursor's rows). ``expected_head`` is
-    the (seq, hash) the store recorded for the chain's head; truncation of the tail is caught against it.
-    ``checkpoints`` maps seq to the hash a signed checkpoint published for that entry: a chain rewritten from an
-    edit onwards (head included) still differs from what was published.
+    ``batches`` are lists of StoredRows or plain tuples in the same order (a database cursor's ``fetchmany``).
+    ``expected_head`` is the (seq, hash) the store recorded for the chain's head; truncation of the tail is
+    caught against it. ``checkpoints`` maps seq to the hash a signed checkpoint published for that entry: a chain
+    rewritten from an edit onwards (head included) still differs from what was published.
 
-    The loop is ``entry_hash`` inlined: per entry one string built around the stored payload text, one SHA-256.
+    Per entry: one body built around the stored payload bytes, one SHA-256; the checks of a batch are whole-list
+    comparisons, and a batch that fails them is walked again entry by entry to name the first bad entry.
     """
     checkpoints = checkpoints or {}
-    published = checkpoints.get
-    check_published = bool(checkpoints)
-    sha256 = hashlib.sha256
-    text = encode_basestring
-    names: dict[tuple[str, str | None, str], tuple[str, str, str]] = {}  # (actor, case, kind) as JSON text
-    prev_hash = GENESIS
-    expected_seq = 1
-    for seq, kind, case_id, actor, at, payload_json, stored_prev, digest in rows:
-        if seq != expected_seq:
-            problem = f"entry {expected_seq} is missing (next stored entry is {seq})"
-            if seq < expected_seq:
-                problem = f"entry {seq} is out of order"
-            return VerifyReport(False, expected_seq - 1, expected_seq, problem, prev_hash)
-        if stored_prev != prev_hash:
-            return VerifyReport(False, seq - 1, seq, "previous-hash link does not match", prev_hash)
-        quoted = names.get((actor, case_id, kind))
-        if quoted is None:
-            if len(names) > 65_536:
-                names.clear()
-            quoted = names[actor, case_id, kind] = (
-                text(actor),
-                "null" if case_id is None else text(case_id),
-                text(kind),
-            )
-        # a stored text time is 'YYYY-MM-DD?HH:MM:SS.ffffff' (UTC): canonical once the separator is a T and a Z
-        # follows; any other text hashes to something else, which is what an edit should do
-        stamp = f"{at[:10]}T{at[11:]}Z" if isinstance(at, str) else timestamp(at)
-        body = (
-            f'{{"actor":{quoted[0]},"at":"{stamp}","case_id":{quoted[1]},"kind":{quoted[2]},'
-            f'"payload":{payload_json},"prev_hash":"{prev_hash}","seq":{seq}}}'
-        )
-        if sha256(body.encode()).hexdigest() != digest:
-            return VerifyReport(False, seq - 1, seq, "content does not match its hash", prev_hash)
-        if check_published and published(seq, digest) != digest:
-            return VerifyReport(
-                False,
-                seq - 1,
-                seq,
-                "entry differs from its signed checkpoint (the chain up to it was rewritten)",
-                prev_hash,
-            )
-        prev_hash = digest
-        expected_seq += 1
-    checked = expected_seq - 1
+    walk = _Walk(checkpoints)
+    for rows in batches:
+        if not walk.batch(rows):
+            broken = walk.entries(rows)
+            if broken is not None:
+                return broken
+    checked = walk.expected - 1
+    prev_hash = walk.prev.decode()
     beyond = [seq for seq in checkpoints if seq > checked]
     if beyond:
         return VerifyReport(

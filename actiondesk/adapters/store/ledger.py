@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -40,22 +39,23 @@ BATCH = 1000
 _head = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == HEAD_ID)
 
 
-# The chain in seq order, as verify_chain takes it. ``at`` is read as text in UTC, 'YYYY-MM-DD HH:MM:SS.ffffff':
-# SQLite stores it so (naive UTC); PostgreSQL spells its timestamptz so. No row objects, no dates parsed.
+# The chain in seq order, as verify_chain takes it: every text column as its stored UTF-8 bytes (nothing decoded
+# to be encoded again), ``at`` as text in UTC, 'YYYY-MM-DD HH:MM:SS.ffffff': SQLite stores it so (naive UTC);
+# PostgreSQL spells its timestamptz so. No row objects, no dates parsed.
 _CHAIN_SQL = {
-    "sqlite": "SELECT seq, kind, case_id, actor, CAST(at AS TEXT), payload, prev_hash, hash "
-    "FROM audit_entries ORDER BY seq",
-    "postgresql": "SELECT seq, kind, case_id, actor, "
-    "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), payload, prev_hash, hash "
-    "FROM audit_entries ORDER BY seq",
+    "sqlite": "SELECT seq, CAST(kind AS BLOB), CAST(case_id AS BLOB), CAST(actor AS BLOB), CAST(at AS BLOB), "
+    "CAST(payload AS BLOB), CAST(prev_hash AS BLOB), CAST(hash AS BLOB) FROM audit_entries ORDER BY seq",
+    "postgresql": "SELECT seq, convert_to(kind, 'UTF8'), convert_to(case_id, 'UTF8'), convert_to(actor, 'UTF8'), "
+    "convert_to(to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'), 'UTF8'), convert_to(payload, 'UTF8'), "
+    "convert_to(prev_hash, 'UTF8'), convert_to(hash, 'UTF8') FROM audit_entries ORDER BY seq",
 }
-VERIFY_BATCH = 1000  # rows fetched at a time: large enough to amortise the call, small enough to stay in cache
+VERIFY_BATCH = 1000  # rows fetched and checked at a time: large enough to amortise the calls, small enough for cache
 
 
 @contextmanager
-def _stored_rows(connection: Connection) -> Iterator[Iterator[tuple[Any, ...]]]:
-    """The chain's rows streamed from a raw DBAPI cursor in batches (a server-side cursor on PostgreSQL), inside
-    the caller's read transaction; the cursor is closed when the block ends."""
+def _stored_rows(connection: Connection) -> Iterator[Iterator[list[tuple[Any, ...]]]]:
+    """The chain's rows in batches from a raw DBAPI cursor (a server-side cursor on PostgreSQL), inside the
+    caller's read transaction; the cursor is closed when the block ends."""
     dbapi = connection.connection.driver_connection
     if dbapi is None:  # only a connection already closed has none
         raise ConfigurationError("the audit cannot be read: the database connection is closed")
@@ -63,7 +63,7 @@ def _stored_rows(connection: Connection) -> Iterator[Iterator[tuple[Any, ...]]]:
     cursor = dbapi.cursor() if sqlite else dbapi.cursor(name="actiondesk_audit_verify")
     try:
         cursor.execute(_CHAIN_SQL["sqlite" if sqlite else "postgresql"])
-        yield chain.from_iterable(iter(partial(cursor.fetchmany, VERIFY_BATCH), []))
+        yield iter(partial(cursor.fetchmany, VERIFY_BATCH), [])
     finally:
         cursor.close()
 
