@@ -94,9 +94,13 @@ def _reject_nan(value: float) -> float:
     return value
 
 
+# json.dumps with these options builds an encoder per call; one made once encodes the same text
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 def canonical_json(value: JsonValue) -> str:
     """Serialise with sorted keys, no spaces, UTF-8 text; NaN and infinity refused."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL(value)
 
 
 def timestamp(at: datetime) -> str:

@@ -118,8 +118,10 @@ class Chain:
         kind = draft.kind.value
         payload = redact_message(draft.payload)
         payload_json = canonical_json(payload)
-        digest = entry_hash(seq, kind, draft.case_id, draft.actor, at, payload_json, self.hash)
-        stored_at = at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds") if self._sqlite else at
+        spelled = at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")  # as SQLite stores it
+        stamp = f"{spelled[:10]}T{spelled[11:]}Z"  # as it is hashed (core.audit.timestamp), spelled once
+        digest = entry_hash(seq, kind, draft.case_id, draft.actor, stamp, payload_json, self.hash)
+        stored_at = spelled if self._sqlite else at
         self._rows.append((seq, kind, draft.case_id, draft.actor, stored_at, payload_json, self.hash, digest))
         # built from values made here, not validated again; ``payload`` is redact's fresh copy, no one else's
         entry = AuditEntry.model_construct(
