@@ -254,7 +254,14 @@ def bench_audit() -> None:
             return report.checked / (time.perf_counter() - started)
 
         vrate = best_of(3, verify)
-        bodies = [canonical_json({**PAYLOAD, "i": i}).encode() for i in range(total)]
+        # Baselines: SHA-256 chaining of the very bodies verify hashes (built beforehand, nothing read), and
+        # reading the same columns with a bare sqlite3 cursor (nothing hashed): the two halves of the work.
+        stamp = "2026-11-02T09:00:00.000000Z"
+        bodies = [
+            f'{{"actor":"bench","at":"{stamp}","case_id":"C-{i % 97}","kind":"observation",'
+            f'"payload":{canonical_json({**PAYLOAD, "i": i})},"prev_hash":"{"0" * 64}","seq":{i + 1}}}'.encode()
+            for i in range(total)
+        ]
 
         def hash_only() -> float:
             started = time.perf_counter()
@@ -264,10 +271,29 @@ def bench_audit() -> None:
             return total / (time.perf_counter() - started)
 
         hrate = best_of(3, hash_only)
+        reader = sqlite3.connect(Path(folder) / "bench.db", isolation_level=None)
+
+        def read_only() -> float:
+            started = time.perf_counter()
+            cursor = reader.execute(
+                "SELECT seq, kind, case_id, actor, at, payload, prev_hash, hash FROM audit_entries ORDER BY seq"
+            )
+            rows = 0
+            while batch := cursor.fetchmany(1000):
+                rows += len(batch)
+            return rows / (time.perf_counter() - started)
+
+        rrate = best_of(3, read_only)
+        reader.close()
+        both = 1 / (1 / hrate + 1 / rrate)  # reading then hashing, each at its bare rate
         print(
             f"{'audit verify (SQLite)':<30} {vrate:>12,.0f} {'entries/s':<10} goal {'>= 250,000/s':<14} "
             f"{'meets goal' if vrate >= 250_000 else 'MISSES goal':<12} ratio {hrate / vrate:>8.2f}x slower than "
-            f"bare SHA-256 chaining of pre-serialised bodies ({hrate:,.0f}/s)"
+            f"bare SHA-256 chaining of the same bodies ({hrate:,.0f}/s)"
+        )
+        print(
+            f"{'  bare read + bare hashing':<30} {both:>12,.0f} {'entries/s':<10} {'':<19} {'':<12} ratio "
+            f"{both / vrate:>8.2f}x ours: bare sqlite3 reading the rows ({rrate:,.0f}/s) then hashing them, no checks"
         )
         store_engine = getattr(store, "_engine", None)
         if store_engine is not None:
