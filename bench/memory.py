@@ -12,7 +12,7 @@ from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import GENESIS, AuditDraft, AuditEntry, canonical_json, entry_hash
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.errors import ConcurrencyError
-from actiondesk.core.estate import Change, Deployment, LogLine, Person, Point, Series, Service
+from actiondesk.core.estate import Change, Deployment, LogLine, Person, Point, Series, Service, ServicePods
 from actiondesk.core.redact import redact
 from actiondesk.core.runs import ActionRun
 
@@ -132,8 +132,20 @@ class FixedEstate:
     def error_rate(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
         return Series(service, "error_rate", tuple(self._good if self.rolled_back else self._bad))
 
-    def latency_p99(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
-        return Series(service, "latency_p99", ())
+    def latency_p95(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return Series(service, "latency_p95_ms", ())
+
+    def cpu(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return Series(service, "cpu_pct", ())
+
+    def pods(self, service: str, at: datetime) -> ServicePods:
+        return ServicePods(service, at, 0, ())
+
+    def unready_replicas(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return Series(service, "unready_replicas", ())
+
+    def restarts(self, service: str, start: datetime, end: datetime, step_seconds: int) -> Series:
+        return Series(service, "restarts", ())
 
     def logs(self, service: str, start: datetime, end: datetime, **_: object) -> list[LogLine]:
         return self._logs

@@ -10,9 +10,11 @@ are the bucket's epoch seconds (as AWS X-Ray does), so a trace is found without 
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from actiondesk.adapters.sandbox.index import index
 from actiondesk.adapters.sandbox.signals import added_latency_ms
 from actiondesk.adapters.sandbox.timeline import (
     active_faults,
@@ -30,6 +32,7 @@ BUCKET_SECONDS = 10
 REQUESTS_PER_BUCKET = 3
 MAX_BUCKETS = 8_640  # at most 24 hours of buckets are generated for one query
 MAX_LINES = 1_000
+BUCKETS_KEPT = 720  # generated buckets kept per state (two hours of them); past it they are generated again
 _ERRORS = frozenset({FaultKind.ERROR_RATE})
 _CRASHES = frozenset({FaultKind.CRASH_LOOP})
 _PULLS = frozenset({FaultKind.IMAGE_PULL})
@@ -90,14 +93,16 @@ class _Bucket:
     """The lines of every service during one bucket."""
 
     def __init__(self, state: EstateState, at: datetime, changes: list[datetime]) -> None:
+        """``changes``: change_moments(state), sorted."""
         self.state = state
         self.at = at
         self.lines: list[LogLine] = []
-        self._records = {s.name: s for s in state.services}
-        self._conditions: dict[tuple[str, datetime], _Condition] = {}
+        self._index = index(state)
+        self._records = self._index.records
         # Conditions only change at a deployment or a fault's start or end. Without one inside the bucket,
         # its start speaks for all of it; with one, each request is judged at its own instant.
-        self._exact = any(at < moment < at + timedelta(seconds=BUCKET_SECONDS) for moment in changes)
+        after = bisect_right(changes, at)
+        self._exact = after < len(changes) and changes[after] < at + timedelta(seconds=BUCKET_SECONDS)
 
     def can_log(self, service: str, callees: list[str], level: str | None) -> bool:
         """Whether this bucket can hold a ``level`` line of ``service``, without generating it."""
@@ -121,22 +126,7 @@ class _Bucket:
 
     def _condition(self, service: str, at: datetime | None = None) -> _Condition:
         at = at if at is not None and self._exact else self.at
-        if (service, at) not in self._conditions:
-            state = self.state
-            version = live_version(state, service, at)
-            pulls = sum(f.value for f in active_faults(state, (service,), _PULLS, at))
-            down_text = f"ImagePullBackOff: cannot pull image registry.example.com/{service}:{version}"
-            if replicas_at(state, service, at) == 0:
-                pulls, down_text = 1.0, f"no endpoints available: {service} is scaled to 0 replicas"
-            self._conditions[service, at] = _Condition(
-                errors=sum(f.value for f in active_faults(state, (service,), _ERRORS, at)),
-                crash=sum(f.value for f in active_faults(state, (service,), _CRASHES, at)),
-                down=pulls,
-                down_text=down_text,
-                added_ms=added_latency_ms(state, service, at),
-                version=version,
-            )
-        return self._conditions[service, at]
+        return self._index.remembered(("condition", service, at), lambda: _condition(self.state, service, at))
 
     def _visit(self, service: str, trace: str, at: datetime, path: frozenset[str]) -> _Hop:
         record = self._records[service]
@@ -189,15 +179,40 @@ class _Bucket:
             )
 
 
+def _condition(state: EstateState, service: str, at: datetime) -> _Condition:
+    version = live_version(state, service, at)
+    pulls = sum(f.value for f in active_faults(state, (service,), _PULLS, at))
+    down_text = f"ImagePullBackOff: cannot pull image registry.example.com/{service}:{version}"
+    if replicas_at(state, service, at) == 0:
+        pulls, down_text = 1.0, f"no endpoints available: {service} is scaled to 0 replicas"
+    return _Condition(
+        errors=sum(f.value for f in active_faults(state, (service,), _ERRORS, at)),
+        crash=sum(f.value for f in active_faults(state, (service,), _CRASHES, at)),
+        down=pulls,
+        down_text=down_text,
+        added_ms=added_latency_ms(state, service, at),
+        version=version,
+    )
+
+
+def _lines(state: EstateState, bucket: datetime, changes: list[datetime]) -> tuple[LogLine, ...]:
+    """Every line of the bucket: the requests from every entry service (a service's own lines are the same
+    whichever other entries are walked: each walk has its own trace ids), and the crash notices."""
+    kept = index(state).buckets
+    lines = kept.get(bucket)
+    if lines is None:
+        lines = tuple(_Bucket(state, bucket, changes).generate(origins(state)))
+        if len(kept) >= BUCKETS_KEPT:
+            kept.clear()
+        kept[bucket] = lines
+    return lines
+
+
 def change_moments(state: EstateState) -> list[datetime]:
     """Every instant at which some service's faults or running version can change."""
     moments = [d.deployed_at for d in state.deployments] + [f.start for f in state.faults]
     moments += [c.at for c in state.changes]
     return moments + [f.end for f in state.faults if f.end is not None]
-
-
-def _entries_reaching(state: EstateState, service: str) -> list[str]:
-    return [o for o in origins(state) if o == service or service in dependencies(state, service=o)]
 
 
 def _floor(at: datetime) -> datetime:
@@ -230,8 +245,8 @@ def generate_logs(
     wanted_level = None if level is None else ("WARN" if level.upper() == "WARNING" else level.upper())
     if limit <= 0 or end < start:
         return []
-    entries, callees = _entries_reaching(state, service), dependencies(state, service)
-    changes = change_moments(state)
+    callees = dependencies(state, service)
+    changes = index(state).remembered(("moments",), lambda: sorted(change_moments(state)))
     if trace is not None:
         bucket = bucket_of_trace(trace.lower())
         buckets = [bucket] if bucket is not None and _floor(start) <= bucket <= end else []
@@ -241,10 +256,9 @@ def generate_logs(
         buckets = [last - timedelta(seconds=BUCKET_SECONDS * i) for i in range(count)]
     found: list[LogLine] = []
     for bucket in buckets:  # newest first, so a large window stops as soon as it has enough
-        generator = _Bucket(state, bucket, changes)
-        if not generator.can_log(service, callees, wanted_level):
+        if not _Bucket(state, bucket, changes).can_log(service, callees, wanted_level):
             continue
-        lines = generator.generate(entries)
+        lines = _lines(state, bucket, changes)
         found.extend(ln for ln in lines if _wanted(ln, service, start, end, trace and trace.lower(), wanted_level))
         if len(found) >= limit:
             break

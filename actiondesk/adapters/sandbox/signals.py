@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
+from actiondesk.adapters.sandbox.index import index
 from actiondesk.adapters.sandbox.timeline import (
     active_faults,
     digest,
@@ -46,17 +48,27 @@ SATURATION_PCT = 80.0  # CPU above this slows every request
 SATURATION_PENALTY = 3.0  # at 100 % CPU, p95 latency grows by this many baselines
 BACKOFF_SECONDS = (10, 20, 40, 80, 160)  # kubelet's crash back-off, then every BACKOFF_CAP seconds
 BACKOFF_CAP = 300
+JITTER_CACHE = 1 << 16  # jitter factors kept across states: a scenario played again reads the same instants
+NAME_CACHE = 4096  # pod names by (service, version, ordinal)
+
+
+@lru_cache(maxsize=JITTER_CACHE)
+def _jitter(service: str, metric: str, timestamp: float) -> float:
+    return 0.9 + 0.2 * unit("jitter", service, metric, timestamp)
 
 
 def jitter(service: str, metric: str, at: datetime) -> float:
     """A factor in [0.9, 1.1], the same for the same service, metric and instant."""
-    return 0.9 + 0.2 * unit("jitter", service, metric, at.timestamp())
+    return _jitter(str(service), str(metric), at.timestamp())
 
 
+# A walk down the call graph (failing_fraction, added_latency_ms) skips what it has already seen on its path, so
+# only a cycle back into the path can stop it: what it answers for a service depends on ``seen`` only through the
+# services that service reaches. Its answers are remembered for ``seen`` cut to those, the empty set when the
+# graph below it has no cycle, so every path to a service at an instant shares one answer.
 def _callees(state: EstateState, service: str, seen: frozenset[str]) -> list[str]:
-    names = {s.name for s in state.services}
-    record = service_record(state, service)
-    return [d for d in (*record.depends_on, *record.calls) if d in names and d not in seen]
+    service_record(state, service)
+    return [d for d in index(state).callees[service] if d not in seen]
 
 
 def own_failure(state: EstateState, service: str, at: datetime) -> float:
@@ -68,6 +80,12 @@ def own_failure(state: EstateState, service: str, at: datetime) -> float:
 
 def failing_fraction(state: EstateState, service: str, at: datetime, seen: frozenset[str] = frozenset()) -> float:
     """The share of requests that fail: its own failures, and the failures of what it calls, felt a hop later."""
+    found = index(state)
+    seen &= found.reach(service)  # what it answers depends on no other member of seen (see _callees)
+    return found.remembered(("failing", service, at, seen), lambda: _failing(state, service, at, seen))
+
+
+def _failing(state: EstateState, service: str, at: datetime, seen: frozenset[str]) -> float:
     own = own_failure(state, service, at)
     seen = seen | {service}
     upstream = max(
@@ -82,19 +100,30 @@ def fault_error_fraction(state: EstateState, service: str, at: datetime) -> floa
     return failing_fraction(state, service, at)
 
 
-def cpu_pct_at(state: EstateState, service: str, at: datetime, *, jittered: bool = True) -> float:
+def _load(state: EstateState, service: str, at: datetime) -> float | None:
+    """CPU use before jitter; None when the service has no replica."""
     record = service_record(state, service)
     replicas = replicas_at(state, service, at)
     if replicas == 0:
-        return 0.0
+        return None
     load = record.baseline_cpu_pct * nominal_replicas(state, service) / replicas
-    load += sum(f.value for f in active_faults(state, (service,), CPU_FAULTS, at))
+    return load + sum(f.value for f in active_faults(state, (service,), CPU_FAULTS, at))
+
+
+def cpu_pct_at(state: EstateState, service: str, at: datetime, *, jittered: bool = True) -> float:
+    load = index(state).remembered(("load", service, at), lambda: _load(state, service, at))
+    if load is None:
+        return 0.0
     if jittered:
         load *= jitter(service, "cpu", at)
     return round(min(100.0, load), 3)
 
 
 def _own_added_ms(state: EstateState, service: str, at: datetime) -> float:
+    return index(state).remembered(("own_added", service, at), lambda: _own_added(state, service, at))
+
+
+def _own_added(state: EstateState, service: str, at: datetime) -> float:
     record = service_record(state, service)
     added = sum(f.value for f in active_faults(state, (service,), LATENCY_FAULTS | DELAY_FAULTS, at))
     cpu = cpu_pct_at(state, service, at, jittered=False)
@@ -105,6 +134,12 @@ def _own_added_ms(state: EstateState, service: str, at: datetime) -> float:
 
 def added_latency_ms(state: EstateState, service: str, at: datetime, seen: frozenset[str] = frozenset()) -> float:
     """What faults and saturation add to the service's p95, its own and that of everything it calls."""
+    found = index(state)
+    seen &= found.reach(service)  # what it answers depends on no other member of seen (see _callees)
+    return found.remembered(("added", service, at, seen), lambda: _added(state, service, at, seen))
+
+
+def _added(state: EstateState, service: str, at: datetime, seen: frozenset[str]) -> float:
     seen = seen | {service}
     return _own_added_ms(state, service, at) + sum(
         added_latency_ms(state, d, at - HOP_LAG, seen) for d in _callees(state, service, seen)
@@ -178,6 +213,16 @@ class _Trouble:
 def pods_at(state: EstateState, service: str, at: datetime) -> ServicePods:
     """The service's pods at ``at``: names follow the running version (a new ReplicaSet per version)."""
     service_record(state, service)
+    desired, pods = index(state).remembered(("pods", service, at), lambda: _pods(state, service, at))
+    return ServicePods(service=service, at=at, desired=desired, pods=pods)
+
+
+@lru_cache(maxsize=NAME_CACHE)
+def _pod_name(service: str, version: str, i: int) -> str:
+    return f"{service}-{digest('replicaset', service, version)[:10]}-{digest('pod', service, version, i)[:5]}"
+
+
+def _pods(state: EstateState, service: str, at: datetime) -> tuple[int, tuple[PodState, ...]]:
     replicas = replicas_at(state, service, at)
     version = live_version(state, service, at)
     trouble: list[_Trouble] = []
@@ -188,10 +233,9 @@ def pods_at(state: EstateState, service: str, at: datetime) -> ServicePods:
         pulling = max(1, math.ceil(replicas * min(1.0, fault.value)))
         reason = f"Back-off pulling image registry.example.com/{service}:{version}: manifest unknown"
         trouble += [_Trouble("ImagePullBackOff", reason, 0)] * pulling
-    template = digest("replicaset", service, version)[:10]
     pods: list[PodState] = []
     for i in range(replicas):
-        name = f"{service}-{template}-{digest('pod', service, version, i)[:5]}"
+        name = _pod_name(service, version, i)
         if i < len(trouble):
             t = trouble[i]
             pods.append(
@@ -199,7 +243,7 @@ def pods_at(state: EstateState, service: str, at: datetime) -> ServicePods:
             )
         else:
             pods.append(PodState(name=name, version=version, ready=True, state="Running", reason="", restarts=0))
-    return ServicePods(service=service, at=at, desired=replicas, pods=tuple(pods))
+    return replicas, tuple(pods)
 
 
 def unready_series(state: EstateState, service: str, start: datetime, end: datetime, step: int) -> Series:

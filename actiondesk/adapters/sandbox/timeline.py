@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 
+from actiondesk.adapters.sandbox.index import index
 from actiondesk.adapters.sandbox.world import (
     ChangeKind,
     ChangeRecord,
@@ -20,49 +21,47 @@ from actiondesk.core.errors import UnknownServiceError
 
 def digest(*parts: object) -> str:
     """A stable hex digest of ``parts`` (never Python's salted ``hash``)."""
-    text = "\x1f".join(str(p) for p in parts)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
 def unit(*parts: object) -> float:
-    """A stable number in [0, 1) derived from ``parts``."""
-    return int(digest(*parts)[:13], 16) / float(16**13)
+    """A stable number in [0, 1) derived from ``parts``: the first 13 hex digits (52 bits) of their digest."""
+    raw = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8")).digest()
+    return (int.from_bytes(raw[:7], "big") >> 4) / float(16**13)
 
 
 def service_record(state: EstateState, name: str) -> ServiceRecord:
-    for record in state.services:
-        if record.name == name:
-            return record
-    raise UnknownServiceError(f"the estate has no service named {name!r}")
+    record = index(state).records.get(name)
+    if record is None:
+        raise UnknownServiceError(f"the estate has no service named {name!r}")
+    return record
 
 
 def history(state: EstateState, service: str) -> list[DeploymentRecord]:
     """The service's deployments, oldest first (ties keep the order they were recorded in)."""
-    records = [d for d in state.deployments if d.service == service]
-    return sorted(records, key=lambda d: d.deployed_at)
+    return list(index(state).history.get(service, ()))
 
 
 def newest_deployment(state: EstateState, service: str, at: datetime) -> DeploymentRecord | None:
-    live = [d for d in history(state, service) if d.deployed_at <= at]
-    return live[-1] if live else None
+    return index(state).newest_deployment(service, at)
 
 
 def live_version(state: EstateState, service: str, at: datetime) -> str:
     """The version of the newest deployment at or before ``at``; the recorded version if none is."""
     record = service_record(state, service)
-    newest = newest_deployment(state, service, at)
+    newest = index(state).newest_deployment(service, at)
     return newest.version if newest is not None else record.version
 
 
 def changes_of(state: EstateState, service: str, *kinds: ChangeKind) -> list[ChangeRecord]:
     """The service's non-deployment changes of ``kinds`` (all kinds when none given), oldest first."""
-    found = [c for c in state.changes if c.service == service and (not kinds or c.kind in kinds)]
-    return sorted(found, key=lambda c: c.at)
+    found = index(state).changes.get(service, [])
+    return [c for c in found if c.kind in kinds] if kinds else list(found)
 
 
 def setting_at(state: EstateState, service: str, kind: ChangeKind, key: str, at: datetime) -> str | None:
     """The value a config key (or feature flag) had at ``at``; None when it was not set."""
-    keyed = [c for c in changes_of(state, service, kind) if c.detail.get("key") == key]
+    keyed = [c for c in index(state).by_kind.get((service, kind), ()) if c.detail.get("key") == key]
     before = [c for c in keyed if c.at <= at]
     if before:
         return before[-1].detail.get("value")
@@ -74,10 +73,11 @@ def setting_at(state: EstateState, service: str, kind: ChangeKind, key: str, at:
 
 def replicas_at(state: EstateState, service: str, at: datetime) -> int:
     """The replica count the service was scaled to at ``at``."""
-    scales = changes_of(state, service, ChangeKind.SCALE)
-    before = [c for c in scales if c.at <= at]
-    if before:
-        return int(before[-1].detail["replicas"])
+    found = index(state)
+    latest = found.latest_change(service, ChangeKind.SCALE, at)
+    if latest is not None:
+        return int(latest.detail["replicas"])
+    scales = found.by_kind.get((service, ChangeKind.SCALE))
     if scales:
         return int(scales[0].detail["previous"])
     return service_record(state, service).replicas
@@ -85,7 +85,7 @@ def replicas_at(state: EstateState, service: str, at: datetime) -> int:
 
 def nominal_replicas(state: EstateState, service: str) -> int:
     """The replica count the service ran with before any scaling: what its baseline CPU was measured at."""
-    scales = changes_of(state, service, ChangeKind.SCALE)
+    scales = index(state).by_kind.get((service, ChangeKind.SCALE))
     return int(scales[0].detail["previous"]) if scales else service_record(state, service).replicas
 
 
@@ -108,7 +108,7 @@ def is_active(state: EstateState, fault: FaultRecord, at: datetime) -> bool:
     if fault.bound_version is not None and live_version(state, fault.service, at) != fault.bound_version:
         return False
     if fault.bound_change is not None:
-        change = next((c for c in state.changes if c.id == fault.bound_change), None)
+        change = index(state).change_by_id.get(fault.bound_change)
         return change is not None and change_holds(state, change, at)
     return True
 
@@ -116,8 +116,13 @@ def is_active(state: EstateState, fault: FaultRecord, at: datetime) -> bool:
 def active_faults(
     state: EstateState, services: Iterable[str], kinds: frozenset[FaultKind], at: datetime
 ) -> list[FaultRecord]:
-    names = set(services)
-    return [f for f in state.faults if f.kind in kinds and f.service in names and is_active(state, f, at)]
+    names = services if isinstance(services, tuple) else tuple(services)
+    if len(names) == 1:  # the usual question: one service's faults, in the order they were injected
+        candidates: Iterable[FaultRecord] = index(state).faults.get(names[0], ())
+    else:
+        wanted = set(names)
+        candidates = (f for f in state.faults if f.service in wanted)
+    return [f for f in candidates if f.kind in kinds and is_active(state, f, at)]
 
 
 def _callees(record: ServiceRecord) -> tuple[str, ...]:
@@ -127,6 +132,10 @@ def _callees(record: ServiceRecord) -> tuple[str, ...]:
 
 def dependencies(state: EstateState, service: str) -> list[str]:
     """Everything ``service`` calls, directly or not (cycle-safe, ``service`` itself excluded)."""
+    return list(index(state).remembered(("dependencies", service), lambda: tuple(_dependencies(state, service))))
+
+
+def _dependencies(state: EstateState, service: str) -> list[str]:
     by_name = {s.name: s for s in state.services}
     seen: list[str] = []
     stack = list(_callees(by_name[service])) if service in by_name else []
@@ -141,6 +150,10 @@ def dependencies(state: EstateState, service: str) -> list[str]:
 
 def origins(state: EstateState) -> list[str]:
     """Services where requests start: those nothing depends on, plus any only reachable through a cycle."""
+    return list(index(state).remembered(("origins",), lambda: tuple(_origins(state))))
+
+
+def _origins(state: EstateState) -> list[str]:
     called = {dep for s in state.services for dep in _callees(s)}
     starts = [s.name for s in state.services if s.name not in called]
     reached = set(starts)
