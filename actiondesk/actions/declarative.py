@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, c
 
 from actiondesk.actions.catalog import Pack
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput, ActionSpec, need
+from actiondesk.core import yamltext
 from actiondesk.core.errors import ActionFailedError, ConfigurationError
 from actiondesk.core.governance import Risk
 from actiondesk.core.plan import ActionCall
@@ -239,7 +240,7 @@ class HttpActionSpec(ActionSpec[ActionInput, HttpOutput]):
 def read_pack_file(path: Path) -> tuple[PackFile, dict[str, Any]]:
     """The pack file and its OpenAPI document; ConfigurationError naming the file and the problem."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamltext.safe_load(path.read_text(encoding="utf-8"))
         pack = PackFile.model_validate(raw)
     except OSError as exc:
         raise ConfigurationError(f"{path}: cannot read the pack file: {exc.strerror}") from None
@@ -250,7 +251,7 @@ def read_pack_file(path: Path) -> tuple[PackFile, dict[str, Any]]:
         raise ConfigurationError(f"{path}: {problems}") from None
     document_path = path.parent / pack.openapi
     try:
-        document = yaml.safe_load(document_path.read_text(encoding="utf-8"))
+        document = yamltext.safe_load(document_path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: cannot read its OpenAPI document {pack.openapi}: {exc}") from None
     if not isinstance(document, dict) or "paths" not in document:

@@ -12,6 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
+from actiondesk.core import yamltext
 from actiondesk.core.case import Case
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.finding import Finding, FindingKind
@@ -85,7 +86,7 @@ def _param(template: str | int | float | bool, case: Case, finding: Finding) -> 
 
 def load_runbook(path: Path) -> Runbook:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.safe_load(path.read_text(encoding="utf-8"))
         return Runbook.model_validate(data)
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"runbook {path}: {exc}") from None

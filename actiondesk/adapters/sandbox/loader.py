@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -141,10 +143,16 @@ def _fail(source: str, problems: list[tuple[str, str]]) -> ScenarioError:
     return ScenarioError("\n".join(lines))
 
 
+@lru_cache(maxsize=256)
+def _parsed(text: str) -> object:
+    """The YAML of a scenario text, parsed once (scenarios are played again and again); errors never kept."""
+    return yaml.load(text, Loader=_ScenarioLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """Parse and validate scenario YAML; raise ScenarioError naming ``source`` and each bad key path."""
     try:
-        data = yaml.load(text, Loader=_ScenarioLoader)  # noqa: S506 - a SafeLoader subclass
+        data = copy.deepcopy(_parsed(text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

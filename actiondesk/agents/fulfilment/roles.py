@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.core import yamltext
 from actiondesk.core.errors import ConfigurationError
 from actiondesk.core.fulfilment import Role
 
@@ -57,7 +58,7 @@ class RoleCatalog:
     def load(cls, path: Path | None = None) -> RoleCatalog:
         path = path or builtin_roles_path()
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yamltext.safe_load(path.read_text(encoding="utf-8"))
             parsed = _File.model_validate(raw)
         except OSError as exc:
             raise ConfigurationError(f"{path}: cannot read the role catalog: {exc.strerror}") from None

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from actiondesk.agents.governance.engine import Governance
 from actiondesk.agents.windows import Window
+from actiondesk.core import yamltext
 from actiondesk.core.errors import ConfigurationError, UnknownServiceError
 from actiondesk.core.estate import Service
 from actiondesk.core.governance import AutonomyLevel, Decision, Outcome, Risk
@@ -75,7 +76,7 @@ class PolicyTable(BaseModel):
 
 def load_table(path: Path) -> PolicyTable:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamltext.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigurationError(f"{path}: cannot read the decision table: {exc}") from None
     try:

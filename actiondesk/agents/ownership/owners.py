@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from actiondesk.core import yamltext
 from actiondesk.core.case import Case
 from actiondesk.core.errors import ActionDeskError, ConfigurationError
 from actiondesk.core.estate import Owner
@@ -63,7 +64,7 @@ class OwnerBook:
         """Read and check an owners file (default: the built-in one); raise ConfigurationError naming the problem."""
         path = path or builtin_owners_path()
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yamltext.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise ConfigurationError(f"{path}: cannot read the owners file: {exc}") from None
         try:
