@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from actiondesk.actions.executor import Executor
@@ -13,7 +13,7 @@ from actiondesk.agents.llm.investigator import Investigator
 from actiondesk.agents.planner import RunbookPlanner
 from actiondesk.agents.record import Recorder, say
 from actiondesk.agents.triage import Triage
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.audit_payloads import CaseEscalated, Message, read
 from actiondesk.core.case import Case, CaseStatus
 from actiondesk.core.finding import FindingKind
@@ -103,10 +103,10 @@ class LoopBase:
             say(f"Handing this to a human: {why}"),
         )
 
-    def thread(self, case: Case) -> list[str]:
-        """Every message people wrote in the case, oldest first (the agent's own are left out)."""
+    def thread(self, case: Case, trail: Sequence[AuditEntry] | None = None) -> list[str]:
+        """Every message people wrote in the case, oldest first (the agent's own are left out). ``trail``: the
+        case's audit entries when the caller has already read them."""
+        entries = self.store.audit(case.id) if trail is None else trail
         return [
-            read(e, Message).text
-            for e in self.store.audit(case.id)
-            if e.kind is AuditKind.MESSAGE and e.actor != self.recorder.agent
+            read(e, Message).text for e in entries if e.kind is AuditKind.MESSAGE and e.actor != self.recorder.agent
         ] or [case.text]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from actiondesk.agents.loop.base import ALERT_SURFACE, INVESTIGABLE, LoopBase
 from actiondesk.agents.record import Note, say
-from actiondesk.core.audit import AuditKind
+from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.audit_payloads import CaseEscalated, FindingNoted, Message, read
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 from actiondesk.core.finding import Finding, FindingKind
@@ -15,17 +16,17 @@ from actiondesk.core.finding import Finding, FindingKind
 class Triaging(LoopBase):
     """Reading what is wrong, asking, watching, or letting the model investigate."""
 
-    def _asked(self, case: Case) -> bool:
+    def _asked(self, trail: Sequence[AuditEntry]) -> bool:
         """Whether the agent already asked this case's reporter a question (a message with choices)."""
         return any(
-            e.kind is AuditKind.MESSAGE and e.actor == self.recorder.agent and read(e, Message).choices
-            for e in self.store.audit(case.id)
+            e.kind is AuditKind.MESSAGE and e.actor == self.recorder.agent and read(e, Message).choices for e in trail
         )
 
     def _triage(self, case: Case) -> Case:
         now = self.clock.now()
-        thread = self.thread(case)
-        finding = self.triage.run(case, thread, asked=self._asked(case))
+        trail = list(self.store.audit(case.id))  # read once for the thread and the questions asked
+        thread = self.thread(case, trail)
+        finding = self.triage.run(case, thread, asked=self._asked(trail))
         if self._watching(case, finding):
             return self._watch(case, finding)
         inquiry: list[Note] = []
