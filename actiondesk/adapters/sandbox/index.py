@@ -17,7 +17,7 @@ import threading
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
 from actiondesk.adapters.sandbox.world import (
@@ -50,6 +50,7 @@ class Index:
         "history",
         "kind_times",
         "memo",
+        "moments",
         "records",
         "state",
     )
@@ -85,6 +86,13 @@ class Index:
         for f in state.faults:
             faults.setdefault(f.service, []).append(f)
         self.faults = faults
+        # Every instant at which a deployment, a fault's start or end, or a change takes effect, in order. Each
+        # takes effect at its instant (a deployment at deployed_at <= t, a fault on [start, end), a change at
+        # at <= t), so whatever the faults, versions, replicas and settings are at t, they are the same at every
+        # instant of the same era: the same bisect_right(moments, t).
+        moments = [d.deployed_at for d in state.deployments] + [f.start for f in state.faults]
+        moments += [c.at for c in state.changes]
+        self.moments = sorted(moments + [f.end for f in state.faults if f.end is not None])
         self.memo: dict[tuple[object, ...], object] = {}
         self.buckets: dict[datetime, tuple[LogLine, ...]] = {}  # logs.py's generated buckets, by their start
 
@@ -103,6 +111,16 @@ class Index:
             return None
         i = bisect_right(times, at)
         return self.by_kind[service, kind][i - 1] if i else None
+
+    def era(self, at: datetime) -> int:
+        """Which stretch between two moments ``at`` falls in (see ``moments``)."""
+        return bisect_right(self.moments, at)
+
+    def eras(self, service: str, at: datetime, lag: timedelta) -> tuple[int, ...]:
+        """The eras of ``at``, ``at - lag``, ``at - 2 lag``, ... as many hops down as a walk from ``service``
+        can go (each service once on a path: at most as many as it reaches)."""
+        moments = self.moments
+        return tuple(bisect_right(moments, at - lag * hop) for hop in range(len(self.reach(service)) + 1))
 
     def reach(self, service: str) -> frozenset[str]:
         """Every service ``service`` calls, directly or not, by ``callees``; itself only through a cycle."""

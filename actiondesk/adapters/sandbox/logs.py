@@ -93,7 +93,7 @@ class _Bucket:
     """The lines of every service during one bucket."""
 
     def __init__(self, state: EstateState, at: datetime, changes: list[datetime]) -> None:
-        """``changes``: change_moments(state), sorted."""
+        """``changes``: Index.moments of ``state``."""
         self.state = state
         self.at = at
         self.lines: list[LogLine] = []
@@ -208,13 +208,6 @@ def _lines(state: EstateState, bucket: datetime, changes: list[datetime]) -> tup
     return lines
 
 
-def change_moments(state: EstateState) -> list[datetime]:
-    """Every instant at which some service's faults or running version can change."""
-    moments = [d.deployed_at for d in state.deployments] + [f.start for f in state.faults]
-    moments += [c.at for c in state.changes]
-    return moments + [f.end for f in state.faults if f.end is not None]
-
-
 def _floor(at: datetime) -> datetime:
     seconds = int(at.timestamp()) // BUCKET_SECONDS * BUCKET_SECONDS
     return datetime.fromtimestamp(seconds, UTC)
@@ -246,7 +239,7 @@ def generate_logs(
     if limit <= 0 or end < start:
         return []
     callees = dependencies(state, service)
-    changes = index(state).remembered(("moments",), lambda: sorted(change_moments(state)))
+    changes = index(state).moments  # every instant at which something takes effect, in order
     if trace is not None:
         bucket = bucket_of_trace(trace.lower())
         buckets = [bucket] if bucket is not None and _floor(start) <= bucket <= end else []

@@ -62,10 +62,15 @@ def jitter(service: str, metric: str, at: datetime) -> float:
     return _jitter(str(service), str(metric), at.timestamp())
 
 
-# A walk down the call graph (failing_fraction, added_latency_ms) skips what it has already seen on its path, so
-# only a cycle back into the path can stop it: what it answers for a service depends on ``seen`` only through the
-# services that service reaches. Its answers are remembered for ``seen`` cut to those, the empty set when the
-# graph below it has no cycle, so every path to a service at an instant shares one answer.
+# What is remembered, and why it is the same answer:
+# - a service's own load and added latency depend on the instant only through its era (Index.moments): the
+#   faults, versions, replicas and settings in force. They are kept per era, not per instant.
+# - a walk down the call graph (failing_fraction, added_latency_ms) reads each service it reaches a hop later,
+#   so its answer depends on the instant only through the eras of at, at - HOP_LAG, ... (Index.eras): kept per
+#   those, so the points of a series between two moments share one walk. It skips what it has already seen on
+#   its path, so only a cycle back into the path can stop it: the answer depends on ``seen`` only through the
+#   services the service reaches; kept for ``seen`` cut to those (the empty set when no cycle is below it), so
+#   every path to a service shares one answer.
 def _callees(state: EstateState, service: str, seen: frozenset[str]) -> list[str]:
     service_record(state, service)
     return [d for d in index(state).callees[service] if d not in seen]
@@ -82,7 +87,8 @@ def failing_fraction(state: EstateState, service: str, at: datetime, seen: froze
     """The share of requests that fail: its own failures, and the failures of what it calls, felt a hop later."""
     found = index(state)
     seen &= found.reach(service)  # what it answers depends on no other member of seen (see _callees)
-    return found.remembered(("failing", service, at, seen), lambda: _failing(state, service, at, seen))
+    eras = found.eras(service, at, HOP_LAG)
+    return found.remembered(("failing", service, eras, seen), lambda: _failing(state, service, at, seen))
 
 
 def _failing(state: EstateState, service: str, at: datetime, seen: frozenset[str]) -> float:
@@ -111,7 +117,8 @@ def _load(state: EstateState, service: str, at: datetime) -> float | None:
 
 
 def cpu_pct_at(state: EstateState, service: str, at: datetime, *, jittered: bool = True) -> float:
-    load = index(state).remembered(("load", service, at), lambda: _load(state, service, at))
+    found = index(state)
+    load = found.remembered(("load", service, found.era(at)), lambda: _load(state, service, at))
     if load is None:
         return 0.0
     if jittered:
@@ -120,7 +127,8 @@ def cpu_pct_at(state: EstateState, service: str, at: datetime, *, jittered: bool
 
 
 def _own_added_ms(state: EstateState, service: str, at: datetime) -> float:
-    return index(state).remembered(("own_added", service, at), lambda: _own_added(state, service, at))
+    found = index(state)
+    return found.remembered(("own_added", service, found.era(at)), lambda: _own_added(state, service, at))
 
 
 def _own_added(state: EstateState, service: str, at: datetime) -> float:
@@ -136,7 +144,8 @@ def added_latency_ms(state: EstateState, service: str, at: datetime, seen: froze
     """What faults and saturation add to the service's p95, its own and that of everything it calls."""
     found = index(state)
     seen &= found.reach(service)  # what it answers depends on no other member of seen (see _callees)
-    return found.remembered(("added", service, at, seen), lambda: _added(state, service, at, seen))
+    eras = found.eras(service, at, HOP_LAG)
+    return found.remembered(("added", service, eras, seen), lambda: _added(state, service, at, seen))
 
 
 def _added(state: EstateState, service: str, at: datetime, seen: frozenset[str]) -> float:

@@ -12,8 +12,13 @@ from actiondesk.adapters.sandbox import DeployEvent, FaultEvent, FaultKind, Sand
 from actiondesk.adapters.sandbox import index as index_module
 from actiondesk.adapters.sandbox.index import index
 from actiondesk.adapters.sandbox.signals import (
+    CPU_FAULTS,
+    DELAY_FAULTS,
     HOP_LAG,
+    LATENCY_FAULTS,
     PROPAGATION,
+    SATURATION_PCT,
+    SATURATION_PENALTY,
     added_latency_ms,
     failing_fraction,
     jitter,
@@ -23,6 +28,7 @@ from actiondesk.adapters.sandbox.timeline import (
     active_faults,
     live_version,
     newest_deployment,
+    nominal_replicas,
     replicas_at,
     service_record,
     unit,
@@ -62,6 +68,7 @@ def _cyclic() -> EstateState:
             FaultRecord(id="f1", service="b", kind=FaultKind.ERROR_RATE, value=0.3, start=_at(2), bound_version="v2"),
             FaultRecord(id="f2", service="d", kind=FaultKind.ERROR_RATE, value=0.5, start=_at(0), end=_at(8)),
             FaultRecord(id="f3", service="c", kind=FaultKind.LATENCY, value=250.0, start=_at(3)),
+            FaultRecord(id="f4", service="d", kind=FaultKind.CPU_SATURATION, value=40.0, start=_at(2), end=_at(9)),
         ),
         changes=(
             ChangeRecord(id="s2", service="d", kind=ChangeKind.SCALE, at=_at(6), detail={"replicas": "3"}),
@@ -82,6 +89,33 @@ def _scan_failing(state: EstateState, service: str, at: datetime, seen: frozense
     callees = [d for d in (*record.depends_on, *record.calls) if d in names and d not in seen]
     upstream = max((PROPAGATION * _scan_failing(state, d, at - HOP_LAG, seen) for d in callees), default=0.0)
     return min(1.0, 1.0 - (1.0 - own) * (1.0 - upstream))
+
+
+def _scan_added(state: EstateState, service: str, at: datetime, seen: frozenset[str] = frozenset()) -> float:
+    """added_latency_ms without remembering anything: the service's own faults and saturation, then its callees'."""
+    names = {s.name for s in state.services}
+    record = next(s for s in state.services if s.name == service)
+    added = sum(f.value for f in active_faults(state, (service,), LATENCY_FAULTS | DELAY_FAULTS, at))
+    replicas = replicas_at(state, service, at)
+    if replicas:
+        load = record.baseline_cpu_pct * nominal_replicas(state, service) / replicas
+        cpu = round(min(100.0, load + sum(f.value for f in active_faults(state, (service,), CPU_FAULTS, at))), 3)
+        if cpu > SATURATION_PCT:
+            added += record.baseline_latency_ms * SATURATION_PENALTY * (cpu - SATURATION_PCT) / (100 - SATURATION_PCT)
+    seen = seen | {service}
+    callees = [d for d in (*record.depends_on, *record.calls) if d in names and d not in seen]
+    return added + sum(_scan_added(state, d, at - HOP_LAG, seen) for d in callees)
+
+
+def test_every_second_across_the_moments_gives_what_a_plain_walk_gives() -> None:
+    """Answers are kept per era (the stretch between two moments, hop by hop): a second before or after a fault
+    starts, a scale lands or a deploy happens, at every depth of the walk, must still read its own era."""
+    state = _cyclic()
+    for second in range(-30, 11 * 60):
+        at = _at(second / 60)
+        for service in ("a", "b", "c", "d"):
+            assert failing_fraction(state, service, at) == _scan_failing(state, service, at), (service, second)
+            assert added_latency_ms(state, service, at) == _scan_added(state, service, at), (service, second)
 
 
 def test_time_ordered_lookups_match_a_scan_with_ties_in_recorded_order() -> None:
