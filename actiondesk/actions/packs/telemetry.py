@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from actiondesk.actions.catalog import Pack
 from actiondesk.actions.packs.common import ServiceName, TraceId
 from actiondesk.actions.spec import ActionContext, ActionInput, ActionOutput, ActionSpec
-from actiondesk.core.estate import LogLine, Point, Series
+from actiondesk.core.estate import LogLine, Series
 from actiondesk.core.governance import Risk
 
 MAX_POINTS = 11_000  # Prometheus' own limit of points per series in a range query
@@ -23,14 +23,6 @@ class SamplePoint(BaseModel):
 
     at: datetime
     value: float
-
-    @classmethod
-    def of(cls, point: Point) -> SamplePoint:
-        """A series point as a sample. Series hold thousands of points that are already a datetime and a float
-        (what validation would keep as they are): those skip it; anything else is validated."""
-        if type(point.value) is float and type(point.at) is datetime:
-            return cls.model_construct(at=point.at, value=point.value)
-        return cls(at=point.at, value=point.value)
 
 
 class ErrorRateInput(ActionInput):
@@ -78,7 +70,7 @@ def _points(ctx: ActionContext, params: ErrorRateInput | SignalInput, read: Read
     ctx.inventory.service(params.service)
     end = ctx.clock.now()
     series = read(params.service, end - timedelta(minutes=params.minutes), end, params.step_seconds)
-    return tuple(SamplePoint.of(p) for p in series.points)
+    return tuple(SamplePoint(at=p.at, value=p.value) for p in series.points)
 
 
 class SignalInput(ActionInput):
@@ -202,8 +194,8 @@ class GetPodStatus(ActionSpec[SignalInput, PodStatusOutput]):
                 )
                 for p in now.pods
             ),
-            unready_points=tuple(SamplePoint.of(p) for p in unready.points),
-            restart_points=tuple(SamplePoint.of(p) for p in restarts.points),
+            unready_points=tuple(SamplePoint(at=p.at, value=p.value) for p in unready.points),
+            restart_points=tuple(SamplePoint(at=p.at, value=p.value) for p in restarts.points),
         )
 
 
