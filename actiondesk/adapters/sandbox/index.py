@@ -33,7 +33,7 @@ from actiondesk.core.estate import LogLine
 T = TypeVar("T")
 
 KEEP = 8  # states whose index is held: the current one of each estate, and the few a mutation just replaced
-MEMO_LIMIT = 200_000  # remembered answers per state; past it they are dropped and computed again
+MEMO_LIMIT = 50_000  # remembered answers per state (a few MiB); past it they are dropped and computed again
 
 
 class Index:

@@ -222,7 +222,11 @@ class _Trouble:
 def pods_at(state: EstateState, service: str, at: datetime) -> ServicePods:
     """The service's pods at ``at``: names follow the running version (a new ReplicaSet per version)."""
     service_record(state, service)
-    desired, pods = index(state).remembered(("pods", service, at), lambda: _pods(state, service, at))
+    found = index(state)
+    # restarts grow with the time a crash loop has run; without one the pods are the same all through an era
+    crashing = any(f.kind in CRASH_FAULTS for f in found.faults.get(service, ()))
+    when: object = at if crashing else found.era(at)
+    desired, pods = found.remembered(("pods", service, when), lambda: _pods(state, service, at))
     return ServicePods(service=service, at=at, desired=desired, pods=pods)
 
 
