@@ -51,7 +51,7 @@ from actiondesk.agents.loop import CaseLoop, LoopSettings
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.triage import Triage, TriageSettings
-from actiondesk.bot.scenario.runner import run_scenario
+from actiondesk.bot.scenario.runner import run_scenario, scenario_policy
 from actiondesk.bot.wiring.boot import serve_estate
 from actiondesk.bot.wiring.root import build_runtime, open_store
 from actiondesk.core.case import CaseStatus
@@ -118,8 +118,6 @@ def drain(folder: Path, cases: int, commits: Commits, profile: Path | None) -> F
     store = open_store(settings)
     clock = SimulatedClock(NOW)
     estate, scenario = serve_estate(settings, store, clock)
-    from actiondesk.bot.scenario.runner import scenario_policy
-
     runtime = build_runtime(settings, store, estate, clock, scenario_policy(scenario, settings))
     loop = runtime.loop
 
