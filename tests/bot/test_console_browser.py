@@ -10,6 +10,7 @@ import re
 import subprocess
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,21 +27,31 @@ UI_TIMEOUT_MS = 30_000  # the case loop runs in the background; give it room on 
 RESOLVE_TIMEOUT_MS = 90_000
 
 
-@pytest.fixture(scope="module")
-def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """`python -m actiondesk serve` on port 0, on a fresh SQLite file; killed at the end of the module."""
+@contextmanager
+def _serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`python -m actiondesk serve` on port 0, on a fresh SQLite file; killed on leaving."""
     workdir = tmp_path_factory.mktemp("console")  # also the cwd, so no stray .env is read
     # a report of a service that looks fine is watched for 15 s (not 5 min) before it goes to people
     env = server_env(f"sqlite:///{workdir / 'a.db'}", ACTIONDESK_TRIAGE_WATCH_SECONDS="15")
     started = ServerProcess.start(env, cwd=workdir)
     started.url = started.url.rstrip("/")
-    yield started
-    started.process.terminate()
     try:
-        started.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        warnings.warn(f"the server did not stop within {STOP_TIMEOUT_SECONDS:.0f}s of SIGTERM", stacklevel=1)
-        started.kill()
+        yield started
+    finally:
+        started.process.terminate()
+        try:
+            started.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            warnings.warn(f"the server did not stop within {STOP_TIMEOUT_SECONDS:.0f}s of SIGTERM", stacklevel=1)
+            started.kill()
+
+
+@pytest.fixture
+def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A server of each test's own: the suite's workers may run a module's tests in any order, so no test may
+    build on what an earlier one did to a shared estate."""
+    with _serving(tmp_path_factory) as started:
+        yield started
 
 
 def test_reporter_cannot_approve_then_sre_approves_and_the_case_resolves(
@@ -131,11 +142,23 @@ def test_a_handed_off_case_names_its_owner_and_take_it_picks_it_up(page: Page, s
     page.goto(server.url + "/")
     user = page.get_by_test_id("user-select")
     expect(user).to_have_value("alice", timeout=UI_TIMEOUT_MS)
+    # first payment-gateway's bad deploy is rolled back, approved by bob (sre)
+    page.get_by_test_id("chat-input").fill("the payment gateway is throwing 500s")
+    page.get_by_test_id("chat-send").click()
+    card = page.get_by_test_id("approval-card")
+    expect(card).to_have_attribute("data-status", "pending", timeout=UI_TIMEOUT_MS)
+    user.select_option("bob")
+    card.get_by_test_id("approve-button").click()
+    status = page.get_by_test_id("case-status")
+    expect(status).to_have_attribute("data-status", "resolved", timeout=RESOLVE_TIMEOUT_MS)
+
+    page.get_by_test_id("new-case").click()
+    user.select_option("alice")
     page.get_by_test_id("chat-input").fill("payment gateway looks broken to me")
     page.get_by_test_id("chat-send").click()
 
-    # payment-gateway was just rolled back by the first test: triage watches it come back, then, with search still
-    # slow, asks which one is meant
+    # payment-gateway was just rolled back: triage watches it come back, then, with search still slow, asks which
+    # one is meant
     question = page.get_by_test_id("question")
     expect(question).to_have_attribute("data-open", "true", timeout=RESOLVE_TIMEOUT_MS)
     question.locator("[data-choice='payment-gateway']").click()
