@@ -10,7 +10,7 @@ composition root in ``bot/wiring/root.py`` chooses which. One module per domain:
 from __future__ import annotations
 
 from actiondesk.core.ports.desk import Pager, TicketSystem
-from actiondesk.core.ports.estate import ChangeLog, Configurator, Deployer, Inventory, Telemetry
+from actiondesk.core.ports.estate import ChangeLog, ChangeReader, Configurator, Deployer, Inventory, Telemetry
 from actiondesk.core.ports.people import AccessGroups, Accounts, Directory, Identity, Procurement
 from actiondesk.core.ports.runtime import ChatModel, Clock
 from actiondesk.core.ports.store import StateBlobs, Store, UnitOfWork
@@ -30,6 +30,7 @@ __all__ = [
     "Accounts",
     "ChangeIntake",
     "ChangeLog",
+    "ChangeReader",
     "ChatModel",
     "Clock",
     "Cluster",

@@ -72,15 +72,8 @@ class Deployer(Protocol):
         ...
 
 
-class ChangeLog(Protocol):
-    """The change events CI/CD systems reported, stored."""
-
-    def record_change(
-        self, event: ChangeEvent, *, actor: str | None = None, received_at: datetime | None = None
-    ) -> tuple[ChangeEvent, bool]:
-        """Store ``event`` unless its id is known and audit it (as ``actor``, default ``change:<source>``, at
-        ``received_at``, default now); return the stored event and whether this call created it."""
-        ...
+class ChangeReader(Protocol):
+    """The change events CI/CD systems reported, read back."""
 
     def recorded_changes(
         self,
@@ -91,6 +84,17 @@ class ChangeLog(Protocol):
         limit: int = 100,
     ) -> list[ChangeEvent]:
         """Oldest first; the newest ``limit`` when there are more."""
+        ...
+
+
+class ChangeLog(ChangeReader, Protocol):
+    """The change events CI/CD systems reported, stored."""
+
+    def record_change(
+        self, event: ChangeEvent, *, actor: str | None = None, received_at: datetime | None = None
+    ) -> tuple[ChangeEvent, bool]:
+        """Store ``event`` unless its id is known and audit it (as ``actor``, default ``change:<source>``, at
+        ``received_at``, default now); return the stored event and whether this call created it."""
         ...
 
 

@@ -12,6 +12,7 @@ from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.case import Case
 from actiondesk.core.catalog import ChangeEvent
+from actiondesk.core.ports.estate import ChangeReader
 
 
 class Tally(Protocol):
@@ -30,9 +31,9 @@ class Tally(Protocol):
         ...
 
 
-class Reporting(Protocol):
-    """The reads behind the dashboard, /metrics, the weekly report, chat status replies and the change list.
-    Nothing here writes."""
+class Reporting(ChangeReader, Protocol):
+    """The reads behind the dashboard, /metrics, the weekly report, chat status replies and the change list (the
+    change events, read as ``ChangeReader`` reads them). Nothing here writes."""
 
     def cases_opened(self, start: datetime, end: datetime) -> list[Case]:
         """Cases opened in [start, end), oldest first."""
@@ -50,17 +51,6 @@ class Reporting(Protocol):
 
     def outbox_counts(self) -> dict[str, dict[str, int]]:
         """Outbox rows (ticket writes and pages) per system and state."""
-        ...
-
-    def recorded_changes(
-        self,
-        *,
-        service: str | None = None,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int = 100,
-    ) -> list[ChangeEvent]:
-        """The change events CI/CD reported, oldest first; the newest ``limit`` when there are more."""
         ...
 
 
