@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TypeVar
 
+from sqlalchemy import Engine, text
+
 from actiondesk.core.approval import Approval
 from actiondesk.core.audit import AuditDraft, AuditEntry, AuditKind
 from actiondesk.core.case import Case, CaseKind
@@ -111,3 +113,15 @@ def race(*calls: Callable[[], T]) -> list[T]:
 
     with ThreadPoolExecutor(len(calls)) as pool:
         return list(pool.map(released, calls))
+
+
+def tamper(engine: Engine, *statements: str, **params: object) -> None:
+    """Run ``statements`` with PostgreSQL's append-only trigger switched off, as a table owner could."""
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as connection:
+        if postgres:
+            connection.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
+        for statement in statements:
+            connection.execute(text(statement), params)
+        if postgres:
+            connection.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only"))

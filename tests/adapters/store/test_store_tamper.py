@@ -7,23 +7,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
-from store_factories import append_many
+from store_factories import append_many, tamper
 
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
 
 COUNT = 10
-
-
-def _tamper(engine: Engine, *statements: str, **params: object) -> None:
-    """Run ``statements`` with PostgreSQL's append-only trigger switched off (a table owner can do that)."""
-    postgres = engine.dialect.name == "postgresql"
-    with engine.begin() as connection:
-        if postgres:
-            connection.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
-        for statement in statements:
-            connection.execute(text(statement), params)
-        if postgres:
-            connection.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only"))
 
 
 @pytest.fixture
@@ -39,7 +27,7 @@ def test_an_edited_payload_is_named(chain: SqlStore, raw: Engine, k: int) -> Non
         payload = connection.execute(text(f"SELECT payload FROM audit_entries WHERE seq = {k}")).scalar_one()
     edited = payload.replace(f'"n":{k - 1}', f'"n":{k + 100}')
     assert edited != payload
-    _tamper(raw, "UPDATE audit_entries SET payload = :payload WHERE seq = :k", payload=edited, k=k)
+    tamper(raw, "UPDATE audit_entries SET payload = :payload WHERE seq = :k", payload=edited, k=k)
 
     report = chain.verify_audit()
     assert not report.ok
@@ -47,7 +35,7 @@ def test_an_edited_payload_is_named(chain: SqlStore, raw: Engine, k: int) -> Non
 
 
 def test_an_invalid_json_payload_is_named(chain: SqlStore, raw: Engine) -> None:
-    _tamper(raw, "UPDATE audit_entries SET payload = substr(payload, 2) WHERE seq = 3")
+    tamper(raw, "UPDATE audit_entries SET payload = substr(payload, 2) WHERE seq = 3")
 
     report = chain.verify_audit()
     assert (report.ok, report.first_bad_seq) == (False, 3)
@@ -55,7 +43,7 @@ def test_an_invalid_json_payload_is_named(chain: SqlStore, raw: Engine) -> None:
 
 @pytest.mark.parametrize("k", [1, 4])
 def test_a_deleted_entry_is_named(chain: SqlStore, raw: Engine, k: int) -> None:
-    _tamper(raw, f"DELETE FROM audit_entries WHERE seq = {k}")
+    tamper(raw, f"DELETE FROM audit_entries WHERE seq = {k}")
 
     report = chain.verify_audit()
     assert not report.ok
@@ -63,7 +51,7 @@ def test_a_deleted_entry_is_named(chain: SqlStore, raw: Engine, k: int) -> None:
 
 
 def test_swapped_entries_are_detected(chain: SqlStore, raw: Engine) -> None:
-    _tamper(
+    tamper(
         raw,
         "UPDATE audit_entries SET seq = -1 WHERE seq = 3",
         "UPDATE audit_entries SET seq = 3 WHERE seq = 6",
@@ -77,7 +65,7 @@ def test_swapped_entries_are_detected(chain: SqlStore, raw: Engine) -> None:
 
 @pytest.mark.parametrize("n", [1, 3])
 def test_a_truncated_tail_is_caught_against_the_head(chain: SqlStore, raw: Engine, n: int) -> None:
-    _tamper(raw, f"DELETE FROM audit_entries WHERE seq > {COUNT - n}")
+    tamper(raw, f"DELETE FROM audit_entries WHERE seq > {COUNT - n}")
 
     report = chain.verify_audit()
     assert not report.ok
@@ -127,10 +115,10 @@ def test_edited_metadata_is_named(chain: SqlStore, raw: Engine) -> None:
         moved = "UPDATE audit_entries SET at = at + interval '1 microsecond' WHERE seq = 7"
     else:
         moved = "UPDATE audit_entries SET at = 'not a time' WHERE seq = 7"
-    _tamper(raw, "UPDATE audit_entries SET actor = 'mallory' WHERE seq = 5")
+    tamper(raw, "UPDATE audit_entries SET actor = 'mallory' WHERE seq = 5")
     assert chain.verify_audit().first_bad_seq == 5
 
-    _tamper(raw, "UPDATE audit_entries SET actor = 'jane' WHERE seq = 5", moved)
+    tamper(raw, "UPDATE audit_entries SET actor = 'jane' WHERE seq = 5", moved)
     report = chain.verify_audit()
     assert (report.ok, report.first_bad_seq) == (False, 7)
 
@@ -141,7 +129,7 @@ def test_an_entry_moved_to_another_case_seen_before_is_named(store: SqlStore, ra
     for n in range(6):
         append_many(store, 1, f"case-{n % 2}")
     assert store.verify_audit().ok
-    _tamper(raw, "UPDATE audit_entries SET case_id = 'case-0' WHERE seq = 4")
+    tamper(raw, "UPDATE audit_entries SET case_id = 'case-0' WHERE seq = 4")
 
     report = store.verify_audit()
     assert (report.ok, report.first_bad_seq, report.checked) == (False, 4, 3)
@@ -151,10 +139,10 @@ def test_a_time_moved_by_a_microsecond_is_named(chain: SqlStore, raw: Engine) ->
     with raw.connect() as connection:
         stored = connection.execute(text("SELECT CAST(at AS TEXT) FROM audit_entries WHERE seq = 2")).scalar_one()
     if raw.dialect.name == "postgresql":
-        _tamper(raw, "UPDATE audit_entries SET at = at - interval '1 microsecond' WHERE seq = 2")
+        tamper(raw, "UPDATE audit_entries SET at = at - interval '1 microsecond' WHERE seq = 2")
     else:  # the same spelling, one microsecond earlier
         assert stored.endswith("123456")
-        _tamper(raw, "UPDATE audit_entries SET at = :at WHERE seq = 2", at=stored[:-6] + "123455")
+        tamper(raw, "UPDATE audit_entries SET at = :at WHERE seq = 2", at=stored[:-6] + "123455")
 
     report = chain.verify_audit()
     assert (report.ok, report.first_bad_seq) == (False, 2)

@@ -5,8 +5,8 @@ the batch's concatenated hashes or links equal is still caught entry by entry.""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, text
-from store_factories import a_draft, append_many
+from sqlalchemy import Engine
+from store_factories import a_draft, append_many, tamper
 
 from actiondesk.adapters.store import SqlStore, ledger
 from actiondesk.core.audit import AuditEntry, canonical_json, entry_hash
@@ -23,18 +23,6 @@ def entries(store: SqlStore, monkeypatch: pytest.MonkeyPatch) -> list[AuditEntry
     return written
 
 
-def _tamper(engine: Engine, *statements: str, **params: object) -> None:
-    """Run ``statements`` around PostgreSQL's append-only trigger, as a table owner could."""
-    postgres = engine.dialect.name == "postgresql"
-    with engine.begin() as connection:
-        if postgres:
-            connection.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only"))
-        for statement in statements:
-            connection.execute(text(statement), params)
-        if postgres:
-            connection.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only"))
-
-
 def test_a_chain_of_several_batches_verifies_to_its_head(store: SqlStore, entries: list[AuditEntry]) -> None:
     report = store.verify_audit()
     assert (report.ok, report.checked, report.head_hash) == (True, COUNT, entries[-1].hash)
@@ -42,7 +30,7 @@ def test_a_chain_of_several_batches_verifies_to_its_head(store: SqlStore, entrie
 
 @pytest.mark.parametrize("k", [BATCH, BATCH + 1, COUNT])  # last of a batch, first of the next, the last entry
 def test_an_edited_payload_at_a_batch_edge_is_named(store: SqlStore, raw: Engine, entries: object, k: int) -> None:
-    _tamper(raw, "UPDATE audit_entries SET payload = :payload WHERE seq = :k", payload='{"n":999}', k=k)
+    tamper(raw, "UPDATE audit_entries SET payload = :payload WHERE seq = :k", payload='{"n":999}', k=k)
 
     report = store.verify_audit()
     assert (report.ok, report.first_bad_seq, report.checked) == (False, k, k - 1)
@@ -51,7 +39,7 @@ def test_an_edited_payload_at_a_batch_edge_is_named(store: SqlStore, raw: Engine
 
 def test_a_link_broken_across_two_batches_is_named(store: SqlStore, raw: Engine, entries: object) -> None:
     """The first entry of a batch must link to the last of the batch before it."""
-    _tamper(raw, f"UPDATE audit_entries SET prev_hash = '{'e' * 64}' WHERE seq = {BATCH + 1}")
+    tamper(raw, f"UPDATE audit_entries SET prev_hash = '{'e' * 64}' WHERE seq = {BATCH + 1}")
 
     report = store.verify_audit()
     assert (report.ok, report.first_bad_seq) == (False, BATCH + 1)
@@ -61,14 +49,14 @@ def test_a_link_broken_across_two_batches_is_named(store: SqlStore, raw: Engine,
 def test_a_chain_truncated_at_a_batch_edge_is_caught_against_the_head(
     store: SqlStore, raw: Engine, entries: object
 ) -> None:
-    _tamper(raw, f"DELETE FROM audit_entries WHERE seq > {2 * BATCH}")
+    tamper(raw, f"DELETE FROM audit_entries WHERE seq > {2 * BATCH}")
 
     report = store.verify_audit()
     assert (report.ok, report.first_bad_seq, report.checked) == (False, 2 * BATCH + 1, 2 * BATCH)
 
 
 def test_an_entry_missing_at_a_batch_edge_is_named(store: SqlStore, raw: Engine, entries: object) -> None:
-    _tamper(raw, f"DELETE FROM audit_entries WHERE seq = {BATCH + 1}")
+    tamper(raw, f"DELETE FROM audit_entries WHERE seq = {BATCH + 1}")
 
     report = store.verify_audit()
     assert (report.ok, report.first_bad_seq) == (False, BATCH + 1)
@@ -89,7 +77,7 @@ def test_a_hash_respelled_in_capitals_is_named(store: SqlStore, raw: Engine, ent
     """Stored hashes are compared as spelled, not as numbers: the same digest in capitals is an edit (the next
     entry's link respelled with it, so only the spelling differs)."""
     k = BATCH - 1
-    _tamper(
+    tamper(
         raw,
         f"UPDATE audit_entries SET hash = upper(hash) WHERE seq = {k}",
         f"UPDATE audit_entries SET prev_hash = upper(prev_hash) WHERE seq = {k + 1}",
@@ -119,7 +107,7 @@ def test_hashes_reshaped_so_their_concatenation_is_unchanged_are_named(
         rows.append((entry.seq, prev, carried + digest))
         carried = ""
     statements = [f"UPDATE audit_entries SET prev_hash = '{p}', hash = '{h}' WHERE seq = {q}" for q, p, h in rows]
-    _tamper(raw, *statements, f"UPDATE audit_head SET hash = '{rows[-1][2]}'")
+    tamper(raw, *statements, f"UPDATE audit_head SET hash = '{rows[-1][2]}'")
 
     report = store.verify_audit()
     assert (report.ok, report.first_bad_seq) == (False, edited.seq)
@@ -131,7 +119,7 @@ def test_hashes_reshaped_so_their_concatenation_is_unchanged_are_named(
 def test_a_value_that_is_not_utf8_is_named_not_a_crash(
     store: SqlStore, raw: Engine, entries: object, column: str
 ) -> None:
-    _tamper(raw, f"UPDATE audit_entries SET {column} = CAST(x'ff7b7d' AS TEXT) WHERE seq = {BATCH + 1}")
+    tamper(raw, f"UPDATE audit_entries SET {column} = CAST(x'ff7b7d' AS TEXT) WHERE seq = {BATCH + 1}")
 
     report = store.verify_audit()
     assert (report.ok, report.first_bad_seq) == (False, BATCH + 1)
