@@ -39,18 +39,9 @@ from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory import FixedEstate, MemoryStore
+from memory import memory_loop
 
-from actiondesk.actions.catalog import Catalog
-from actiondesk.actions.executor import Executor
-from actiondesk.actions.packs import builtin_packs
-from actiondesk.actions.spec import ActionContext
 from actiondesk.adapters.sandbox import load_scenario
-from actiondesk.agents.governance import Governance, PolicyData
-from actiondesk.agents.loop import CaseLoop, LoopSettings
-from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
-from actiondesk.agents.record import Recorder
-from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.bot.scenario.runner import run_scenario, scenario_policy
 from actiondesk.bot.wiring.boot import serve_estate
 from actiondesk.bot.wiring.root import build_runtime, open_store
@@ -153,20 +144,7 @@ def scenarios(folder: Path, commits: Commits, profile: Path | None) -> Figure:
 
 def bare_loop(cases: int) -> Figure:
     """bench/run.py's step loop: the loop's logic on the in-memory store and the fixed estate."""
-    clock = SimulatedClock(NOW)
-    estate = FixedEstate(NOW)
-    store = MemoryStore()
-    catalog = Catalog(builtin_packs())
-    executor = Executor(catalog, ActionContext(estate, estate, estate, clock), store, "actiondesk")
-    loop = CaseLoop(
-        Recorder(store, clock, "actiondesk"),
-        executor,
-        Triage(executor, estate, TriageSettings()),
-        RunbookPlanner.from_paths(builtin_runbook_paths()),
-        Governance(catalog, estate, PolicyData()),
-        LoopSettings(verify_interval_seconds=1),
-        owner="bench",
-    )
+    loop, estate = memory_loop(NOW)
 
     def work() -> int:
         for _ in range(cases):

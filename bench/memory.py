@@ -8,9 +8,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from actiondesk.actions.catalog import Catalog
+from actiondesk.actions.executor import Executor
+from actiondesk.actions.packs import builtin_packs
+from actiondesk.actions.spec import ActionContext
+from actiondesk.agents.governance import Governance, PolicyData
+from actiondesk.agents.loop import CaseLoop, LoopSettings
+from actiondesk.agents.ownership import OwnerBook, TakeOver
+from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
+from actiondesk.agents.record import Recorder
+from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.core.approval import Approval, ApprovalStatus
 from actiondesk.core.audit import GENESIS, AuditDraft, AuditEntry, canonical_json, entry_hash
 from actiondesk.core.case import Case, CaseStatus
+from actiondesk.core.clock import SimulatedClock
 from actiondesk.core.errors import ConcurrencyError
 from actiondesk.core.estate import Change, Deployment, LogLine, Person, Point, Series, Service, ServicePods
 from actiondesk.core.redact import redact
@@ -170,3 +181,25 @@ class FixedEstate:
     def reset(self) -> None:
         self.rolled_back = False
         self.svc = Service("search", 3, "staging", "v1.3.0")
+
+
+def memory_loop(now: datetime, *, hooked: bool = False) -> tuple[CaseLoop, FixedEstate]:
+    """The case loop on the in-memory store and the fixed estate (bench/run.py's step loop, bench/caseloop.py's
+    bare baseline); ``hooked``: with the Recorder's take-over hook (owners, lone-action notices, the post-mortem
+    at resolution) as `serve` runs it."""
+    clock = SimulatedClock(now)
+    estate = FixedEstate(now)
+    store = MemoryStore()
+    catalog = Catalog(builtin_packs())
+    executor = Executor(catalog, ActionContext(estate, estate, estate, clock), store, "actiondesk")
+    hook = TakeOver(OwnerBook.from_file(None, estate), estate, store, clock, agent="actiondesk") if hooked else None
+    loop = CaseLoop(
+        Recorder(store, clock, "actiondesk", hook=hook),
+        executor,
+        Triage(executor, estate, TriageSettings()),
+        RunbookPlanner.from_paths(builtin_runbook_paths()),
+        Governance(catalog, estate, PolicyData()),
+        LoopSettings(verify_interval_seconds=1),
+        owner="bench",
+    )
+    return loop, estate

@@ -18,22 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from memory import FixedEstate, MemoryStore
+from memory import memory_loop
 
-from actiondesk.actions.catalog import Catalog
-from actiondesk.actions.executor import Executor
-from actiondesk.actions.packs import builtin_packs
-from actiondesk.actions.spec import ActionContext
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
-from actiondesk.agents.governance import Governance, PolicyData
-from actiondesk.agents.loop import CaseLoop, LoopSettings
-from actiondesk.agents.ownership import OwnerBook, TakeOver
-from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
-from actiondesk.agents.record import Recorder
-from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.core.audit import AuditDraft, AuditKind, canonical_json
 from actiondesk.core.case import Case, CaseKind
-from actiondesk.core.clock import SimulatedClock
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 # A case step saves its case and all its audit entries in one transaction (Recorder.save): the status change, the
@@ -91,22 +80,7 @@ def copy_and_hash() -> float:
 def loop_per_step(*, hooked: bool) -> float:
     """The case loop's own cost per step (ms) on the in-memory store and estate; ``hooked``: with the Recorder's
     take-over hook (owners, lone-action notices, the post-mortem at resolution) as `serve` runs it."""
-    clock = SimulatedClock(NOW)
-    estate = FixedEstate(NOW)
-    store = MemoryStore()
-    catalog = Catalog(builtin_packs())
-    executor = Executor(catalog, ActionContext(estate, estate, estate, clock), store, "actiondesk")
-    hook = TakeOver(OwnerBook.from_file(None, estate), estate, store, clock, agent="actiondesk") if hooked else None
-    recorder = Recorder(store, clock, "actiondesk", hook=hook)
-    loop = CaseLoop(
-        recorder,
-        executor,
-        Triage(executor, estate, TriageSettings()),
-        RunbookPlanner.from_paths(builtin_runbook_paths()),
-        Governance(catalog, estate, PolicyData()),
-        LoopSettings(verify_interval_seconds=1),
-        owner="bench",
-    )
+    loop, estate = memory_loop(NOW, hooked=hooked)
     cases = 300
 
     def run_all() -> float:
