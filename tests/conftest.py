@@ -1,7 +1,10 @@
 """Shared fixtures: a fresh database per test on SQLite and PostgreSQL, and a migrated SqlStore on it.
 
 PostgreSQL comes from ACTIONDESK_TEST_POSTGRES_URL; each test gets its own schema. When the server is
-unreachable those tests are skipped, unless ACTIONDESK_REQUIRE_POSTGRES=1 (CI), which fails them.
+unreachable those tests are skipped, unless ACTIONDESK_REQUIRE_POSTGRES=1 (CI), which fails them. The tests' sessions
+commit with ``synchronous_commit=off``: a commit returns before the server has flushed its WAL to disk. Only a crash
+of the PostgreSQL server itself could lose such a commit, and no test crashes it (the replica test kills ActionDesk
+processes, never the server); what the tests check is unchanged, without a wait on the disk at every commit.
 
 Every test also runs (autouse, below) with the developer's ActionDesk, OpenAI, ServiceNow, JSM, Slack and Teams
 variables cleared from the environment, and with outbound connections confined to loopback: a connection (or a
@@ -61,7 +64,8 @@ def postgres_url(postgres_problem: str | None) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f"CREATE SCHEMA {schema}"))
         # the schema's name as the connections' application_name too, so the teardown can find them
-        url = _postgres_url().update_query_dict({"options": f"-csearch_path={schema}", "application_name": schema})
+        options = f"-csearch_path={schema} -csynchronous_commit=off"
+        url = _postgres_url().update_query_dict({"options": options, "application_name": schema})
         yield url.render_as_string(hide_password=False)
         _drop_schema(admin, schema)
     finally:
