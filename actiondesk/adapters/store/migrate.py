@@ -77,6 +77,9 @@ def upgrade(url: str | URL) -> None:
     """Bring the database at ``url`` to the head revision."""
     engine = make_engine(url)
     try:
+        with reading(engine) as connection:  # already at head (every start but the first): no alembic run
+            if MigrationContext.configure(connection).get_current_revision() == head_revision():
+                return
         with writing(engine) as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})

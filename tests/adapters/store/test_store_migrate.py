@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, inspect, text
 from store_factories import a_case, a_draft
 
-from actiondesk.adapters.store import SqlStore, current_revision, head_revision, make_engine, upgrade
+from actiondesk.adapters.store import SqlStore, current_revision, head_revision, make_engine, migrate, upgrade
 from actiondesk.adapters.store.tables import TABLES
 from actiondesk.core.errors import ConfigurationError
 
@@ -38,6 +38,24 @@ def test_upgrade_creates_every_table_and_reaches_head(database_url: str) -> None
         assert set(inspect(engine).get_table_names()) >= EXPECTED_TABLES
     finally:
         engine.dispose()
+
+
+def test_a_database_at_head_is_not_migrated_again(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    upgrade(database_url)
+    ran: list[str] = []
+    monkeypatch.setattr(migrate.command, "upgrade", lambda _config, target: ran.append(target))
+
+    upgrade(database_url)  # every start after the first: the revision is read, alembic is not run
+
+    assert ran == []
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+    finally:
+        engine.dispose()
+    upgrade(database_url)  # a database behind head still goes through alembic
+    assert ran == ["head"]
 
 
 def test_migrated_schema_matches_the_table_classes(raw: Engine) -> None:
