@@ -6,6 +6,7 @@ so every case run waits on it (each begins by taking its lease, a write). While 
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,3 +116,17 @@ async def test_a_stopped_case_worker_is_not_ready(aiohttp_client, runtime: Runti
     assert ready.status == 503
     assert (await ready.json())["cases"] == "stopped"
     assert (await client.get("/healthz")).status == 200
+
+
+async def test_what_the_server_built_is_frozen_while_it_serves_and_thawed_after(
+    aiohttp_client, runtime: Runtime
+) -> None:
+    app = make_app(runtime, ChangeFeed())
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    client = await aiohttp_client(app)
+    # the runtime and everything before it is out of the cyclic collector's walks while the server runs
+    assert gc.get_freeze_count() > 0
+    assert (await client.get("/healthz")).status == 200
+    await client.close()
+    assert gc.get_freeze_count() == 0

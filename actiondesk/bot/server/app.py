@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from aiohttp import web
@@ -78,6 +79,11 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
     mount_teams(app)  # /api/messages; without MICROSOFT_APP_ID in local development mode only
 
     async def startup(app: web.Application) -> None:
+        # what is built by now (modules, the runtime, the estate) lives as long as the server: out of the cyclic
+        # collector's reach, so a full collection walks only what came since. It walked all of it, holding the GIL
+        # for a median 230 ms (up to 900 ms) each time, some 30 times while a burst's 200 cases were worked: the
+        # tail of every request's latency. (Only moves lists: no collection first, so the start costs nothing.)
+        gc.freeze()
         feed.bind(asyncio.get_running_loop())
         app[WORKER].start()  # the feeder claims the queued cases at once, a crashed run's too once its lease ends
         resumed = await app[WORKER].resume()
@@ -88,6 +94,7 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
     async def cleanup(app: web.Application) -> None:
         app[SCHEDULER].stop()
         await app[WORKER].close()
+        gc.unfreeze()  # what the server held may be garbage now: the collector sees it again
 
     async def shutdown(app: web.Application) -> None:
         feed.close()  # live views end now, so a graceful stop does not wait for their keep-alives
