@@ -127,6 +127,7 @@ class SlackSurface:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.desk.progress.close()
+        self.notices.close()
 
 
 SURFACE = web.AppKey("slack", SlackSurface)

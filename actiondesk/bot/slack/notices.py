@@ -9,7 +9,10 @@
   rollback case through governance.
 
 Each notice is claimed (``uow.remember``) before it is posted, so two replicas never post the same one; a post
-that fails is tried again by this process a little later.
+that fails is tried again by this process, waiting twice as long each time (30 s, 1 min, ... up to 10 min), at
+most ``ATTEMPTS`` times in all; then it is given up, with an error logged. A notice waiting to be tried again holds
+only its case id and entry seq (the case and the entry are read again when it is tried), and at most
+``PENDING_LIMIT`` wait at once: past it a failed notice is given up at once, logged.
 """
 
 from __future__ import annotations
@@ -37,7 +40,10 @@ log = logging.getLogger(__name__)
 ROLLBACK = "rollback_run"
 TAKE = "take_case"
 KINDS = frozenset({AuditKind.HANDED_OFF, AuditKind.POSTMORTEM, AuditKind.ACTED_ALONE})
-RETRY_SECONDS = 30.0
+RETRY_SECONDS = 30.0  # before the first retry; each next one waits twice as long, up to RETRY_MAX_SECONDS
+RETRY_MAX_SECONDS = 600.0
+ATTEMPTS = 8  # posts of one notice in all (about an hour of Slack outage), then it is given up
+PENDING_LIMIT = 1_000  # notices waiting to be tried again at once; past it a failed notice is given up
 Block = dict[str, Any]
 
 
@@ -147,6 +153,7 @@ class Notices:
         *,
         channel: str | None,
         remember: Callable[[str], bool],
+        retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         self._front = front
         self._client = client
@@ -155,7 +162,9 @@ class Notices:
         self._channel = channel
         self._remember = remember
         self._seen: dict[str, int] = {}
-        self._retry: dict[int, AuditEntry] = {}
+        self._retry_seconds = retry_seconds
+        self._waiting: dict[tuple[str, int], asyncio.TimerHandle] = {}  # (case id, seq) → its next try
+        self._trying: set[asyncio.Task[None]] = set()  # retries being posted (held, so none is collected midway)
 
     async def follow(self, queue: asyncio.Queue[str]) -> None:
         while (case_id := await queue.get()) != CLOSED:
@@ -176,15 +185,55 @@ class Notices:
             if await asyncio.to_thread(self._remember, f"slack:notice:{entry.seq}"):
                 await self._post(case, entry)
 
-    async def _post(self, case: Case, entry: AuditEntry) -> None:
+    @property
+    def waiting(self) -> int:
+        """Failed notices waiting to be tried again."""
+        return len(self._waiting)
+
+    def close(self) -> None:
+        """Forget the notices waiting to be tried again (the process is stopping)."""
+        for timer in self._waiting.values():
+            timer.cancel()
+        self._waiting.clear()
+        for task in self._trying:
+            task.cancel()
+
+    async def _post(self, case: Case, entry: AuditEntry, attempt: int = 1) -> None:
         try:
             await self._send(case, entry)
         except FAILURES as exc:
-            log.warning("case %s: Slack notice %d failed (%s); trying again later", case.id, entry.seq, exc)
-            asyncio.get_running_loop().call_later(RETRY_SECONDS, self._again, case, entry)
+            self._failed(case.id, entry.seq, attempt, exc)
 
-    def _again(self, case: Case, entry: AuditEntry) -> None:
-        asyncio.get_running_loop().create_task(self._post(case, entry), name=f"slack-notice-{entry.seq}")
+    def _failed(self, case_id: str, seq: int, attempt: int, exc: BaseException) -> None:
+        key = (case_id, seq)
+        if attempt >= ATTEMPTS or (key not in self._waiting and len(self._waiting) >= PENDING_LIMIT):
+            self._waiting.pop(key, None)
+            why = f"after {attempt} attempts" if attempt >= ATTEMPTS else f"{PENDING_LIMIT} notices already waiting"
+            log.error("case %s: Slack notice %d failed (%s); given up (%s)", case_id, seq, exc, why)
+            return
+        delay = min(self._retry_seconds * 2 ** (attempt - 1), RETRY_MAX_SECONDS)
+        log.warning("case %s: Slack notice %d failed (%s); trying again in %.0f s", case_id, seq, exc, delay)
+        self._waiting[key] = asyncio.get_running_loop().call_later(delay, self._again, case_id, seq, attempt + 1)
+
+    def _again(self, case_id: str, seq: int, attempt: int) -> None:
+        self._waiting.pop((case_id, seq), None)
+        task = asyncio.get_running_loop().create_task(self._retry(case_id, seq, attempt), name=f"slack-notice-{seq}")
+        self._trying.add(task)
+        task.add_done_callback(self._trying.discard)
+
+    async def _retry(self, case_id: str, seq: int, attempt: int) -> None:
+        try:
+            case = await asyncio.to_thread(self._front.case, case_id)
+            entries = await asyncio.to_thread(self._front.audit, case_id, seq - 1)
+        except Exception as exc:  # the edge of a background job: the store failed; count it as a failed attempt
+            log.warning("case %s: reading Slack notice %d to try it again failed", case_id, seq, exc_info=True)
+            self._failed(case_id, seq, attempt, exc)
+            return
+        entry = next((e for e in entries if e.seq == seq), None)
+        if entry is None:
+            log.error("case %s: Slack notice %d is no longer in the audit trail; given up", case_id, seq)
+            return
+        await self._post(case, entry, attempt)
 
     def channel_for(self, team: str | None) -> str | None:
         own = self._owners.team(team).slack_channel if self._owners is not None and team else None
