@@ -1,7 +1,11 @@
 """Outbound pacing: Slack counts chat.update per app per workspace (about 50 a minute, across all
 messages), so progress edits are coalesced: at most one edit per message every few seconds, and never more
 edits in a minute than the workspace budget allows. chat.postMessage is allowed about one message a second
-per channel, so posts to one channel are spaced by ``post_interval_seconds`` (other channels are not held)."""
+per channel, so posts to one channel are spaced by ``post_interval_seconds`` (other channels are not held).
+
+What a message's or channel's last edit or post was is kept only while it still holds anything up: once a
+window has passed, the ones past their spacing are forgotten, so a long-running process does not keep one entry
+for every message it ever edited."""
 
 from __future__ import annotations
 
@@ -28,10 +32,21 @@ class UpdateBudget:
         self._spent: deque[float] = deque()
         self._last_edit: dict[str, float] = {}
         self._last_post: dict[str, float] = {}
+        self._forgot_at = clock()
 
     def _trim(self, now: float) -> None:
         while self._spent and now - self._spent[0] >= self.pacing.window_seconds:
             self._spent.popleft()
+        if now - self._forgot_at >= self.pacing.window_seconds:  # at most once a window: a pass over both
+            self._forgot_at = now
+            edit, post = self.pacing.min_edit_seconds, self.pacing.post_interval_seconds
+            self._last_edit = {m: t for m, t in self._last_edit.items() if now - t < edit}
+            self._last_post = {c: t for c, t in self._last_post.items() if now - t < post}
+
+    @property
+    def remembered(self) -> int:
+        """Messages and channels whose last edit or post is still kept."""
+        return len(self._last_edit) + len(self._last_post)
 
     def wait(self, message: str | None = None) -> float:
         """Seconds until one more edit (of ``message``, when given) fits the budget; 0 when it fits now."""
@@ -53,7 +68,9 @@ class UpdateBudget:
 
     def posted(self, message: str) -> None:
         """A message was just posted: its first edit waits the per-message spacing too."""
-        self._last_edit[message] = self._clock()
+        now = self._clock()
+        self._trim(now)
+        self._last_edit[message] = now
 
     def post_wait(self, channel: str) -> float:
         """Seconds until one more chat.postMessage to ``channel`` keeps to one a ``post_interval_seconds``."""
@@ -63,7 +80,9 @@ class UpdateBudget:
         return max(0.0, last + self.pacing.post_interval_seconds - self._clock())
 
     def post_spend(self, channel: str) -> None:
-        self._last_post[channel] = self._clock()
+        now = self._clock()
+        self._trim(now)
+        self._last_post[channel] = now
 
     def spent_in_window(self) -> int:
         self._trim(self._clock())

@@ -111,3 +111,19 @@ async def test_the_status_message_and_the_card_in_one_channel_are_spaced(desk):
     posts = [c for c in desk.fake.named("chat.postMessage") if c.args["channel"] == "C0OPS"]
     assert len(posts) >= 2
     assert all(b.at - a.at >= FAST.post_interval_seconds * 0.99 for a, b in pairwise(posts))
+
+
+def test_a_message_past_its_spacing_is_forgotten_once_a_window_has_passed():
+    clock = Tick()
+    budget = UpdateBudget(Pacing(min_edit_seconds=3, updates_per_minute=50, post_interval_seconds=1), clock)
+    for i in range(200):  # 200 cases' status messages posted and edited once each, in their own channels
+        budget.post_spend(f"D{i}")
+        budget.posted(f"msg-{i}")
+        clock.now += 0.1
+    assert budget.remembered == 400
+    clock.now += 60.0
+    budget.spend("msg-new")  # the next edit, a window later, forgets what no longer holds anything up
+    assert budget.remembered == 1
+    assert budget.wait("msg-new") == 3, "what still holds up its message is kept"
+    assert budget.wait("msg-0") == 0
+    assert budget.post_wait("D0") == 0
