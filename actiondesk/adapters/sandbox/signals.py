@@ -48,7 +48,10 @@ SATURATION_PCT = 80.0  # CPU above this slows every request
 SATURATION_PENALTY = 3.0  # at 100 % CPU, p95 latency grows by this many baselines
 BACKOFF_SECONDS = (10, 20, 40, 80, 160)  # kubelet's crash back-off, then every BACKOFF_CAP seconds
 BACKOFF_CAP = 300
-JITTER_CACHE = 1 << 16  # jitter factors kept across states: a scenario played again reads the same instants
+# Jitter factors kept across states: a scenario played again reads the same instants. One investigation reads about
+# 3,100 (13 series of 241 points); a served estate's instants follow the clock, so one case's never repeat another's
+# (not one hit in 100 cases, measured). 8,192 hold two investigations' worth in about 2 MiB (65,536 held 16 MiB).
+JITTER_CACHE = 1 << 13
 NAME_CACHE = 4096  # pod names by (service, version, ordinal)
 
 
