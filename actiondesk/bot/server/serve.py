@@ -15,6 +15,7 @@ from actiondesk.bot.auth.config import DEMO_BANNER, AccessConfig, Mode
 from actiondesk.bot.jobs.checkpoints import Publisher, load_private
 from actiondesk.bot.jobs.mirroring import start_mirroring
 from actiondesk.bot.scenario.runner import scenario_policy
+from actiondesk.bot.server.allocator import limit_arenas, trim_when_settled
 from actiondesk.bot.server.app import make_app
 from actiondesk.bot.server.health import BACKGROUND, require_current_schema
 from actiondesk.bot.teams.config import TeamsConfig, banner
@@ -46,6 +47,7 @@ def _doctor(settings: Settings) -> None:
 
 
 async def run_server(settings: Settings) -> None:
+    limit_arenas()  # before the threads that would each get a malloc arena of their own (allocator.py)
     access = AccessConfig.from_settings(settings)
     access.check_listen(settings.host)  # no unauthenticated console on a reachable address
     clock = SystemClock()
@@ -98,6 +100,8 @@ async def run_server(settings: Settings) -> None:
     # ticket mirroring: outbox delivery and comments read back (asyncio tasks; see outbox_setup.py)
     mirroring = start_mirroring(runtime, runtime.loop.owner, app[WORKER].kick, feed.publish)
     app[BACKGROUND].extend(mirroring)  # /readyz reports a background task that died
+    worker = app[WORKER]
+    trimming = loop_task(trim_when_settled(lambda: bool(worker.busy or worker.backlogged)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -109,6 +113,7 @@ async def run_server(settings: Settings) -> None:
         if publishing is not None:
             publishing.cancel()
         doctoring.cancel()
+        trimming.cancel()
         for task in mirroring:
             task.cancel()
         await runner.cleanup()
