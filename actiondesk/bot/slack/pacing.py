@@ -23,6 +23,15 @@ class Pacing:
     post_interval_seconds: float = 1.0
 
 
+@dataclass(frozen=True)
+class Taken:
+    """One edit of ``message`` taken from the budget at ``at`` (``previous``: its last edit before)."""
+
+    message: str
+    at: float
+    previous: float | None
+
+
 class UpdateBudget:
     """A sliding-window budget of chat.update calls for one workspace, plus the per-message spacing."""
 
@@ -65,6 +74,22 @@ class UpdateBudget:
         self._spent.append(now)
         if message is not None:
             self._last_edit[message] = now
+
+    def take(self, message: str) -> Taken:
+        """``spend(message)``, returning what ``give_back`` needs to undo it."""
+        previous = self._last_edit.get(message)
+        self.spend(message)
+        return Taken(message, self._spent[-1], previous)
+
+    def give_back(self, taken: Taken) -> None:
+        """Undo a ``take`` whose edit was not made after all (the message showed the newest state already)."""
+        if taken.at in self._spent:
+            self._spent.remove(taken.at)
+        if self._last_edit.get(taken.message) == taken.at:
+            if taken.previous is None:
+                del self._last_edit[taken.message]
+            else:
+                self._last_edit[taken.message] = taken.previous
 
     def posted(self, message: str) -> None:
         """A message was just posted: its first edit waits the per-message spacing too."""

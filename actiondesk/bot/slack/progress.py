@@ -29,7 +29,7 @@ from actiondesk.bot.slack.blocks import (
     status_text,
 )
 from actiondesk.bot.slack.client import FAILURES
-from actiondesk.bot.slack.pacing import UpdateBudget
+from actiondesk.bot.slack.pacing import Taken, UpdateBudget
 from actiondesk.bot.slack.threads import Posted, Threads, thread_of
 from actiondesk.bot.web.events import CLOSED
 from actiondesk.core.approval import Approval
@@ -117,12 +117,19 @@ class Progress:
     async def _sync(self, case_id: str) -> None:
         try:
             posted = await asyncio.to_thread(self._threads.posted, case_id)
+            taken = None
             if posted.status_ts is not None:
-                await self._fits(posted.status_ts)  # coalesce: read the newest state only once it may be shown
-            snap = await asyncio.to_thread(self._read, case_id)
-            if snap is None:
-                return
-            await self._publish(snap, posted)
+                # coalesce: read the newest state only once it may be shown, and take the edit then, so the other
+                # cases waiting for the budget go on waiting without a snapshot of their own held (and read)
+                await self._fits(posted.status_ts)
+                taken = self._budget.take(posted.status_ts)
+            try:
+                snap = await asyncio.to_thread(self._read, case_id)
+                if snap is not None:
+                    taken = await self._publish(snap, posted, taken)
+            finally:
+                if taken is not None:  # not used: the status message already shows the newest state
+                    self._budget.give_back(taken)
         except CaseNotFoundError:
             log.warning("case %s: changed but not found", case_id)
         except FAILURES as exc:
@@ -144,7 +151,9 @@ class Progress:
             await asyncio.sleep(delay)
         self._budget.post_spend(channel)
 
-    async def _publish(self, snap: Snapshot, posted: Posted) -> None:
+    async def _publish(self, snap: Snapshot, posted: Posted, taken: Taken | None = None) -> Taken | None:
+        """Post or edit what changed; returns ``taken`` (an edit of the status message already taken from the
+        budget) when it was not used."""
         case = snap.case
         channel, thread_ts = thread_of(case) or ("", "")
         text = status_text(case, snap.latest)
@@ -158,7 +167,12 @@ class Progress:
             self._budget.posted(answer["ts"])
             changed = True
         elif text != posted.status_text:
-            await self._slot(posted.status_ts)
+            if taken is None:
+                await self._slot(posted.status_ts)
+            else:  # the edit taken before the read, stamped again now: the spacing counts from the call itself
+                self._budget.give_back(taken)
+                self._budget.spend(posted.status_ts)
+                taken = None
             await self._client.chat_update(
                 channel=channel, ts=posted.status_ts, text=text, blocks=status_blocks(case, snap.latest)
             )
@@ -191,6 +205,7 @@ class Progress:
         posted, replied = await self._replies(snap, posted, channel, thread_ts)
         if changed or asked or replied:
             await asyncio.to_thread(self._threads.save_posted, case.id, posted)
+        return taken
 
     async def _questions(self, snap: Snapshot, posted: Posted, channel: str, thread_ts: str) -> tuple[Posted, bool]:
         """Post an open question with its buttons; once it is answered or closed, edit the buttons away."""

@@ -1,0 +1,123 @@
+"""Cases waiting for the workspace's chat.update budget wait without a snapshot: only a case that has taken an
+edit from the budget reads its state (and holds it); an edit taken but not needed goes back to the budget."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from actiondesk.bot.slack.pacing import Pacing, UpdateBudget
+from actiondesk.bot.slack.progress import Progress
+from actiondesk.bot.slack.threads import CHANNEL, THREAD, Posted
+from actiondesk.core.case import Case, CaseKind, CaseStatus
+
+AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class Front:
+    """The front desk as Progress reads it: cases in Slack threads, counting how often each is read."""
+
+    agent = "actiondesk"
+
+    def __init__(self, cases: dict[str, Case]) -> None:
+        self.cases = cases
+        self.reads: list[str] = []
+
+    def case(self, case_id: str) -> Case:
+        self.reads.append(case_id)
+        return self.cases[case_id]
+
+    def audit(self, case_id: str, after_seq: int = 0) -> list[Any]:
+        return []
+
+    def approvals_of(self, case_id: str) -> list[Any]:
+        return []
+
+
+class Threads:
+    """Each case's status message was posted, showing ``shown``."""
+
+    def __init__(self, shown: dict[str, str]) -> None:
+        self.shown = shown
+
+    def posted(self, case_id: str) -> Posted:
+        return Posted(status_ts=f"ts-{case_id}", status_text=self.shown[case_id])
+
+    def save_posted(self, case_id: str, posted: Posted) -> None:
+        self.shown[case_id] = posted.status_text or ""
+
+
+class Slack:
+    def __init__(self) -> None:
+        self.updates: list[str] = []
+        self.updated = asyncio.Event()
+
+    async def chat_update(self, **args: Any) -> dict[str, Any]:
+        self.updates.append(args["ts"])
+        self.updated.set()
+        return {"ok": True}
+
+
+def case(n: int) -> Case:
+    thread = {CHANNEL: f"D{n}", THREAD: f"{n}.0"}
+    return Case(
+        id=f"C-{n}",
+        kind=CaseKind.INCIDENT,
+        status=CaseStatus.TRIAGING,
+        title=f"report {n}",
+        text="t",
+        reporter="bob",
+        surface="slack",
+        thread=thread,
+        created_at=AT,
+        updated_at=AT,
+    )
+
+
+async def settle(slack: Slack, updates: int) -> None:
+    while len(slack.updates) < updates:
+        slack.updated.clear()
+        await asyncio.wait_for(slack.updated.wait(), 10)
+    for _ in range(50):  # whatever else runs now (reads on threads, sleeps scheduled) gets its turns
+        await asyncio.sleep(0.01)
+
+
+async def test_only_cases_that_took_an_edit_read_their_state_while_the_rest_wait():
+    cases = {c.id: c for c in (case(n) for n in range(10))}
+    front, slack = Front(cases), Slack()
+    budget = UpdateBudget(Pacing(min_edit_seconds=0, updates_per_minute=2, window_seconds=3600))
+    progress = Progress(front, Threads({i: "old" for i in cases}), slack, budget)  # type: ignore[arg-type]
+    running = asyncio.get_running_loop().create_task(progress.run())
+    try:
+        for case_id in cases:
+            progress.touch(case_id)
+        await settle(slack, 2)
+        assert len(slack.updates) == 2, "the budget allows two edits an hour"
+        assert len(front.reads) == 2, "the eight cases still waiting for the budget have read nothing"
+    finally:
+        running.cancel()
+        await progress.close()
+
+
+async def test_an_edit_taken_but_not_needed_goes_back_to_the_budget():
+    cases = {c.id: c for c in (case(n) for n in range(3))}
+    front, slack = Front(cases), Slack()
+    budget = UpdateBudget(Pacing(min_edit_seconds=0, updates_per_minute=2, window_seconds=3600))
+    threads = Threads({i: "old" for i in cases})
+    progress = Progress(front, threads, slack, budget)  # type: ignore[arg-type]
+    running = asyncio.get_running_loop().create_task(progress.run())
+    try:
+        progress.touch("C-0")
+        await settle(slack, 1)
+        progress.touch("C-0")  # shown already: its edit is taken, then given back
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+        assert slack.updates == ["ts-C-0"]
+        assert budget.spent_in_window() == 1
+        progress.touch("C-1")  # so the second edit of the hour is still there for another case
+        await settle(slack, 2)
+        assert slack.updates == ["ts-C-0", "ts-C-1"]
+    finally:
+        running.cancel()
+        await progress.close()
