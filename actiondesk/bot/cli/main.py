@@ -118,7 +118,7 @@ def audit_verify(
     With signed checkpoints it also catches a deleted tail and a chain recomputed after an edit.
     """
     from actiondesk.bot.jobs import checkpoints as signed
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
 
     settings = load_settings()
     file = checkpoints or settings.audit_checkpoint_file
@@ -184,7 +184,7 @@ def audit_checkpoint(
 ) -> None:
     """Sign the current chain head and append it to the checkpoint file."""
     from actiondesk.bot.jobs import checkpoints as signed
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
     from actiondesk.core.clock import SystemClock
 
     settings = load_settings()
@@ -204,7 +204,7 @@ def audit_checkpoint(
 @audit_app.command("export")
 def audit_export(case: Annotated[str | None, typer.Option("--case", help="Only this case's entries.")] = None) -> None:
     """Write the audit entries as JSON Lines to stdout."""
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
 
     out = sys.stdout
     try:
@@ -238,7 +238,7 @@ def scenario_run(
     from actiondesk.adapters.sandbox import load_scenario
     from actiondesk.bot.cli.render import print_report, print_summary
     from actiondesk.bot.scenario.runner import run_scenario, summarise
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
 
     settings = load_settings()
     files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
@@ -304,7 +304,7 @@ def report(
     """MTTR, first-contact resolution, cost per resolved request and the rest, for a period."""
     from actiondesk.bot.cli.render import print_metrics
     from actiondesk.bot.reports import metrics
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
     from actiondesk.core.clock import SystemClock
 
     settings = load_settings()
@@ -326,7 +326,7 @@ def postmortem(
 ) -> None:
     """The post-mortem of a resolved incident, as it was written from the stored facts (exit 1: none yet)."""
     from actiondesk.agents.postmortem import render_markdown, stored_postmortem
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
 
     if fmt not in ("md", "json"):
         typer.echo(f"error: --format {fmt!r}: use md or json", err=True)

@@ -29,7 +29,7 @@ def _fail(exc: ActionDeskError) -> typer.Exit:
 
 
 def status_report(settings: Settings) -> dict[str, Any]:
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
     from actiondesk.bot.wiring.tickets import pager_names
     from actiondesk.core.tickets import OutboxStatus
 
@@ -83,7 +83,7 @@ def drain(
 ) -> None:
     """Deliver what is pending now; exit 1 if anything is still pending when the time is up."""
     from actiondesk.bot.jobs.mirroring import outbox_worker
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
     from actiondesk.core.clock import SystemClock
 
     settings = _settings()
@@ -108,7 +108,7 @@ def drain(
 @outbox_app.command("retry")
 def retry(row_id: Annotated[int, typer.Argument(help="The dead letter's id (see `outbox status`).")]) -> None:
     """Put a dead letter back in the queue; it is delivered in its ticket's order by the next pass."""
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
     from actiondesk.core.clock import SystemClock
 
     try:

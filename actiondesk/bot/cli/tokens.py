@@ -60,7 +60,7 @@ def token_create(
 ) -> None:
     """Create a token and print it once (it cannot be shown again)."""
     from actiondesk.bot.auth import tokens
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
     from actiondesk.core.audit_payloads import TokenCreated
     from actiondesk.core.clock import SystemClock
 
@@ -84,7 +84,7 @@ def token_create(
 @token_app.command("list")
 def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Every token: id, person, scopes, created, expires, revoked, last used (never the secret)."""
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
 
     try:
         found = open_store(_settings(), migrate=False).access.tokens()
@@ -113,7 +113,7 @@ def token_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.
 @token_app.command("revoke")
 def token_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `token list`).")]) -> None:
     """Revoke a token: every request with it is refused from now on."""
-    from actiondesk.bot.wiring.root import open_store
+    from actiondesk.bot.wiring.stores import open_store
     from actiondesk.core.audit_payloads import TokenRevoked
     from actiondesk.core.clock import SystemClock
 

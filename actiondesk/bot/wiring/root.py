@@ -16,7 +16,7 @@ from actiondesk.actions.packs import builtin_packs
 from actiondesk.adapters.directory import YamlDirectory
 from actiondesk.adapters.openai import OpenAIChatModel
 from actiondesk.adapters.sandbox import SandboxEstate
-from actiondesk.adapters.store import SqlStore, StoreBlobs, StoreReports, make_engine, upgrade
+from actiondesk.adapters.store import SqlStore, StoreBlobs, StoreReports
 from actiondesk.agents.approvals import ApprovalDesk, ApprovalSettings
 from actiondesk.agents.breaker import CircuitBreaker
 from actiondesk.agents.changes import ChangeDesk
@@ -36,6 +36,7 @@ from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.bot.wiring.live import World, build_world
+from actiondesk.bot.wiring.stores import open_store as open_store  # re-exported: callers that build a runtime
 from actiondesk.bot.wiring.systems import build_systems
 from actiondesk.bot.wiring.tickets import pagers, ticket_mirror, ticket_systems
 from actiondesk.core.errors import ConfigurationError
@@ -92,12 +93,6 @@ class Runtime:
             directory=self.directory,
             takeover=self.takeover,
         )
-
-
-def open_store(settings: Settings, *, migrate: bool = True) -> SqlStore:
-    if migrate:
-        upgrade(settings.database_url)
-    return SqlStore(make_engine(settings.database_url))
 
 
 def runbook_paths(settings: Settings) -> list[Path]:
