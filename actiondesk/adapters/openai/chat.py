@@ -1,7 +1,9 @@
-"""The one place that imports `openai`. Retries are ours (the SDK's are off): at most ``retries`` more attempts
-on timeouts, 429 and 5xx, waiting what Retry-After asks (or a doubling backoff), then ModelUnavailableError.
-After ``trip_after`` calls in a row have failed so, the circuit stays open for ``open_seconds``: nothing is sent
-and every call fails at once, so a dead endpoint never sees a retry storm."""
+"""The one place that imports `openai`, and only when a model is configured: the SDK's import costs about half
+a CPU-second, which a process that never calls a model (most `serve` starts, every CLI command) does not pay.
+Retries are ours (the SDK's are off): at most ``retries`` more attempts on timeouts, 429 and 5xx, waiting what
+Retry-After asks (or a doubling backoff), then ModelUnavailableError. After ``trip_after`` calls in a row have
+failed so, the circuit stays open for ``open_seconds``: nothing is sent and every call fails at once, so a dead
+endpoint never sees a retry storm."""
 
 from __future__ import annotations
 
@@ -9,13 +11,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from actiondesk.core.errors import ModelRejectedError, ModelUnavailableError
 from actiondesk.core.llm import Message, ModelTurn, ToolCall, ToolSchema, Usage
 from actiondesk.core.ports import Clock
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class OpenAIChatModel:
         policy: RetryPolicy | None = None,
         max_completion_tokens: int | None = None,
     ) -> None:
+        import openai  # here, not at the top: see the module's docstring
+
         self.model = model
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_seconds, max_retries=0)
         self._clock = clock
@@ -60,6 +65,8 @@ class OpenAIChatModel:
         self._open_until: datetime | None = None
 
     def complete(self, messages: Sequence[Message], tools: Sequence[ToolSchema]) -> ModelTurn:
+        import openai  # imported by __init__ already: a lookup in sys.modules
+
         now = self._clock.now()
         if self._open_until is not None and now < self._open_until:
             raise ModelUnavailableError(f"the model endpoint kept failing; circuit open until {self._open_until}")
