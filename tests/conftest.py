@@ -13,6 +13,7 @@ name lookup) for any other address fails the test, whichever thread made it.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -28,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from actiondesk.adapters.store import SqlStore, make_engine, upgrade
+from actiondesk.bot.wiring.logs import INSTALLED
 
 T = TypeVar("T")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -150,6 +152,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's exported OPENAI_API_KEY or SLACK_BOT_TOKEN must not change what a test sees."""
     clean_environment(monkeypatch)
+
+
+@pytest.fixture(autouse=True)
+def _command_log_handlers_removed() -> Iterator[None]:
+    """A command run in-process (typer's CliRunner) installs its log handler on the root logger, writing to the
+    runner's stream, which is closed when the command returns: handlers a test's commands installed are removed
+    after it (pytest's own capture handlers are left to pytest), so a later test's threads do not log into a
+    closed stream."""
+    root = logging.getLogger()
+    before, level = set(root.handlers), root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in before and getattr(handler, INSTALLED, False):
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from actiondesk.core.redact import redact_text
 from actiondesk.core.settings import Settings
 from actiondesk.core.tracing import current_case
 
-_INSTALLED = "_actiondesk_handler"
+INSTALLED = "_actiondesk_handler"  # the attribute that marks the handler configure_logging installed
 # Libraries whose INFO lines are routine: APScheduler's "Running job ... executed successfully" (two lines per
 # firing, every two seconds) and alembic's migration steps (on every CLI command that opens the database).
 ROUTINE = ("apscheduler", "alembic")
@@ -81,11 +81,11 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> None:
     """
     root = logging.getLogger()
     for handler in list(root.handlers):
-        if getattr(handler, _INSTALLED, False):
+        if getattr(handler, INSTALLED, False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
-    setattr(handler, _INSTALLED, True)
+    setattr(handler, INSTALLED, True)
     handler.addFilter(_routine_at_debug)
     root.addHandler(handler)
     root.setLevel(settings.log_level)
