@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from actiondesk.actions.executor import Executor
@@ -26,6 +27,9 @@ ALERT_SURFACE = "alert"  # cases Alertmanager opened: nobody there to answer a q
 INVESTIGABLE = frozenset({FindingKind.UNKNOWN_SERVICE, FindingKind.UNEXPLAINED_ANOMALY, FindingKind.NO_ANOMALY})
 # A request's intake: the plan a message asks for (onboarding, offboarding), what is wrong with it, or None.
 Intake = Callable[[Case], "Plan | str | None"]
+# Holds the estate's readings steady for a block: every read in it sees the state as of its first read (the
+# composition root passes the shared estate's; nullcontext when reads are in-process anyway).
+Steady = Callable[[], AbstractContextManager[object]]
 REPLY_ATTEMPTS = 3  # a reply that meets the worker's concurrent save is recorded again, this many times at most
 
 
@@ -80,6 +84,7 @@ class LoopBase:
         planning: str = "runbook",
         investigator: Investigator | None = None,
         intake: Intake | None = None,
+        steady: Steady = nullcontext,
     ) -> None:
         self.recorder = recorder
         self.store = recorder.store
@@ -95,6 +100,7 @@ class LoopBase:
         self.planning = planning if llm is not None else "runbook"  # runbook, llm or auto (runbooks first)
         self.investigator = investigator  # the model investigates when triage's rules cannot conclude
         self.intake = intake
+        self.steady = steady  # a triage reads one picture of the estate, not one re-checked on every read
 
     def _escalate(self, case: Case, why: str) -> Case:
         return self.recorder.save(

@@ -26,7 +26,8 @@ class Triaging(LoopBase):
         now = self.clock.now()
         trail = list(self.store.audit(case.id))  # read once for the thread and the questions asked
         thread = self.thread(case, trail)
-        finding = self.triage.run(case, thread, asked=self._asked(trail))
+        with self.steady():  # its readings of every service from one state, checked for news once
+            finding = self.triage.run(case, thread, asked=self._asked(trail))
         if self._watching(case, finding):
             return self._watch(case, finding)
         inquiry: list[Note] = []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 from actiondesk.adapters.sandbox import EstateState, SandboxEstate, Scenario, load_scenario, parse_scenario
@@ -85,6 +87,26 @@ def serve_estate(settings: Settings, store: SqlStore, clock: Clock) -> tuple[San
     return SandboxEstate(state, clock, shared=StoredEstate(store, blob)), scenario
 
 
+# Inside ``steady_estate``: the stored version of each blob as first checked there (or as read or written since).
+_STEADY: ContextVar[dict[str, int | None] | None] = ContextVar("actiondesk_steady_estate", default=None)
+
+
+@contextmanager
+def steady_estate() -> Iterator[None]:
+    """Hold the shared estate's readings steady in this block (this thread's, or this task's, only).
+
+    A stored estate checks the stored version before every read, one database round trip each: a triage reads
+    every service's signals, a dozen and more reads. In this block the version is checked once, at the first
+    read, and the reads that follow see the state as of then, one consistent picture. A change, in the block or
+    out of it, still locks the row and starts from what is stored; what it writes is what the block reads next.
+    """
+    token = _STEADY.set({})
+    try:
+        yield
+    finally:
+        _STEADY.reset(token)
+
+
 class StoredEstate:
     """The estate shared by every replica on the database: the store's versioned state blob (SharedState)."""
 
@@ -93,10 +115,34 @@ class StoredEstate:
         self._name = name
 
     def version(self) -> int | None:
-        return self._store.blob_version(self._name)
+        steady = _STEADY.get()
+        if steady is None:
+            return self._store.blob_version(self._name)
+        if self._name not in steady:
+            steady[self._name] = self._store.blob_version(self._name)
+        return steady[self._name]
 
     def read(self) -> tuple[int, str] | None:
-        return self._store.versioned_blob(self._name)
+        found = self._store.versioned_blob(self._name)
+        self._remember(None if found is None else found[0])
+        return found
 
-    def locked(self) -> AbstractContextManager[LockedBlob]:
-        return self._store.locked_blob(self._name)
+    @contextmanager
+    def locked(self) -> Iterator[LockedBlob]:
+        try:
+            with self._store.locked_blob(self._name) as held:
+                yield held
+        except BaseException:
+            self._forget()  # rolled back, or not known to be committed: check the stored version again
+            raise
+        self._remember(held.version)  # committed: what is stored now, in the state this replica holds
+
+    def _remember(self, version: int | None) -> None:
+        steady = _STEADY.get()
+        if steady is not None and version is not None:
+            steady[self._name] = version
+
+    def _forget(self) -> None:
+        steady = _STEADY.get()
+        if steady is not None:
+            steady.pop(self._name, None)

@@ -35,6 +35,7 @@ from actiondesk.agents.questions import QuestionDesk
 from actiondesk.agents.record import Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
+from actiondesk.bot.wiring.boot import steady_estate
 from actiondesk.bot.wiring.live import World, build_world
 from actiondesk.bot.wiring.stores import open_store as open_store  # re-exported: callers that build a runtime
 from actiondesk.bot.wiring.systems import build_systems
@@ -172,6 +173,7 @@ def build_runtime(
         planning=settings.planning,
         investigator=None if llm is None else build_investigator(settings, llm),
         intake=fulfilment.intake,
+        steady=steady_estate,
     )
     fulfilment.bind(loop.open_case)
     return Runtime(
