@@ -1,11 +1,14 @@
 """The memory of a serving process: `actiondesk serve` in a process of its own, its RSS idle and after N signed
 Slack DMs (each opens a case) have been worked to a final or waiting state, with the breakdown /proc gives.
 
-    python bench/rss.py [--events 300] [--concurrency 100]
+    python bench/rss.py [--events 300] [--concurrency 100] [--diagnose] [--trace]
 
-The load client and the fake Slack Web API (bench/slack_ack.py's) run in this process, so the server's figures
-are its own. Printed: RSS and anonymous memory idle, after the burst has settled, and the growth per open case;
-the goal is 1,000 open cases under 300 MiB.
+The server and the fake Slack Web API run in processes of their own (bench/serving.py's ``serve`` and ``slack``);
+this process sends the load and reads the server's database file, so the server's figures are its own. Printed:
+RSS and anonymous memory idle, after the burst has settled, and the growth per open case; the goal is 1,000 open
+cases under 300 MiB. With ``--diagnose`` the server also reports, idle and settled, what holds its memory
+(bench/heap.py: malloc, pymalloc, SQLite, asyncio tasks, objects by type; ``--trace`` adds tracemalloc's lines,
+which cost memory of their own: the RSS of such a run is not the figure).
 """
 
 from __future__ import annotations
@@ -14,31 +17,22 @@ import argparse
 import asyncio
 import json
 import os
-import re
+import signal
 import sqlite3
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from aiohttp import ClientSession, TCPConnector
-from slack_ack import SECRET, fake_slack, pct, serve
+from serving import SECRET, spawn
+from slack_ack import pct
 from slack_sdk.signature import SignatureVerifier
 
 from actiondesk.agents.loop.base import QUEUED
 from actiondesk.core.case import CaseStatus
 
-READY = re.compile(r"ActionDesk serving on (http://[^\s\"]+)")
 SETTLE_LIMIT = 900.0
-
-
-def memory(pid: int) -> dict[str, int]:
-    """MiB by /proc/PID/smaps_rollup: Rss, Anonymous (the heap: Python objects, malloc arenas, SQLite caches)."""
-    found = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
-        name, value = line.split(":", 1)
-        found[name] = int(value.split()[0]) // 1024
-    return {name: found[name] for name in ("Rss", "Anonymous")}
+REPORTED = 5.0  # seconds for the server to write its report after SIGUSR1
 
 
 def signed_dm(n: int) -> tuple[bytes, dict[str, str]]:
@@ -64,39 +58,29 @@ def counts(database: Path) -> tuple[int, int, int, dict[str, int]]:
     return total, working, open_, statuses
 
 
-async def main(events: int, concurrency: int) -> None:
+async def main(events: int, concurrency: int, diagnose: bool, trace: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        slack_runner, slack_url = await serve(fake_slack())
-        database = Path(folder) / "rss.db"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ACTIONDESK_", "OTEL_", "SLACK_"))}
-        env |= {"DATABASE_URL": f"sqlite:///{database}", "SLACK_BOT_TOKEN": "xoxb-bench"}
-        env |= {"SLACK_SIGNING_SECRET": SECRET, "ACTIONDESK_SLACK_API_URL": slack_url + "/api/"}
-        server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "actiondesk", "serve", "--host", "127.0.0.1", "--port", "0",
-            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        assert server.stdout is not None
-        url = ""
-        while not url:
-            line = (await server.stdout.readline()).decode()
-            if not line:
-                raise SystemExit("actiondesk serve stopped before it listened")
-            if match := READY.search(line):
-                url = match.group(1)
-        draining = asyncio.ensure_future(server.stdout.read())  # keep the pipe empty for the server's whole life
+        database = Path(folder) / "bench.db"  # the file serving.py's `serve` gives the server
+        report = Path(folder) / "heap.txt"
+        more = ("--diagnose", str(report), *(("--trace",) if trace else ())) if diagnose else ()
+        slack = await spawn("slack")
+        server = await spawn("serve", "--api", slack.url + "/api/", "--folder", folder, *more)
         try:
             async with ClientSession(connector=TCPConnector(limit=0)) as session:
                 await asyncio.sleep(5)  # the start-up's own work (doctor, first jobs) done
-                idle = memory(server.pid)
+                idle = server.memory()
+                if diagnose:
+                    server.signal(signal.SIGUSR1)
+                    await asyncio.sleep(REPORTED)
                 gate = asyncio.Semaphore(concurrency)
 
                 async def one(n: int) -> float:
                     body, headers = signed_dm(n)
                     async with gate:
                         started = time.perf_counter()
-                        async with session.post(url + "/slack/events", data=body, headers=headers) as response:
-                            await response.read()
-                            assert response.status == 200, response.status
+                        async with session.post(server.url + "/slack/events", data=body, headers=headers) as reply:
+                            await reply.read()
+                            assert reply.status == 200, reply.status
                         return (time.perf_counter() - started) * 1000
 
                 started = time.perf_counter()
@@ -109,25 +93,32 @@ async def main(events: int, concurrency: int) -> None:
                     await asyncio.sleep(1)
                 settle = time.perf_counter() - started
                 await asyncio.sleep(15)  # past the server's next look at its case pool (its trim once work settles)
-                busy = memory(server.pid)
+                busy = server.memory()
+                if diagnose:
+                    server.signal(signal.SIGUSR1)
+                    await asyncio.sleep(REPORTED)
+                    shown = report.read_text() if report.exists() else "(no report written)\n"
         finally:
-            server.terminate()
-            await server.wait()
-            await draining
-            await slack_runner.cleanup()
+            await server.stop()
+            await slack.stop()
     grown = busy["Rss"] - idle["Rss"]
     print(f"actiondesk serve memory, {events} DMs at {concurrency}; load average {os.getloadavg()[0]:.1f}")
     print(f"  acks p99 {pct(acks, 99):.0f} ms; settled in {settle:.0f} s ({working} cases still working)")
-    print(f"  idle                 RSS {idle['Rss']} MiB (anonymous {idle['Anonymous']} MiB)")
+    print(f"  idle                 RSS {idle['Rss']:.0f} MiB (anonymous {idle['Anonymous']:.0f} MiB)")
     print(f"  cases by status: {', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}")
-    print(f"  {open_:>4} open cases      RSS {busy['Rss']} MiB (anonymous {busy['Anonymous']} MiB)")
+    print(f"  {open_:>4} open cases      RSS {busy['Rss']:.0f} MiB (anonymous {busy['Anonymous']:.0f} MiB)")
     per = grown * 1024 / max(total, 1)
-    print(f"  growth               {grown} MiB, {per:.0f} KiB per case of the burst (goal: 1,000 open < 300 MiB)")
+    print(f"  growth               {grown:.0f} MiB, {per:.0f} KiB per case of the burst (goal: 1,000 open < 300 MiB)")
+    print(f"  peak                 RSS {busy['Peak']:.0f} MiB")
+    if diagnose:
+        print("\nwhat holds the server's memory, idle then settled (bench/heap.py):\n" + shown, end="")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--diagnose", action="store_true", help="the server reports what holds its memory")
+    parser.add_argument("--trace", action="store_true", help="with --diagnose: tracemalloc too (costs memory)")
     args = parser.parse_args()
-    asyncio.run(main(args.events, args.concurrency))
+    asyncio.run(main(args.events, args.concurrency, args.diagnose, args.trace))
