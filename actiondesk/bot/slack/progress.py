@@ -5,11 +5,18 @@ reply posted as a reply of its own.
 Changes arrive from the ChangeFeed (published by worker threads). Each case syncs in its own task, so a
 rate-limited call (429, Retry-After) for one case never holds up the others. Edits are coalesced: a case
 that changes ten times while its message waits for its slot is edited once, with the newest state.
+
+A case whose status edit does not fit the workspace's budget yet waits with no task of its own: it is parked
+(its id and its status message's ts, in the order cases parked), and ``run`` starts its sync again, with the
+edit taken, once the budget allows it; a change while it is parked needs nothing more, as the sync reads the
+newest state then. After a burst the budget holds back every case for many minutes (50 edits a minute): a task
+each (its coroutines, context, timer, what it read) was about 5 KiB a case, all woken together at every slot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from functools import partial
@@ -61,6 +68,8 @@ class Progress:
         self._agent = front.agent
         self._dirty: set[str] = set()
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # case id -> its status message's ts, for the cases waiting for an edit of the budget (oldest first)
+        self._parked: dict[str, str] = {}
         self._wake = asyncio.Event()
 
     def touch(self, case_id: str) -> None:
@@ -75,24 +84,61 @@ class Progress:
 
     async def run(self) -> None:
         while True:
-            await self._wake.wait()
-            self._wake.clear()
             for case_id in list(self._dirty):
-                if case_id not in self._inflight:
+                if case_id in self._parked:  # its sync reads the newest state when it starts
                     self._dirty.discard(case_id)
-                    task = asyncio.get_running_loop().create_task(self._sync(case_id), name=f"slack-{case_id}")
-                    self._inflight[case_id] = task
-                    task.add_done_callback(partial(self._finished, case_id))
+                elif case_id not in self._inflight:
+                    self._dirty.discard(case_id)
+                    self._start(case_id)
+            delay = self._unpark()
+            if delay is None:
+                await self._wake.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+            self._wake.clear()
+
+    @property
+    def parked(self) -> int:
+        """Cases waiting for an edit of the budget (with no task)."""
+        return len(self._parked)
+
+    def _start(self, case_id: str, taken: Taken | None = None) -> None:
+        task = asyncio.get_running_loop().create_task(self._sync(case_id, taken), name=f"slack-{case_id}")
+        self._inflight[case_id] = task
+        task.add_done_callback(partial(self._finished, case_id))
+
+    def _park(self, case_id: str, message: str) -> None:
+        self._parked[case_id] = message
+        self._wake.set()  # run() works out when the budget allows it
+
+    def _unpark(self) -> float | None:
+        """Start the parked cases whose status edit fits the budget now, oldest first, each with its edit taken;
+        the seconds until the next one's may, or None when none is parked."""
+        soonest: float | None = None
+        for case_id, message in list(self._parked.items()):
+            if case_id in self._inflight:  # the task that parked it has not quite ended
+                continue
+            delay = self._budget.wait(message)
+            if delay > 0:
+                soonest = delay if soonest is None else min(soonest, delay)
+                if self._budget.wait() > 0:  # the workspace's budget is spent: no other edit fits either
+                    break
+                continue
+            del self._parked[case_id]
+            self._start(case_id, self._budget.take(message))
+        return soonest  # (a case parked by a task not quite ended: _done wakes run() for it)
 
     def _finished(self, case_id: str, _task: asyncio.Task[None]) -> None:
         self._done(case_id)
 
     def _done(self, case_id: str) -> None:
         self._inflight.pop(case_id, None)
-        if case_id in self._dirty:
+        if case_id in self._dirty or self._parked:  # an edit given back may let a parked case go now
             self._wake.set()
 
     async def close(self) -> None:
+        self._parked.clear()
         tasks = list(self._inflight.values())
         for task in tasks:
             task.cancel()
@@ -114,16 +160,19 @@ class Progress:
         asked = questions(case, entries, self._agent)
         return Snapshot(case, self._front.approvals_of(case_id), latest, asked, replies)
 
-    async def _sync(self, case_id: str) -> None:
+    async def _sync(self, case_id: str, taken: Taken | None = None) -> None:
+        """Bring the case's messages up to date. ``taken``: its status edit, taken from the budget as it was
+        unparked; without it, a case whose status edit does not fit the budget now parks and ends here."""
         try:
-            posted = await asyncio.to_thread(self._threads.posted, case_id)
-            taken = None
-            if posted.status_ts is not None:
-                # coalesce: read the newest state only once it may be shown, and take the edit then, so the other
-                # cases waiting for the budget go on waiting without a snapshot of their own held (and read)
-                await self._fits(posted.status_ts)
-                taken = self._budget.take(posted.status_ts)
             try:
+                posted = await asyncio.to_thread(self._threads.posted, case_id)
+                if taken is None and posted.status_ts is not None:
+                    # coalesce: read the newest state only once it may be shown, and take the edit then, so the
+                    # cases waiting for the budget hold neither a snapshot nor a task
+                    if self._budget.wait(posted.status_ts) > 0:
+                        self._park(case_id, posted.status_ts)
+                        return
+                    taken = self._budget.take(posted.status_ts)
                 snap = await asyncio.to_thread(self._read, case_id)
                 if snap is not None:
                     taken = await self._publish(snap, posted, taken)

@@ -121,3 +121,56 @@ async def test_an_edit_taken_but_not_needed_goes_back_to_the_budget():
     finally:
         running.cancel()
         await progress.close()
+
+
+def syncs() -> list[asyncio.Task[Any]]:
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith("slack-C-")]
+
+
+async def test_cases_waiting_for_the_budget_wait_without_a_task_of_their_own():
+    cases = {c.id: c for c in (case(n) for n in range(10))}
+    front, slack = Front(cases), Slack()
+    budget = UpdateBudget(Pacing(min_edit_seconds=0, updates_per_minute=2, window_seconds=3600))
+    progress = Progress(front, Threads({i: "old" for i in cases}), slack, budget)  # type: ignore[arg-type]
+    running = asyncio.get_running_loop().create_task(progress.run())
+    try:
+        for case_id in cases:
+            progress.touch(case_id)
+        await settle(slack, 2)
+        assert progress.parked == 8
+        assert syncs() == [], "no task is left waiting for the budget"
+    finally:
+        running.cancel()
+        await progress.close()
+
+
+async def test_a_parked_case_shows_its_newest_state_once_the_budget_allows_it():
+    now = [0.0]
+    cases = {c.id: c for c in (case(n) for n in range(2))}
+    front, slack = Front(cases), Slack()
+    budget = UpdateBudget(Pacing(min_edit_seconds=0, updates_per_minute=1, window_seconds=60), clock=lambda: now[0])
+    threads = Threads({i: "old" for i in cases})
+    progress = Progress(front, threads, slack, budget)  # type: ignore[arg-type]
+    running = asyncio.get_running_loop().create_task(progress.run())
+    try:
+        progress.touch("C-0")
+        await settle(slack, 1)
+        progress.touch("C-1")  # the minute's edit is spent: C-1 parks
+        await settle(slack, 1)
+        assert progress.parked == 1
+        assert front.reads == ["C-0"]
+        cases["C-1"] = cases["C-1"].moved(CaseStatus.ESCALATED, AT)
+        progress.touch("C-1")  # changed while parked: nothing more is needed
+        await settle(slack, 1)
+        assert slack.updates == ["ts-C-0"]
+        assert front.reads == ["C-0"]
+        now[0] = 61.0  # the budget allows one more edit
+        progress.touch("C-0")  # wakes run(), which starts C-1 (oldest parked) with that edit
+        await settle(slack, 2)
+        assert slack.updates[:2] == ["ts-C-0", "ts-C-1"]
+        assert front.reads.count("C-1") == 1
+        assert "escalated" in threads.shown["C-1"].lower(), threads.shown["C-1"]
+        assert progress.parked == 1  # C-0 again: the edit of this minute went to C-1
+    finally:
+        running.cancel()
+        await progress.close()
