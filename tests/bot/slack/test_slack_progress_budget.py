@@ -4,6 +4,10 @@ edit from the budget reads its state (and holds it); an edit taken but not neede
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -75,6 +79,34 @@ def case(n: int) -> Case:
     )
 
 
+@dataclass
+class Running:
+    progress: Progress
+    front: Front
+    threads: Threads
+    slack: Slack
+    budget: UpdateBudget
+    cases: dict[str, Case]
+
+
+@asynccontextmanager
+async def running(
+    count: int, per_window: int, window: float, clock: Callable[[], float] = time.monotonic
+) -> AsyncIterator[Running]:
+    """Progress over ``count`` cases whose status messages show something old, ``per_window`` edits a window."""
+    cases = {c.id: c for c in (case(n) for n in range(count))}
+    front, slack, threads = Front(cases), Slack(), Threads({i: "old" for i in cases})
+    pacing = Pacing(min_edit_seconds=0, updates_per_minute=per_window, window_seconds=window)
+    budget = UpdateBudget(pacing, clock=clock)
+    progress = Progress(front, threads, slack, budget)  # type: ignore[arg-type]
+    task = asyncio.get_running_loop().create_task(progress.run())
+    try:
+        yield Running(progress, front, threads, slack, budget, cases)
+    finally:
+        task.cancel()
+        await progress.close()
+
+
 async def settle(slack: Slack, updates: int) -> None:
     while len(slack.updates) < updates:
         slack.updated.clear()
@@ -84,43 +116,26 @@ async def settle(slack: Slack, updates: int) -> None:
 
 
 async def test_only_cases_that_took_an_edit_read_their_state_while_the_rest_wait():
-    cases = {c.id: c for c in (case(n) for n in range(10))}
-    front, slack = Front(cases), Slack()
-    budget = UpdateBudget(Pacing(min_edit_seconds=0, updates_per_minute=2, window_seconds=3600))
-    progress = Progress(front, Threads({i: "old" for i in cases}), slack, budget)  # type: ignore[arg-type]
-    running = asyncio.get_running_loop().create_task(progress.run())
-    try:
-        for case_id in cases:
-            progress.touch(case_id)
-        await settle(slack, 2)
-        assert len(slack.updates) == 2, "the budget allows two edits an hour"
-        assert len(front.reads) == 2, "the eight cases still waiting for the budget have read nothing"
-    finally:
-        running.cancel()
-        await progress.close()
+    async with running(10, per_window=2, window=3600) as run:
+        for case_id in run.cases:
+            run.progress.touch(case_id)
+        await settle(run.slack, 2)
+        assert len(run.slack.updates) == 2, "the budget allows two edits an hour"
+        assert len(run.front.reads) == 2, "the eight cases still waiting for the budget have read nothing"
 
 
 async def test_an_edit_taken_but_not_needed_goes_back_to_the_budget():
-    cases = {c.id: c for c in (case(n) for n in range(3))}
-    front, slack = Front(cases), Slack()
-    budget = UpdateBudget(Pacing(min_edit_seconds=0, updates_per_minute=2, window_seconds=3600))
-    threads = Threads({i: "old" for i in cases})
-    progress = Progress(front, threads, slack, budget)  # type: ignore[arg-type]
-    running = asyncio.get_running_loop().create_task(progress.run())
-    try:
-        progress.touch("C-0")
-        await settle(slack, 1)
-        progress.touch("C-0")  # shown already: its edit is taken, then given back
+    async with running(3, per_window=2, window=3600) as run:
+        run.progress.touch("C-0")
+        await settle(run.slack, 1)
+        run.progress.touch("C-0")  # shown already: its edit is taken, then given back
         for _ in range(50):
             await asyncio.sleep(0.01)
-        assert slack.updates == ["ts-C-0"]
-        assert budget.spent_in_window() == 1
-        progress.touch("C-1")  # so the second edit of the hour is still there for another case
-        await settle(slack, 2)
-        assert slack.updates == ["ts-C-0", "ts-C-1"]
-    finally:
-        running.cancel()
-        await progress.close()
+        assert run.slack.updates == ["ts-C-0"]
+        assert run.budget.spent_in_window() == 1
+        run.progress.touch("C-1")  # so the second edit of the hour is still there for another case
+        await settle(run.slack, 2)
+        assert run.slack.updates == ["ts-C-0", "ts-C-1"]
 
 
 def syncs() -> list[asyncio.Task[Any]]:
@@ -128,31 +143,18 @@ def syncs() -> list[asyncio.Task[Any]]:
 
 
 async def test_cases_waiting_for_the_budget_wait_without_a_task_of_their_own():
-    cases = {c.id: c for c in (case(n) for n in range(10))}
-    front, slack = Front(cases), Slack()
-    budget = UpdateBudget(Pacing(min_edit_seconds=0, updates_per_minute=2, window_seconds=3600))
-    progress = Progress(front, Threads({i: "old" for i in cases}), slack, budget)  # type: ignore[arg-type]
-    running = asyncio.get_running_loop().create_task(progress.run())
-    try:
-        for case_id in cases:
-            progress.touch(case_id)
-        await settle(slack, 2)
-        assert progress.parked == 8
+    async with running(10, per_window=2, window=3600) as run:
+        for case_id in run.cases:
+            run.progress.touch(case_id)
+        await settle(run.slack, 2)
+        assert run.progress.parked == 8
         assert syncs() == [], "no task is left waiting for the budget"
-    finally:
-        running.cancel()
-        await progress.close()
 
 
 async def test_a_parked_case_shows_its_newest_state_once_the_budget_allows_it():
     now = [0.0]
-    cases = {c.id: c for c in (case(n) for n in range(2))}
-    front, slack = Front(cases), Slack()
-    budget = UpdateBudget(Pacing(min_edit_seconds=0, updates_per_minute=1, window_seconds=60), clock=lambda: now[0])
-    threads = Threads({i: "old" for i in cases})
-    progress = Progress(front, threads, slack, budget)  # type: ignore[arg-type]
-    running = asyncio.get_running_loop().create_task(progress.run())
-    try:
+    async with running(2, per_window=1, window=60, clock=lambda: now[0]) as run:
+        progress, front, slack, cases = run.progress, run.front, run.slack, run.cases
         progress.touch("C-0")
         await settle(slack, 1)
         progress.touch("C-1")  # the minute's edit is spent: C-1 parks
@@ -169,8 +171,5 @@ async def test_a_parked_case_shows_its_newest_state_once_the_budget_allows_it():
         await settle(slack, 2)
         assert slack.updates[:2] == ["ts-C-0", "ts-C-1"]
         assert front.reads.count("C-1") == 1
-        assert "escalated" in threads.shown["C-1"].lower(), threads.shown["C-1"]
+        assert "escalated" in run.threads.shown["C-1"].lower(), run.threads.shown["C-1"]
         assert progress.parked == 1  # C-0 again: the edit of this minute went to C-1
-    finally:
-        running.cancel()
-        await progress.close()
