@@ -20,8 +20,6 @@ RUN /opt/actiondesk/bin/pip install --no-cache-dir --no-binary=actiondesk . \
     && /opt/actiondesk/bin/pip uninstall --yes setuptools pip
 
 # Stage 2: the runtime. The same slim base, the virtual environment, a non-root user; no compiler, no pip.
-# MALLOC_ARENA_MAX=2: glibc keeps at most two malloc arenas however many threads work cases (each arena keeps the
-# memory freed in it), from the process's first allocation on; `serve` sets the same itself when it is not given.
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="ActionDesk" \
       org.opencontainers.image.description="A self-hostable ChatOps bot that turns the service desk into a system of action." \
@@ -38,8 +36,7 @@ ENV PATH=/opt/actiondesk/bin:$PATH \
     ACTIONDESK_HOST=0.0.0.0 \
     ACTIONDESK_PORT=8080 \
     ACTIONDESK_LOG_FORMAT=json \
-    DATABASE_URL=sqlite:////var/lib/actiondesk/actiondesk.db \
-    MALLOC_ARENA_MAX=2
+    DATABASE_URL=sqlite:////var/lib/actiondesk/actiondesk.db
 WORKDIR /var/lib/actiondesk
 VOLUME ["/var/lib/actiondesk"]
 USER 10001:10001

@@ -1,5 +1,5 @@
-"""The serving process's C allocator: at most ARENAS glibc malloc arenas however many threads allocate, the
-operator's MALLOC_ARENA_MAX left alone, nothing done on another C library, and a trim each time the case pool
+"""The serving process's C allocator: at most ARENAS glibc malloc arenas however many threads allocate, glibc's
+own choice left alone when the setting is 0, nothing done on another C library, and a trim each time the case pool
 settles after work."""
 
 from __future__ import annotations
@@ -61,9 +61,15 @@ def test_on_glibc_eight_allocating_threads_share_at_most_two_arenas():
 
 
 @glibc_only
-def test_an_operators_malloc_arena_max_is_left_alone(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    assert allocator.limit_arenas() is False
+def test_no_arena_limit_leaves_glibc_its_own_choice(monkeypatch: pytest.MonkeyPatch):
+    asked: list[tuple[int, int]] = []
+    calls = allocator.glibc()
+    assert calls is not None
+    monkeypatch.setattr(calls, "mallopt", lambda option, value: asked.append((option, value)) or 1)
+    assert allocator.limit_arenas(0) is False
+    assert asked == []
+    assert allocator.limit_arenas(3) is True
+    assert asked == [(allocator.M_ARENA_MAX, 3)]
 
 
 def test_on_another_c_library_both_calls_do_nothing(monkeypatch: pytest.MonkeyPatch):

@@ -4,9 +4,9 @@ glibc gives each thread that allocates while another holds the main arena an are
 core, and keeps what is freed in each for reuse. Case steps run on several threads (the case and jobs pools, the
 event loop's executor), so after a burst every one of them holds its own freed memory: about a third of the RSS a
 burst added, measured, was memory freed but kept. Python code runs one thread at a time (the GIL), so the arenas
-buy little concurrency. ``serve`` limits them to ``ARENAS`` (``mallopt(M_ARENA_MAX)``), unless the process was
-given glibc's own ``MALLOC_ARENA_MAX`` (which glibc has already applied, and which wins), and hands freed memory
-back to the system (``malloc_trim(0)``) when the case pool has nothing to do.
+buy little concurrency. ``serve`` limits them to ``ACTIONDESK_MALLOC_ARENAS`` (``mallopt(M_ARENA_MAX)``; 0 leaves
+glibc's own choice, or glibc's ``MALLOC_ARENA_MAX`` the process was started with), and hands freed memory back to
+the system (``malloc_trim(0)``) when the case pool has nothing to do.
 
 On a C library other than glibc (macOS, musl) there is neither call, and both do nothing.
 """
@@ -17,17 +17,15 @@ import asyncio
 import ctypes
 import ctypes.util
 import logging
-import os
 import sys
 from collections.abc import Callable
 from functools import cache
 
 log = logging.getLogger(__name__)
 
-ARENAS = 2
+ARENAS = 2  # the setting's default (ACTIONDESK_MALLOC_ARENAS)
 LOOK_SECONDS = 10.0  # how often the case pool is looked at for settling
 M_ARENA_MAX = -8  # glibc's malloc.h
-GLIBC_VARIABLE = "MALLOC_ARENA_MAX"
 
 
 class _Glibc:
@@ -57,14 +55,9 @@ def glibc() -> _Glibc | None:
 
 def limit_arenas(arenas: int = ARENAS) -> bool:
     """Let glibc make at most ``arenas`` malloc arenas from now on. True when applied; False on another C
-    library, or when the process was given ``MALLOC_ARENA_MAX`` (glibc's own variable, read by glibc at start:
-    the operator's value stands)."""
+    library, or for 0 (glibc's own choice stands, or the ``MALLOC_ARENA_MAX`` the process was started with)."""
     calls = glibc()
-    if calls is None:
-        return False
-    # glibc's variable, not ActionDesk's configuration (Settings): read only to leave the operator's choice alone
-    if os.environ.get(GLIBC_VARIABLE):
-        log.info("malloc arenas: %s=%s given, left as it is", GLIBC_VARIABLE, os.environ[GLIBC_VARIABLE])
+    if calls is None or arenas == 0:
         return False
     if calls.mallopt(M_ARENA_MAX, arenas) != 1:
         log.warning("malloc arenas: glibc refused mallopt(M_ARENA_MAX, %d)", arenas)

@@ -47,7 +47,7 @@ def _doctor(settings: Settings) -> None:
 
 
 async def run_server(settings: Settings) -> None:
-    limit_arenas()  # before the threads that would each get a malloc arena of their own (allocator.py)
+    limit_arenas(settings.malloc_arenas)  # before the threads that would each get an arena (allocator.py)
     access = AccessConfig.from_settings(settings)
     access.check_listen(settings.host)  # no unauthenticated console on a reachable address
     clock = SystemClock()

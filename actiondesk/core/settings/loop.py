@@ -47,6 +47,14 @@ class LoopSection(BaseModel):
         description="Threads that work cases in one process (their own pool: requests never wait behind them).",
     )
 
+    malloc_arenas: int = Field(
+        default=2,
+        ge=0,
+        le=1024,
+        description="glibc malloc arenas `serve` allows (fewer keep less freed memory after a burst); 0 leaves "
+        "glibc's own choice (or its MALLOC_ARENA_MAX).",
+    )
+
     step_attempts: int = Field(
         default=5, ge=1, description="Attempts at a case step that raises before the case goes to a human."
     )
