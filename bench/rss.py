@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import sqlite3
@@ -24,25 +23,15 @@ import time
 from pathlib import Path
 
 from aiohttp import ClientSession, TCPConnector
-from serving import SECRET, spawn
+from load import burst
+from serving import spawn
 from slack_ack import pct
-from slack_sdk.signature import SignatureVerifier
 
 from actiondesk.agents.loop.base import QUEUED
 from actiondesk.core.case import CaseStatus
 
 SETTLE_LIMIT = 900.0
 REPORTED = 5.0  # seconds for the server to write its report after SIGUSR1
-
-
-def signed_dm(n: int) -> tuple[bytes, dict[str, str]]:
-    event = {"type": "message", "channel": f"D{n}", "channel_type": "im", "user": "U0BOB", "ts": f"{n}.0"}
-    event["text"] = f"checkout is throwing 500s for customers (report {n})"
-    body = json.dumps({"type": "event_callback", "team_id": "T1", "event_id": f"EvRss{n}", "event": event})
-    ts = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
-    headers = {"Content-Type": "application/json", "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
-    return body.encode(), headers
 
 
 def counts(database: Path) -> tuple[int, int, int, dict[str, int]]:
@@ -72,19 +61,8 @@ async def main(events: int, concurrency: int, diagnose: bool, trace: bool) -> No
                 if diagnose:
                     server.signal(signal.SIGUSR1)
                     await asyncio.sleep(REPORTED)
-                gate = asyncio.Semaphore(concurrency)
-
-                async def one(n: int) -> float:
-                    body, headers = signed_dm(n)
-                    async with gate:
-                        started = time.perf_counter()
-                        async with session.post(server.url + "/slack/events", data=body, headers=headers) as reply:
-                            await reply.read()
-                            assert reply.status == 200, reply.status
-                        return (time.perf_counter() - started) * 1000
-
                 started = time.perf_counter()
-                acks = await asyncio.gather(*(one(n) for n in range(events)))
+                acks = await burst(session, server.url, events, concurrency, 0)
                 total, working, open_, statuses = 0, 1, 0, {}
                 while time.perf_counter() - started < SETTLE_LIMIT:
                     total, working, open_, statuses = await asyncio.to_thread(counts, database)
