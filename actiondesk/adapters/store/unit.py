@@ -79,7 +79,7 @@ class SqlUnitOfWork:
         The inserts run in a savepoint, so a refused one (ConcurrencyError, CaseNotFoundError) leaves the
         transaction usable on PostgreSQL too.
         """
-        values = case_row(case, version=1).model_dump()
+        values = case_row(case, version=1)
         with translated():
             try:
                 with self._connection.begin_nested():
@@ -98,7 +98,7 @@ class SqlUnitOfWork:
         return case_from(row)
 
     def save_case(self, case: Case) -> Case:
-        values = case_row(case, version=case.version + 1).model_dump(exclude=_CASE_FIXED)
+        values = {k: v for k, v in case_row(case, version=case.version + 1).items() if k not in _CASE_FIXED}
         query = (
             update(cases)
             .where(cases.c.id == case.id, cases.c.version == case.version)

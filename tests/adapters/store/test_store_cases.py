@@ -6,6 +6,8 @@ import pytest
 from store_factories import CEST, T0, a_case, a_draft, a_finding, a_plan, race
 
 from actiondesk.adapters.store import SqlStore
+from actiondesk.adapters.store.mapping import case_row
+from actiondesk.adapters.store.tables import cases
 from actiondesk.core.audit import AuditKind
 from actiondesk.core.case import CaseStatus
 from actiondesk.core.errors import CaseNotFoundError, ConcurrencyError
@@ -115,3 +117,9 @@ def test_readers_do_not_wait_for_an_open_writer(store: SqlStore) -> None:
         # the writer holds its lock (SQLite: BEGIN IMMEDIATE); a reader sees the last committed state at once
         assert race(store.list_cases) == [[]]
     assert [c.id for c in store.list_cases()] == ["case-1"]
+
+
+def test_the_case_row_covers_every_column_of_the_cases_table() -> None:
+    """``case_row`` is a plain mapping written by hand: a column added to the table without it would be left NULL
+    (or refused) at every insert, so the two must name the same columns."""
+    assert set(case_row(a_case(), version=1)) == set(cases.c.keys())
