@@ -96,28 +96,45 @@ class Guard:
         return _json(status, reason, **headers)
 
     async def authenticate(self, request: web.Request) -> tuple[Principal | None, str | None]:
-        """(the principal, None) or (None, why not). A bearer token, when sent, is the only credential read."""
+        """(the principal, None) or (None, why not). A bearer token, when sent, is the only credential read.
+
+        The credential and its person's entry in the directory are read in one call off the event loop: both are
+        lookups (the database; LDAP or SCIM behind the directory) that must not hold up the other requests."""
         runtime = request.app[RUNTIME]
         now = runtime.clock.now()
         access = runtime.store.access
+        directory = runtime.directory
+
+        def listed(found: Principal) -> tuple[Principal | None, str | None]:
+            if directory.person(found.person) is None:
+                return None, f"{found.person} is no longer in the directory"
+            return found, None
+
         header = request.headers.get("Authorization")
         if header is not None:
             scheme, _, value = header.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
                 return None, "the Authorization header must be Bearer <token>"
-            found = await asyncio.to_thread(tokens.authenticate, access, value.strip(), now)
-            if found is None:
-                return None, "the API token is unknown, revoked or expired"
+            token = value.strip()
+
+            def check() -> tuple[Principal | None, str | None]:
+                found = tokens.authenticate(access, token, now)
+                if found is None:
+                    return None, "the API token is unknown, revoked or expired"
+                return listed(found)
+
         else:
             cookie = request.cookies.get(sessions.COOKIE, "")
             if not cookie:
                 return None, "sign in, or send an API token (Authorization: Bearer)"
-            found = await asyncio.to_thread(sessions.principal, access, cookie, now)
-            if found is None:
-                return None, "the session expired or was signed out: sign in again"
-        if runtime.directory.person(found.person) is None:
-            return None, f"{found.person} is no longer in the directory"
-        return found, None
+
+            def check() -> tuple[Principal | None, str | None]:
+                found = sessions.principal(access, cookie, now)
+                if found is None:
+                    return None, "the session expired or was signed out: sign in again"
+                return listed(found)
+
+        return await asyncio.to_thread(check)
 
     def middleware(self) -> Middleware:
         @web.middleware

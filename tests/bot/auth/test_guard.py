@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -175,3 +176,28 @@ async def test_an_expired_session_is_refused(console):
     assert access.session(session_hash, now) is not None
     assert access.session(session_hash, now + timedelta(hours=12, seconds=1)) is None  # ACTIONDESK_SESSION_HOURS
     assert (await console.http.get("/api/me", headers=alice)).status == 200
+
+
+async def test_a_credential_of_someone_who_left_the_directory_is_refused_and_asked_off_the_event_loop(
+    console, monkeypatch
+):
+    """The directory may be LDAP or SCIM behind a network call: the guard asks it in the credential's own call
+    off the event loop, never on it (where every other request would wait for the answer)."""
+    bob = bearer(console.runtime, "bob")
+    directory = console.runtime.directory
+    listed = directory.person
+    asked_on: list[str] = []
+    gone: set[str] = set()
+
+    def person(name: str):
+        asked_on.append(threading.current_thread().name)
+        return None if name in gone else listed(name)
+
+    monkeypatch.setattr(directory, "person", person)
+    loop_thread = threading.current_thread().name
+    assert (await console.http.get("/api/cases", headers=bob)).status == 200
+    gone.add("bob")
+    refused = await console.http.get("/api/cases", headers=bob)
+    assert refused.status == 401
+    assert "no longer in the directory" in (await refused.json())["error"]
+    assert asked_on and loop_thread not in asked_on
