@@ -15,6 +15,8 @@ from actiondesk.core.tickets import OutboxDraft
 
 # An entry to append: its typed payload (the kind comes with the model).
 Note = Payload
+# Told after each committed change: the case's id and, when the teller holds the case, its surface (None: not said).
+Notify = Callable[[str, str | None], None]
 # Which audit entries become ticket writes (agents/mirror.py); queued in the same transaction as the entries.
 Mirror = Callable[[Case, Sequence[AuditDraft]], list[OutboxDraft]]
 
@@ -34,7 +36,7 @@ class Recorder:
         store: Store,
         clock: Clock,
         agent: str,
-        notify: Callable[[str], None] | None = None,
+        notify: Notify | None = None,
         mirror: Mirror | None = None,
         hook: Hook | None = None,
     ) -> None:
@@ -70,7 +72,7 @@ class Recorder:
             return saved
         with self.store.transaction() as tx:
             saved = self.save(case, *notes, actor=actor, uow=tx)
-        self.changed(case.id)
+        self.changed(case.id, saved.surface)
         return saved
 
     def _more(self, before: Case | None, after: Case, drafts: list[AuditDraft]) -> list[AuditDraft]:
@@ -90,9 +92,10 @@ class Recorder:
         if rows:
             uow.enqueue(rows, self.clock.now())
 
-    def changed(self, case_id: str) -> None:
+    def changed(self, case_id: str, surface: str | None = None) -> None:
+        """Tell the change feed (after the commit); ``surface``: the case's, when the caller holds the case."""
         if self._notify is not None:
-            self._notify(case_id)
+            self._notify(case_id, surface)
 
 
 def say(text: str, **extra: JsonValue) -> Message:

@@ -91,5 +91,5 @@ class StepRetries:
                 uow.record_attempt(case_id, attempts, now + timedelta(seconds=wait), error, now)
                 loop.recorder.save(counted, uow=uow)
                 log.info("case %s: attempt %d failed; next in %.1f s", case_id, attempts, wait)
-        loop.recorder.changed(case_id)
+        loop.recorder.changed(case_id, case.surface)
         return wait

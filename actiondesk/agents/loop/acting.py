@@ -116,7 +116,7 @@ class Acting(LoopBase):
                 ),
                 uow=uow,
             )
-        self.recorder.changed(case.id)
+        self.recorder.changed(case.id, case.surface)
         return saved
 
     def _act(self, case: Case) -> Case:

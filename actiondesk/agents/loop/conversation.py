@@ -70,7 +70,7 @@ class Conversation(LoopBase):
                 uow.append_audit(draft)
             if plan is not None:
                 self.recorder.append(uow, case.id, [PlanNoted.of(plan)])
-        self.recorder.changed(case.id)
+        self.recorder.changed(case.id, case.surface)
         log.info("case %s: opened by %s from %s", case.id, reporter, surface)
         if plan is None and self.intake is not None:
             case = self._take_in(case)
@@ -165,7 +165,7 @@ class Conversation(LoopBase):
                 )
             elif answer:
                 case = self.recorder.save(case.changed(now), say(self._where(case), reply_to=author), uow=uow)
-        self.recorder.changed(case.id)
+        self.recorder.changed(case.id, case.surface)
         return case
 
     def _new_service(self, case: Case, text: str) -> str | None:

@@ -315,7 +315,7 @@ class TakeOver:
             raise NotAuthorizedError(f"{person} is not a person in the directory; only people there can take a case")
         with self.store.transaction() as uow:
             recorder.append(uow, case.id, [Message(text=f"{person} is taking this.", take=True)], actor=person)
-        recorder.changed(case.id)
+        recorder.changed(case.id, case.surface)
         return case
 
 

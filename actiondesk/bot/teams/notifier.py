@@ -49,6 +49,9 @@ from actiondesk.core.ports import Directory
 
 log = logging.getLogger(__name__)
 
+ALERT = "alert"  # an alert's case gets a thread in the notify channel when it opens
+THREADED = frozenset({"teams", ALERT})  # the surfaces whose cases can have a Teams thread (bot.py, _start_thread)
+
 
 def notice(entry: AuditEntry) -> str | None:
     """What an audit entry tells the thread, computed from its data (None: nothing to say)."""
@@ -117,19 +120,24 @@ class Notifier:
                     return
                 for case_id in dict.fromkeys(dirty):
                     try:
-                        await self.refresh(case_id)
+                        await self.refresh(case_id, feed.surface(case_id))
                     except Exception:  # the edge of a background job: log with the case id, keep going
                         log.exception("case %s: updating Teams failed", case_id)
         finally:
             feed.unsubscribe(queue)
 
-    async def refresh(self, case_id: str) -> None:
+    async def refresh(self, case_id: str, surface: str | None = None) -> None:
+        """Announce the case's actions that ran alone; then, for a case with a Teams thread (opened in Teams, or an
+        alert's), bring its card and messages up to date. ``surface``: the case's, when known (no reads for a case
+        opened elsewhere)."""
         await self._announce(case_id)
+        if surface is not None and surface not in THREADED:
+            return
         threads = self.desk.threads
         thread = await asyncio.to_thread(threads.load, case_id)
         case = await asyncio.to_thread(self.desk.front.case, case_id)
         if thread is None:
-            if case.surface != "alert":
+            if case.surface != ALERT:
                 return
             thread = await self._start_thread(case)
             if thread is None:

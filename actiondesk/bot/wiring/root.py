@@ -32,7 +32,7 @@ from actiondesk.agents.ownership import OwnerBook, TakeOver
 from actiondesk.agents.planner import RunbookPlanner, builtin_runbook_paths
 from actiondesk.agents.postmortem.summary import SummaryWriter
 from actiondesk.agents.questions import QuestionDesk
-from actiondesk.agents.record import Recorder
+from actiondesk.agents.record import Notify, Recorder
 from actiondesk.agents.rollback import RollbackDesk
 from actiondesk.agents.triage import Triage, TriageSettings
 from actiondesk.bot.wiring.boot import steady_estate
@@ -110,7 +110,7 @@ def build_runtime(
     clock: Clock,
     policy: PolicyData,
     *,
-    notify: Callable[[str], None] | None = None,
+    notify: Notify | None = None,
     ids: Callable[[str], str] = new_id,
     console_url: str | None = None,
 ) -> Runtime:
