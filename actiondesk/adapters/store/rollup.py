@@ -198,6 +198,12 @@ class Rollups:
     def case(self, case: Case) -> None:
         self.facts(case.id)["case"] = case_part(case)
 
+    def new_case(self, case: Case) -> None:
+        """A case inserted in this transaction: it has no facts yet, so there are none to read."""
+        if case.id not in self._facts:
+            self._facts[case.id] = (_contributions({}), None, "{}", {})
+        self.case(case)
+
     def approval(self, approval: Approval) -> None:
         approval_part(self.facts(approval.case_id), approval)
 
