@@ -6,12 +6,15 @@ so every case run waits on it (each begins by taking its lease, a write). While 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
+from authn import bearer
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore, make_engine
@@ -130,3 +133,55 @@ async def test_what_the_server_built_is_frozen_while_it_serves_and_thawed_after(
     assert (await client.get("/healthz")).status == 200
     await client.close()
     assert gc.get_freeze_count() == 0
+
+
+async def _until(condition: Callable[[], bool], limit: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + limit
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_requests_in_flight_hold_case_drainers_back_down_to_one(runtime: Runtime, sqlite_path: Path) -> None:
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=3)
+    cases = _open(runtime, 6)
+    try:
+        with WriteLock(sqlite_path):  # a case that starts waits on the lock, so it stays counted as busy
+            for _ in range(5):
+                worker.request_started()  # five people being answered
+            for case_id in cases:
+                worker.kick(case_id)
+            await _until(lambda: worker.busy == 1)
+            await asyncio.sleep(0.2)
+            assert (worker.busy, worker.allowed) == (1, 1)  # one case at a time while they wait: never none
+            for _ in range(4):
+                worker.request_ended()
+            await _until(lambda: worker.busy == 2)  # one person left: one drainer held back
+            worker.request_ended()
+            await _until(lambda: worker.busy == 3)  # nobody waiting: every drainer works
+        await worker.idle()
+        assert [c for c in cases if runtime.store.get_case(c).status is CaseStatus.OPEN] == []
+    finally:
+        await worker.close()
+
+
+async def test_a_request_counts_while_it_is_answered_and_a_live_view_not_once_it_is_open(
+    aiohttp_client, runtime: Runtime
+) -> None:
+    app = make_app(runtime, ChangeFeed())
+    worker = app[WORKER]
+    during: list[int] = []
+
+    async def probe(_: web.Request) -> web.Response:
+        during.append(worker.allowed)
+        return web.Response(text="ok")
+
+    app.router.add_get("/probe", probe)
+    client = await aiohttp_client(app)
+    assert (await client.get("/probe")).status == 200
+    assert during == [worker.workers - 1]  # the request held one drainer back while it was answered
+    assert worker.allowed == worker.workers
+    stream = await client.get("/api/changes", headers={**bearer(runtime, "bob"), "Accept": "text/event-stream"})
+    assert stream.status == 200
+    assert worker.allowed == worker.workers  # an open live view is not a person waiting for an answer
+    stream.close()

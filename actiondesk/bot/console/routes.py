@@ -26,6 +26,7 @@ from actiondesk.bot.reports import metrics
 from actiondesk.bot.web import jsonbody
 from actiondesk.bot.web.appkeys import CLOCK, FEED, FRONT, REGISTRY, REPORTING, REPORTS, WORKER
 from actiondesk.bot.web.events import CLOSED
+from actiondesk.bot.web.inflight import answered
 from actiondesk.core.errors import (
     CaseNotFoundError,
     NotAuthorizedError,
@@ -273,6 +274,7 @@ async def changes(request: web.Request) -> web.StreamResponse:
     feed = request.app[FEED]
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
+    answered(request, request.app[WORKER])  # open for as long as the page is: no longer a request being answered
     queue = feed.subscribe()
     try:
         while True:

@@ -12,6 +12,11 @@ every ``poll_seconds``; so every replica on one database drains the same queue a
 killed replica held is claimed again once its lease runs out. Nothing is lost with the process: the queue is
 the cases' own rows.
 
+People first: every request in flight (``request_started`` .. ``request_ended``, counted by the server's
+outermost middleware) takes one drainer's turn, down to one. A burst of requests (a console's creations, a
+storm of chat events) slows the case work to one case at a time, never to none, and the case threads stop
+competing with the requests' threads for the interpreter; once the requests are answered, every drainer works.
+
 A kick (a person answered, approved, wrote) is the fast lane ahead of the queue, in this process. Back-pressure:
 the lane holds at most ``backlog`` ids; a kick past that is shed, not held in memory, and the feeder claims the
 case from the database when its turn comes. A burst costs memory in proportion to the lane, never to the burst.
@@ -70,6 +75,9 @@ class CaseWorker:
         self._drainers: list[asyncio.Task[None]] = []
         self._work = asyncio.Event()
         self._feed = asyncio.Event()  # a drainer freed up (or a kick was shed): claim queued cases now
+        self._room = asyncio.Event()  # a run or a request ended: a drainer held back may start its case
+        self._requests = 0  # requests in flight (people first: each holds one drainer back)
+        self._held = False  # the feeder claimed fewer cases than it had drainers for, because of requests
         self._settled = asyncio.Event()
         self._settled.set()
         self._closed = False
@@ -90,6 +98,21 @@ class CaseWorker:
     def busy(self) -> int:
         """Cases being worked on now."""
         return len(self._running)
+
+    @property
+    def allowed(self) -> int:
+        """Cases worked at once now: every request in flight takes one drainer's turn, down to one."""
+        return max(1, self.workers - self._requests)
+
+    def request_started(self) -> None:
+        self._requests += 1
+
+    def request_ended(self) -> None:
+        self._requests -= 1
+        self._room.set()
+        if self._held and self._requests < self.workers:  # the feeder held back: claim for the drainers now free
+            self._held = False
+            self._feed.set()
 
     def kick(self, case_id: str) -> None:
         """Advance the case soon; if it is already running, once more after the current run."""
@@ -138,7 +161,8 @@ class CaseWorker:
 
     async def _fill(self) -> bool:
         """Claim queued cases for the idle drainers; whether every drainer then has one."""
-        room = self.workers - len(self._running) - len(self._pending)
+        room = self.allowed - len(self._running) - len(self._pending)
+        self._held = self.allowed < self.workers
         if room <= 0:
             return True
         try:
@@ -161,6 +185,10 @@ class CaseWorker:
                 self._work.clear()
                 await self._work.wait()
                 continue
+            if len(self._running) >= self.allowed:  # people first: wait until a request or a run ends
+                self._room.clear()
+                await self._room.wait()
+                continue
             case_id, context = self._pending.popitem(last=False)
             self._running.add(case_id)
             try:
@@ -171,6 +199,7 @@ class CaseWorker:
                     self._again.discard(case_id)
                     self.kick(case_id)
                 self._feed.set()
+                self._room.set()
                 self._check_settled()
 
     async def _run(self, case_id: str, context: contextvars.Context) -> None:

@@ -32,6 +32,7 @@ from actiondesk.bot.web.appkeys import (
     WORKER,
 )
 from actiondesk.bot.web.events import ChangeFeed
+from actiondesk.bot.web.inflight import counting
 from actiondesk.bot.web.serverkeys import RUNTIME, SCHEDULER
 from actiondesk.bot.webhooks.alerts import add_alert_routes
 from actiondesk.bot.webhooks.changes import add_change_routes
@@ -64,6 +65,7 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
         poll_seconds=min(DEFAULT_POLL_SECONDS, sweep_interval(runtime)),
     )
     app[WORKER] = worker
+    app.middlewares.insert(0, counting(worker))  # outermost: every request counts while it is answered
     # approvals expiry and escalation, chaos schedules, calendar and policy re-reads, resuming cases;
     # built here so that a bad schedule stops the start before the server listens
     app[SCHEDULER] = Scheduler(runtime, resume=worker.resume, offload=worker.job)
