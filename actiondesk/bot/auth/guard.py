@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
@@ -39,6 +41,10 @@ SELF_AUTHENTICATED = frozenset({"/api/alerts", "/api/messages"})  # Alertmanager
 # events with ACTIONDESK_CHANGES_TOKEN (a session cookie or an API token gets nothing there), while reading
 # them (GET /api/changes) stays behind the sign-in like the rest of the API.
 SELF_AUTHENTICATED_ROUTES = frozenset({("POST", "/api/changes")})
+# A credential's person is looked up in the directory at most once in this long: a person the directory drops is
+# refused from then on, the credential itself (revoked, expired) at every request.
+LISTED_SECONDS = 30.0
+LISTED_KEPT = 10_000  # people remembered as listed, the least recently seen forgotten first
 PAGES = frozenset({"/", "/dashboard"})
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # (method, route) → the scope it needs, where the default (reads cases:read, writes cases:write) is not it.
@@ -88,6 +94,8 @@ class Guard:
     def __init__(self, config: AccessConfig, refusals: RefusalLog) -> None:
         self.config = config
         self.refusals = refusals
+        # person -> when the directory last listed them (monotonic): asked again after LISTED_SECONDS
+        self._listed: OrderedDict[str, float] = OrderedDict()
 
     async def _refuse(
         self, request: web.Request, status: int, reason: str, actor: str = "anonymous", **headers: str
@@ -99,15 +107,20 @@ class Guard:
         """(the principal, None) or (None, why not). A bearer token, when sent, is the only credential read.
 
         The credential and its person's entry in the directory are read in one call off the event loop: both are
-        lookups (the database; LDAP or SCIM behind the directory) that must not hold up the other requests."""
+        lookups (the database; LDAP or SCIM behind the directory) that must not hold up the other requests. The
+        directory is asked again about a person only LISTED_SECONDS after it last listed them."""
         runtime = request.app[RUNTIME]
         now = runtime.clock.now()
         access = runtime.store.access
         directory = runtime.directory
+        asked: list[str] = []  # the person the directory was asked about (and listed), in the call below
 
         def listed(found: Principal) -> tuple[Principal | None, str | None]:
+            if self._still_listed(found.person):
+                return found, None
             if directory.person(found.person) is None:
                 return None, f"{found.person} is no longer in the directory"
+            asked.append(found.person)
             return found, None
 
         header = request.headers.get("Authorization")
@@ -134,7 +147,22 @@ class Guard:
                     return None, "the session expired or was signed out: sign in again"
                 return listed(found)
 
-        return await asyncio.to_thread(check)
+        answer = await asyncio.to_thread(check)
+        for person in asked:  # noted here, on the event loop: the threads only read the notes
+            self._seen_listed(person)
+        return answer
+
+    def _still_listed(self, person: str) -> bool:
+        """Whether the directory listed ``person`` less than LISTED_SECONDS ago (a leaver is refused at most that
+        long after the directory drops them; the credential itself is checked at every request)."""
+        at = self._listed.get(person)
+        return at is not None and time.monotonic() - at < LISTED_SECONDS
+
+    def _seen_listed(self, person: str) -> None:
+        self._listed[person] = time.monotonic()
+        self._listed.move_to_end(person)
+        if len(self._listed) > LISTED_KEPT:
+            self._listed.popitem(last=False)
 
     def middleware(self) -> Middleware:
         @web.middleware

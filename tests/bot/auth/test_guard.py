@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from authn import bearer
 
-from actiondesk.bot.auth import tokens
+from actiondesk.bot.auth import guard, tokens
 from actiondesk.core.access import Scope, digest
 from actiondesk.core.audit import AuditKind
 
@@ -182,7 +182,8 @@ async def test_a_credential_of_someone_who_left_the_directory_is_refused_and_ask
     console, monkeypatch
 ):
     """The directory may be LDAP or SCIM behind a network call: the guard asks it in the credential's own call
-    off the event loop, never on it (where every other request would wait for the answer)."""
+    off the event loop, never on it (where every other request would wait for the answer), and about one person
+    once in LISTED_SECONDS; a leaver is refused once that has passed."""
     bob = bearer(console.runtime, "bob")
     directory = console.runtime.directory
     listed = directory.person
@@ -195,9 +196,14 @@ async def test_a_credential_of_someone_who_left_the_directory_is_refused_and_ask
 
     monkeypatch.setattr(directory, "person", person)
     loop_thread = threading.current_thread().name
-    assert (await console.http.get("/api/cases", headers=bob)).status == 200
+    for _ in range(3):
+        assert (await console.http.get("/api/cases", headers=bob)).status == 200
+    assert len(asked_on) == 1  # listed: not asked again within the window
     gone.add("bob")
+    assert (await console.http.get("/api/cases", headers=bob)).status == 200  # within the window
+    monkeypatch.setattr(guard, "LISTED_SECONDS", 0.0)  # the window has passed
     refused = await console.http.get("/api/cases", headers=bob)
     assert refused.status == 401
     assert "no longer in the directory" in (await refused.json())["error"]
-    assert asked_on and loop_thread not in asked_on
+    assert len(asked_on) == 2
+    assert loop_thread not in asked_on
