@@ -20,7 +20,7 @@ from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore, make_engine
 from actiondesk.adapters.store.migrate import upgrade
 from actiondesk.agents.retries import RetryPolicy
-from actiondesk.bot.jobs.worker import CaseWorker
+from actiondesk.bot.jobs.worker import EVENT_TURNS, CaseWorker
 from actiondesk.bot.server.app import make_app
 from actiondesk.bot.web.appkeys import WORKER
 from actiondesk.bot.web.events import ChangeFeed
@@ -185,3 +185,32 @@ async def test_a_request_counts_while_it_is_answered_and_a_live_view_not_once_it
     assert stream.status == 200
     assert worker.allowed == worker.workers  # an open live view is not a person waiting for an answer
     stream.close()
+
+
+async def test_a_chat_events_handling_takes_turns_that_requests_in_flight_hold_back(runtime: Runtime) -> None:
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2)
+    inside, most = 0, 0
+    release = asyncio.Event()
+
+    async def handle() -> None:
+        nonlocal inside, most
+        async with worker.turn():
+            inside += 1
+            most = max(most, inside)
+            await release.wait()
+            inside -= 1
+
+    try:
+        for _ in range(EVENT_TURNS + 3):
+            worker.request_started()  # more requests in flight than there are turns
+        handling = [asyncio.ensure_future(handle()) for _ in range(EVENT_TURNS + 4)]
+        await asyncio.sleep(0.05)
+        assert inside == 1  # one at a time while the acks are answered: never none
+        for _ in range(EVENT_TURNS + 3):
+            worker.request_ended()
+        await _until(lambda: inside == EVENT_TURNS)  # nobody waiting for an answer: every turn is taken
+        release.set()
+        await asyncio.gather(*handling)
+        assert most == EVENT_TURNS
+    finally:
+        await worker.close()

@@ -17,6 +17,10 @@ outermost middleware) takes one drainer's turn, down to one. A burst of requests
 storm of chat events) slows the case work to one case at a time, never to none, and the case threads stop
 competing with the requests' threads for the interpreter; once the requests are answered, every drainer works.
 
+The same goes for a chat event's handling after its ack (``turn``): at most EVENT_TURNS at once, one fewer
+per request in flight, down to one. A storm of chat events is acked at the pace of a bare app, and the cases
+it opens are opened as the storm allows.
+
 A kick (a person answered, approved, wrote) is the fast lane ahead of the queue, in this process. Back-pressure:
 the lane holds at most ``backlog`` ids; a kick past that is shed, not held in memory, and the feeder claims the
 case from the database when its turn comes. A burst costs memory in proportion to the lane, never to the burst.
@@ -29,7 +33,7 @@ import contextlib
 import contextvars
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -44,6 +48,7 @@ T = TypeVar("T")
 DEFAULT_WORKERS = 4
 DEFAULT_BACKLOG = 10_000
 DEFAULT_POLL_SECONDS = 2.0
+EVENT_TURNS = 8  # chat events handled at once on the event loop after their acks, with no request in flight
 
 
 class CaseWorker:
@@ -78,6 +83,7 @@ class CaseWorker:
         self._room = asyncio.Event()  # a run or a request ended: a drainer held back may start its case
         self._requests = 0  # requests in flight (people first: each holds one drainer back)
         self._held = False  # the feeder claimed fewer cases than it had drainers for, because of requests
+        self._turns = 0  # chat events being handled after their acks (``turn``)
         self._settled = asyncio.Event()
         self._settled.set()
         self._closed = False
@@ -103,6 +109,20 @@ class CaseWorker:
     def allowed(self) -> int:
         """Cases worked at once now: every request in flight takes one drainer's turn, down to one."""
         return max(1, self.workers - self._requests)
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """A turn at a chat event's handling after its ack (on the event loop): at most EVENT_TURNS at once, one
+        fewer per request in flight, down to one."""
+        while self._turns >= max(1, EVENT_TURNS - self._requests):
+            self._room.clear()
+            await self._room.wait()
+        self._turns += 1
+        try:
+            yield
+        finally:
+            self._turns -= 1
+            self._room.set()
 
     def request_started(self) -> None:
         self._requests += 1

@@ -53,15 +53,18 @@ def register(app: AsyncApp, desk: SlackDesk) -> Registered:
     done = Registered()
     commands = Commands(desk)
 
+    # an event's handling runs after Bolt has acked it, as the requests in flight allow (CaseWorker.turn)
     async def mention(body: dict[str, Any], event: dict[str, Any]) -> None:
         try:
-            await on_mention(desk, body, event)
+            async with desk.worker.turn():
+                await on_mention(desk, body, event)
         except Exception:  # the edge of a surface handler
             log.exception("slack: app_mention %s failed", body.get("event_id"))
 
     async def message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         try:
-            await on_message(desk, body, event, context.bot_user_id)
+            async with desk.worker.turn():
+                await on_message(desk, body, event, context.bot_user_id)
         except Exception:  # the edge of a surface handler
             log.exception("slack: message %s failed", body.get("event_id"))
 

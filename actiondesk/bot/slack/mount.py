@@ -110,7 +110,7 @@ class SlackSurface:
         progress = self.desk.progress
         self._tasks = [
             loop.create_task(progress.run(), name="slack-progress"),
-            # the status messages are of cases opened in Slack only (Progress._read): no reads for the others'
+            # the status messages are of cases opened in Slack only (Progress._read): no reads for the others
             loop.create_task(progress.follow(self.feed.subscribe(surfaces={"slack"})), name="slack-feed"),
             loop.create_task(self.notices.follow(self.feed.subscribe()), name="slack-notices"),
         ]
