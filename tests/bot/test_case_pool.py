@@ -214,3 +214,31 @@ async def test_a_chat_events_handling_takes_turns_that_requests_in_flight_hold_b
         assert most == EVENT_TURNS
     finally:
         await worker.close()
+
+
+async def test_an_event_cancelled_while_it_waits_for_a_turn_takes_none_with_it(runtime: Runtime) -> None:
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2)
+    release = asyncio.Event()
+    done: list[int] = []
+
+    async def handle(n: int) -> None:
+        async with worker.turn():
+            await release.wait()
+            done.append(n)
+
+    try:
+        for _ in range(EVENT_TURNS):
+            worker.request_started()  # one turn at a time
+        first = asyncio.ensure_future(handle(0))
+        waiting = [asyncio.ensure_future(handle(n)) for n in (1, 2, 3)]
+        await asyncio.sleep(0.02)
+        waiting[0].cancel()  # waits for its turn and is cancelled
+        first.cancel()  # holds the turn and is cancelled
+        await asyncio.gather(first, waiting[0], return_exceptions=True)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*waiting[1:]), 5)
+        assert done == [2, 3]  # the turns went on, in order, one at a time
+        async with asyncio.timeout(1), worker.turn():  # and the one turn there is was not lost on the way
+            pass
+    finally:
+        await worker.close()

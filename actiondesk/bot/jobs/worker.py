@@ -32,7 +32,7 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -84,6 +84,7 @@ class CaseWorker:
         self._requests = 0  # requests in flight (people first: each holds one drainer back)
         self._held = False  # the feeder claimed fewer cases than it had drainers for, because of requests
         self._turns = 0  # chat events being handled after their acks (``turn``)
+        self._turn_waiters: deque[asyncio.Future[None]] = deque()  # events waiting for a turn, oldest first
         self._settled = asyncio.Event()
         self._settled.set()
         self._closed = False
@@ -113,16 +114,37 @@ class CaseWorker:
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         """A turn at a chat event's handling after its ack (on the event loop): at most EVENT_TURNS at once, one
-        fewer per request in flight, down to one."""
-        while self._turns >= max(1, EVENT_TURNS - self._requests):
-            self._room.clear()
-            await self._room.wait()
-        self._turns += 1
+        fewer per request in flight, down to one. Waiters are served first come, first served, and a turn that
+        frees up wakes one of them, not all (a storm leaves thousands waiting)."""
+        if self._turn_waiters or self._turns >= self._turn_room():
+            waiter = asyncio.get_running_loop().create_future()
+            self._turn_waiters.append(waiter)
+            try:
+                await waiter  # resolved with the turn already taken for us (_hand_turns)
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._turns -= 1  # handed to us as we were cancelled: give it on
+                elif waiter in self._turn_waiters:
+                    self._turn_waiters.remove(waiter)
+                self._hand_turns()
+                raise
+        else:
+            self._turns += 1
         try:
             yield
         finally:
             self._turns -= 1
-            self._room.set()
+            self._hand_turns()
+
+    def _turn_room(self) -> int:
+        return max(1, EVENT_TURNS - self._requests)
+
+    def _hand_turns(self) -> None:
+        while self._turn_waiters and self._turns < self._turn_room():
+            waiter = self._turn_waiters.popleft()
+            if not waiter.done():  # (a cancelled waiter's task takes itself out)
+                self._turns += 1
+                waiter.set_result(None)
 
     def request_started(self) -> None:
         self._requests += 1
@@ -130,6 +152,7 @@ class CaseWorker:
     def request_ended(self) -> None:
         self._requests -= 1
         self._room.set()
+        self._hand_turns()
         if self._held and self._requests < self.workers:  # the feeder held back: claim for the drainers now free
             self._held = False
             self._feed.set()
