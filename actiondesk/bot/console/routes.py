@@ -279,7 +279,8 @@ async def changes(request: web.Request) -> web.StreamResponse:
     try:
         while True:
             try:
-                case_id = await asyncio.wait_for(queue.get(), timeout=15)
+                async with asyncio.timeout(15):  # (3.11's wait_for can drop a cancel)
+                    case_id = await queue.get()
                 if case_id == CLOSED:
                     break
                 await response.write(f"data: {case_id}\n\n".encode())

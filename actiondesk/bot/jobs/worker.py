@@ -200,7 +200,8 @@ class CaseWorker:
                 await self._feed.wait()  # every drainer has a case: claim more when one frees up
                 continue
             with contextlib.suppress(TimeoutError):  # no news: poll (another replica's lease may have run out)
-                await asyncio.wait_for(self._feed.wait(), self.poll_seconds)
+                async with asyncio.timeout(self.poll_seconds):  # (3.11's wait_for can drop a cancel)
+                    await self._feed.wait()
 
     async def _fill(self) -> bool:
         """Claim queued cases for the idle drainers; whether every drainer then has one."""

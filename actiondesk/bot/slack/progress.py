@@ -94,8 +94,11 @@ class Progress:
             if delay is None:
                 await self._wake.wait()
             else:
+                # asyncio.timeout, not wait_for: 3.11's wait_for drops a cancel that lands as the wait ends, and
+                # this loop would then outlive the server's stop
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
             self._wake.clear()
 
     @property

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from actiondesk.bot.slack.pacing import Pacing, UpdateBudget
 from actiondesk.bot.slack.progress import Progress
 from actiondesk.bot.slack.threads import CHANNEL, THREAD, Posted
@@ -173,3 +175,22 @@ async def test_a_parked_case_shows_its_newest_state_once_the_budget_allows_it():
         assert front.reads.count("C-1") == 1
         assert "escalated" in run.threads.shown["C-1"].lower(), run.threads.shown["C-1"]
         assert progress.parked == 1  # C-0 again: the edit of this minute went to C-1
+
+
+@pytest.mark.parametrize("ticks", [0, 1, 2, 3])
+async def test_progress_stops_when_cancelled_as_it_is_woken(ticks: int) -> None:
+    """A stop (cancel) that lands as the run loop is being woken still stops it. Python 3.11's ``asyncio.wait_for``
+    returned the woken wait's result and dropped such a cancel, and the server then never exited: its cleanup
+    waited for this loop, which slept on with no one left to wake it."""
+    front, slack, threads = Front({}), Slack(), Threads({})
+    progress = Progress(front, threads, slack, UpdateBudget(Pacing()))  # type: ignore[arg-type]
+    progress._unpark = lambda: 60.0  # type: ignore[method-assign]  # a parked case: the loop waits with a timeout
+    task = asyncio.get_running_loop().create_task(progress.run())
+    await asyncio.sleep(0.01)
+    progress.touch("C-nobody")  # wakes the loop ...
+    for _ in range(ticks):
+        await asyncio.sleep(0)
+    task.cancel()  # ... as it is stopped
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert task in done, "the run loop went on waiting after it was cancelled"
+    assert task.cancelled()
