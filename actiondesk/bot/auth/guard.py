@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
@@ -32,6 +31,7 @@ from actiondesk.bot.auth.refusals import RefusalLog
 from actiondesk.bot.teams.config import is_loopback
 from actiondesk.bot.web.serverkeys import RUNTIME
 from actiondesk.core.access import Principal, Scope, Via
+from actiondesk.core.recent import Recent
 
 ACCESS = web.AppKey("access", AccessConfig)
 REFUSALS = web.AppKey("refusals", RefusalLog)
@@ -95,7 +95,7 @@ class Guard:
         self.config = config
         self.refusals = refusals
         # person -> when the directory last listed them (monotonic): asked again after LISTED_SECONDS
-        self._listed: OrderedDict[str, float] = OrderedDict()
+        self._listed: Recent[str, float] = Recent(LISTED_KEPT)
 
     async def _refuse(
         self, request: web.Request, status: int, reason: str, actor: str = "anonymous", **headers: str
@@ -159,10 +159,7 @@ class Guard:
         return at is not None and time.monotonic() - at < LISTED_SECONDS
 
     def _seen_listed(self, person: str) -> None:
-        self._listed[person] = time.monotonic()
-        self._listed.move_to_end(person)
-        if len(self._listed) > LISTED_KEPT:
-            self._listed.popitem(last=False)
+        self._listed.put(person, time.monotonic())
 
     def middleware(self) -> Middleware:
         @web.middleware

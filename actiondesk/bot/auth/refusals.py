@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from actiondesk.core.audit import AuditDraft
 from actiondesk.core.audit_payloads import AccessRefused
 from actiondesk.core.ports import Clock, Store
+from actiondesk.core.recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class RefusalLog:
         self._window = window_seconds
         self._per_window = per_window
         self._monotonic = monotonic
-        self._clients: OrderedDict[str, _Client] = OrderedDict()
+        self._clients: Recent[str, _Client] = Recent(MAX_CLIENTS)
         self._global_start = monotonic()
         self._global_count = 0
         self._global_dropped = 0
@@ -70,10 +70,7 @@ class RefusalLog:
                 seen.suppressed += 1
             return None
         suppressed = seen.suppressed if seen is not None else 0
-        self._clients[client] = _Client(window_start=now)
-        self._clients.move_to_end(client)
-        while len(self._clients) > MAX_CLIENTS:
-            self._clients.popitem(last=False)
+        self._clients.put(client, _Client(window_start=now))
         self._global_count += 1
         return suppressed
 

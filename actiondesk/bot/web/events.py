@@ -4,8 +4,9 @@ that keep their messages in step with the cases (Slack's progress, Teams' cards)
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Collection
+
+from actiondesk.core.recent import Recent
 
 CLOSED = ""
 QUEUE_LIMIT = 1000  # changes waiting for one subscriber; past that they are dropped for it
@@ -24,7 +25,7 @@ class ChangeFeed:
     def __init__(self) -> None:
         self._queues: dict[asyncio.Queue[str], frozenset[str] | None] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._surfaces: OrderedDict[str, str] = OrderedDict()
+        self._surfaces: Recent[str, str] = Recent(SURFACES_KEPT)
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -40,13 +41,9 @@ class ChangeFeed:
         return self._surfaces.get(case_id)
 
     def _fan_out(self, case_id: str, surface: str | None) -> None:
+        surface = surface or self._surfaces.get(case_id)
         if surface is not None:
-            self._surfaces[case_id] = surface
-            self._surfaces.move_to_end(case_id)
-            if len(self._surfaces) > SURFACES_KEPT:
-                self._surfaces.popitem(last=False)
-        elif (surface := self._surfaces.get(case_id)) is not None:
-            self._surfaces.move_to_end(case_id)
+            self._surfaces.put(case_id, surface)  # the case's newest change: forgotten last
         for queue, wanted in list(self._queues.items()):
             if wanted is not None and surface is not None and surface not in wanted:
                 continue
