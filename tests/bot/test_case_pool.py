@@ -10,6 +10,7 @@ import asyncio
 import gc
 import sqlite3
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from actiondesk.adapters.sandbox import SandboxEstate, default_estate
 from actiondesk.adapters.store import SqlStore, make_engine
 from actiondesk.adapters.store.migrate import upgrade
 from actiondesk.agents.retries import RetryPolicy
-from actiondesk.bot.jobs.worker import EVENT_TURNS, CaseWorker
+from actiondesk.bot.jobs.turns import EVENT_TURNS
+from actiondesk.bot.jobs.worker import CaseWorker
 from actiondesk.bot.server.app import make_app
 from actiondesk.bot.web.appkeys import WORKER
 from actiondesk.bot.web.events import ChangeFeed
@@ -143,7 +145,7 @@ async def _until(condition: Callable[[], bool], limit: float = 10.0) -> None:
 
 
 async def test_requests_in_flight_hold_case_drainers_back_down_to_one(runtime: Runtime, sqlite_path: Path) -> None:
-    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=3)
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=3, hold_seconds=0)  # past a rush's hold
     cases = _open(runtime, 6)
     try:
         with WriteLock(sqlite_path):  # a case that starts waits on the lock, so it stays counted as busy
@@ -188,57 +190,121 @@ async def test_a_request_counts_while_it_is_answered_and_a_live_view_not_once_it
 
 
 async def test_a_chat_events_handling_takes_turns_that_requests_in_flight_hold_back(runtime: Runtime) -> None:
-    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2)
-    inside, most = 0, 0
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2, hold_seconds=0)  # past a rush's hold
+    inside, most, handled = 0, 0, 0
     release = asyncio.Event()
 
     async def handle() -> None:
-        nonlocal inside, most
-        async with worker.turn():
-            inside += 1
-            most = max(most, inside)
-            await release.wait()
-            inside -= 1
+        nonlocal inside, most, handled
+        inside += 1
+        most = max(most, inside)
+        await release.wait()
+        inside -= 1
+        handled += 1
 
     try:
         for _ in range(EVENT_TURNS + 3):
             worker.request_started()  # more requests in flight than there are turns
-        handling = [asyncio.ensure_future(handle()) for _ in range(EVENT_TURNS + 4)]
+        for _ in range(EVENT_TURNS + 4):
+            worker.after_ack(handle)  # returns at once: the event waits as its handling, not as a task
         await asyncio.sleep(0.05)
-        assert inside == 1  # one at a time while the acks are answered: never none
+        assert (inside, worker.events.waiting) == (1, EVENT_TURNS + 3)  # one at a time while acks are answered
         for _ in range(EVENT_TURNS + 3):
             worker.request_ended()
         await _until(lambda: inside == EVENT_TURNS)  # nobody waiting for an answer: every turn is taken
         release.set()
-        await asyncio.gather(*handling)
+        await _until(lambda: handled == EVENT_TURNS + 4)
         assert most == EVENT_TURNS
     finally:
         await worker.close()
 
 
-async def test_an_event_cancelled_while_it_waits_for_a_turn_takes_none_with_it(runtime: Runtime) -> None:
-    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2)
+async def test_an_events_handling_that_fails_gives_its_turn_on_and_a_stop_drops_those_waiting(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2, hold_seconds=0)
     release = asyncio.Event()
     done: list[int] = []
 
     async def handle(n: int) -> None:
-        async with worker.turn():
-            await release.wait()
-            done.append(n)
+        if n == 0:
+            raise RuntimeError("the handling broke")
+        await release.wait()
+        done.append(n)
+
+    for _ in range(EVENT_TURNS):
+        worker.request_started()  # one turn at a time
+    for n in range(4):
+        worker.after_ack(partial(handle, n))
+    await _until(lambda: worker.events.taken == 1 and worker.events.waiting == 2)  # 0 failed, 1 has the turn
+    assert "a chat event's handling failed" in caplog.text
+    release.set()
+    await _until(lambda: done == [1, 2, 3])  # the turns went on, in order, one at a time
+    release.clear()
+    for n in (4, 5, 6):
+        worker.after_ack(partial(handle, n))
+    await _until(lambda: worker.events.taken == 1)
+    await worker.close()  # 4 is cancelled where it waits; 5 and 6 are dropped, and the log says so
+    assert done == [1, 2, 3]
+    assert "2 chat events acked but not handled yet are dropped" in caplog.text
+    assert worker.events.waiting == 0
+
+
+async def test_a_burst_of_acks_holds_events_and_cases_back_until_it_is_over(runtime: Runtime) -> None:
+    """Each ack is answered within one pass of the loop, so the count of requests in flight keeps falling to zero
+    between them: a rush lasts until no request has come for the quiet time."""
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2, quiet_seconds=0.2, hold_seconds=30)
+    handled: list[float] = []
+
+    async def handle() -> None:
+        handled.append(asyncio.get_running_loop().time())
+
+    (case_id,) = _open(runtime, 1)
+    try:
+        worker.request_started()
+        worker.after_ack(handle)
+        worker.kick(case_id)
+        worker.request_ended()
+        for _ in range(30):  # acks answered one after another, none in flight between them
+            await asyncio.sleep(0.02)
+            worker.request_started()
+            worker.request_ended()
+            assert (handled, worker.busy) == ([], 0)  # nothing started while the burst goes on
+        over = asyncio.get_running_loop().time()
+        await _until(lambda: len(handled) == 1 and runtime.store.get_case(case_id).status is not CaseStatus.OPEN)
+        assert handled[0] - over >= 0.15  # once the quiet time has passed
+        await worker.idle()
+    finally:
+        await worker.close()
+
+
+async def test_a_long_rush_holds_work_back_no_longer_than_the_hold_then_one_at_a_time(runtime: Runtime) -> None:
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2, quiet_seconds=0.05, hold_seconds=0.3)
+    inside, most = 0, 0
+    release = asyncio.Event()
+
+    async def handle() -> None:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        await release.wait()
+        inside -= 1
 
     try:
         for _ in range(EVENT_TURNS):
-            worker.request_started()  # one turn at a time
-        first = asyncio.ensure_future(handle(0))
-        waiting = [asyncio.ensure_future(handle(n)) for n in (1, 2, 3)]
-        await asyncio.sleep(0.02)
-        waiting[0].cancel()  # waits for its turn and is cancelled
-        first.cancel()  # holds the turn and is cancelled
-        await asyncio.gather(first, waiting[0], return_exceptions=True)
-        release.set()
-        await asyncio.wait_for(asyncio.gather(*waiting[1:]), 5)
-        assert done == [2, 3]  # the turns went on, in order, one at a time
-        async with asyncio.timeout(1), worker.turn():  # and the one turn there is was not lost on the way
-            pass
+            worker.request_started()  # a storm that does not stop
+        began = asyncio.get_running_loop().time()
+        for _ in range(3):
+            worker.after_ack(handle)
+        await asyncio.sleep(0.15)
+        assert inside == 0  # held: the storm may yet be a short burst
+        await _until(lambda: inside == 1)  # never starved: once the hold has run out, one at a time
+        assert asyncio.get_running_loop().time() - began >= 0.3
+        await asyncio.sleep(0.1)
+        assert most == 1
+        for _ in range(EVENT_TURNS):
+            worker.request_ended()
+        await _until(lambda: inside == 3)  # the storm is over: every waiting event has its turn
     finally:
+        release.set()
         await worker.close()

@@ -12,14 +12,13 @@ every ``poll_seconds``; so every replica on one database drains the same queue a
 killed replica held is claimed again once its lease runs out. Nothing is lost with the process: the queue is
 the cases' own rows.
 
-People first: every request in flight (``request_started`` .. ``request_ended``, counted by the server's
-outermost middleware) takes one drainer's turn, down to one. A burst of requests (a console's creations, a
-storm of chat events) slows the case work to one case at a time, never to none, and the case threads stop
-competing with the requests' threads for the interpreter; once the requests are answered, every drainer works.
-
-The same goes for a chat event's handling after its ack (``turn``): at most EVENT_TURNS at once, one fewer
-per request in flight, down to one. A storm of chat events is acked at the pace of a bare app, and the cases
-it opens are opened as the storm allows.
+People first (bot/jobs/rush.py): requests (``request_started`` .. ``request_ended``, counted by the server's
+outermost middleware) come before background work. While they keep coming, a case's run waits up to
+HOLD_SECONDS for them to stop. Past that, every request in flight takes one drainer's turn, down to one case at a
+time, never to none. A chat event's handling after its ack (``after_ack``, bot/jobs/turns.py) yields the same
+way. A burst of requests (a console's creations, a storm of chat events) is answered without case threads
+competing with it for the interpreter; once it is over, every drainer works and the events it brought are
+handled, oldest first.
 
 A kick (a person answered, approved, wrote) is the fast lane ahead of the queue, in this process. Back-pressure:
 the lane holds at most ``backlog`` ids; a kick past that is shed, not held in memory, and the feeder claims the
@@ -32,14 +31,16 @@ import asyncio
 import contextlib
 import contextvars
 import logging
-from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable
+from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from actiondesk.adapters.store.engine import background_writer
 from actiondesk.agents.loop import CaseLoop
 from actiondesk.agents.retries import RetryPolicy, StepRetries
+from actiondesk.bot.jobs.rush import HOLD_SECONDS, QUIET_SECONDS, Rush
+from actiondesk.bot.jobs.turns import Turns, Work
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,6 @@ T = TypeVar("T")
 DEFAULT_WORKERS = 4
 DEFAULT_BACKLOG = 10_000
 DEFAULT_POLL_SECONDS = 2.0
-EVENT_TURNS = 8  # chat events handled at once on the event loop after their acks, with no request in flight
 
 
 class CaseWorker:
@@ -60,6 +60,8 @@ class CaseWorker:
         workers: int = DEFAULT_WORKERS,
         backlog: int = DEFAULT_BACKLOG,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
+        quiet_seconds: float = QUIET_SECONDS,
+        hold_seconds: float = HOLD_SECONDS,
     ) -> None:
         if workers < 1 or backlog < 1:
             raise ValueError("a case worker needs at least one thread and room for one case")
@@ -73,7 +75,8 @@ class CaseWorker:
         # scheduled jobs (approvals expiry, the sweep's reads, reports): background too, but never behind a burst
         self._jobs = ThreadPoolExecutor(2, thread_name_prefix="jobs", initializer=background_writer)
         # waiting for a drainer, oldest first, each with the context of its kick (None: claimed from the queue)
-        self._pending: OrderedDict[str, contextvars.Context | None] = OrderedDict()
+        # and when it began to wait (the rush's clock)
+        self._pending: OrderedDict[str, tuple[contextvars.Context | None, float]] = OrderedDict()
         self._running: set[str] = set()
         self._again: set[str] = set()  # kicked while running: once more after the current run
         self._backoff: dict[str, asyncio.TimerHandle] = {}  # a step raised: run again when the timer fires
@@ -81,10 +84,9 @@ class CaseWorker:
         self._work = asyncio.Event()
         self._feed = asyncio.Event()  # a drainer freed up (or a kick was shed): claim queued cases now
         self._room = asyncio.Event()  # a run or a request ended: a drainer held back may start its case
-        self._requests = 0  # requests in flight (people first: each holds one drainer back)
+        self._rush = Rush(self._room_changed, quiet=quiet_seconds, hold=hold_seconds)  # people first
         self._held = False  # the feeder claimed fewer cases than it had drainers for, because of requests
-        self._turns = 0  # chat events being handled after their acks (``turn``)
-        self._turn_waiters: deque[asyncio.Future[None]] = deque()  # events waiting for a turn, oldest first
+        self.events = Turns(self._rush)  # chat events' handling after their acks
         self._settled = asyncio.Event()
         self._settled.set()
         self._closed = False
@@ -108,54 +110,38 @@ class CaseWorker:
 
     @property
     def allowed(self) -> int:
-        """Cases worked at once now: every request in flight takes one drainer's turn, down to one."""
-        return max(1, self.workers - self._requests)
+        """Cases worked at once now, for the oldest case waiting: all while no request comes in; while requests
+        keep coming, none until it has waited HOLD_SECONDS, then one fewer per request in flight, down to one."""
+        oldest = next(iter(self._pending.values()), None)
+        return self._rush.room(self.workers, oldest[1] if oldest else None)
 
-    @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        """A turn at a chat event's handling after its ack (on the event loop): at most EVENT_TURNS at once, one
-        fewer per request in flight, down to one. Waiters are served first come, first served, and a turn that
-        frees up wakes one of them, not all (a storm leaves thousands waiting)."""
-        if self._turn_waiters or self._turns >= self._turn_room():
-            waiter = asyncio.get_running_loop().create_future()
-            self._turn_waiters.append(waiter)
-            try:
-                await waiter  # resolved with the turn already taken for us (_hand_turns)
-            except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():
-                    self._turns -= 1  # handed to us as we were cancelled: give it on
-                elif waiter in self._turn_waiters:
-                    self._turn_waiters.remove(waiter)
-                self._hand_turns()
-                raise
-        else:
-            self._turns += 1
-        try:
-            yield
-        finally:
-            self._turns -= 1
-            self._hand_turns()
-
-    def _turn_room(self) -> int:
-        return max(1, EVENT_TURNS - self._requests)
-
-    def _hand_turns(self) -> None:
-        while self._turn_waiters and self._turns < self._turn_room():
-            waiter = self._turn_waiters.popleft()
-            if not waiter.done():  # (a cancelled waiter's task takes itself out)
-                self._turns += 1
-                waiter.set_result(None)
+    def after_ack(self, work: Work) -> None:
+        """Handle a chat event after its ack when its turn comes (bot/jobs/turns.py)."""
+        self.events.handle(work)
 
     def request_started(self) -> None:
-        self._requests += 1
+        self._rush.started()
 
     def request_ended(self) -> None:
-        self._requests -= 1
+        self._rush.ended()  # calls _room_changed
+
+    def _room_changed(self) -> None:
+        """A request ended, the rush ended, or the oldest waiting work's hold ran out: start what may start."""
         self._room.set()
-        self._hand_turns()
-        if self._held and self._requests < self.workers:  # the feeder held back: claim for the drainers now free
+        self.events.hand()
+        if self._held and self._rush.requests < self.workers:  # the feeder held back: claim for the drainers free
             self._held = False
             self._feed.set()
+        self._wake_for_oldest()
+
+    def _wake_for_oldest(self) -> None:
+        """While requests keep coming, wake up again when the oldest waiting case's hold runs out."""
+        if not self._rush.hold or not self._rush.rushing():
+            return
+        if self._pending and len(self._running) < self.workers:
+            at = next(iter(self._pending.values()))[1] + self._rush.hold
+            if at > self._rush.now():
+                self._rush.wake_at(at)
 
     def kick(self, case_id: str) -> None:
         """Advance the case soon; if it is already running, once more after the current run."""
@@ -169,7 +155,7 @@ class CaseWorker:
             log.info("case %s: %d cases wait for a worker; it stays queued in the database", case_id, self.backlog)
             return
         self.start()
-        self._pending[case_id] = contextvars.copy_context()  # the kicker's trace goes on with the case
+        self._pending[case_id] = (contextvars.copy_context(), self._rush.now())  # the kicker's trace goes on
         self._settled.clear()
         self._work.set()
 
@@ -218,7 +204,7 @@ class CaseWorker:
             if case_id in self._pending or case_id in self._running or case_id in self._backoff:
                 continue
             self.claimed += 1
-            self._pending[case_id] = None  # claimed from the queue: its run starts a trace of its own
+            self._pending[case_id] = (None, self._rush.now())  # claimed from the queue: a trace of its own
             self._settled.clear()
             self._work.set()
         return len(claimed) >= room
@@ -229,11 +215,12 @@ class CaseWorker:
                 self._work.clear()
                 await self._work.wait()
                 continue
-            if len(self._running) >= self.allowed:  # people first: wait until a request or a run ends
+            if len(self._running) >= self.allowed:  # people first: wait until a request, a rush or a run ends
                 self._room.clear()
+                self._wake_for_oldest()
                 await self._room.wait()
                 continue
-            case_id, context = self._pending.popitem(last=False)
+            case_id, (context, _) = self._pending.popitem(last=False)
             self._running.add(case_id)
             try:
                 await self._run(case_id, context or contextvars.Context())
@@ -294,6 +281,8 @@ class CaseWorker:
     async def close(self) -> None:
         """Take no more cases; a step already running on a thread finishes there (``drain`` waits for it)."""
         self._closed = True
+        self._rush.close()
+        await self.events.close()
         for handle in self._backoff.values():
             handle.cancel()
         self._backoff.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -49,24 +50,25 @@ def _clicked(desk: SlackDesk, handle: Click) -> Callable[..., Awaitable[None]]:
     return listener
 
 
+async def _handled(what: str, body: dict[str, Any], handle: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await handle()
+    except Exception:  # the edge of a surface handler
+        log.exception("slack: %s %s failed", what, body.get("event_id"))
+
+
 def register(app: AsyncApp, desk: SlackDesk) -> Registered:
     done = Registered()
     commands = Commands(desk)
 
-    # an event's handling runs after Bolt has acked it, as the requests in flight allow (CaseWorker.turn)
+    # an event's handling runs after Bolt has acked it, when its turn comes (bot/jobs/turns.py): the listener
+    # returns at once, and the event waits as its handling, not as a task holding its request
     async def mention(body: dict[str, Any], event: dict[str, Any]) -> None:
-        try:
-            async with desk.worker.turn():
-                await on_mention(desk, body, event)
-        except Exception:  # the edge of a surface handler
-            log.exception("slack: app_mention %s failed", body.get("event_id"))
+        desk.worker.after_ack(partial(_handled, "app_mention", body, partial(on_mention, desk, body, event)))
 
     async def message(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        try:
-            async with desk.worker.turn():
-                await on_message(desk, body, event, context.bot_user_id)
-        except Exception:  # the edge of a surface handler
-            log.exception("slack: message %s failed", body.get("event_id"))
+        handle = partial(on_message, desk, body, event, context.bot_user_id)
+        desk.worker.after_ack(partial(_handled, "message", body, handle))
 
     async def command(ack: Callable[..., Awaitable[Any]], body: dict[str, Any], respond: Any) -> None:
         await ack()  # the work runs after the ack; its answer goes to response_url
