@@ -127,9 +127,11 @@ class CaseWorker:
 
     def _room_changed(self) -> None:
         """A request ended, the rush ended, or the oldest waiting work's hold ran out: start what may start."""
-        self._room.set()
         self.events.hand()
-        if self._held and self._rush.requests < self.workers:  # the feeder held back: claim for the drainers free
+        allowed = self.allowed  # (only what may start now is woken: a storm ends thousands of requests a second)
+        if self._pending and len(self._running) < allowed:
+            self._room.set()
+        if self._held and len(self._running) + len(self._pending) < allowed:  # the feeder held back: claim now
             self._held = False
             self._feed.set()
         self._wake_for_oldest()
@@ -158,6 +160,7 @@ class CaseWorker:
         self._pending[case_id] = (contextvars.copy_context(), self._rush.now())  # the kicker's trace goes on
         self._settled.clear()
         self._work.set()
+        self._room.set()  # (a drainer held back waits on _room, not _work)
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn`` on the case pool (background work that must not take a request's thread)."""
@@ -207,6 +210,7 @@ class CaseWorker:
             self._pending[case_id] = (None, self._rush.now())  # claimed from the queue: a trace of its own
             self._settled.clear()
             self._work.set()
+            self._room.set()  # (a drainer held back waits on _room, not _work)
         return len(claimed) >= room
 
     async def _drain(self) -> None:
