@@ -14,6 +14,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import partial
 from sqlite3 import Connection as SQLiteConnection
 
@@ -89,9 +90,11 @@ def _sqlite_begin(connection: Connection) -> None:
 class WriteGate:
     """SQLite's one write lock, queued for in this process: a waiting writer is handed the lock in turn instead
     of polling for it on the busy timeout (SQLite's busy handler sleeps and retries, so under a burst an unlucky
-    writer can starve past the timeout and fail). Writers from background threads (``background_writer``: the
-    case and jobs pools) go after every waiting request's writer, so an approval click never queues behind a
-    burst of case steps. Re-entrant on one thread, which then meets SQLite's own lock as before."""
+    writer can starve past the timeout and fail). Background writers go after every waiting request's writer, so
+    an approval click never queues behind a burst of case steps. They are the threads of the case and jobs pools
+    (``background_writer``) and work done in a background context (``background_work``: a chat event's handling
+    after its ack, whose calls to threads carry the context with them). Re-entrant on one thread, which then meets
+    SQLite's own lock as before."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
@@ -103,7 +106,7 @@ class WriteGate:
     @contextmanager
     def held(self) -> Iterator[None]:
         me = threading.get_ident()
-        urgent = not getattr(_thread_role, "background", False)
+        urgent = not (getattr(_thread_role, "background", False) or _background.get())
         with self._cond:
             if self._owner != me:
                 self._urgent += urgent
@@ -127,6 +130,7 @@ class WriteGate:
 
 
 _thread_role = threading.local()
+_background: ContextVar[bool] = ContextVar("actiondesk_background_writes", default=False)
 _gates: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
 _gates_lock = threading.Lock()
 
@@ -136,6 +140,13 @@ def background_writer() -> None:
 
     A thread pool's ``initializer`` (the case and jobs pools)."""
     _thread_role.background = True
+
+
+def background_work() -> None:
+    """Mark the current context as background work: its SQLite writes, here and in the threads it hands calls to
+    (``asyncio.to_thread`` copies the context), yield to waiting requests' writes. Call it at the start of a task
+    of its own: the task's context is its own copy."""
+    _background.set(True)
 
 
 def write_gate(engine: Engine) -> WriteGate:

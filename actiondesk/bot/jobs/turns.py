@@ -19,6 +19,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from actiondesk.adapters.store.engine import background_work
 from actiondesk.bot.jobs.rush import Rush
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ class Turns:
                 self._rush.wake_at(at)
 
     async def _run(self, work: Work) -> None:
+        # (this task's own context) its writes go after requests' writes, as case steps' do; were they a request's,
+        # a storm's events opening cases one after another would keep every case step from the write lock
+        background_work()
         try:
             await work()
         except Exception:  # the edge of a chat event's handling: log it, the next one goes on

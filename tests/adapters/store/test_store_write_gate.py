@@ -1,14 +1,16 @@
 """SQLite writers of one process queue for the write lock in turn, and a request's writer goes before the case
-pool's (background) writers that were already waiting."""
+pool's (background) writers that were already waiting, and before a chat event's handling after its ack (a
+background context whose calls to threads carry it)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from pathlib import Path
 
 from actiondesk.adapters.store import SqlStore, make_engine
-from actiondesk.adapters.store.engine import background_writer, write_gate
+from actiondesk.adapters.store.engine import background_work, background_writer, write_gate
 from actiondesk.adapters.store.migrate import upgrade
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.clock import SystemClock
@@ -64,4 +66,46 @@ def test_a_request_writer_goes_before_waiting_background_writers(tmp_path: Path)
     assert order[1] == "request"  # ahead of the three background writers that had waited longer
     assert sorted(order[2:]) == ["case-0", "case-1", "case-2"]
     assert store.verify_audit().ok
+    engine.dispose()
+
+
+def test_writes_in_a_background_context_go_after_a_request_writers_on_the_threads_it_hands_them_to(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'gate.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    store, gate = SqlStore(engine), write_gate(engine)
+    release, holding = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with store.transaction() as uow:
+            uow.append_audit(
+                AuditDraft(kind=AuditKind.OBSERVATION, case_id=None, actor="holder", at=SystemClock().now(), payload={})
+            )
+            holding.set()
+            release.wait(10)
+
+    async def event() -> None:
+        background_work()  # a task of its own, as each chat event's handling is
+        await asyncio.to_thread(_append, store, "event")
+
+    async def request() -> None:
+        await asyncio.to_thread(_append, store, "request")  # the context of the loop: a request's writer
+
+    async def scene() -> None:
+        first = threading.Thread(target=holder)
+        first.start()
+        await asyncio.to_thread(holding.wait, 10)
+        events = [asyncio.create_task(event()) for _ in range(2)]
+        await asyncio.to_thread(_until, lambda: gate.waiting == 2)
+        answer = asyncio.create_task(request())
+        await asyncio.to_thread(_until, lambda: gate.waiting == 3)
+        release.set()
+        await asyncio.gather(*events, answer)
+        first.join(10)
+
+    asyncio.run(scene())
+    order = [entry.actor for entry in store.audit()]
+    assert order == ["holder", "request", "event", "event"]  # the request went ahead of the events waiting
     engine.dispose()
