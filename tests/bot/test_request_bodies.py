@@ -4,6 +4,7 @@ exhausted the parser's recursion on /api/messages, /api/cases, /api/alerts and /
 from __future__ import annotations
 
 import pytest
+from aiohttp import web
 from authn import bearer
 
 from actiondesk.adapters.sandbox import SandboxEstate, default_estate
@@ -47,3 +48,13 @@ def test_depth_is_measured_without_recursion() -> None:
     assert depth(parse(b"7")) == 0
     wide = b"[" + b",".join([b"[]"] * 10_000) + b"]"
     assert depth(parse(wide)) == 2
+
+
+def test_a_body_at_the_depth_limit_is_read_and_one_level_more_is_refused_however_it_is_padded() -> None:
+    at_limit = b"[" * MAX_DEPTH + b"]" * MAX_DEPTH
+    assert depth(parse(at_limit)) == MAX_DEPTH
+    # brackets inside strings make the body worth walking, but never count towards its depth
+    padded = b'{"text": "' + b"[{" * MAX_DEPTH + b'", "v": [[]]}'
+    assert depth(parse(padded)) == 3
+    with pytest.raises(web.HTTPBadRequest):
+        parse(b'{"v": ' + at_limit + b"}")  # one level more than the limit, with no more brackets than levels
