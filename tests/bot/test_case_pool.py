@@ -278,6 +278,25 @@ async def test_a_burst_of_acks_holds_events_and_cases_back_until_it_is_over(runt
         await worker.close()
 
 
+async def test_steady_traffic_with_gaps_between_requests_holds_nothing_back(runtime: Runtime) -> None:
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2, hold_seconds=30)  # the default quiet time
+    handled: list[int] = []
+
+    async def handle() -> None:
+        handled.append(1)
+
+    try:
+        for n in range(5):  # ten requests a second
+            worker.request_started()
+            if n == 0:
+                worker.after_ack(handle)
+            worker.request_ended()
+            await asyncio.sleep(0.1)
+        assert handled == [1]  # handled in the first gap, not after the hold
+    finally:
+        await worker.close()
+
+
 async def test_a_long_rush_holds_work_back_no_longer_than_the_hold_then_one_at_a_time(runtime: Runtime) -> None:
     worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2, quiet_seconds=0.05, hold_seconds=0.3)
     inside, most = 0, 0

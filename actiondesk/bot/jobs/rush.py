@@ -5,7 +5,10 @@ event loop, so under a storm of 2,000 events the count keeps dropping to zero be
 started in those gaps takes the interpreter from the acks that follow. Background work here means a chat event's
 handling after its ack, or a case's run.
 
-So a rush is requests in flight, or one answered less than ``quiet`` seconds ago. During a rush, work that
+So a rush is requests in flight, or one answered less than ``quiet`` seconds ago. Within a burst the next request
+comes well inside 10 ms (a storm of 2,000 Slack events at 100 concurrent opened no case before its last ack);
+steady traffic of a few dozen requests a second leaves longer gaps, so it is no rush and holds nothing back.
+During a rush, work that
 has waited less than ``hold`` seconds does not start. Older work starts as before: one fewer at a time per
 request in flight, down to one, never none. The hold keeps a short burst's acks free of background work, and
 the floor of one keeps a long storm from starving it.
@@ -20,7 +23,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-QUIET_SECONDS = 0.05  # no request in flight or answered for this long: the rush is over
+QUIET_SECONDS = 0.01  # no request in flight or answered for this long: the rush is over
 HOLD_SECONDS = 2.0  # during a rush, work waits at most this long before it starts (one at a time at least)
 
 
