@@ -3,7 +3,11 @@
 Bolt's own verifier turns a non-numeric timestamp (``int()``) or a non-ASCII signature (``compare_digest``)
 into a 500, and its body parser does the same for a signed body that is not the JSON or form it claims (or one
 nested deeply enough to exhaust recursion). Here: malformed or missing headers are 401 like a bad signature; a
-correctly signed body that does not parse is 400. Bolt then verifies the signature again and dispatches.
+correctly signed body that does not parse is 400. This is the only check of the signature: Bolt's own is off
+(mount.py), and no request reaches Bolt any other way (Socket Mode's come over its authenticated connection).
+
+A JSON body that opens an object and has no more brackets than MAX_DEPTH (an event, the hot path) is parsed
+once, by Bolt: ``plain_object`` says so, and the caller turns Bolt's ValueError into the same 400.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ def check(
     if text is None or not verifier.is_valid(text, timestamp, signature):
         raise Refusal(401, "bad signature or stale timestamp")
     if content_type == "application/json":
-        _json_object(raw)
+        if not plain_object(raw):
+            _json_object(raw)
     elif content_type == "application/x-www-form-urlencoded":
         try:
             form = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text), max_num_fields=200)
@@ -52,6 +57,12 @@ def check(
             _json_object(form["payload"][0].encode())
     else:
         raise Refusal(400, f"unexpected content type {content_type or 'none'}")
+
+
+def plain_object(raw: bytes) -> bool:
+    """Whether Bolt may parse this JSON body itself: it opens an object and cannot nest deeper than MAX_DEPTH
+    (each level opens with a bracket). Should it not be JSON after all, Bolt's parser raises ValueError."""
+    return raw.lstrip()[:1] == b"{" and raw.count(b"[") + raw.count(b"{") <= jsonbody.MAX_DEPTH
 
 
 def _json_object(raw: bytes) -> None:
