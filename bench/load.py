@@ -3,7 +3,8 @@
     python bench/load.py [--events 2000] [--concurrency 100] [--creations 1000] [--stored 10000,100000]
 
 1. A burst of signed Slack DMs (each opens a case) at N concurrent: ack p50 / p99 against a bare Bolt app
-   (bench/slack_ack.py's) under the same burst; `/healthz` and an approval click (a signed button click) p99
+   (bench/slack_ack.py's) under the same burst, each burst from a client warmed up by one unmeasured burst at the
+   bare app; `/healthz` and an approval click (a signed button click) p99
    while the burst and its cases are being worked, against the same probes on the idle server; and the time
    until every case of the burst is in a final or waiting state (no work left to do now).
 2. RSS of the server process with the burst's cases stored and open, beside its RSS idle before the burst.
@@ -175,6 +176,11 @@ async def measure(
     for n in range(30):  # warm both up
         await fire(session, ours, 30_000 + n, api)
         await fire(session, bare, 30_000 + n, api)
+    # and this client: its first burst runs slower than its later ones (its allocator growing, its code's first
+    # runs) and would count against whichever server took it. From a session of its own, whose connections are
+    # closed after it: each measured burst opens its connections as the first would have.
+    async with ClientSession(connector=TCPConnector(limit=0)) as warming:
+        await burst(warming, bare, events, concurrency, 200_000)
 
     async def health() -> None:
         await get(session, ours + "/healthz")
