@@ -7,10 +7,13 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from actiondesk.adapters.store import SqlStore, make_engine
-from actiondesk.adapters.store.engine import background_work, background_writer, write_gate
+from actiondesk.adapters.store.engine import WriteGate, background_work, background_writer, write_gate
 from actiondesk.adapters.store.migrate import upgrade
 from actiondesk.core.audit import AuditDraft, AuditKind
 from actiondesk.core.clock import SystemClock
@@ -28,21 +31,32 @@ def _until(condition) -> None:
         time.sleep(0.005)
 
 
-def test_a_request_writer_goes_before_waiting_background_writers(tmp_path: Path) -> None:
+@pytest.fixture
+def gated(tmp_path: Path) -> Iterator[tuple[SqlStore, WriteGate]]:
     url = f"sqlite:///{tmp_path / 'gate.db'}"
     upgrade(url)
     engine = make_engine(url)
-    store, gate = SqlStore(engine), write_gate(engine)
+    yield SqlStore(engine), write_gate(engine)
+    engine.dispose()
+
+
+def _hold(store: SqlStore, holding: threading.Event, release: threading.Event) -> None:
+    """Take the write lock with an entry of its own, say so, and keep it until released."""
+    with store.transaction() as uow:
+        uow.append_audit(
+            AuditDraft(kind=AuditKind.OBSERVATION, case_id=None, actor="holder", at=SystemClock().now(), payload={})
+        )
+        holding.set()
+        release.wait(10)
+
+
+def test_a_request_writer_goes_before_waiting_background_writers(gated: tuple[SqlStore, WriteGate]) -> None:
+    store, gate = gated
     release, holding = threading.Event(), threading.Event()
 
     def holder() -> None:
         background_writer()
-        with store.transaction() as uow:
-            uow.append_audit(
-                AuditDraft(kind=AuditKind.OBSERVATION, case_id=None, actor="holder", at=SystemClock().now(), payload={})
-            )
-            holding.set()
-            release.wait(10)
+        _hold(store, holding, release)
 
     def background(name: str) -> None:
         background_writer()
@@ -66,25 +80,13 @@ def test_a_request_writer_goes_before_waiting_background_writers(tmp_path: Path)
     assert order[1] == "request"  # ahead of the three background writers that had waited longer
     assert sorted(order[2:]) == ["case-0", "case-1", "case-2"]
     assert store.verify_audit().ok
-    engine.dispose()
 
 
 def test_writes_in_a_background_context_go_after_a_request_writers_on_the_threads_it_hands_them_to(
-    tmp_path: Path,
+    gated: tuple[SqlStore, WriteGate],
 ) -> None:
-    url = f"sqlite:///{tmp_path / 'gate.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    store, gate = SqlStore(engine), write_gate(engine)
+    store, gate = gated
     release, holding = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        with store.transaction() as uow:
-            uow.append_audit(
-                AuditDraft(kind=AuditKind.OBSERVATION, case_id=None, actor="holder", at=SystemClock().now(), payload={})
-            )
-            holding.set()
-            release.wait(10)
 
     async def event() -> None:
         background_work()  # a task of its own, as each chat event's handling is
@@ -94,7 +96,7 @@ def test_writes_in_a_background_context_go_after_a_request_writers_on_the_thread
         await asyncio.to_thread(_append, store, "request")  # the context of the loop: a request's writer
 
     async def scene() -> None:
-        first = threading.Thread(target=holder)
+        first = threading.Thread(target=_hold, args=(store, holding, release))
         first.start()
         await asyncio.to_thread(holding.wait, 10)
         events = [asyncio.create_task(event()) for _ in range(2)]
@@ -108,4 +110,3 @@ def test_writes_in_a_background_context_go_after_a_request_writers_on_the_thread
     asyncio.run(scene())
     order = [entry.actor for entry in store.audit()]
     assert order == ["holder", "request", "event", "event"]  # the request went ahead of the events waiting
-    engine.dispose()
