@@ -5,8 +5,8 @@ HOLD_SECONDS for them to stop; past that it is handled one fewer at a time per r
 Events are handled first come, first served, and a turn that frees up starts the next one.
 
 An event waits as its handling (a callable with its arguments) in a queue, not as a task. In a storm of 2,000
-events, each Bolt listener returns at once, as a bare app's does. Before, each listener waited for its turn, and
-2,000 waiting tasks, each holding its request, made every garbage collection of the storm slower. What bounds the
+events, each Bolt listener returns at once, as a bare app's does. A listener that waited for its turn would keep
+its request alive, and 2,000 of them made every garbage collection of the storm walk them. What bounds the
 queue is what Slack delivers: at most 30,000 events an hour from one workspace. Events still waiting when the
 server stops are dropped, and the log says how many: Slack has their acks and does not send them again.
 """
