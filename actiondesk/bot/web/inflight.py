@@ -1,5 +1,6 @@
-"""Requests in flight, told to the case worker so that people come first (bot/jobs/worker.py: each request being
-answered holds one case drainer back, down to one).
+"""Requests in flight, told to the case worker so that people come first (bot/jobs/rush.py: while requests keep
+coming, case runs and chat events' handling wait for them, and past the hold each request in flight holds one back,
+down to one).
 
 ``counting`` is the server's outermost middleware. A live view's stream (the console's server-sent events) is a
 request open for as long as the page is: once its headers are sent it calls ``answered`` and no longer counts."""
