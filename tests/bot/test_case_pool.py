@@ -250,6 +250,25 @@ async def test_an_events_handling_that_fails_gives_its_turn_on_and_a_stop_drops_
     assert worker.events.waiting == 0
 
 
+async def test_a_graceful_stop_handles_the_events_acked_but_not_handled_yet(aiohttp_client, runtime: Runtime) -> None:
+    app = make_app(runtime, ChangeFeed())
+    worker = app[WORKER]
+    client = await aiohttp_client(app)
+    handled: list[int] = []
+
+    async def handle(n: int) -> None:
+        await asyncio.sleep(0.2)  # still being handled when the stop begins
+        handled.append(n)
+
+    worker.request_started()  # a request in flight: the events wait
+    for n in range(12):  # more than there are turns
+        worker.after_ack(partial(handle, n))
+    assert worker.events.waiting == 12
+    worker.request_ended()
+    await client.close()  # the stop: none of the twelve is dropped or cancelled half-way
+    assert sorted(handled) == list(range(12))
+
+
 async def test_a_burst_of_acks_holds_events_and_cases_back_until_it_is_over(runtime: Runtime) -> None:
     """Each ack is answered within one pass of the loop, so the count of requests in flight keeps falling to zero
     between them: a rush lasts until no request has come for the quiet time."""

@@ -7,13 +7,17 @@ Events are handled first come, first served, and a turn that frees up starts the
 An event waits as its handling (a callable with its arguments) in a queue, not as a task. In a storm of 2,000
 events, each Bolt listener returns at once, as a bare app's does. A listener that waited for its turn would keep
 its request alive, and 2,000 of them made every garbage collection of the storm walk them. What bounds the
-queue is what Slack delivers: at most 30,000 events an hour from one workspace. Events still waiting when the
-server stops are dropped, and the log says how many: Slack has their acks and does not send them again.
+queue is what Slack delivers: at most 30,000 events an hour from one workspace.
+
+Slack has the acks of the events waiting, and does not send them again. So a stop handles them first (``settle``,
+once the server no longer listens, so no rush holds them), for up to STOP_SECONDS. Any still waiting after that
+are dropped, and the log says how many.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 from collections import deque
@@ -25,6 +29,7 @@ from actiondesk.bot.jobs.rush import Rush
 log = logging.getLogger(__name__)
 
 EVENT_TURNS = 8  # chat events handled at once on the event loop after their acks, with no request in flight
+STOP_SECONDS = 10.0  # a stop waits this long at most for the events acked but not handled yet
 
 Work = Callable[[], Awaitable[None]]
 
@@ -38,6 +43,8 @@ class Turns:
         self._waiting: deque[tuple[float, Work, contextvars.Context]] = deque()
         self._handling: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._idle = asyncio.Event()  # none waiting, none being handled
+        self._idle.set()
 
     @property
     def waiting(self) -> int:
@@ -49,6 +56,7 @@ class Turns:
             log.warning("a chat event arrived as the server stops; dropped")
             return
         self._waiting.append((self._rush.now(), work, contextvars.copy_context()))
+        self._idle.clear()
         self.hand()
 
     def hand(self) -> None:
@@ -77,9 +85,18 @@ class Turns:
             self.taken -= 1
             if not self._closed:
                 self.hand()
+            if not self.taken and not self._waiting:
+                self._idle.set()
+
+    async def settle(self, limit: float = STOP_SECONDS) -> None:
+        """Wait until no event is waiting or being handled, for ``limit`` seconds at most (a stop: the server no
+        longer listens, so the rush ends and every turn is free)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(limit):
+                await self._idle.wait()
 
     async def close(self) -> None:
-        """Drop the events still waiting (saying how many) and stop the ones being handled."""
+        """Drop the events still waiting (saying how many) and stop the ones being handled (after ``settle``)."""
         self._closed = True
         if self._waiting:
             log.warning("%d chat events acked but not handled yet are dropped as the server stops", len(self._waiting))

@@ -99,6 +99,8 @@ def make_app(runtime: Runtime, feed: ChangeFeed, access: AccessConfig | None = N
         gc.unfreeze()  # what the server held may be garbage now: the collector sees it again
 
     async def shutdown(app: web.Application) -> None:
+        # the server no longer listens: the chat events acked but not handled yet are handled now, not dropped
+        await app[WORKER].events.settle()
         feed.close()  # live views end now, so a graceful stop does not wait for their keep-alives
 
     app.on_startup.append(startup)
