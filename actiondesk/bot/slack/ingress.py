@@ -60,9 +60,9 @@ def check(
 
 
 def plain_object(raw: bytes) -> bool:
-    """Whether Bolt may parse this JSON body itself: it opens an object and cannot nest deeper than MAX_DEPTH
-    (each level opens with a bracket). Should it not be JSON after all, Bolt's parser raises ValueError."""
-    return raw.lstrip()[:1] == b"{" and raw.count(b"[") + raw.count(b"{") <= jsonbody.MAX_DEPTH
+    """Whether Bolt may parse this JSON body itself: it opens an object and cannot nest deeper than MAX_DEPTH.
+    Should it not be JSON after all, Bolt's parser raises ValueError."""
+    return raw.lstrip()[:1] == b"{" and jsonbody.shallow(raw)
 
 
 def _json_object(raw: bytes) -> None:

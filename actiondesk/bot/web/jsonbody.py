@@ -34,6 +34,12 @@ def depth(value: JsonValue) -> int:
     return deepest
 
 
+def shallow(raw: bytes, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether ``raw`` cannot nest deeper than ``max_depth``: each level opens with a bracket, so a body with no
+    more brackets than that (a Slack event, most API bodies) need not be walked."""
+    return raw.count(b"[") + raw.count(b"{") <= max_depth
+
+
 def parse(raw: bytes, max_depth: int = MAX_DEPTH) -> JsonValue:
     """The JSON value in ``raw``; raise HTTPBadRequest (400) when it is not JSON or nested too deeply."""
     try:
@@ -42,8 +48,7 @@ def parse(raw: bytes, max_depth: int = MAX_DEPTH) -> JsonValue:
         raise _refuse(f"body is nested too deeply (at most {max_depth} levels)") from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError both derive from it
         raise _refuse("body is not JSON") from None
-    # each level opens with a bracket: a body with no more brackets than that (as a Slack event has) is not walked
-    if raw.count(b"[") + raw.count(b"{") > max_depth and depth(value) > max_depth:
+    if not shallow(raw, max_depth) and depth(value) > max_depth:
         raise _refuse(f"body is nested too deeply (at most {max_depth} levels)")
     return value
 
