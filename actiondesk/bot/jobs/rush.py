@@ -8,10 +8,10 @@ handling after its ack, or a case's run.
 So a rush is requests in flight, or one answered less than ``quiet`` seconds ago. Within a burst the next request
 comes well inside 10 ms (a storm of 2,000 Slack events at 100 concurrent opened no case before its last ack);
 steady traffic of a few dozen requests a second leaves longer gaps, so it is no rush and holds nothing back.
-During a rush, work that
-has waited less than ``hold`` seconds does not start. Older work starts as before: one fewer at a time per
-request in flight, down to one, never none. The hold keeps a short burst's acks free of background work, and
-the floor of one keeps a long storm from starving it.
+
+During a rush, work that has waited less than ``hold`` seconds does not start. Older work starts as before: one
+fewer at a time per request in flight, down to one, never none. The hold keeps a short burst's acks free of
+background work, and the floor of one keeps a long storm from starving it.
 
 ``Rush`` tells ``room`` (how many may run now, for the oldest work waiting). It calls ``changed`` whenever that may
 have grown: a request ended, the rush ended, or the oldest work's hold ran out (``wake_at``).
