@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -94,39 +95,71 @@ class WriteGate:
     an approval click never queues behind a burst of case steps. They are the threads of the case and jobs pools
     (``background_writer``) and work done in a background context (``background_work``: a chat event's handling
     after its ack, whose calls to threads carry the context with them). Re-entrant on one thread, which then meets
-    SQLite's own lock as before."""
+    SQLite's own lock as before.
+
+    In turn means first come, first served within each kind: the writer that lets go hands the lock to the
+    longest-waiting request writer (else background writer) and wakes that one thread only. A writer that comes
+    while others wait queues behind them, so under a burst no request is passed over again and again (and the
+    others are not all woken to race for it)."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._owner: int | None = None
         self._depth = 0
-        self._urgent = 0  # request writers waiting
-        self.waiting = 0  # writers waiting, of either kind
+        self._urgent: deque[tuple[int, threading.Lock]] = deque()  # request writers waiting, oldest first
+        self._later: deque[tuple[int, threading.Lock]] = deque()  # background writers waiting, oldest first
+
+    @property
+    def waiting(self) -> int:
+        """Writers waiting, of either kind."""
+        return len(self._urgent) + len(self._later)
 
     @contextmanager
     def held(self) -> Iterator[None]:
         me = threading.get_ident()
-        urgent = not (getattr(_thread_role, "background", False) or _background.get())
-        with self._cond:
-            if self._owner != me:
-                self._urgent += urgent
-                self.waiting += 1
-                try:
-                    while self._owner is not None or (not urgent and self._urgent):
-                        self._cond.wait()
-                finally:
-                    self._urgent -= urgent
-                    self.waiting -= 1
+        with self._lock:
+            if self._owner is None:
                 self._owner = me
-            self._depth += 1
+            turn = None
+            if self._owner != me:
+                turn = threading.Lock()
+                turn.acquire()
+                background = getattr(_thread_role, "background", False) or _background.get()
+                (self._later if background else self._urgent).append((me, turn))
+        if turn is not None:
+            self._wait(me, turn)
+        self._depth += 1
         try:
             yield
         finally:
-            with self._cond:
+            with self._lock:
                 self._depth -= 1
                 if self._depth == 0:
-                    self._owner = None
-                    self._cond.notify_all()
+                    self._hand_on()
+
+    def _wait(self, me: int, turn: threading.Lock) -> None:
+        """Until the writer before hands this one the lock; interrupted (a signal's exception on the main
+        thread), it leaves the queue, or hands the lock on if it was handed it meanwhile."""
+        try:
+            turn.acquire()
+        except BaseException:
+            with self._lock:
+                for queue in (self._urgent, self._later):
+                    if (me, turn) in queue:
+                        queue.remove((me, turn))
+                        break
+                else:
+                    self._hand_on()
+            raise
+
+    def _hand_on(self) -> None:
+        """The owner lets go (with ``_lock`` held): to the longest-waiting request writer, else background one."""
+        queue = self._urgent or self._later
+        if queue:
+            self._owner, turn = queue.popleft()
+            turn.release()
+        else:
+            self._owner = None
 
 
 _thread_role = threading.local()
