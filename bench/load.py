@@ -114,7 +114,8 @@ async def worked(engine: Engine, expected: int, limit: float, started: float) ->
 
 
 def store_cases(store: SqlStore, count: int) -> None:
-    """Grow the cases table to ``count`` stored (resolved) cases, in large transactions."""
+    """Grow the cases table to ``count`` stored cases, closed (half resolved, half escalated: none left for the
+    server to work while it is scraped), in large transactions."""
     now = datetime.now(UTC) - timedelta(days=1)
     with store._engine.connect() as connection:
         have = int(connection.execute(select(func.count()).select_from(cases_table)).scalar_one())
@@ -125,13 +126,15 @@ def store_cases(store: SqlStore, count: int) -> None:
                 case = Case(
                     id=f"C-stored-{n}",
                     kind=CaseKind.INCIDENT,
+                    status=CaseStatus.ESCALATED if n % 2 else CaseStatus.RESOLVED,
                     title="stored",
                     text="a stored case",
                     reporter="alice",
                     created_at=at,
                     updated_at=at,
+                    resolved_at=None if n % 2 else at,
                 )
-                uow.add_case(case.moved(CaseStatus.ESCALATED, at) if n % 2 else case)
+                uow.add_case(case)
         have = min(count, have + 5000)
 
 
