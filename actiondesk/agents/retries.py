@@ -5,7 +5,8 @@ case where it was, retried by every sweep for ever with a traceback, and its ste
 failure is saved in one transaction with the case: the attempt count and the next time it may run
 (``case_attempts``) and the step count (so ``ACTIONDESK_MAX_STEPS`` holds). The next attempt waits
 ``base * 2^(n-1)`` seconds (at most MAX_WAIT); after ``attempts`` failures, or at the step bound, the case is
-escalated with the reason. A run that gets through clears the count.
+escalated with the reason. A run that gets through clears the count (read first: a run with none to clear
+writes nothing more).
 
 A ConcurrencyError (another writer changed the case first) is not the step's failure: it is retried soon and
 not counted.
@@ -55,8 +56,9 @@ class StepRetries:
         except Exception as exc:  # the edge of a step: whatever it raised is counted, then retried or escalated
             log.exception("case %s: a step raised", case_id)
             return self.failed(case_id, exc)
-        with self.loop.store.transaction() as uow:
-            uow.clear_attempts(case_id)
+        if self.loop.store.failed_attempts(case_id):  # a read first: most runs have none to clear, and a write
+            with self.loop.store.transaction() as uow:  # waits its turn for the lock (SQLite) and syncs to disk
+                uow.clear_attempts(case_id)
         return None
 
     def failed(self, case_id: str, exc: Exception) -> float | None:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import event
 
 from actiondesk.adapters.sandbox import SandboxEstate
 from actiondesk.agents.retries import RetryPolicy, StepRetries
@@ -108,3 +109,25 @@ def test_a_run_that_gets_through_clears_the_count(make_desk: MakeDesk) -> None:
     assert desk.store.get_case(case.id).status is CaseStatus.AWAITING_APPROVAL
     with desk.store.transaction() as uow:
         assert uow.failed_attempts(case.id) == 0
+
+
+def test_a_run_with_no_failures_recorded_writes_nothing_to_clear(make_desk: MakeDesk) -> None:
+    """Most runs have no failed attempts: the count is read, not deleted in a write transaction of its own."""
+    desk = make_desk()
+    desk.bad_deploy()
+    case = desk.runtime.loop.open_case("payment gateway is throwing 500s", "alice")
+    retries = StepRetries(desk.runtime.loop, RetryPolicy(attempts=3, base_seconds=1.0))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    engine = desk.store._engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert retries.run(case.id) is None
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert desk.store.get_case(case.id).status is CaseStatus.AWAITING_APPROVAL
+    assert any("case_attempts" in s for s in statements)  # read
+    assert not [s for s in statements if s.startswith("DELETE") and "case_attempts" in s]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, and_, exists, func, or_, select, update
 
-from actiondesk.adapters.store import blobs, ledger, rollup
+from actiondesk.adapters.store import blobs, ledger, rollup, unit
 from actiondesk.adapters.store.access import SqlAccess
 from actiondesk.adapters.store.changes import SqlChangeLog
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
@@ -264,6 +264,11 @@ class SqlStore:
         query = select(case_attempts.c.case_id).where(case_attempts.c.next_attempt_at > now)
         with translated(), reading(self._engine) as connection:
             return set(connection.execute(query).scalars())
+
+    def failed_attempts(self, case_id: str) -> int:
+        """How many times in a row the case's step has raised (0: none recorded)."""
+        with translated(), reading(self._engine) as connection:
+            return unit.failed_attempts(connection, case_id)
 
     def alert_case(self, fingerprint: str) -> str | None:
         """The case the alert with this fingerprint opened, if any."""

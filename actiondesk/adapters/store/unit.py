@@ -219,9 +219,8 @@ class SqlUnitOfWork:
                 raise
 
     def failed_attempts(self, case_id: str) -> int:
-        query = select(case_attempts.c.attempts).where(case_attempts.c.case_id == case_id)
         with translated():
-            return int(self._connection.execute(query).scalar_one_or_none() or 0)
+            return failed_attempts(self._connection, case_id)
 
     def record_attempt(self, case_id: str, attempts: int, next_at: datetime, error: str, at: datetime) -> None:
         values = {"attempts": attempts, "next_attempt_at": next_at, "last_error": error, "updated_at": at}
@@ -247,6 +246,12 @@ class SqlUnitOfWork:
             if entry.kind in TRACKED:
                 self.rollups.audit(entry)
         return entry
+
+
+def failed_attempts(connection: Connection, case_id: str) -> int:
+    """How many times in a row the case's step has raised (0: none recorded)."""
+    query = select(case_attempts.c.attempts).where(case_attempts.c.case_id == case_id)
+    return int(connection.execute(query).scalar_one_or_none() or 0)
 
 
 def _raise_meaningful(exc: IntegrityError, what: str, case_id: str | None) -> None:
