@@ -34,6 +34,7 @@ from actiondesk.core.audit import AuditEntry, AuditKind
 from actiondesk.core.audit_payloads import ActedAlone, HandedOff, Postmortem, parse
 from actiondesk.core.case import Case
 from actiondesk.core.ports import Directory
+from actiondesk.core.recent import Recent
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ RETRY_SECONDS = 30.0  # before the first retry; each next one waits twice as lon
 RETRY_MAX_SECONDS = 600.0
 ATTEMPTS = 8  # posts of one notice in all (about an hour of Slack outage), then it is given up
 PENDING_LIMIT = 1_000  # notices waiting to be tried again at once; past it a failed notice is given up
+# cases whose newest entry read is remembered, the least recently changed forgotten first: a forgotten case's next
+# change reads its whole trail once, and the delivery keys keep its notices from being posted twice
+FOLLOWED_CASES = 10_000
 Block = dict[str, Any]
 
 
@@ -161,7 +165,7 @@ class Notices:
         self._owners = front.owners
         self._channel = channel
         self._remember = remember
-        self._seen: dict[str, int] = {}
+        self._seen: Recent[str, int] = Recent(FOLLOWED_CASES)  # case id → the newest entry read
         self._retry_seconds = retry_seconds
         self._waiting: dict[tuple[str, int], asyncio.TimerHandle] = {}  # (case id, seq) → its next try
         self._trying: set[asyncio.Task[None]] = set()  # retries being posted (held, so none is collected midway)
@@ -174,10 +178,10 @@ class Notices:
                 log.exception("case %s: Slack notices failed", case_id)
 
     async def sync(self, case_id: str) -> None:
-        entries = await asyncio.to_thread(self._front.audit, case_id, self._seen.get(case_id, 0))
+        entries = await asyncio.to_thread(self._front.audit, case_id, self._seen.get(case_id) or 0)
         fresh = [e for e in entries if e.kind in KINDS]
         if entries:
-            self._seen[case_id] = entries[-1].seq
+            self._seen.put(case_id, entries[-1].seq)
         if not fresh:
             return
         case = await asyncio.to_thread(self._front.case, case_id)

@@ -46,11 +46,13 @@ from actiondesk.core.audit_payloads import (
 from actiondesk.core.case import Case
 from actiondesk.core.errors import AuditIntegrityError
 from actiondesk.core.ports import Directory
+from actiondesk.core.recent import Recent
 
 log = logging.getLogger(__name__)
 
 ALERT = "alert"  # an alert's case gets a thread in the notify channel when it opens
 THREADED = frozenset({"teams", ALERT})  # the surfaces whose cases can have a Teams thread (bot.py, _start_thread)
+FOLLOWED_CASES = 10_000  # cases whose last announced entry is kept (LRU); past it, the teams:acted keys dedupe
 
 
 def notice(entry: AuditEntry) -> str | None:
@@ -107,7 +109,7 @@ class Notifier:
         self.desk = desk
         self.adapter = adapter
         self.app_id = app_id
-        self._acted_seen: dict[str, int] = {}
+        self._acted_seen: Recent[str, int] = Recent(FOLLOWED_CASES)  # case id → the newest entry read
 
     async def run(self, feed: ChangeFeed) -> None:
         queue = feed.subscribe()
@@ -204,10 +206,10 @@ class Notifier:
 
     async def _announce(self, case_id: str) -> None:
         """Actions of the case that ran alone, as cards in the owner's Teams channel (once each)."""
-        seen = self._acted_seen.get(case_id, 0)
+        seen = self._acted_seen.get(case_id) or 0
         entries = await asyncio.to_thread(self.desk.front.audit, case_id, seen)
         if entries:
-            self._acted_seen[case_id] = entries[-1].seq
+            self._acted_seen.put(case_id, entries[-1].seq)
         for entry in entries:
             if entry.kind is not AuditKind.ACTED_ALONE:
                 continue

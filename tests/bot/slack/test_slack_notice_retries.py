@@ -1,5 +1,6 @@
 """A Slack notice whose post fails is tried again a bounded number of times, holding only its case id and entry
-seq while it waits; then it is given up with an error logged, and nothing is left waiting."""
+seq while it waits; then it is given up with an error logged, and nothing is left waiting. What the follower
+remembers of each case (the newest entry it read) is bounded too, however many cases the process sees."""
 
 from __future__ import annotations
 
@@ -143,3 +144,45 @@ async def test_close_forgets_the_notices_waiting_to_be_tried_again():
     assert notified.waiting == 1  # its next try is 30 s away
     notified.close()
     assert notified.waiting == 0
+
+
+class Trails:
+    """The front desk with several cases, each with its trail; every read of a trail is noted (case, after)."""
+
+    directory: Any = None
+    owners: Any = None
+
+    def __init__(self, entries: list[AuditEntry]) -> None:
+        self._entries = entries
+        self.reads: list[tuple[str, int]] = []
+
+    def case(self, case_id: str) -> Case:
+        return Case(
+            id=case_id, kind=CaseKind.INCIDENT, title="t", text="t", reporter="bob", created_at=AT, updated_at=AT
+        )
+
+    def audit(self, case_id: str, after_seq: int = 0) -> list[AuditEntry]:
+        self.reads.append((case_id, after_seq))
+        return [e for e in self._entries if e.case_id == case_id and e.seq > after_seq]
+
+
+async def test_the_cases_followed_are_bounded_and_a_forgotten_one_is_not_posted_twice(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(notices, "FOLLOWED_CASES", 2)
+    _, entry = acted_alone()
+    entries = [entry.model_copy(update={"case_id": f"C-{n}", "seq": 10 + n}) for n in (1, 2, 3)]
+    front, slack = Trails(entries), Slack(failures=0)
+    delivered: set[str] = set()
+
+    def remember(key: str) -> bool:  # the store's delivery keys: True the first time only
+        fresh = key not in delivered
+        delivered.add(key)
+        return fresh
+
+    notified = Notices(front, slack, channel=CHANNEL, remember=remember)  # type: ignore[arg-type]
+    for case_id in ("C-1", "C-2", "C-3", "C-1", "C-3"):
+        await notified.sync(case_id)
+    # C-1 was forgotten when C-3 came (two kept): its trail is read whole again, C-3's only past what was read
+    assert front.reads == [("C-1", 0), ("C-2", 0), ("C-3", 0), ("C-1", 0), ("C-3", 13)]
+    assert len(slack.posts) == 3  # one per case: the delivery key kept C-1's from going out twice
