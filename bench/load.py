@@ -4,9 +4,9 @@
 
 1. A burst of signed Slack DMs (each opens a case) at N concurrent: ack p50 / p99 against a bare Bolt app
    (bench/slack_ack.py's) under the same burst, each burst from a client warmed up by one unmeasured burst at the
-   bare app; `/healthz` and an approval click (a signed button click) p99
-   while the burst and its cases are being worked, against the same probes on the idle server; and the time
-   until every case of the burst is in a final or waiting state (no work left to do now).
+   bare app; `/healthz` and an approval click (a signed button click) p99 while the burst and its cases are being
+   worked, against the same probes on the idle server, both from a process of their own (bench/probe.py); and the
+   time until every case of the burst is in a final or waiting state (no work left to do now).
 2. RSS of the server process with the burst's cases stored and open, beside its RSS idle before the burst.
 3. Console case creations (POST /api/cases) at 50 concurrent: p50 / p99 and rate, beside `GET /healthz` at the
    same concurrency on the same server (the HTTP stack's own floor).
@@ -42,7 +42,7 @@ from actiondesk.agents.loop import QUEUED
 from actiondesk.core.case import Case, CaseKind, CaseStatus
 
 SETTLE_LIMIT = 900.0  # seconds: a bench that stops, saying how many cases were left
-APPROVAL_CLICK = 1  # slack_ack.request(n) sends an approval button click when n % 3 == 1
+IDLE_SECONDS = 3.0  # of probes on the idle server, before the burst
 
 
 def dm(n: int) -> tuple[str, dict[str, str]]:
@@ -188,33 +188,29 @@ async def measure(
     async def health() -> None:
         await get(session, ours + "/healthz")
 
-    async def click(n: int) -> None:
-        await fire(session, ours, n, api)
-
-    idle_health = [await timed(health) for _ in range(100)]
-    idle_click = [await timed(lambda n=n: click(3 * n + APPROVAL_CLICK)) for n in range(40_000, 40_100)]
+    # the probes, from a process of their own: idle for IDLE_SECONDS, then while the burst and its cases are worked
+    prober = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("probe.py")), ours, api,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert prober.stdin is not None
+    assert prober.stdout is not None
+    assert (await prober.stdout.readline()).strip() == b"ready"
     idle_rss = server.rss_mib()
+    await asyncio.sleep(IDLE_SECONDS)
 
-    # the burst, probed while it and its cases are worked
-    probes: list[tuple[float, float, float]] = []  # when (from the burst's start), /healthz ms, click ms
-    settled = asyncio.Event()
-
-    async def probe() -> None:
-        n = 50_000
-        while not settled.is_set():
-            at = time.perf_counter() - started
-            probes.append((at, await timed(health), await timed(lambda n=n: click(3 * n + APPROVAL_CLICK))))
-            n += 1
-            await asyncio.sleep(0.02)
-
+    began = time.time()
     started = time.perf_counter()
-    prober = asyncio.ensure_future(probe())
     acks = await burst(session, ours, events, concurrency, 0)
     acked = time.perf_counter() - started
     left, (_, _, waiting) = await worked(engine, events, SETTLE_LIMIT, started)  # every case of the burst
     settle = time.perf_counter() - started
-    settled.set()
-    await prober
+    prober.stdin.close()
+    said = json.loads(await prober.stdout.read())  # one line, its last, longer than a readline's limit
+    await prober.wait()
+    seen = [(at - began, health_ms, click_ms) for at, health_ms, click_ms in said]
+    idle = [p for p in seen if p[0] < 0]
+    probes = [p for p in seen if p[0] >= 0]  # (seconds from the burst's start, /healthz ms, click ms)
     busy_rss = server.rss_mib()
     bare_acks = await burst(session, bare, events, concurrency, 100_000)
     a50, a99, b50, b99 = pct(acks, 50), pct(acks, 99), pct(bare_acks, 50), pct(bare_acks, 99)
@@ -227,11 +223,9 @@ async def measure(
         ("  of which during the acks", [p for p in probes if p[0] < acked]),
         ("  of which after, cases worked", [p for p in probes if p[0] >= acked]),
     ]
-    for what, idle, column, goal in (
-        ("/healthz", idle_health, 1, "< 100 ms"),
-        ("approval click", idle_click, 2, "< 250 ms"),
-    ):
-        i50, i99 = pct(idle, 50), pct(idle, 99)
+    for what, column, goal in (("/healthz", 1, "< 100 ms"), ("approval click", 2, "< 250 ms")):
+        quiet = [p[column] for p in idle]
+        i50, i99 = pct(quiet, 50), pct(quiet, 99)
         for phase, some in phases:
             if not some:
                 continue
