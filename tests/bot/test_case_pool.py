@@ -346,3 +346,33 @@ async def test_a_long_rush_holds_work_back_no_longer_than_the_hold_then_one_at_a
     finally:
         release.set()
         await worker.close()
+
+
+async def test_requests_ending_during_a_rush_do_not_claim_again_from_an_empty_queue(runtime: Runtime) -> None:
+    """A claim is a write: while requests hold drainers back, the feeder claims again as each ends only when its
+    last claim filled the room it had (the queue may hold more); an empty queue waits for a kick or the poll."""
+    claims: list[int] = []
+    claim = runtime.loop.claim
+
+    def counted(limit: int) -> list[str]:
+        claims.append(limit)
+        return claim(limit)
+
+    runtime.loop.claim = counted  # type: ignore[method-assign]
+    worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2, hold_seconds=0)
+    try:
+        worker.request_started()  # a request stays in flight: one drainer of two may work
+        worker.start()
+        await _until(lambda: len(claims) == 1)
+        for _ in range(50):  # a storm of requests, each ending
+            worker.request_started()
+            await asyncio.sleep(0)
+            worker.request_ended()
+        await asyncio.sleep(0.05)
+        assert len(claims) == 1  # the queue was empty: no claim per request
+        (case_id,) = _open(runtime, 1)
+        worker.kick(case_id)  # new work still starts at once
+        await _until(lambda: runtime.store.get_case(case_id).status is not CaseStatus.OPEN)
+    finally:
+        worker.request_ended()
+        await worker.close()

@@ -195,7 +195,8 @@ class CaseWorker:
     async def _fill(self) -> bool:
         """Claim queued cases for the idle drainers; whether every drainer then has one."""
         room = self.allowed - len(self._running) - len(self._pending)
-        self._held = self.allowed < self.workers
+        held = self.allowed < self.workers  # requests hold drainers back: the queue may have more than room
+        self._held = held
         if room <= 0:
             return True
         try:
@@ -203,6 +204,9 @@ class CaseWorker:
         except Exception:  # the edge of a background job (the database failing): try again at the next poll
             log.exception("claiming queued cases failed")
             return False
+        # fewer than asked for: the queue is empty, so nothing was held back, and a request's end need not claim
+        # again (a claim is a write); a kick, a drainer freeing up or the poll does
+        self._held = held and len(claimed) >= room
         for case_id in claimed:
             if case_id in self._pending or case_id in self._running or case_id in self._backoff:
                 continue
