@@ -54,6 +54,32 @@ def server(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield started
 
 
+def test_what_is_sent_while_you_are_changes_waits_for_the_new_session(page: Page, server: ServerProcess) -> None:
+    """Changing "You are" ends the old session before the new one's cookie arrives: a message sent meanwhile waits
+    for the switch and goes out as the new person (it went out as the old one, or with a cookie already ended:
+    "the session expired")."""
+    from playwright.sync_api import Route, expect
+
+    page.goto(server.url + "/")
+    user = page.get_by_test_id("user-select")
+    expect(user).to_have_value("alice", timeout=UI_TIMEOUT_MS)
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # the switch's sign-in is held until the message has been sent
+        held.append(route)
+
+    page.route("**/auth/demo", hold)
+    user.select_option("bob")
+    while not held:
+        page.wait_for_timeout(20)
+    page.get_by_test_id("chat-input").fill("the payment gateway is throwing 500s")
+    page.get_by_test_id("chat-send").click()
+    page.wait_for_timeout(300)  # time for the message's request to go out, were it not waiting
+    held[0].continue_()
+    expect(page.get_by_test_id("case-meta")).to_contain_text("reported by bob", timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_test_id("banner")).to_be_hidden()
+
+
 def test_reporter_cannot_approve_then_sre_approves_and_the_case_resolves(
     page: Page, server: ServerProcess, tmp_path: Path
 ) -> None:

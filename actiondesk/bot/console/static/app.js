@@ -194,7 +194,12 @@
     }
   }
 
+  // "You are" being changed (demo): its sign-in ends the old session before the new one's cookie arrives, so a
+  // request made meanwhile waits for it instead of going out with a cookie that no longer signs anyone in
+  let switching = null;
+
   async function api(method, path, body) {
+    if (switching) await switching;
     const init = { method, headers: { Accept: "application/json" } };
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
@@ -1347,6 +1352,7 @@
     }
     const body = {};
     for (const name of ["name", "role", "start", "manager", "username", "email"]) body[name] = form.elements[name].value.trim();
+    if (switching) await switching;
     const response = await fetch("/api/requests/onboarding", {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
@@ -1459,20 +1465,27 @@
 
   // ---------------------------------------------------------------- wiring
 
+  async function switchTo(wanted) {
+    try {
+      const me = await window.ActionDeskSession.demoAs(wanted);
+      state.user = me ? me.person : null;
+    } catch (err) {
+      showBanner(`Could not switch to ${wanted}: ${describeError(err)}`);
+    }
+    state.ui.errors = {};
+    setComposerError(null);
+    renderPeople();
+    renderComposer();
+    renderCase();
+  }
+
   function wire() {
-    $("user-select").addEventListener("change", async (ev) => {
-      const wanted = ev.target.value;
-      try {
-        const me = await window.ActionDeskSession.demoAs(wanted);
-        state.user = me ? me.person : null;
-      } catch (err) {
-        showBanner(`Could not switch to ${wanted}: ${describeError(err)}`);
-      }
-      state.ui.errors = {};
-      setComposerError(null);
-      renderPeople();
-      renderComposer();
-      renderCase();
+    $("user-select").addEventListener("change", (ev) => {
+      const done = switchTo(ev.target.value);
+      switching = done;
+      done.finally(() => {
+        if (switching === done) switching = null;
+      });
     });
     $("sign-out").addEventListener("click", () => window.ActionDeskSession.signOut());
     $("new-case").addEventListener("click", () => selectCase(null));
