@@ -355,15 +355,16 @@ async def test_requests_ending_during_a_rush_do_not_claim_again_from_an_empty_qu
     claim = runtime.loop.claim
 
     def counted(limit: int) -> list[str]:
-        claims.append(limit)
-        return claim(limit)
+        found = claim(limit)
+        claims.append(limit)  # once the claim is done
+        return found
 
     runtime.loop.claim = counted  # type: ignore[method-assign]
     worker = CaseWorker(runtime.loop, RetryPolicy(), workers=2, hold_seconds=0)
     try:
         worker.request_started()  # a request stays in flight: one drainer of two may work
         worker.start()
-        await _until(lambda: len(claims) == 1)
+        await _until(lambda: len(claims) == 1 and not worker._held)  # the feeder has seen its claim come back empty
         for _ in range(50):  # a storm of requests, each ending
             worker.request_started()
             await asyncio.sleep(0)
