@@ -26,15 +26,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from actiondesk.bot.scenario.runner import scenario_policy
-from actiondesk.bot.server.app import make_app
-from actiondesk.bot.slack import SlackConfig, mount_slack
-from actiondesk.bot.web.events import ChangeFeed
-from actiondesk.bot.wiring.boot import serve_estate
-from actiondesk.bot.wiring.root import build_runtime, open_store
-from actiondesk.core.clock import SystemClock
-from actiondesk.core.settings import Settings
-
 SECRET = "bench-secret"
 
 
@@ -80,6 +71,18 @@ def bare_bolt(api: str) -> web.Application:
 
 
 def actiondesk(api: str, folder: Path) -> web.Application:
+    # imported here, not above: the bare app's process (bench/serving.py) and the probes' (bench/probe.py) import
+    # this module too, and ActionDesk's modules in their heaps made each full collection of theirs stop them for
+    # 130-200 ms in a burst, counted against the baseline and the probes
+    from actiondesk.bot.scenario.runner import scenario_policy
+    from actiondesk.bot.server.app import make_app
+    from actiondesk.bot.slack import SlackConfig, mount_slack
+    from actiondesk.bot.web.events import ChangeFeed
+    from actiondesk.bot.wiring.boot import serve_estate
+    from actiondesk.bot.wiring.root import build_runtime, open_store
+    from actiondesk.core.clock import SystemClock
+    from actiondesk.core.settings import Settings
+
     settings = Settings(_env_file=None, database_url=f"sqlite:///{folder / 'bench.db'}")  # type: ignore[call-arg]
     store = open_store(settings)
     clock = SystemClock()
