@@ -2,19 +2,30 @@
 
 An unmapped user is named ``slack:<user id>``: they can report, and the approval desk refuses them because
 that name is not in the directory.
+
+A user's person is asked of the directory again KNOWN_SECONDS after it was found, as the console's credentials
+are (bot/auth/guard.py): an LDAP or SCIM directory that maps the user to someone else, or to no one, is followed
+within that time, not at the next restart. At most KNOWN_KEPT users are remembered, the least recently found
+forgotten first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from actiondesk.bot.slack.client import FAILURES
 from actiondesk.core.ports import Directory
+from actiondesk.core.recent import Recent
 
 log = logging.getLogger(__name__)
+
+KNOWN_SECONDS = 30.0
+KNOWN_KEPT = 10_000
 
 
 def unmapped(user_id: str) -> str:
@@ -22,15 +33,24 @@ def unmapped(user_id: str) -> str:
 
 
 class SlackIdentity:
-    def __init__(self, directory: Directory, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        client: AsyncWebClient,
+        *,
+        kept: int = KNOWN_KEPT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._directory = directory
         self._client = client
-        self._known: dict[str, str] = {}
+        self._clock = clock
+        self._known: Recent[str, tuple[str, float]] = Recent(kept)  # user id → (person, when found)
 
     async def person(self, user_id: str) -> str:
         """The directory name of the Slack user, or ``slack:<id>`` when the directory does not know them."""
-        if user_id in self._known:
-            return self._known[user_id]
+        known = self._known.get(user_id)
+        if known is not None and self._clock() - known[1] < KNOWN_SECONDS:
+            return known[0]
         found = await asyncio.to_thread(self._directory.find_person, slack_user_id=user_id)
         if found is None:
             email = await self._email(user_id)
@@ -38,7 +58,7 @@ class SlackIdentity:
                 found = await asyncio.to_thread(self._directory.find_person, email=email)
         if found is None:
             return unmapped(user_id)
-        self._known[user_id] = found.name
+        self._known.put(user_id, (found.name, self._clock()))
         return found.name
 
     async def _email(self, user_id: str) -> str | None:
