@@ -8,12 +8,18 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Engine, RowMapping, delete, insert, select, update
+from sqlalchemy import Engine, RowMapping, bindparam, delete, insert, select, update
 
-from actiondesk.adapters.store.engine import reading, writing
+from actiondesk.adapters.store.engine import reading, reading_once, writing
 from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.tables import api_tokens, pending_logins, web_sessions
 from actiondesk.core.access import ApiToken, PendingLogin, Scope, Via, WebSession
+
+# read at every request of a credential's (bot/auth/guard.py): built once, each one statement (reading_once)
+SESSION = select(web_sessions).where(
+    web_sessions.c.id_hash == bindparam("id_hash"), web_sessions.c.expires_at > bindparam("now")
+)
+TOKEN = select(api_tokens).where(api_tokens.c.id == bindparam("token_id"))
 
 
 def _token(row: RowMapping) -> ApiToken:
@@ -40,9 +46,8 @@ class SqlAccess:
 
     def session(self, id_hash: str, now: datetime) -> WebSession | None:
         """The session with that hash, unless it expired (or never existed)."""
-        query = select(web_sessions).where(web_sessions.c.id_hash == id_hash, web_sessions.c.expires_at > now)
-        with translated(), reading(self._engine) as connection:
-            row = connection.execute(query).mappings().one_or_none()
+        with translated(), reading_once(self._engine) as connection:
+            row = connection.execute(SESSION, {"id_hash": id_hash, "now": now}).mappings().one_or_none()
         if row is None:
             return None
         return WebSession(**{**row, "via": Via(row["via"])})
@@ -83,8 +88,8 @@ class SqlAccess:
             connection.execute(insert(api_tokens).values(**values))
 
     def token(self, token_id: str) -> ApiToken | None:
-        with translated(), reading(self._engine) as connection:
-            row = connection.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().one_or_none()
+        with translated(), reading_once(self._engine) as connection:
+            row = connection.execute(TOKEN, {"token_id": token_id}).mappings().one_or_none()
         return None if row is None else _token(row)
 
     def tokens(self) -> list[ApiToken]:
