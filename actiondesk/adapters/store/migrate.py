@@ -18,14 +18,15 @@ from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from actiondesk.adapters.store.engine import make_engine, reading, writing
+from actiondesk.adapters.store.engine import make_engine, reading, reading_once, writing
 from actiondesk.core.errors import ConfigurationError
 
 logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+VERSION = text("SELECT version_num FROM alembic_version")  # alembic's table, in the connection's schema
 _MIGRATION_LOCK = 0x41444D47  # pg_advisory_xact_lock key: "ADMG", distinct from the scheduler's lock
 
 
@@ -65,7 +66,18 @@ def schema_state(revision: str | None) -> str:
 
 
 def revision_of(engine: Engine) -> str | None:
-    """The revision of the database behind ``engine`` (None when it was never migrated)."""
+    """The revision of the database behind ``engine`` (None when it was never migrated).
+
+    Read first in one statement (`/readyz` asks at every probe): alembic's own reading, which first looks for its
+    table, cost about 0.4 ms of CPU in a transaction of its own. Any failure of that statement (no version table
+    yet, the database unreachable) and more than one row (branches) go to alembic's reading, which says which."""
+    try:
+        with reading_once(engine) as connection:
+            found = connection.execute(VERSION).scalars().all()
+        if len(found) <= 1:
+            return found[0] if found else None
+    except DBAPIError:
+        pass
     try:
         with reading(engine) as connection:
             return MigrationContext.configure(connection).get_current_revision()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, inspect, text
+from sqlalchemy import Engine, MetaData, event, inspect, text
 from store_factories import a_case, a_draft
 
 from actiondesk.adapters.store import SqlStore, current_revision, head_revision, make_engine, migrate, upgrade
@@ -135,3 +135,19 @@ def test_the_alert_map_blob_becomes_rows_of_alert_cases(database_url: str) -> No
         assert store.get_blob("alert-cases") is None
     finally:
         engine.dispose()
+
+
+def test_the_revision_is_read_in_one_statement_once_migrated(store: SqlStore) -> None:
+    """/readyz reads it at every probe: one statement, not alembic's look for its table in a transaction."""
+    engine = store._engine
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert store.schema_revision() == head_revision()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert statements == ["SELECT version_num FROM alembic_version"]  # before: a BEGIN, its look, then this
