@@ -7,10 +7,10 @@
    settled, each burst from a client warmed up by one unmeasured burst at the bare app. One pair's ratio swings
    widely (the bare app's own p50 moved from 21 to 42 ms between bursts seconds apart), so the same pair of
    bursts is first run ``--rounds`` times on fresh servers, and the goal is judged on the median of every pair's
-   ratio, with their range beside it. `/healthz` and an approval click (a signed button click) p99 while the
-   burst and its cases are being worked, against the same probes on the idle server, both from a process of
-   their own (bench/probe.py); and the time until every case of the burst is in a final or waiting state (no
-   work left to do now).
+   ratio, with their range beside it. `/healthz`, `/readyz` and an approval click (a signed button click) p99
+   while the burst and its cases are being worked, against the same probes on the idle server, both from a
+   process of their own (bench/probe.py); and the time until every case of the burst is in a final or waiting
+   state (no work left to do now).
 2. RSS of the server process with the burst's cases stored and open, beside its RSS idle before the burst.
 3. Console case creations (POST /api/cases) at 50 concurrent: p50 / p99 and rate, beside `GET /healthz` at the
    same concurrency on the same server (the HTTP stack's own floor).
@@ -278,9 +278,9 @@ async def measure(
     prober.stdin.close()
     said = json.loads(await prober.stdout.read())  # one line, its last, longer than a readline's limit
     await prober.wait()
-    seen = [(at - began, health_ms, click_ms) for at, health_ms, click_ms in said]
+    seen = [(at - began, *timings) for at, *timings in said]
     idle = [p for p in seen if p[0] < quiet_until - began]  # not while the bare app's burst ran
-    probes = [p for p in seen if p[0] >= 0]  # (seconds from the burst's start, /healthz ms, click ms)
+    probes = [p for p in seen if p[0] >= 0]  # (seconds from the burst's start, /healthz, /readyz, click ms)
     busy_rss = server.rss_mib()
     bare_after = await fresh(bare, events, concurrency, 300_000)  # and again, once the cases settled
     burst_name = f"{events} DMs at {concurrency}"
@@ -300,7 +300,11 @@ async def measure(
         ("  of which during the acks", [p for p in probes if p[0] < acked]),
         ("  of which after, cases worked", [p for p in probes if p[0] >= acked]),
     ]
-    for what, column, goal in (("/healthz", 1, "< 100 ms"), ("approval click", 2, "< 250 ms")):
+    for what, column, goal in (
+        ("/healthz", 1, "< 100 ms"),
+        ("/readyz", 2, "< 100 ms"),
+        ("approval click", 3, "< 250 ms"),
+    ):
         quiet = [p[column] for p in idle]
         i50, i99 = pct(quiet, 50), pct(quiet, 99)
         for phase, some in phases:

@@ -1,12 +1,13 @@
-"""The probes of bench/load.py, from a process of their own as a kubelet's and Slack's are: `GET /healthz`, then a
-signed approval click, every 20 ms, until its standard input closes.
+"""The probes of bench/load.py, from a process of their own as a kubelet's and Slack's are: `GET /healthz`, `GET
+/readyz` (the database answers, its schema is current, the case worker runs), then a signed approval click, every
+20 ms, until its standard input closes.
 
     python bench/probe.py URL API
 
 It prints ``ready`` once its connection is open, and when its input closes one JSON line: ``[[at, healthz ms,
-click ms], ...]``, ``at`` being the wall-clock time (``time.time()``) each probe started. Run in the bench's own
-process, the probes shared an event loop with the burst's client: a probe sent while the client built its 2,000
-requests counted the client's stall as the server's.
+readyz ms, click ms], ...]``, ``at`` being the wall-clock time (``time.time()``) each probe started. Run in the
+bench's own process, the probes shared an event loop with the burst's client: a probe sent while the client built
+its 2,000 requests counted the client's stall as the server's.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ async def main(url: str, api: str) -> None:
     stdin = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
     closed = asyncio.ensure_future(stdin.read())  # done when the bench closes this process's input
-    probes: list[tuple[float, float, float]] = []
+    probes: list[tuple[float, float, float, float]] = []
     async with ClientSession() as session:
 
-        async def health() -> float:
+        async def health(path: str = "/healthz") -> float:
             started = time.perf_counter()
-            async with session.get(url + "/healthz") as response:
+            async with session.get(url + path) as response:
                 await response.read()
                 assert response.status == 200, response.status
             return (time.perf_counter() - started) * 1000
@@ -46,7 +47,8 @@ async def main(url: str, api: str) -> None:
         n = FIRST
         while not closed.done():
             at = time.time()
-            probes.append((at, await health(), await fire(session, url, 3 * n + APPROVAL_CLICK, api)))
+            live, ready = await health(), await health("/readyz")
+            probes.append((at, live, ready, await fire(session, url, 3 * n + APPROVAL_CLICK, api)))
             n += 1
             await asyncio.sleep(EVERY)
     print(json.dumps(probes), flush=True)
