@@ -69,16 +69,19 @@ def revision_of(engine: Engine) -> str | None:
     """The revision of the database behind ``engine`` (None when it was never migrated).
 
     Read first in one statement (`/readyz` asks at every probe): alembic's own reading, which first looks for its
-    table, cost about 0.4 ms of CPU in a transaction of its own. Any failure of that statement (no version table
-    yet, the database unreachable) and more than one row (branches) go to alembic's reading, which says which."""
+    table, cost about 0.4 ms of CPU in a transaction of its own. When that statement fails on a live connection (no
+    version table yet) or finds more than one row (branches), alembic's reading says which. A database that cannot
+    be reached is not asked twice."""
     try:
         with reading_once(engine) as connection:
-            found = connection.execute(VERSION).scalars().all()
-        if len(found) <= 1:
+            try:
+                found: list[str] | None = list(connection.execute(VERSION).scalars())
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    raise
+                found = None
+        if found is not None and len(found) <= 1:
             return found[0] if found else None
-    except DBAPIError:
-        pass
-    try:
         with reading(engine) as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:

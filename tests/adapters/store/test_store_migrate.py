@@ -9,6 +9,7 @@ from sqlalchemy import Engine, MetaData, event, inspect, text
 from store_factories import a_case, a_draft
 
 from actiondesk.adapters.store import SqlStore, current_revision, head_revision, make_engine, migrate, upgrade
+from actiondesk.adapters.store.migrate import revision_of
 from actiondesk.adapters.store.tables import TABLES
 from actiondesk.core.errors import ConfigurationError
 
@@ -151,3 +152,16 @@ def test_the_revision_is_read_in_one_statement_once_migrated(store: SqlStore) ->
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert statements == ["SELECT version_num FROM alembic_version"]  # before: a BEGIN, its look, then this
+
+
+def test_an_unreachable_database_is_asked_for_its_revision_once() -> None:
+    """The one-statement read failing to connect is not followed by alembic's: /readyz waits for one timeout."""
+    engine = make_engine("postgresql+psycopg://actiondesk@127.0.0.1:9/actiondesk?connect_timeout=2")
+    attempts: list[object] = []
+    event.listen(engine, "do_connect", lambda *args: attempts.append(args))
+    try:
+        with pytest.raises(ConfigurationError, match="cannot read the database's revision"):
+            revision_of(engine)
+    finally:
+        engine.dispose()
+    assert len(attempts) == 1
