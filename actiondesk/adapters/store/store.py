@@ -15,7 +15,7 @@ from actiondesk.adapters.store import blobs, ledger, rollup, unit
 from actiondesk.adapters.store.access import SqlAccess
 from actiondesk.adapters.store.changes import SqlChangeLog
 from actiondesk.adapters.store.dialect import insert_ignoring_conflict, upsert_target
-from actiondesk.adapters.store.engine import reading, writing
+from actiondesk.adapters.store.engine import reading, reading_once, writing
 from actiondesk.adapters.store.errors import translated
 from actiondesk.adapters.store.mapping import approval_from, case_from, run_from
 from actiondesk.adapters.store.migrate import revision_of
@@ -266,8 +266,9 @@ class SqlStore:
             return set(connection.execute(query).scalars())
 
     def failed_attempts(self, case_id: str) -> int:
-        """How many times in a row the case's step has raised (0: none recorded)."""
-        with translated(), reading(self._engine) as connection:
+        """How many times in a row the case's step has raised (0: none recorded). One statement (reading_once):
+        every case run that gets through asks."""
+        with translated(), reading_once(self._engine) as connection:
             return unit.failed_attempts(connection, case_id)
 
     def alert_case(self, fingerprint: str) -> str | None:

@@ -1,13 +1,16 @@
-"""A credential's row, read at every request, in one statement with no transaction around it (reading_once)."""
+"""The reads made at every request or case run, in one statement with no transaction around it (reading_once): a
+credential's row, a case's failed-attempt count."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, insert, select
-from store_factories import T0
+from store_factories import T0, a_case
 
 from actiondesk.adapters.store import SqlStore
 from actiondesk.adapters.store.engine import reading, writing
@@ -27,9 +30,9 @@ def a_session() -> WebSession:
     )
 
 
-def test_a_credential_is_read_in_one_statement_with_no_transaction_around_it(store: SqlStore) -> None:
-    store.access.add_token(a_token())
-    store.access.add_session(a_session())
+@contextmanager
+def statements(store: SqlStore) -> Iterator[list[tuple[str, bool]]]:
+    """Each statement sent, with whether it went out with no transaction around it."""
     engine = store._engine
     postgres = engine.dialect.name == "postgresql"
     seen: list[tuple[str, bool]] = []
@@ -41,13 +44,33 @@ def test_a_credential_is_read_in_one_statement_with_no_transaction_around_it(sto
 
     event.listen(engine, "before_cursor_execute", before)
     try:
-        token = store.access.token("tok1")
-        session = store.access.session("s" * 64, T0 + timedelta(hours=1))
+        yield seen
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+def test_a_credential_is_read_in_one_statement_with_no_transaction_around_it(store: SqlStore) -> None:
+    store.access.add_token(a_token())
+    store.access.add_session(a_session())
+    with statements(store) as seen:
+        token = store.access.token("tok1")
+        session = store.access.session("s" * 64, T0 + timedelta(hours=1))
     assert token == a_token()
     assert session == a_session()
     assert seen == [("SELECT", True), ("SELECT", True)]  # the code before: a BEGIN, then each SELECT in it
+
+
+def test_a_case_failed_attempts_are_read_in_one_statement(store: SqlStore) -> None:
+    """Every case run that gets through asks (agents/retries.py) before it clears anything."""
+    with store.transaction() as uow:
+        case = uow.add_case(a_case())
+    with statements(store) as seen:
+        assert store.failed_attempts(case.id) == 0
+    with store.transaction() as uow:
+        uow.record_attempt(case.id, 2, T0 + timedelta(minutes=1), "boom", T0)
+    with statements(store) as again:
+        assert store.failed_attempts(case.id) == 2
+    assert seen == again == [("SELECT", True)]
 
 
 def test_what_a_credential_read_sees_and_what_it_leaves_behind(store: SqlStore) -> None:
