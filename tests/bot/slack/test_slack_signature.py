@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 
 import pytest
 from fixturefiles import sources
 from slack_sdk.signature import SignatureVerifier
-from slackfake import event_body, fixture, post, signed
+from slackfake import SECRET, event_body, fixture, post, signed
+
+from actiondesk.bot.slack import ingress
 
 MENTION = {
     "type": "app_mention",
@@ -45,7 +48,8 @@ def _forgeries() -> list[tuple[str, object]]:
             lambda body: (body.replace("500s", "501s"), signed(body, content_type="application/json")),
         ),
         ("301 s old", lambda body: (body, signed(body, at=time.time() - 301, content_type="application/json"))),
-        ("301 s ahead", lambda body: (body, signed(body, at=time.time() + 301, content_type="application/json"))),
+        # ahead by a clear margin: 301 s ahead truncated to whole seconds is inside the window a second later
+        ("6 min ahead", lambda body: (body, signed(body, at=time.time() + 360, content_type="application/json"))),
         ("no signature", lambda body: (body, {"X-Slack-Request-Timestamp": str(int(time.time()))})),
         ("no timestamp", lambda body: (body, {"X-Slack-Signature": _signature(body)})),
     ]
@@ -133,3 +137,17 @@ async def test_signed_bodies_that_are_not_what_they_claim_get_400(desk, content_
     status, text, _ = await post(desk.session, desk.events_url, body, signed(body, content_type=content_type))
     assert status == 400, text
     assert desk.runtime.store.list_cases() == []
+
+
+@pytest.mark.parametrize(("offset", "valid"), [(-301, False), (-300, True), (0, True), (300, True), (301, False)])
+def test_the_window_is_five_minutes_either_side(offset, valid):
+    """The boundary itself, on a frozen clock: the requests above are well outside it, whatever the machine's pace."""
+    now, body = 1_700_000_000, event_body(MENTION, "Ev-window")
+    headers = signed(body, at=now + offset, content_type="application/json")
+    verifier = SignatureVerifier(SECRET, clock=_Frozen(now))
+    check = partial(ingress.check, verifier, body.encode(), headers["X-Slack-Request-Timestamp"])
+    if valid:
+        check(headers["X-Slack-Signature"], "application/json")
+    else:
+        with pytest.raises(ingress.Refusal, match="stale timestamp"):
+            check(headers["X-Slack-Signature"], "application/json")
