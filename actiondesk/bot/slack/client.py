@@ -17,13 +17,14 @@ RATE_LIMIT_RETRIES = 5
 FAILURES = (SlackApiError, ClientError, OSError, TimeoutError)
 
 
-def make_client(config: SlackConfig) -> AsyncWebClient:
+def make_client(config: SlackConfig, *, signed_in: bool = True) -> AsyncWebClient:
     """A client whose rate-limited calls sleep Retry-After (plus jitter) on the event loop, then retry.
 
-    The sleep is an asyncio sleep, so other channels and cases keep flowing while one call waits.
+    The sleep is an asyncio sleep, so other channels and cases keep flowing while one call waits. Bolt's client is
+    not ``signed_in``: each request's copy of it takes the token from the authorization (account.py).
     """
     return AsyncWebClient(
-        token=config.bot_token,
+        token=config.bot_token if signed_in else None,
         base_url=config.api_url if config.api_url.endswith("/") else config.api_url + "/",
         timeout=10,
         retry_handlers=[

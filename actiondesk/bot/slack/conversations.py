@@ -52,10 +52,19 @@ async def on_message(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any
 
 
 async def _converse(desk: SlackDesk, body: dict[str, Any], event: dict[str, Any], *, open_new: bool = True) -> None:
-    """The event's id is recorded in the same transaction as the case or reply it leads to: a retried event
-    (X-Slack-Retry-Num, or a replay) finds it recorded and does nothing, even while the first is in flight."""
+    """The delivery is recorded in the same transaction as the case or reply it leads to: a retried event
+    (X-Slack-Retry-Num, or a replay) finds it recorded and does nothing, even while the first is in flight.
+
+    A reply in a thread is keyed by its message, so a reply that mentions the bot reaches the case once: its
+    app_mention and its message events both carry it. (on_message leaves it to on_mention when the bot's user id
+    is known; before auth.test has answered, account.py, it is not.)"""
+    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    if thread_ts and ts:
+        delivery = f"slack:message:{event.get('channel', '')}:{ts}"
+    else:
+        delivery = f"slack:event:{body.get('event_id')}"
     try:
-        await _converse_once(desk, body, event, open_new=open_new, delivery=f"slack:event:{body.get('event_id')}")
+        await _converse_once(desk, body, event, open_new=open_new, delivery=delivery)
     except DuplicateDeliveryError:
         log.info("slack: event %s delivered again; ignored", body.get("event_id"))
 

@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from actiondesk.bot.reports.metrics import Figures, outbox_line
 from actiondesk.bot.slack import ingress
+from actiondesk.bot.slack.account import BotAccount
 from actiondesk.bot.slack.client import make_client
 from actiondesk.bot.slack.config import SlackConfig
 from actiondesk.bot.slack.desk import SlackDesk
@@ -66,8 +67,11 @@ class SlackSurface:
             channel=app[PAGING].slack_notify_channel,
             remember=self._remember,
         )
+        # the bot's own ids are learned in the background (start), so no request waits for Slack's Web API
+        self.account = BotAccount(self.client, config.bot_token)
         self.bolt = AsyncApp(
-            client=self.client,
+            client=make_client(config, signed_in=False),
+            authorize=self.account,
             signing_secret=config.signing_secret,
             # handle() has checked every request's signature (ingress.check) before Bolt sees it: once is enough
             request_verification_enabled=False,
@@ -112,6 +116,7 @@ class SlackSurface:
         loop = asyncio.get_running_loop()
         progress = self.desk.progress
         self._tasks = [
+            loop.create_task(self.account.learn(), name="slack-account"),
             loop.create_task(progress.run(), name="slack-progress"),
             # the status messages are of cases opened in Slack only (Progress._read): no reads for the others
             loop.create_task(progress.follow(self.feed.subscribe(surfaces={"slack"})), name="slack-feed"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from actiondesk.bot.slack.listeners import Registered
 
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
-    "auth.test": (),  # Bolt learns the bot's own user id (to ignore its own messages)
+    "auth.test": (),  # the bot's own ids, learned in the background (account.py)
     "chat.postMessage": ("chat:write",),
     "chat.update": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
@@ -14,7 +14,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "users.info": ("users:read", "users:read.email"),  # the clicker's email, when the directory has no Slack id
     "apps.connections.open": (),  # Socket Mode, with the app-level token (connections:write), not a bot scope
 }
-SDK_CALLS = frozenset({"auth.test", "apps.connections.open"})  # called by Bolt / slack_sdk, not by our code
+SDK_CALLS = frozenset({"apps.connections.open"})  # called by slack_sdk's Socket Mode client, not by our code
 EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "app_mention": ("app_mentions:read",),
     "message.channels": ("channels:history",),

@@ -44,6 +44,7 @@ class FakeSlack:
     emails: dict[str, str] = field(default_factory=dict)
     limits: dict[str, list[int]] = field(default_factory=dict)
     url: str = ""
+    port: int = 0
     _changed: asyncio.Condition | None = None
     _ts: int = 0
     _runner: web.AppRunner | None = None
@@ -51,18 +52,20 @@ class FakeSlack:
     slow: dict[str, float] = field(default_factory=dict, metadata={"doc": "method -> seconds before answering"})
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
 
-    async def start(self) -> FakeSlack:
+    async def start(self, port: int = 0) -> FakeSlack:
+        """Listen on ``port`` (0: any free one); a stopped fake starts again on its old port to play Slack back."""
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/api/respond/{hook}", self._respond)
         app.router.add_get("/socket", self._socket)
         app.router.add_route("*", "/api/{method}", self._method)
-        self._runner = web.AppRunner(app, access_log=None)
+        # a stop does not wait out a call held by ``slow`` (its caller has gone)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}/api/"
+        host, self.port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{self.port}/api/"
         return self
 
     async def stop(self) -> None:
