@@ -30,6 +30,9 @@ class Recent(Generic[K, V]):
         while len(self._items) > self.limit:
             self._items.popitem(last=False)
 
+    def forget(self, key: K) -> None:
+        self._items.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._items)
 

@@ -19,3 +19,11 @@ def test_the_least_recently_set_key_is_forgotten_first() -> None:
 def test_a_recent_mapping_needs_room() -> None:
     with pytest.raises(ValueError, match="room for one key"):
         Recent(0)
+
+
+def test_a_forgotten_key_is_gone_and_forgetting_an_absent_one_is_no_error() -> None:
+    recent: Recent[str, int] = Recent(2)
+    recent.put("a", 1)
+    recent.forget("a")
+    recent.forget("never set")
+    assert ("a" in recent, recent.get("a"), len(recent)) == (False, None, 0)

@@ -7,6 +7,11 @@ A user's person is asked of the directory again KNOWN_SECONDS after it was found
 are (bot/auth/guard.py): an LDAP or SCIM directory that maps the user to someone else, or to no one, is followed
 within that time, not at the next restart. At most KNOWN_KEPT users are remembered, the least recently found
 forgotten first.
+
+A user's profile email, once read (users.info), is kept as long as the user is. While Slack cannot answer, the
+directory is asked with the email read before, so a person mapped by email stays that person through a Slack
+outage instead of becoming ``slack:<id>``, whose clicks the approval desk refuses. The directory's answer is
+always fresh; only the profile's email may be as old as the outage.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class SlackIdentity:
         self._client = client
         self._clock = clock
         self._known: Recent[str, tuple[str, float]] = Recent(kept)  # user id → (person, when found)
+        self._emails: Recent[str, str] = Recent(kept)  # user id → the profile email Slack gave last
 
     async def person(self, user_id: str) -> str:
         """The directory name of the Slack user, or ``slack:<id>`` when the directory does not know them."""
@@ -65,8 +71,18 @@ class SlackIdentity:
         try:
             answer = await self._client.users_info(user=user_id)
         except FAILURES as exc:
-            log.warning("slack: users.info for %s failed: %s", user_id, type(exc).__name__)
-            return None
+            remembered = self._emails.get(user_id)
+            log.warning(
+                "slack: users.info for %s failed: %s%s",
+                user_id,
+                type(exc).__name__,
+                "; asking the directory with the email Slack gave before" if remembered else "",
+            )
+            return remembered
         user = answer.get("user") or {}
         email = (user.get("profile") or {}).get("email")
-        return email if isinstance(email, str) and email else None
+        if not isinstance(email, str) or not email:
+            self._emails.forget(user_id)
+            return None
+        self._emails.put(user_id, email)
+        return email

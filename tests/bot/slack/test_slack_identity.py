@@ -1,4 +1,5 @@
-"""Slack users as directory people: the mapping follows the directory within KNOWN_SECONDS, and is bounded."""
+"""Slack users as directory people: the mapping follows the directory within KNOWN_SECONDS, and is bounded; a
+person mapped by profile email stays that person while Slack cannot answer."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from actiondesk.core.estate import Person
 class LiveDirectory:
     """A directory whose Slack mapping changes while the server runs, as an LDAP or SCIM one's does."""
 
-    def __init__(self, slack_ids: dict[str, str]) -> None:
+    def __init__(self, slack_ids: dict[str, str], emails: dict[str, str] | None = None) -> None:
         self.slack_ids = slack_ids  # Slack user id → person
+        self.emails = emails or {}  # email → person
         self.asked = 0
 
     def person(self, name: str) -> Person | None:
         return (
             Person(name=name, email=f"{name}@example.com", groups=frozenset())
-            if name in self.slack_ids.values()
+            if name in {*self.slack_ids.values(), *self.emails.values()}
             else None
         )
 
@@ -36,7 +38,7 @@ class LiveDirectory:
         self, slack_user_id: str | None = None, email: str | None = None, teams_aad_object_id: str | None = None
     ) -> Person | None:
         self.asked += 1
-        name = self.slack_ids.get(slack_user_id or "")
+        name = self.slack_ids.get(slack_user_id or "") if slack_user_id else self.emails.get(email or "")
         return None if name is None else self.person(name)
 
 
@@ -87,3 +89,24 @@ async def test_the_users_remembered_are_bounded_the_least_recently_found_forgott
     assert directory.asked == 4
     assert await people.person("U0000") == "p0"  # the first found, forgotten when the fourth came
     assert directory.asked == 5
+
+
+async def test_while_slack_cannot_answer_a_user_mapped_by_email_stays_that_person(fake: FakeSlack) -> None:
+    directory, clock = LiveDirectory({}, emails={"dana@example.com": "dana"}), Clock()
+    fake.emails |= {"U0DANA": "dana@example.com", "U0ERIN": "erin@example.com"}
+    people = identity(directory, fake, clock)
+    assert await people.person("U0DANA") == "dana"  # no Slack id in the directory: found by profile email
+    await fake.stop()  # Slack cannot be reached now
+    try:
+        clock.now += KNOWN_SECONDS
+        # on the old code: slack:U0DANA, whose approval clicks are refused for as long as Slack is unreachable
+        assert await people.person("U0DANA") == "dana"
+        directory.emails["dana@example.com"] = "frank"  # the directory's answer is still fresh
+        clock.now += KNOWN_SECONDS
+        assert await people.person("U0DANA") == "frank"
+        assert await people.person("U0ERIN") == unmapped("U0ERIN")  # never read: nothing to ask the directory with
+    finally:
+        await fake.start(fake.port)
+    fake.emails.pop("U0DANA")  # Slack answers again, and the profile has no email now: the old one is forgotten
+    clock.now += KNOWN_SECONDS
+    assert await people.person("U0DANA") == unmapped("U0DANA")
