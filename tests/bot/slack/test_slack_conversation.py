@@ -141,7 +141,7 @@ async def test_a_click_whose_handling_outlives_3_seconds_is_still_acked_at_once(
     clicked = time.monotonic()
     status, _, took = await desk.click("approve", approval.id, "U0STRANGER", "T-slow")
     assert status == 200
-    assert took < 1
+    assert took < 3  # Slack's deadline, before the 3.5 s the handling takes (on a loaded machine an ack may take 1 s)
     (refusal,) = await desk.fake.wait_for(lambda f: f.named("chat.postEphemeral"), timeout=10)
     assert refusal.at - clicked >= 3.5  # the work really outlived the ack
     assert desk.runtime.store.runs(case.id) == []
