@@ -87,7 +87,7 @@ class BotAccount(AsyncAuthorize):
                 await asyncio.sleep(pause)
                 continue
             scopes = answer.headers.get("x-oauth-scopes") if answer.headers else None
-            self.known = AuthorizeResult(
+            known = AuthorizeResult(
                 enterprise_id=answer.get("enterprise_id"),
                 team_id=answer.get("team_id"),
                 team=answer.get("team"),
@@ -97,5 +97,5 @@ class BotAccount(AsyncAuthorize):
                 bot_token=self._token,
                 bot_scopes=scopes,
             )
-            known = self.known
+            self.known = known
             log.info("slack: signed in as %s (bot %s) in %s", known.bot_user_id, known.bot_id, known.team)

@@ -8,7 +8,8 @@ are (bot/auth/guard.py): an LDAP or SCIM directory that maps the user to someone
 within that time, not at the next restart. At most KNOWN_KEPT users are remembered, the least recently found
 forgotten first.
 
-A user's profile email, once read (users.info), is kept as long as the user is. While Slack cannot answer, the
+A user's profile email, once read (users.info), is kept too (at most KNOWN_KEPT, the least recently read forgotten
+first). While Slack cannot answer, the
 directory is asked with the email read before, so a person mapped by email stays that person through a Slack
 outage instead of becoming ``slack:<id>``, whose clicks the approval desk refuses. The directory's answer is
 always fresh; only the profile's email may be as old as the outage.

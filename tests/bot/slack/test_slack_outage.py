@@ -24,7 +24,7 @@ async def _opened(desk: Desk, count: int = 1) -> list[Case]:
     raise AssertionError(f"{count} case(s) not opened")
 
 
-async def _said(desk: Desk, case_id: str, person: str) -> list[str]:
+def _said(desk: Desk, case_id: str, person: str) -> list[str]:
     return [str(e.payload.get("text")) for e in desk.runtime.store.audit(case_id) if e.actor == person]
 
 
@@ -87,19 +87,19 @@ async def test_with_auth_test_hanging_a_reply_that_mentions_the_bot_reaches_its_
         for event, event_id in ((mention, "Ev0MENTION"), (message, "Ev0MESSAGE")):
             assert (await desk.event(event, event_id))[0] == 200
         for _ in range(400):
-            if "it started right after the deploy" in await _said(desk, case.id, "alice"):
+            if "it started right after the deploy" in _said(desk, case.id, "alice"):
                 break
             await asyncio.sleep(0.05)  # polling the store for the handler's write
         await desk.app[SURFACE].desk.worker.events.settle(5.0)
-        assert (await _said(desk, case.id, "alice")).count("it started right after the deploy") == 1
+        assert _said(desk, case.id, "alice").count("it started right after the deploy") == 1
 
         again = {**message, "text": "and it is still failing", "ts": "1700000300.000100"}
         assert (await desk.event(again, "Ev0AGAIN"))[0] == 200  # a reply without a mention still reaches it
         for _ in range(400):
-            if "and it is still failing" in await _said(desk, case.id, "alice"):
+            if "and it is still failing" in _said(desk, case.id, "alice"):
                 break
             await asyncio.sleep(0.05)
-        assert "and it is still failing" in await _said(desk, case.id, "alice")
+        assert "and it is still failing" in _said(desk, case.id, "alice")
         assert len(desk.runtime.store.list_cases()) == 1
     finally:
         await desk.session.close()
